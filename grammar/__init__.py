@@ -1,0 +1,1 @@
+"""The lark grammar of the .fspec language, shipped as `modelcheck.grammar`."""

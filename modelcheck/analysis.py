@@ -1,0 +1,241 @@
+"""Explored graph -> the findings that are about every path from a state:
+deadlock, indefinite-fence and timeout-hang.
+
+All three rest on one fact: from any state some fair path exists (go to a
+bottom strongly connected component and walk all of it), so "actor a never
+moves again on any (fair) path from s" is simply "a is enabled in no state
+reachable from s".  That is one pass over the SCCs in reverse topological
+order, OR-ing bitmasks of actors.  A fair cycle that keeps a published fence
+unsignalled is found by the usual refinement: an SCC is fair when every actor
+enabled somewhere in it also moves inside it; otherwise drop the states where
+such an actor is enabled and look again inside what is left.
+
+On a graph the search did not finish, unexpanded states count as "anything
+can still happen there", so whatever is reported is still certain.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .explorer import Graph
+from .semantics import DONE, PUBLISHED, System, Wait
+
+MAX_PER_KIND = 10
+
+
+@dataclass
+class StateFinding:
+    kind: str
+    key: tuple
+    message: str
+    state: int
+    actors: tuple = ()       # the actors concerned (blocked, hanging)
+
+
+def sccs(nodes, succ) -> list[list[int]]:
+    """Tarjan's algorithm, iterative.  Components come out sinks first
+    (reverse topological order).  `succ(v)` lists successors in the subgraph."""
+    index, low, on_stack = {}, {}, set()
+    stack, out, counter = [], [], 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(succ(root)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(succ(w))))
+                    advanced = True
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                low[u] = min(low[u], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+    return out
+
+
+class Analysis:
+    def __init__(self, sys: System, g: Graph):
+        self.sys, self.g = sys, g
+        self.n = len(g.states)
+        self.all = (1 << sys.L.A) - 1
+        self.expanded = g.expanded
+        self.enabled = [0] * self.n
+        for i in range(self.n):
+            if i >= self.expanded:
+                self.enabled[i] = self.all          # unknown: anything may still happen
+                continue
+            m = 0
+            for e in g.successors(i):
+                m |= 1 << g.edge_actor[e]
+            self.enabled[i] = m
+        PC = sys.L.PC
+        self.finished = [sum(1 << a for a in range(sys.L.A) if s[PC + a] == DONE) for s in g.states]
+
+    def succ(self, i: int, skip_timeouts: bool = False):
+        if i >= self.expanded:
+            return []
+        g = self.g
+        if skip_timeouts and g.timeout_edges:
+            return [g.edges[e] for e in g.successors(i) if e not in g.timeout_edges]
+        return [g.edges[e] for e in g.successors(i)]
+
+    def never_moves(self, enabled, skip_timeouts=False) -> list[int]:
+        """Per state, the actors enabled in no state reachable from it."""
+        comps = sccs(range(self.n), lambda v: self.succ(v, skip_timeouts))
+        comp_of = [0] * self.n
+        reach = [0] * len(comps)
+        for c, members in enumerate(comps):
+            m = 0
+            for v in members:
+                comp_of[v] = c
+            for v in members:
+                m |= enabled[v]
+                for w in self.succ(v, skip_timeouts):
+                    if comp_of[w] != c:
+                        m |= reach[comp_of[w]]
+            reach[c] = m
+        return [self.all & ~reach[comp_of[v]] for v in range(self.n)]
+
+    # -- deadlock
+    def deadlocks(self) -> tuple[list[StateFinding], list[int]]:
+        stuck = self.never_moves(self.enabled)
+        dead = [stuck[i] & ~self.finished[i] for i in range(self.n)]
+        out, seen = [], []
+        for i in range(self.n):
+            if not dead[i]:
+                continue
+            actors = tuple(a for a in range(self.sys.L.A) if dead[i] >> a & 1)
+            key = frozenset(self._where(i, a) for a in actors)
+            if any(k <= key for k in seen):       # a consequence of one already shown
+                continue
+            seen.append(key)
+            names = ", ".join(f"{n} at line {l}" for n, l in sorted(key))
+            everyone = all(not (self.enabled[i] >> a & 1) for a in range(self.sys.L.A)
+                           if not self.finished[i] >> a & 1)
+            what = "no actor can move" if everyone else "others may go on"
+            out.append(StateFinding("deadlock", tuple(sorted(key)),
+                                    f"blocked forever: {names} ({what})", i, actors))
+            if len(out) >= MAX_PER_KIND:
+                break
+        return out, dead
+
+    def _where(self, i: int, a: int) -> tuple[str, int]:
+        pc = self.g.states[i][self.sys.L.PC + a]
+        return self.sys.actor(a), self.sys.code[pc].stmt.line
+
+    # -- timeout-hang
+    def timeout_hangs(self) -> list[StateFinding]:
+        g, sys = self.g, self.sys
+        if not g.timeout_edges:
+            return []
+        no_to = [0] * self.n
+        for i in range(self.n):
+            if i >= self.expanded:
+                no_to[i] = self.all
+                continue
+            for e in g.successors(i):
+                if e not in g.timeout_edges:
+                    no_to[i] |= 1 << g.edge_actor[e]
+        stuck = self.never_moves(no_to, skip_timeouts=True)
+        out, seen = [], set()
+        PC = sys.L.PC
+        for i in range(min(self.n, self.expanded)):
+            if not stuck[i]:
+                continue
+            s = g.states[i]
+            for a in range(sys.L.A):
+                pc = s[PC + a]
+                if not stuck[i] >> a & 1 or pc == DONE:
+                    continue
+                ins = sys.code[pc]
+                if not (isinstance(ins, Wait) and ins.mode == "timeout" and ins.pending(s)):
+                    continue
+                key = self._where(i, a)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(StateFinding("timeout-hang", key,
+                                        f"{key[0]} waits at line {key[1]} ({ins.stmt.text}) for a "
+                                        "fence that would never signal: only the timeout ends it",
+                                        i, (a,)))
+        return out[:MAX_PER_KIND]
+
+    # -- indefinite-fence
+    def indefinite_fences(self, dead: list[int]) -> list[StateFinding]:
+        g, sys = self.g, self.sys
+        FN, nf = sys.L.FN, len(sys.m.fences)
+        best: dict[int, int] = {}                 # fence -> shallowest state showing it
+
+        def note(i: int) -> None:
+            s = g.states[i]
+            for f in range(nf):
+                if s[FN + f] & 7 == PUBLISHED and (f not in best or i < best[f]):
+                    best[f] = i
+
+        live = [i for i in range(self.expanded) if not dead[i]]
+        for i in live:                            # everyone finished, fence left unsignalled
+            if g.offsets[i] == g.offsets[i + 1] and self.finished[i] == self.all:
+                note(i)
+        for comp in self._fair_cycles(set(live)):
+            note(min(comp))
+        out = []
+        for f, i in sorted(best.items(), key=lambda x: (x[1], x[0])):
+            name = sys.m.fences[f].name
+            how = ("every actor finishes" if self.finished[i] == self.all and
+                   g.offsets[i] == g.offsets[i + 1] else "the actors go on in a fair cycle")
+            out.append(StateFinding("indefinite-fence", (name,),
+                                    f"fence {name} is published and never signalled: {how} "
+                                    "without signalling it", i))
+        return out[:MAX_PER_KIND]
+
+    def _fair_cycles(self, nodes: set):
+        g = self.g
+        work = [c for c in sccs(sorted(nodes), lambda v: [w for w in self.succ(v) if w in nodes])]
+        while work:
+            comp = work.pop()
+            members = set(comp)
+            moved, enabled_any, cyclic = 0, 0, len(comp) > 1
+            for v in comp:
+                enabled_any |= self.enabled[v]
+                for e in g.successors(v):
+                    if g.edges[e] in members:
+                        moved |= 1 << g.edge_actor[e]
+                        cyclic = cyclic or g.edges[e] == v
+            if not cyclic:
+                continue
+            unfair = enabled_any & ~moved
+            if not unfair:
+                yield comp
+                continue
+            keep = {v for v in comp if not self.enabled[v] & unfair}
+            work.extend(sccs(sorted(keep), lambda v: [w for w in self.succ(v) if w in keep]))
+
+
+def analyse(sys: System, g: Graph) -> list[StateFinding]:
+    an = Analysis(sys, g)
+    deadlocks, dead = an.deadlocks()
+    return deadlocks + an.indefinite_fences(dead) + an.timeout_hangs()

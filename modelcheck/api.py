@@ -1,0 +1,102 @@
+"""The Python API: check a spec, get a result; nothing is printed.
+
+    result = modelcheck.check_file("specs/proxy_fork.fspec")
+    assert result.ok, result.summary()
+
+`check_*` raise `SpecError` (with every diagnostic) for bad input.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import analysis, explorer, model, syntax, trace
+from .errors import Diagnostic, Source, SpecError
+from .semantics import System
+
+
+@dataclass
+class Stats:
+    states: int
+    transitions: int
+    depth: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return {"states": self.states, "transitions": self.transitions,
+                "depth": self.depth, "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class Result:
+    path: str
+    title: str
+    expected: frozenset            # finding kinds the spec expects (empty = safe)
+    findings: list                 # [trace.Finding], shortest trace first per kind
+    stats: Stats
+    complete: bool                 # False when a limit or Ctrl-C stopped the search
+    stopped: str = ""              # why it stopped early
+    params: dict = field(default_factory=dict)
+    lock_steps: int = 0            # distinct (lock context, statement) pairs recorded
+
+    @property
+    def kinds(self) -> frozenset:
+        return frozenset(f.kind for f in self.findings)
+
+    @property
+    def ok(self) -> bool:
+        """Findings equal the expectations.  A search cut short can confirm
+        an expected bug; it can never show that nothing else is there, so it
+        passes only when everything expected was found and nothing else."""
+        if self.kinds != self.expected:
+            return False
+        return self.complete or bool(self.expected)
+
+    def summary(self) -> str:
+        found = ", ".join(sorted(self.kinds)) or "safe"
+        want = ", ".join(sorted(self.expected)) or "safe"
+        verdict = "ok" if self.ok else "FAIL"
+        tail = "" if self.complete else f" (incomplete: {self.stopped})"
+        return f"{self.path}: {verdict}: found {found}; expected {want}{tail}"
+
+
+def load(text: str, path: str = "<string>", params: Optional[dict] = None) -> model.Model:
+    """Text -> checked model (raises SpecError)."""
+    src = Source(path, text)
+    return model.build(syntax.parse(src), src, params)
+
+
+def check_source(text: str, params: Optional[dict] = None, path: str = "<string>",
+                 limits: Optional[explorer.Limits] = None,
+                 progress: Optional[Callable] = None) -> Result:
+    m = load(text, path, params)
+    sys = System(m)
+    g = explorer.explore(sys, limits or explorer.Limits(), progress)
+    items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
+    items = _cap(items) + analysis.analyse(sys, g)
+    findings = [trace.build(sys, g, it) for it in items]
+    findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
+    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, g.seconds)
+    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
+                  dict(m.params), len(g.deps))
+
+
+def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Limits] = None,
+               progress: Optional[Callable] = None) -> Result:
+    p = str(path)
+    try:
+        data = Path(p).read_bytes()
+    except OSError as e:
+        raise SpecError([Diagnostic(p, 0, 0, f"cannot read: {e.strerror or e}")])
+    return check_source(syntax.decode(data, p), params, p, limits, progress)
+
+
+def _cap(items: list) -> list:
+    per_kind: dict = {}
+    out = []
+    for it in items:
+        per_kind[it.kind] = per_kind.get(it.kind, 0) + 1
+        if per_kind[it.kind] <= analysis.MAX_PER_KIND:
+            out.append(it)
+    return out

@@ -1,0 +1,94 @@
+"""`modelcheck check [-D NAME=VALUE]... [--format table|json] FILE...`
+
+Exit status: 0 every file's findings equal its `expect` lines; 1 some do
+not; 2 bad input or usage (always with file:line:col, never a traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import report
+from .api import check_file
+from .errors import SpecError, printable
+from .explorer import Limits, peak_memory_mb
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):                       # usage errors: exit 2, as argparse does
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _param(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"-D takes NAME=VALUE, not '{text}'")
+    try:
+        return name, int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"-D {name}: '{value}' is not an integer")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="modelcheck", description="Model checker for GPU-driver concurrency designs.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    c = sub.add_parser("check", help="check .fspec files against their expect lines")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("-D", dest="params", action="append", type=_param, default=[],
+                   metavar="NAME=VALUE", help="override a param of the spec")
+    c.add_argument("--format", choices=("table", "json"), default="table")
+    c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
+    c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
+    c.add_argument("--max-memory", type=int, metavar="MB", help="stop at this peak memory")
+    c.add_argument("--summary", action="store_true", help="one line per file, no tables")
+    return p
+
+
+def _progress(path: str):
+    if not sys.stderr.isatty():
+        return None
+
+    def show(g, seconds):
+        rate = len(g.states) / seconds if seconds else 0
+        sys.stderr.write(f"\r{printable(path)}: {len(g.states)} states, depth {g.depth[-1]}, "
+                         f"{rate:,.0f} states/s, {peak_memory_mb():.0f} MB   ")
+        sys.stderr.flush()
+    return show
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    params = dict(args.params)
+    limits = Limits(args.max_states, args.timeout, args.max_memory)
+    results, status = [], 0
+    for path in args.files:
+        try:
+            progress = _progress(path)
+            result = check_file(path, params, limits, progress)
+            if progress:
+                sys.stderr.write("\r\x1b[K")
+        except SpecError as e:
+            print(str(e), file=sys.stderr)
+            status = 2
+            continue
+        except KeyboardInterrupt:
+            print(f"{printable(path)}: interrupted", file=sys.stderr)
+            return 130
+        results.append(result)
+        if not result.ok:
+            status = max(status, 1)
+        if args.format == "table":
+            text = result.summary() if args.summary else report.table(result)
+            print(printable(text) if args.summary else text, flush=True)
+    if args.format == "json":
+        sys.stdout.write(report.as_json(results))
+    if args.format == "table" and len(results) > 1:
+        bad = [r for r in results if not r.ok]
+        print(f"{len(results) - len(bad)} of {len(results)} specs as expected"
+              + (": " + ", ".join(printable(r.path) for r in bad) + " not" if bad else ""))
+    return status
+
+
+if __name__ == "__main__":          # pragma: no cover
+    sys.exit(main())

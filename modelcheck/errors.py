@@ -1,0 +1,66 @@
+"""Diagnostics for bad input: `file:line:col: error: message`, the line, a caret.
+
+Every stage that reads user input (the parser, the model checks, `-D`
+parameters) reports through `Diagnostic`, and raises one `SpecError` holding
+all of them, so a user sees every problem the tool could reach in one run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    path: str
+    line: int           # 1-based; 0 when the problem has no place in the file
+    col: int            # 1-based
+    message: str
+    source_line: str = ""
+
+    def format(self) -> str:
+        if self.line <= 0:
+            return f"{self.path}: error: {self.message}"
+        text = printable(self.source_line.rstrip("\r\n"))
+        col = self.col
+        if len(text) > 100:                  # show a window around the caret
+            start = max(0, col - 60)
+            text = ("..." if start else "") + text[start:start + 100] + ("..." if start + 100 < len(text) else "")
+            col = col - start + (3 if start else 0)
+        # the caret lines up with the text as printed (tabs kept as tabs)
+        lead = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
+        return (f"{self.path}:{self.line}:{self.col}: error: {self.message}\n"
+                f"    {text}\n    {lead}^")
+
+
+class SpecError(Exception):
+    """Raised with every diagnostic found; `str()` is the full report."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def printable(text: str) -> str:
+    """Escape control characters so spec text can never drive the terminal."""
+    out = []
+    for ch in text:
+        if ch == "\t" or (ch.isprintable() and ch not in "\x1b"):
+            out.append(ch)
+        else:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+    return "".join(out)
+
+
+class Source:
+    """The text of one spec with its path, for positions and quoting."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self.lines = text.splitlines() or [""]
+
+    def line(self, n: int) -> str:
+        return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""
+
+    def diag(self, line: int, col: int, message: str) -> Diagnostic:
+        return Diagnostic(self.path, line, col, message, self.line(line))

@@ -1,0 +1,149 @@
+"""Compiled transitions -> explored state graph.
+
+Breadth-first, so the first path found to any state is a shortest one; among
+equally short paths the one with fewer context switches is kept.  Findings
+that happen on a step (an assert, an unlock of a lock not held...) are kept
+with the first, hence shortest, step that produced them.  The whole graph is
+kept (successor lists in flat arrays) because deadlock, indefinite-fence and
+timeout-hang are questions about every path from a state, answered by
+`analysis` afterwards.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from .semantics import System
+
+
+@dataclass
+class Limits:
+    max_states: Optional[int] = None
+    timeout: Optional[float] = None          # seconds
+    max_memory_mb: Optional[int] = None      # peak resident set size
+
+
+@dataclass
+class Found:
+    """A finding produced on a step: the step is src --actor--> dst."""
+    kind: str
+    key: tuple
+    message: str
+    src: int
+    actor: int
+    dst: int
+
+
+@dataclass
+class Graph:
+    states: list                                  # id -> state; ids are in BFS order
+    parent: array = field(default_factory=lambda: array("l"))
+    via: array = field(default_factory=lambda: array("h"))      # actor of the step into it
+    depth: array = field(default_factory=lambda: array("l"))
+    switches: array = field(default_factory=lambda: array("l"))
+    offsets: array = field(default_factory=lambda: array("l", [0]))  # CSR successor lists
+    edges: array = field(default_factory=lambda: array("l"))
+    edge_actor: array = field(default_factory=lambda: array("h"))
+    timeout_edges: set = field(default_factory=set)   # indices into `edges`
+    found: dict = field(default_factory=dict)         # (kind, key) -> Found
+    deps: dict = field(default_factory=dict)          # (lock context, pc) -> (src, actor)
+    stopped: str = ""                                 # why the search ended early, if it did
+    seconds: float = 0.0
+
+    @property
+    def expanded(self) -> int:
+        """States whose successors are all known (a prefix of the ids)."""
+        return len(self.offsets) - 1
+
+    def successors(self, i: int):
+        return range(self.offsets[i], self.offsets[i + 1])
+
+    def path(self, i: int) -> list[tuple[int, int]]:
+        """[(actor, state id)] from the initial state to i."""
+        out = []
+        while i > 0:
+            out.append((self.via[i], i))
+            i = self.parent[i]
+        return out[::-1]
+
+
+def explore(sys: System, limits: Limits = Limits(),
+            progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
+    init = sys.initial()
+    g = Graph(states=[init])
+    g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
+    visited = {init: 0}
+    for kind, key, msg in sys.invariant_failures(init):
+        g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
+    started = last_report = time.monotonic()
+    i = 0
+    max_states = limits.max_states or float("inf")
+    try:
+        while i < len(g.states):
+            if len(g.states) >= max_states:
+                g.stopped = f"state limit reached ({limits.max_states} states)"
+                break
+            if i & 1023 == 0:
+                now = time.monotonic()
+                g.stopped = _limit_hit(limits, len(g.states), now - started)
+                if g.stopped:
+                    break
+                if progress and now - last_report >= 1.0:
+                    progress(g, now - started)
+                    last_report = now
+            s = g.states[i]
+            for a, (nxt, label, found, timeout) in sys.successors(s):
+                j = visited.get(nxt)
+                sw = g.switches[i] + (g.via[i] not in (a, -1))
+                if j is None:
+                    j = len(g.states)
+                    visited[nxt] = j
+                    g.states.append(nxt)
+                    g.parent.append(i); g.via.append(a)
+                    g.depth.append(g.depth[i] + 1); g.switches.append(sw)
+                    for kind, key, msg in sys.invariant_failures(nxt):
+                        g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+                elif g.depth[j] == g.depth[i] + 1 and sw < g.switches[j]:
+                    g.parent[j] = i; g.via[j] = a; g.switches[j] = sw
+                if timeout:
+                    g.timeout_edges.add(len(g.edges))
+                g.edges.append(j)
+                g.edge_actor.append(a)
+                for kind, key, msg in found:
+                    g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+            _record_lock_steps(sys, g, i, s)
+            g.offsets.append(len(g.edges))
+            i += 1
+    except KeyboardInterrupt:
+        g.stopped = "interrupted (Ctrl-C)"
+    except MemoryError:
+        g.stopped = "out of memory"
+    g.seconds = time.monotonic() - started
+    return g
+
+
+def _record_lock_steps(sys: System, g: Graph, i: int, s: tuple) -> None:
+    """Remember, once per (what the actor holds, statement), the first step
+    that reached an acquisition: the raw material of the lock-order model."""
+    PC = sys.L.PC
+    for a in range(sys.L.A):
+        pc = s[PC + a]
+        if pc >= 0 and sys.code[pc].acquires:
+            key = (sys.lock_context(s, a), pc)
+            if key not in g.deps:
+                g.deps[key] = (i, a)
+
+
+def _limit_hit(limits: Limits, states: int, seconds: float) -> str:
+    if limits.timeout is not None and seconds >= limits.timeout:
+        return f"time limit reached ({limits.timeout:g} s)"
+    if limits.max_memory_mb is not None and peak_memory_mb() >= limits.max_memory_mb:
+        return f"memory limit reached ({limits.max_memory_mb} MB)"
+    return ""
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

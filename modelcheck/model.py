@@ -1,0 +1,602 @@
+"""Lark tree -> checked model: names resolved, params folded, arrays and actor
+copies expanded.  Every user mistake found here becomes a positioned
+diagnostic; all of them are collected before one SpecError is raised.
+
+The model is plain data: object tables (locks, fences, engines, vars), the
+actors with their statement lists, the hooks, invariants and expectations.
+Statements keep their resolved object ids, so the semantics never sees a name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Optional
+
+from lark import Token, Tree
+
+from .errors import Diagnostic, Source, SpecError
+
+FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
+                 "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
+                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant")
+EXPECT_KINDS = FINDING_KINDS + ("safe",)
+HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+
+
+# ----------------------------------------------------------------- model data
+
+@dataclass(frozen=True)
+class Lock:
+    name: str
+    kind: str           # mutex | spinlock | rwsem | resv
+    cls: str            # lockdep class: the declaration's name, or "resv"
+    line: int
+    resv: int = -1      # index into the fence-list table for a resv
+
+
+@dataclass(frozen=True)
+class Fence:
+    name: str
+    after: tuple[int, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    slots: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    init: int
+    lo: int
+    hi: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Stmt:
+    """One statement, resolved.  `op` names its semantics (see semantics.py)."""
+    op: str
+    line: int
+    text: str
+    objs: tuple = ()            # object ids; what they index depends on `op`
+    mode: str = ""              # shared / error / timeout / interruptible / gfp / event
+    expr: object = None         # resolved expression (see `Expr`)
+    bodies: tuple = ()          # nested statement lists (tuple of tuples)
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    kind: str                   # thread | job
+    body: tuple
+    line: int
+    engine: int = -1            # jobs: the engine whose slot they hold
+    preemptible: bool = False
+
+
+@dataclass
+class Model:
+    path: str
+    source: Source
+    title: str = ""
+    params: dict = field(default_factory=dict)
+    locks: list = field(default_factory=list)
+    fences: list = field(default_factory=list)
+    resvs: list = field(default_factory=list)        # lock id of each resv
+    engines: list = field(default_factory=list)
+    vars: list = field(default_factory=list)
+    actors: list = field(default_factory=list)
+    hooks: dict = field(default_factory=dict)        # event -> [statement tuple]
+    invariants: list = field(default_factory=list)   # (name, expr, line)
+    expects: list = field(default_factory=list)      # (kind, line)
+
+    @property
+    def expected(self) -> frozenset:
+        kinds = {k for k, _ in self.expects}
+        return frozenset(kinds - {"safe"})
+
+
+# Expressions are small tuples: ("int", v) ("var", id) ("not", e) ("neg", e)
+# ("and", [e..]) ("or", [e..]) ("bin", op, a, b)
+# ("signalled"|"errored"|"published", fence) ("held", lock) ("done", (actor ids)).
+
+
+# ----------------------------------------------------------------- building
+
+@dataclass
+class _Decl:
+    kind: str                       # param lock resv fence engine var thread job
+    node: Tree
+    dims: list = field(default_factory=list)   # [(lo, hi)] after folding
+    base: int = 0                   # first id in its table
+
+
+class _Fail(Exception):
+    """Abandon the current statement or declaration after a diagnostic."""
+
+
+class Builder:
+    def __init__(self, source: Source, params: Optional[dict] = None):
+        self.src = source
+        self.diags: list[Diagnostic] = []
+        self.overrides = dict(params or {})
+        self.m = Model(source.path, source)
+        self.decls: dict[str, _Decl] = {}
+        self.env_stack: list[dict] = [{}]       # copy / dim binders in scope
+        self.param_state: dict[str, object] = {}
+
+    # -- diagnostics
+    def error(self, where, message: str) -> None:
+        line, col = _pos(where)
+        self.diags.append(self.src.diag(line, col, message))
+
+    def fail(self, where, message: str):
+        self.error(where, message)
+        raise _Fail()
+
+    # -- entry point
+    def build(self, tree: Tree) -> Model:
+        items = tree.children
+        self.decls["mmap_lock"] = _Decl("lock", None)
+        self.m.locks.append(Lock("mmap_lock", "rwsem", "mmap_lock", 0))
+        for item in items:                     # pass 1: names
+            self._declare(item)
+        for name in self.overrides:
+            if name not in self.decls or self.decls[name].kind != "param":
+                self.diags.append(Diagnostic(self.src.path, 0, 0,
+                                             f"-D {name}: the spec declares no param {name}"))
+        for item in items:                     # pass 2: params and objects, in file order
+            self._guard(self._object, item)
+        for item in items:                     # pass 3: actors, hooks, properties
+            self._guard(self._behaviour, item)
+        if not self.m.actors and not self.diags:
+            self.diags.append(Diagnostic(self.src.path, 0, 0, "the spec declares no thread or job"))
+        if self.diags:
+            raise SpecError(self.diags)
+        return self.m
+
+    def _guard(self, fn, *args):
+        try:
+            return fn(*args)
+        except _Fail:
+            return None
+
+    # -- pass 1
+    def _declare(self, item: Tree) -> None:
+        kind = item.data.removesuffix("_decl")
+        if kind in ("spec_title", "hook", "invariant", "expect"):
+            if kind == "spec_title":
+                if self.m.title:
+                    self.error(item, "a spec has at most one `spec` title")
+                self.m.title = item.children[0][1:-1]
+            return
+        name_tok = item.children[0]
+        name = str(name_tok)
+        if name in self.decls:
+            prev = self.decls[name].node
+            where = f" (first declared on line {_pos(prev)[0]})" if prev is not None else " (built in)"
+            self.error(name_tok, f"'{name}' is already declared{where}")
+            return
+        self.decls[name] = _Decl(kind, item)
+
+    # -- params
+    def param(self, name: str, where) -> int:
+        state = self.param_state.get(name)
+        if isinstance(state, int):
+            return state
+        if state == "busy":
+            self.fail(where, f"param '{name}' is defined in terms of itself")
+        if state == "bad":
+            raise _Fail()
+        decl = self.decls[name]
+        if name in self.overrides:
+            value = self.overrides[name]
+        else:
+            self.param_state[name] = "busy"
+            try:
+                value = self.const(decl.node.children[1])
+            except _Fail:
+                self.param_state[name] = "bad"
+                raise
+        self.param_state[name] = value
+        self.m.params[name] = value
+        return value
+
+    # -- pass 2: objects
+    def _object(self, item: Tree) -> None:
+        kind = item.data
+        if kind == "param_decl":
+            self.param(str(item.children[0]), item)
+            return
+        if kind not in ("lock_decl", "resv_decl", "fence_decl", "engine_decl", "var_decl"):
+            return
+        name = str(item.children[0])
+        decl = self.decls.get(name)
+        if decl is None or decl.node is not item:
+            return                              # a duplicate, already reported
+        dim_nodes = [c for c in item.children if isinstance(c, Tree) and c.data == "dim"]
+        dims = [(self.const(d.children[-2]), self.const(d.children[-1])) for d in dim_nodes]
+        for (lo, hi), d in zip(dims, dim_nodes):
+            if hi < lo:
+                self.fail(d, f"empty range {lo}..{hi}")
+        decl.dims = dims
+        binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
+        rest = [c for c in item.children[1:] if not (isinstance(c, Tree) and c.data == "dim")]
+        table = {"lock_decl": self.m.locks, "resv_decl": self.m.locks, "fence_decl": self.m.fences,
+                 "engine_decl": self.m.engines, "var_decl": self.m.vars}[kind]
+        decl.base = len(table)
+        for idx in (product(*[range(lo, hi + 1) for lo, hi in dims]) if dims else [()]):
+            elem = name + "".join(f"[{i}]" for i in idx)
+            env = {b: i for b, i in zip(binders, idx) if b}
+            self.env_stack.append(env)
+            try:
+                table.append(self._element(kind, name, elem, item, rest))
+            finally:
+                self.env_stack.pop()
+
+    def _element(self, kind, name, elem, item, rest):
+        line = item.meta.line
+        if kind == "lock_decl":
+            lk = str(rest[0].children[0]) if rest else "mutex"
+            return Lock(elem, lk, name, line)
+        if kind == "resv_decl":
+            self.m.resvs.append(len(self.m.locks))
+            return Lock(elem, "resv", "resv", line, resv=len(self.m.resvs) - 1)
+        if kind == "fence_decl":
+            return Fence(elem, (), line)        # `after` resolved once all fences exist
+        if kind == "engine_decl":
+            slots = self.const(rest[0])
+            if slots < 1:
+                self.fail(rest[0], f"an engine needs at least one slot, not {slots}")
+            return Engine(elem, slots, line)
+        init, lo, hi = (self.const(e) for e in rest)
+        if hi < lo:
+            self.fail(rest[1], f"empty range {lo}..{hi}")
+        if not lo <= init <= hi:
+            self.fail(rest[0], f"initial value {init} of '{elem}' is outside its range {lo}..{hi}")
+        return Var(elem, init, lo, hi, line)
+
+    # -- pass 3: behaviour
+    def _behaviour(self, item: Tree) -> None:
+        kind = item.data
+        if kind == "fence_decl":
+            self._fence_deps(item)
+        elif kind in ("thread_decl", "job_decl"):
+            self._actor(item)
+        elif kind == "hook_decl":
+            event = str(item.children[0].children[0])
+            body = self.block(item.children[1], in_hook=True)
+            self.m.hooks.setdefault(event, []).append(body)
+        elif kind == "invariant_decl":
+            name = item.children[0][1:-1]
+            self.m.invariants.append((name, self.expr(item.children[1]), item.meta.line))
+        elif kind == "expect_decl":
+            self._expect(item.children[0])
+
+    def _fence_deps(self, item: Tree) -> None:
+        name = str(item.children[0])
+        decl = self.decls.get(name)
+        if decl is None or decl.node is not item:
+            return
+        refs = [c for c in item.children if isinstance(c, Tree) and c.data == "ref"]
+        if not refs:
+            return
+        dim_nodes = [c for c in item.children if isinstance(c, Tree) and c.data == "dim"]
+        binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
+        for n, idx in enumerate(product(*[range(lo, hi + 1) for lo, hi in decl.dims]) if decl.dims else [()]):
+            self.env_stack.append({b: i for b, i in zip(binders, idx) if b})
+            try:
+                deps = []
+                for r in refs:
+                    fid = self._guard(self.obj, r, ("fence",), "a fence")
+                    if fid is not None:
+                        if fid == decl.base + n:
+                            self.error(r, f"fence '{self.m.fences[fid].name}' cannot come after itself")
+                        deps.append(fid)
+                f = self.m.fences[decl.base + n]
+                self.m.fences[decl.base + n] = Fence(f.name, tuple(deps), f.line)
+            finally:
+                self.env_stack.pop()
+
+    def _actor(self, item: Tree) -> None:
+        name = str(item.children[0])
+        decl = self.decls.get(name)
+        if decl is None or decl.node is not item:
+            return
+        rest = item.children[1:]
+        copies = rest[0] if isinstance(rest[0], Tree) and rest[0].data == "copies" else None
+        if copies is not None:
+            rest = rest[1:]
+            var = str(copies.children[0])
+            lo, hi = self.const(copies.children[1]), self.const(copies.children[2])
+            if hi < lo:
+                self.fail(copies, f"empty range {lo}..{hi}")
+            decl.dims = [(lo, hi)]
+            indices = [(var, i) for i in range(lo, hi + 1)]
+        else:
+            indices = [(None, None)]
+        decl.base = len(self.m.actors)
+        # reserve the ids first so done(T) of a later copy resolves
+        for var, i in indices:
+            self.m.actors.append(None)
+        for n, (var, i) in enumerate(indices):
+            self.env_stack.append({var: i} if var else {})
+            try:
+                actor_name = name if var is None else f"{name}[{i}]"
+                if item.data == "job_decl":
+                    engine = self._guard(self.obj, rest[0], ("engine",), "an engine")
+                    preemptible = any(isinstance(c, Token) and c.type == "PREEMPTIBLE" for c in rest)
+                    body = self.block(rest[-1])
+                    actor = Actor(actor_name, "job", body, item.meta.line,
+                                  engine if engine is not None else -1, preemptible)
+                else:
+                    actor = Actor(actor_name, "thread", self.block(rest[-1]), item.meta.line)
+                self.m.actors[decl.base + n] = actor
+            finally:
+                self.env_stack.pop()
+
+    def _expect(self, tok: Token) -> None:
+        words = tok[len("expect"):]
+        col = tok.column + len("expect")
+        found = False
+        for part in words.replace(",", " ").split(" "):
+            if part:
+                found = True
+                at = (tok.line, col)
+                if part not in EXPECT_KINDS:
+                    self.error(at, f"unknown finding kind '{part}'; expected one of "
+                               + ", ".join(EXPECT_KINDS))
+                else:
+                    self.m.expects.append((part, tok.line))
+            col += len(part) + 1
+        if not found:
+            self.error((tok.line, tok.column + len(tok)), "expected a finding kind after `expect`")
+
+    # -- statements
+    def block(self, node: Tree, in_hook: bool = False) -> tuple:
+        out = []
+        for st in node.children:
+            s = self._guard(self.stmt, st, in_hook)
+            if s is not None:
+                out.append(s)
+        return tuple(out)
+
+    def stmt(self, node: Tree, in_hook: bool) -> Stmt:
+        op = node.data.removesuffix("_stmt")
+        line, text = node.meta.line, self.text_of(node)
+        ch = node.children
+        toks = {c.type for c in ch if isinstance(c, Token)}
+        refs = [c for c in ch if isinstance(c, Tree) and c.data == "ref"]
+        blocks = [c for c in ch if isinstance(c, Tree) and c.data == "block"]
+
+        def S(op, objs=(), mode="", expr=None, bodies=()):
+            return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies))
+
+        if op in ("lock", "unlock", "trylock"):
+            shared = "SHARED" in toks
+            ids = [self.obj(r, ("lock", "resv"), "a lock") for r in refs]
+            kinds = {self.m.locks[i].kind for i in ids}
+            if shared and kinds != {"rwsem"}:
+                self.fail(node, f"`{op} ... shared` needs an rwsem")
+            if len(ids) > 1 and kinds != {"resv"}:
+                self.fail(refs[1], f"`{op} A, B` takes resv objects in one ww context; "
+                          "take other locks one by one")
+            if len(set(ids)) != len(ids):
+                self.fail(node, "the same lock appears twice")
+            bodies = [self.block(blocks[0], in_hook)] if op == "trylock" else []
+            return S(op, ids, "shared" if shared else "", bodies=bodies)
+        if op == "signal":
+            return S(op, [self.obj(refs[0], ("fence",), "a fence")], "error" if "ERROR" in toks else "")
+        if op == "wait":
+            mode = "timeout" if "TIMEOUT" in toks else "interruptible" if "INTERRUPTIBLE" in toks else ""
+            bodies = [self.block(blocks[0], in_hook)] if blocks else []
+            if "ANY" in toks:
+                return S("wait_any", (), mode, bodies=bodies)
+            kind = self._kind_of(refs[0])
+            if kind == "resv":
+                return S("wait_resv", [self.obj(refs[0], ("resv",), "a fence or a resv")], mode, bodies=bodies)
+            return S("wait_fence", [self.obj(refs[0], ("fence",), "a fence or a resv")], mode, bodies=bodies)
+        if op == "publish":
+            fid = self.obj(refs[0], ("fence",), "a fence")
+            if len(refs) > 1:
+                rid = self.obj(refs[1], ("resv",), "a resv")
+                return S("publish_in", [fid, rid])
+            return S("publish", [fid])
+        if op == "signalling":
+            return S(op, bodies=[self.block(blocks[0], in_hook)])
+        if op == "alloc":
+            return S(op, mode=str(ch[0].children[0]))
+        if op in ("fault", "fork", "munmap", "interrupt", "end_interrupt"):
+            return S({"interrupt": "interrupt_waits", "end_interrupt": "end_interrupt_waits"}.get(op, op))
+        if op in ("acquire", "release"):
+            return S(op, [self.obj(refs[0], ("engine",), "an engine")])
+        if op == "assign":
+            vid = self.obj(refs[0], ("var",), "a var")
+            return S(op, [vid], expr=self.expr(ch[1]))
+        if op in ("await", "assert"):
+            return S(op, expr=self.expr(ch[0]))
+        if op == "if":
+            cond = self.expr(ch[0])
+            then = self.block(ch[1], in_hook)
+            other = ()
+            if len(ch) > 2:
+                other = self.block(ch[2], in_hook) if ch[2].data == "block" else \
+                    tuple(x for x in [self._guard(self.stmt, ch[2], in_hook)] if x)
+            return S(op, expr=cond, bodies=[then, other])
+        if op == "while":
+            return S(op, expr=self.expr(ch[0]), bodies=[self.block(ch[1], in_hook)])
+        if op == "choose":
+            return S(op, bodies=[self.block(b, in_hook) for b in blocks])
+        if op == "restart":
+            if in_hook:
+                self.fail(node, "`restart` restarts an actor; a hook can only `return`")
+            return S(op)
+        if op == "return":
+            return S(op)
+        self.fail(node, f"unknown statement {op}")           # pragma: no cover
+
+    def text_of(self, node: Tree) -> str:
+        m = node.meta
+        line = self.src.line(m.line)
+        if m.end_line == m.line:
+            return line[m.column - 1:m.end_column - 1].strip()
+        return line[m.column - 1:].strip()
+
+    # -- references and expressions
+    def _kind_of(self, ref: Tree) -> Optional[str]:
+        d = self.decls.get(str(ref.children[0]))
+        return d.kind if d else None
+
+    def obj(self, ref: Tree, kinds: tuple, what: str) -> int:
+        """Resolve a reference to an object id of one of `kinds`."""
+        name = str(ref.children[0])
+        decl = self.decls.get(name)
+        if decl is None or (name in self.env_stack[-1] and len(ref.children) == 1):
+            self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.kind not in kinds:
+            self.fail(ref, f"'{name}' is {_article(decl.kind)}, but {what} is needed here")
+        idx = [self.const(e) for e in ref.children[1:]]
+        if len(idx) != len(decl.dims):
+            self.fail(ref, f"'{name}' has {len(decl.dims)} index(es), not {len(idx)}")
+        off = 0
+        for i, ((lo, hi), e) in enumerate(zip(decl.dims, ref.children[1:])):
+            if not lo <= idx[i] <= hi:
+                self.fail(e, f"index {idx[i]} is out of range for '{name}' ({lo}..{hi})")
+            off = off * (hi - lo + 1) + (idx[i] - lo)
+        return decl.base + off
+
+    def actors_of(self, ref: Tree) -> tuple:
+        name = str(ref.children[0])
+        decl = self.decls.get(name)
+        if decl is None:
+            self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.kind not in ("thread", "job"):
+            self.fail(ref, f"'{name}' is {_article(decl.kind)}, but done() needs a thread or job")
+        if len(ref.children) == 1:
+            n = (decl.dims[0][1] - decl.dims[0][0] + 1) if decl.dims else 1
+            return tuple(range(decl.base, decl.base + n))
+        return (self.obj(ref, (decl.kind,), "a thread or job"),)
+
+    def const(self, node) -> int:
+        e = self.expr(node)
+        if e[0] != "int":
+            self.fail(node, "must be a constant here (params, numbers and copy indices only)")
+        return e[1]
+
+    def expr(self, node) -> tuple:
+        d = node.data
+        ch = node.children
+        if d == "number":
+            return ("int", int(ch[0]))
+        if d == "true_lit":
+            return ("int", 1)
+        if d == "false_lit":
+            return ("int", 0)
+        if d == "ref":
+            name = str(ch[0])
+            for env in reversed(self.env_stack):
+                if name in env:
+                    if len(ch) > 1:
+                        self.fail(node, f"'{name}' is a copy index, not an array")
+                    return ("int", env[name])
+            decl = self.decls.get(name)
+            if decl is None:
+                self.fail(node, f"'{name}' is not declared" + _hint(name, self.decls))
+            if decl.kind == "param":
+                if len(ch) > 1:
+                    self.fail(node, f"'{name}' is a param, not an array")
+                return ("int", self.param(name, node))
+            if decl.kind == "var":
+                return ("var", self.obj(node, ("var",), "a var"))
+            self.fail(node, f"'{name}' is {_article(decl.kind)}; only vars, params and "
+                      "predicates such as signalled(F) have a value")
+        if d == "call":
+            pred = str(ch[0].children[0])
+            ref = ch[1]
+            if pred in ("signalled", "errored", "published"):
+                return (pred, self.obj(ref, ("fence",), "a fence"))
+            if pred == "held":
+                return (pred, self.obj(ref, ("lock", "resv"), "a lock"))
+            return (pred, self.actors_of(ref))
+        if d == "not_op":
+            return _fold(("not", self.expr(ch[0])))
+        if d == "neg":
+            return _fold(("neg", self.expr(ch[0])))
+        if d in ("or_expr", "and_expr"):
+            return _fold((d[:-5], [self.expr(c) for c in ch]))
+        if d in ("cmp_expr", "sum_expr", "prod_expr"):
+            acc = self.expr(ch[0])
+            for i in range(1, len(ch), 2):
+                op = str(ch[i].children[0])
+                rhs = self.expr(ch[i + 1])
+                if op in ("/", "%") and rhs == ("int", 0):
+                    self.fail(ch[i + 1], "division by zero")
+                acc = _fold(("bin", op, acc, rhs))
+            return acc
+        self.fail(node, f"unexpected expression {d}")     # pragma: no cover
+
+
+def _pos(where) -> tuple[int, int]:
+    if isinstance(where, tuple):
+        return where
+    if isinstance(where, Token):
+        return where.line, where.column
+    if isinstance(where, Tree) and not where.meta.empty:
+        return where.meta.line, where.meta.column
+    return 0, 0
+
+
+def _article(kind: str) -> str:
+    word = {"resv": "resv", "param": "param", "var": "var", "job": "job"}.get(kind, kind)
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def _hint(name: str, decls: dict) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, list(decls), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def cdiv(a: int, b: int) -> int:
+    """C division (truncates toward zero), as in the kernel."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def cmod(a: int, b: int) -> int:
+    return a - b * cdiv(a, b)
+
+
+BINOPS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": cdiv, "%": cmod,
+    "==": lambda a, b: int(a == b), "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b), "<=": lambda a, b: int(a <= b),
+    ">": lambda a, b: int(a > b), ">=": lambda a, b: int(a >= b),
+}
+
+
+def _fold(e: tuple) -> tuple:
+    """Constant-fold, so indices and params are plain ints."""
+    tag = e[0]
+    if tag == "not" and e[1][0] == "int":
+        return ("int", int(not e[1][1]))
+    if tag == "neg" and e[1][0] == "int":
+        return ("int", -e[1][1])
+    if tag in ("and", "or") and all(x[0] == "int" for x in e[1]):
+        vals = [bool(x[1]) for x in e[1]]
+        return ("int", int(all(vals) if tag == "and" else any(vals)))
+    if tag == "bin" and e[2][0] == "int" and e[3][0] == "int":
+        if e[1] in ("/", "%") and e[3][1] == 0:
+            return e
+        return ("int", BINOPS[e[1]](e[2][1], e[3][1]))
+    return e
+
+
+def build(tree: Tree, source: Source, params: Optional[dict] = None) -> Model:
+    return Builder(source, params).build(tree)

@@ -1,0 +1,89 @@
+"""Findings -> what people and programs read: tables (tabulate) and JSON.
+
+Every piece of spec text that reaches a terminal goes through `printable`,
+so a spec cannot smuggle escape sequences into a reader's terminal.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from tabulate import tabulate
+
+from .api import Result
+from .errors import printable
+
+
+def _rel(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+        return rel if not rel.startswith("..") else path
+    except ValueError:
+        return path
+
+
+def table(result: Result) -> str:
+    path = _rel(result.path)
+    st = result.stats
+    head = (f"{printable(path)}: {'ok' if result.ok else 'FAIL'}"
+            + (f" ({printable(result.title)})" if result.title else "")
+            + f"\n  found:    {', '.join(sorted(result.kinds)) or 'safe'}"
+            + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}"
+            + f"\n  searched: {st.states} states, {st.transitions} transitions, "
+              f"depth {st.depth}, {st.seconds:.2f} s")
+    if not result.complete:
+        head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
+                " and no absence of others is claimed"
+    out = [head]
+    base = os.path.basename(result.path)
+    for f in result.findings:
+        rows = [[s.step, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
+                for s in f.trace]
+        rows += [["-", s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
+                 for s in f.blocked]
+        rows = [[printable(str(c)) for c in r] for r in rows]
+        block = [f"\n{f.kind}: {printable(f.message)}"]
+        if rows:
+            block.append(tabulate(rows, headers=["step", "actor", "line", "statement", "effect"],
+                                  tablefmt="simple", disable_numparse=True))
+        else:
+            block.append("  (in the initial state)")
+        block.append(_final(f.final_state))
+        if f.waits_for:
+            block.append("who waits for whom:\n" + "\n".join(f"  {printable(w)}" for w in f.waits_for))
+        out.append("\n".join(block))
+    return "\n".join(out) + "\n"
+
+
+def _final(state: dict) -> str:
+    lines = ["final state:"]
+    for name, what in state.get("actors", {}).items():
+        lines.append(f"  {printable(name)}: {printable(what)}")
+    held = [f"{printable(k)} {printable(v)}" for k, v in state.get("locks", {}).items()]
+    lines.append("  locks: " + ("; ".join(held) if held else "none held"))
+    fences = [f"{printable(k)} {printable(v)}" for k, v in state.get("fences", {}).items()]
+    if fences:
+        lines.append("  fences: " + "; ".join(fences))
+    engines = [f"{printable(k)} {printable(v)}" for k, v in state.get("engines", {}).items()]
+    if engines:
+        lines.append("  engines: " + "; ".join(engines))
+    vs = [f"{printable(k)} = {v}" for k, v in state.get("vars", {}).items()]
+    if vs:
+        lines.append("  vars: " + ", ".join(vs))
+    if state.get("interrupt_waits"):
+        lines.append("  interrupt_waits in force")
+    return "\n".join(lines)
+
+
+def as_json(results: list[Result]) -> str:
+    files = []
+    for r in results:
+        files.append({
+            "path": r.path, "title": r.title, "ok": r.ok,
+            "expected": sorted(r.expected) or ["safe"],
+            "found": sorted(r.kinds) or ["safe"],
+            "complete": r.complete, "stopped": r.stopped, "params": r.params,
+            "findings": [f.as_dict() for f in r.findings],
+            "stats": r.stats.as_dict(),
+        })
+    return json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n"

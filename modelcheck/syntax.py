@@ -1,0 +1,174 @@
+"""Text -> lark tree.  Owns the grammar, the post-lexer and syntax errors.
+
+The parser keeps going after a syntax error (lark's `on_error` drops the
+offending token) so that one run reports every error it can reach; at most
+one error is kept per line, since the rest of a broken line only echoes it.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .errors import Diagnostic, Source, SpecError
+
+MAX_ERRORS = 20
+MAX_NESTING = 100       # blocks inside blocks; deeper input is rejected, not recursed into
+
+
+def grammar_text() -> str:
+    try:
+        return resources.files("modelcheck.grammar").joinpath("fspec.lark").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):   # running from a bare checkout
+        return (Path(__file__).resolve().parent.parent / "grammar" / "fspec.lark").read_text()
+
+
+class _JoinElse:
+    """Post-lexer: a newline directly before `else` / `or` does not end the statement."""
+    always_accept = ()
+
+    def process(self, stream):
+        pending = None
+        for tok in stream:
+            if tok.type == "_NL":
+                pending = tok
+                continue
+            if pending is not None and tok.type not in ("ELSE", "OR"):
+                yield pending
+            pending = None
+            yield tok
+        if pending is not None:
+            yield pending
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="basic", postlex=_JoinElse(),
+                propagate_positions=True, maybe_placeholders=False)
+
+
+# How lark's terminal names read in an error message.
+_WORDS = {"NAME": "a name", "INT": "a number", "STRING": 'a "string"', "_NL": "end of line",
+          "$END": "end of file", "EXPECT": "expect"}
+
+
+def _describe(term: str) -> str:
+    if term in _WORDS:
+        return _WORDS[term]
+    for t in parser().terminals:
+        if t.name == term and t.pattern.type == "str":
+            return f"'{t.pattern.value}'"
+    return term.lower()
+
+
+def _found(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_NL":
+        return "end of line"
+    return f"'{tok.value}'"
+
+
+def decode(data: bytes, path: str) -> str:
+    """Spec files are UTF-8 text; anything else is a positioned error, not a crash."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SpecError([Diagnostic(path, line, col, f"not UTF-8 text (byte 0x{data[e.start]:02x})",
+                                    data.splitlines()[line - 1].decode("utf-8", "replace"))])
+    if "\x00" in text:
+        i = text.index("\x00")
+        line = text.count("\n", 0, i) + 1
+        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        raise SpecError([Diagnostic(path, line, col, "binary data (a NUL byte) in a spec file",
+                                    text.splitlines()[line - 1])])
+    return text
+
+
+def parse(src: Source) -> Tree:
+    """Parse a whole spec; raise SpecError with every syntax error reached."""
+    diags: list[Diagnostic] = []
+    seen_lines: set[int] = set()
+
+    def on_error(e: UnexpectedInput) -> bool:
+        line, col = e.line, e.column
+        if isinstance(e, UnexpectedToken) and e.token.type == "$END":
+            line, col = _end_position(src)
+        if line not in seen_lines:
+            seen_lines.add(line)
+            diags.append(src.diag(line, col, _message(e, src)))
+        if isinstance(e, UnexpectedToken) and e.interactive_parser is not None:
+            _panic(e.interactive_parser.parser_state)
+        return len(diags) < MAX_ERRORS
+
+    try:
+        tree = parser().parse(src.text, on_error=on_error)
+    except UnexpectedInput as e:          # unrecoverable (end of file, error limit)
+        if not diags or diags[-1].message != _message(e, src):
+            line, col = (e.line, e.column)
+            if isinstance(e, UnexpectedToken) and e.token.type == "$END":
+                line, col = _end_position(src)
+            if line not in seen_lines:
+                diags.append(src.diag(line, col, _message(e, src)))
+        tree = None
+    if diags:
+        raise SpecError(diags)
+    _check_nesting(tree, src)
+    return tree
+
+
+def _panic(state) -> None:
+    """Pop the LR stacks back to where a statement may end, so the parser
+    resynchronises at the next newline instead of echoing one mistake."""
+    table = state.parse_conf.states
+    while len(state.state_stack) > 1 and "_NL" not in table[state.state_stack[-1]]:
+        state.state_stack.pop()
+        state.value_stack.pop()
+
+
+def _end_position(src: Source) -> tuple[int, int]:
+    lines = src.text.split("\n")
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()
+    return len(lines), len(lines[-1]) + 1
+
+
+def _message(e: UnexpectedInput, src: Source) -> str:
+    if isinstance(e, UnexpectedCharacters):
+        ch = src.text[e.pos_in_stream] if e.pos_in_stream < len(src.text) else ""
+        if ch == '"':
+            return "unterminated string: a string must close with \" on the same line"
+        shown = ch if ch.isprintable() else f"\\x{ord(ch):02x}"
+        return f"unexpected character '{shown}'"
+    if isinstance(e, UnexpectedToken):
+        expected = e.expected
+        if e.interactive_parser is not None:    # exact set: LALR merges lookaheads
+            try:
+                expected = e.interactive_parser.accepts() or expected
+            except Exception:                    # pragma: no cover - best effort only
+                pass
+        expected = sorted({_describe(t) for t in expected if not t.startswith("__")})
+        if len(expected) > 10:
+            expected = expected[:10] + ["..."]
+        return f"unexpected {_found(e.token)}; expected " + (
+            ", ".join(expected) if expected else "something else")
+    return str(e).splitlines()[0]
+
+
+def _check_nesting(tree: Tree, src: Source) -> None:
+    """Later stages walk the tree recursively; refuse absurd depth up front."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data == "block":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = getattr(node.meta, "line", 1)
+                col = getattr(node.meta, "column", 1)
+                raise SpecError([src.diag(line, col, f"blocks nested more than {MAX_NESTING} deep")])
+        stack.extend((c, depth) for c in node.children if isinstance(c, Tree))

@@ -1,0 +1,276 @@
+"""Findings on the graph -> findings a person reads: each trace replayed
+through the semantics (so a bug in the search cannot show a step that is not
+possible), every step told by what it changed, the final state, and who
+waits for whom at the end.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .explorer import Found, Graph
+from .analysis import StateFinding
+from .semantics import DONE, ERRORED, PUBLISHED, System
+
+
+@dataclass
+class Step:
+    step: int
+    actor: str
+    line: int
+    statement: str
+    effect: str
+
+
+@dataclass
+class Finding:
+    kind: str
+    message: str
+    trace: list = field(default_factory=list)        # [Step]
+    final_state: dict = field(default_factory=dict)
+    waits_for: list = field(default_factory=list)    # sentences
+    blocked: list = field(default_factory=list)      # [Step] the actors stuck at the end
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message,
+                "trace": [vars(s) for s in self.trace],
+                "blocked": [vars(s) for s in self.blocked],
+                "final_state": self.final_state, "waits_for": self.waits_for}
+
+
+class ReplayError(AssertionError):
+    """The search reported a step the semantics does not allow: a checker bug."""
+
+
+def replay(sys: System, steps: list[tuple[int, tuple]]) -> list[tuple]:
+    """Re-run [(actor, expected next state)] from the initial state.
+    Returns [(actor, before, after, label, findings)]."""
+    s = sys.initial()
+    out = []
+    for a, want in steps:
+        for b, (nxt, label, found, _timeout) in sys.successors(s):
+            if b == a and nxt == want:
+                out.append((a, s, nxt, label, found))
+                s = nxt
+                break
+        else:
+            raise ReplayError(f"step {len(out) + 1} by {sys.actor(a)} cannot be replayed")
+    return out
+
+
+def build(sys: System, g: Graph, item) -> Finding:
+    """A user-facing finding from a step finding (Found) or a state finding."""
+    if isinstance(item, Found):
+        steps = [(a, g.states[j]) for a, j in g.path(item.src)]
+        if item.actor >= 0:
+            steps.append((item.actor, g.states[item.dst]))
+        actors = ()
+    else:
+        steps = [(a, g.states[j]) for a, j in g.path(item.state)]
+        actors = item.actors
+    done = replay(sys, steps)
+    if isinstance(item, Found) and item.actor >= 0 and item.kind != "invariant":
+        last = done[-1][4] if done else ()
+        if not any(k == item.kind for k, _, _ in last):
+            raise ReplayError(f"the last step does not produce {item.kind}")
+    final = done[-1][2] if done else sys.initial()
+    if item.kind == "invariant" and not any(k == "invariant" for k, _, _ in sys.invariant_failures(final)):
+        raise ReplayError("the invariant holds in the replayed state")
+    if item.kind == "deadlock":
+        for a in actors:
+            if any(b == a for b, _ in sys.successors(final)):
+                raise ReplayError(f"{sys.actor(a)} can still move in the replayed state")
+    trace = [Step(n + 1, sys.actor(a), *_where(sys, before, a), describe(sys, before, after, a, label))
+             for n, (a, before, after, label, _f) in enumerate(done)]
+    blocked = [Step(0, sys.actor(a), *_where(sys, final, a), "blocks: " + blocked_reason(sys, final, a))
+               for a in actors]
+    return Finding(item.kind, item.message, trace, final_state(sys, final),
+                   [waits_for(sys, final, a) for a in actors], blocked)
+
+
+def _where(sys: System, s: tuple, a: int) -> tuple[int, str]:
+    pc = s[sys.L.PC + a]
+    if pc == DONE:
+        return 0, "(finished)"
+    st = sys.code[pc].stmt
+    return st.line, st.text
+
+
+# ----------------------------------------------------------------- words
+
+def describe(sys: System, before: tuple, after: tuple, a: int, label: str) -> str:
+    """Only what the step changed: `takes bo`, `bo += proxy`, `enters reclaim`."""
+    L, m = sys.L, sys.m
+    out = [label] if label else []
+    for l, lock in enumerate(m.locks):
+        x, y = before[L.LK + l], after[L.LK + l]
+        if x == y:
+            continue
+        if y == -(a + 1):
+            out.append(f"takes {lock.name}")
+        elif y > 0 and y & ~max(x, 0):
+            out.append(f"takes {lock.name} shared")
+        elif x == -(a + 1) and y == 0:
+            out.append(f"releases {lock.name}")
+        elif x > 0:
+            out.append(f"releases {lock.name} shared")
+    published_in = set()
+    for r, lid in enumerate(m.resvs):
+        x, y = before[L.RV + r], after[L.RV + r]
+        for f in sys.bits(y & ~x):
+            out.append(f"{m.locks[lid].name} += {m.fences[f].name}")
+            published_in.add(f)
+    for f, fence in enumerate(m.fences):
+        x, y = before[L.FN + f], after[L.FN + f]
+        if y & PUBLISHED and not x & PUBLISHED and f not in published_in:
+            out.append(f"publishes {fence.name}")
+        if y & 3 and not x & 3:
+            out.append(f"signals {fence.name}" + (" with an error" if y & 3 == ERRORED else ""))
+    for e, eng in enumerate(m.engines):
+        x, y = before[L.EN + e], after[L.EN + e]
+        if len(y) > len(x):
+            out.append(f"takes a slot of {eng.name} ({len(y)}/{eng.slots} used)")
+        elif len(y) < len(x):
+            out.append(f"gives back a slot of {eng.name} ({len(y)}/{eng.slots} used)")
+    for v, var in enumerate(m.vars):
+        if before[L.VR + v] != after[L.VR + v]:
+            out.append(f"{var.name} = {after[L.VR + v]}")
+    if before[L.IRQ] != after[L.IRQ]:
+        out.append("interruptible waits now fail" if after[L.IRQ] else "interruptible waits work again")
+    if after[L.PC + a] == DONE:
+        out.append("finishes")
+    return "; ".join(out) or "-"
+
+
+def holders(sys: System, s: tuple, l: int) -> list[str]:
+    return [sys.actor(a) for a in range(sys.L.A) if sys.holder(s, l, a)]
+
+
+def signallers(sys: System, f: int) -> list[str]:
+    """Actors whose code (hooks they may run included) signals f."""
+    m = sys.m
+
+    def walk(stmts, seen_events):
+        for st in stmts:
+            if st.op == "signal" and st.objs[0] == f:
+                return True
+            ev = {"alloc": "reclaim", "fork": "fork", "munmap": "munmap", "fault": "fault"}.get(st.op)
+            if st.op == "alloc" and st.mode not in ("kernel", "nofs", "noio"):
+                ev = None
+            if ev and ev not in seen_events and any(walk(b, seen_events | {ev}) for b in m.hooks.get(ev, [])):
+                return True
+            if any(walk(b, seen_events) for b in st.bodies):
+                return True
+        return False
+
+    return [a.name for a in m.actors if walk(a.body, frozenset())]
+
+
+def blocked_reason(sys: System, s: tuple, a: int) -> str:
+    pc = s[sys.L.PC + a]
+    parts = []
+    for why in sys.code[pc].blocked_on(s, a):
+        if why[0] == "lock":
+            lock = sys.m.locks[why[1]]
+            who = holders(sys, s, why[1])
+            parts.append(f"{lock.name} held by {', '.join(who)}" if who else
+                         f"{lock.name}: a writer waits first")
+        elif why[0] == "fence":
+            parts.append(f"{sys.m.fences[why[1]].name} unsignalled")
+        elif why[0] == "engine":
+            e = why[1]
+            who = [sys.actor(b) for b in s[sys.L.EN + e]]
+            parts.append(f"no free slot of {sys.m.engines[e].name} (held by {', '.join(who)})")
+        elif why[0] == "cond":
+            parts.append(f"waits until {why[1].removeprefix('await ')}")
+    return "; ".join(parts) or "cannot move"
+
+
+def waits_for(sys: System, s: tuple, a: int) -> str:
+    """`app waits bo → proxy unsignalled → only app signals proxy`, followed
+    through the holders and signallers until it closes on itself."""
+    chain, seen = [], set()
+    while a is not None and a not in seen:
+        seen.add(a)
+        pc = s[sys.L.PC + a]
+        if pc == DONE:
+            chain.append(f"{sys.actor(a)} has finished")
+            break
+        reasons = sys.code[pc].blocked_on(s, a)
+        if not reasons:
+            chain.append(f"{sys.actor(a)} can still move")
+            break
+        why = reasons[0]
+        nxt = None
+        if why[0] == "lock":
+            lock = sys.m.locks[why[1]]
+            who = [b for b in range(sys.L.A) if sys.holder(s, why[1], b)]
+            chain.append(f"{sys.actor(a)} waits {lock.name}")
+            chain.append(f"held by {', '.join(sys.actor(b) for b in who)}" if who
+                         else "a writer waits first")
+            nxt = who[0] if who else None
+        elif why[0] == "fence":
+            f = why[1]
+            ins = sys.code[pc]
+            target = (sys.m.locks[sys.m.resvs[ins.resv]].name if getattr(ins, "resv", None) is not None
+                      else sys.m.fences[f].name)
+            chain.append(f"{sys.actor(a)} waits {target}")
+            if target != sys.m.fences[f].name:
+                chain.append(f"{sys.m.fences[f].name} unsignalled")
+            who = signallers(sys, f)
+            alive = [b for b in range(sys.L.A) if sys.actor(b) in who]
+            if not who:
+                chain.append(f"nobody signals {sys.m.fences[f].name}")
+            else:
+                chain.append(("only " if len(who) == 1 else "") + " or ".join(who) +
+                             f" signal{'s' if len(who) == 1 else ''} {sys.m.fences[f].name}")
+            nxt = alive[0] if alive else None
+        elif why[0] == "engine":
+            e = why[1]
+            who = list(s[sys.L.EN + e])
+            chain.append(f"{sys.actor(a)} waits a slot of {sys.m.engines[e].name}")
+            chain.append(f"held by {', '.join(sys.actor(b) for b in who)}")
+            nxt = who[0] if who else None
+        else:
+            chain.append(f"{sys.actor(a)} waits until {why[1].removeprefix('await ')}")
+        a = nxt
+    if a is not None and a in seen and len(seen) > 0:
+        chain.append(f"{sys.actor(a)} is already waiting: a cycle")
+    return " → ".join(chain)
+
+
+def final_state(sys: System, s: tuple) -> dict:
+    L, m = sys.L, sys.m
+    actors = {}
+    for a in range(L.A):
+        pc = s[L.PC + a]
+        if pc == DONE:
+            actors[sys.actor(a)] = "finished"
+        else:
+            st = sys.code[pc].stmt
+            moving = any(b == a for b, _ in sys.successors(s))
+            actors[sys.actor(a)] = f"{'at' if moving else 'blocked at'} line {st.line}: {st.text}"
+    locks = {}
+    for l, lock in enumerate(m.locks):
+        v = s[L.LK + l]
+        if v < 0:
+            locks[lock.name] = f"held by {sys.actor(-v - 1)}"
+        elif v > 0:
+            locks[lock.name] = "read-held by " + ", ".join(holders(sys, s, l))
+    fences = {}
+    for f, fence in enumerate(m.fences):
+        v = s[L.FN + f]
+        where = [m.locks[lid].name for r, lid in enumerate(m.resvs) if s[L.RV + r] >> f & 1]
+        state = {0: "unsignalled", 1: "signalled", 2: "signalled with error"}[v & 3]
+        if where:
+            state += " (in " + ", ".join(where) + ")"
+        elif v & PUBLISHED:
+            state += " (published)"
+        fences[fence.name] = state
+    engines = {e.name: f"{len(s[L.EN + i])}/{e.slots} slots used" +
+               (" by " + ", ".join(sys.actor(b) for b in s[L.EN + i]) if s[L.EN + i] else "")
+               for i, e in enumerate(m.engines)}
+    out = {"actors": actors, "locks": locks, "fences": fences, "engines": engines,
+           "vars": {v.name: s[L.VR + i] for i, v in enumerate(m.vars)}}
+    if s[L.IRQ]:
+        out["interrupt_waits"] = "in force"
+    return out

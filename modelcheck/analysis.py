@@ -133,7 +133,7 @@ class Analysis:
             if any(k <= key for k in seen):       # a consequence of one already shown
                 continue
             seen.append(key)
-            names = ", ".join(f"{n} at line {l}" for n, l in sorted(key))
+            names = ", ".join(self._describe(i, a) for a in actors)
             everyone = all(not (self.enabled[i] >> a & 1) for a in range(self.sys.L.A)
                            if not self.finished[i] >> a & 1)
             what = "no actor can move" if everyone else "others may go on"
@@ -142,6 +142,15 @@ class Analysis:
             if len(out) >= MAX_PER_KIND:
                 break
         return out, dead
+
+    def _describe(self, i: int, a: int) -> str:
+        s = self.g.states[i]
+        ins = self.sys.code[s[self.sys.L.PC + a]]
+        hook = ""
+        if s[self.sys.L.STK + a]:
+            event = self.sys.code[s[self.sys.L.STK + a][-1]].calls
+            hook = f", in the {event} hook"
+        return f"{self.sys.actor(a)} at line {ins.stmt.line} ({ins.stmt.text}{hook})"
 
     def _where(self, i: int, a: int) -> tuple[str, int]:
         pc = self.g.states[i][self.sys.L.PC + a]

@@ -362,7 +362,9 @@ class Builder:
         out = []
         for st in node.children:
             s = self._guard(self.stmt, st, in_hook)
-            if s is not None:
+            if isinstance(s, tuple):           # a constant `if`, already decided
+                out.extend(s)
+            elif s is not None:
                 out.append(s)
         return tuple(out)
 
@@ -422,14 +424,22 @@ class Builder:
             return S(op, expr=self.expr(ch[0]))
         if op == "if":
             cond = self.expr(ch[0])
+            if cond[0] == "int":               # params and copy indices: decided now,
+                if cond[1]:                    # and the other branch is never resolved
+                    return self.block(ch[1], in_hook)
+                if len(ch) < 3:
+                    return ()
+                return self._else(ch[2], in_hook)
             then = self.block(ch[1], in_hook)
             other = ()
             if len(ch) > 2:
-                other = self.block(ch[2], in_hook) if ch[2].data == "block" else \
-                    tuple(x for x in [self._guard(self.stmt, ch[2], in_hook)] if x)
+                other = self._else(ch[2], in_hook)
             return S(op, expr=cond, bodies=[then, other])
         if op == "while":
-            return S(op, expr=self.expr(ch[0]), bodies=[self.block(ch[1], in_hook)])
+            cond = self.expr(ch[0])
+            if cond == ("int", 0):
+                return ()
+            return S(op, expr=cond, bodies=[self.block(ch[1], in_hook)])
         if op == "choose":
             return S(op, bodies=[self.block(b, in_hook) for b in blocks])
         if op == "restart":
@@ -439,6 +449,13 @@ class Builder:
         if op == "return":
             return S(op)
         self.fail(node, f"unknown statement {op}")           # pragma: no cover
+
+    def _else(self, node: Tree, in_hook: bool) -> tuple:
+        """The else part: a block, or the `if` of an `else if`."""
+        if node.data == "block":
+            return self.block(node, in_hook)
+        s = self._guard(self.stmt, node, in_hook)
+        return s if isinstance(s, tuple) else (s,) if s is not None else ()
 
     def text_of(self, node: Tree) -> str:
         m = node.meta

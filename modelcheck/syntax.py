@@ -55,6 +55,10 @@ _WORDS = {"NAME": "a name", "INT": "a number", "STRING": 'a "string"', "_NL": "e
           "$END": "end of file", "EXPECT": "expect"}
 
 
+_SOFT = {"RECLAIM", "MUNMAP", "KERNEL", "NOFS", "NOIO", "NOWAIT", "ATOMIC", "SPINLOCK", "RWSEM",
+         "MUTEX", "SHARED", "ERROR", "INTERRUPTIBLE", "TIMEOUT", "PREEMPTIBLE", "SLOTS"}
+
+
 def _describe(term: str) -> str:
     if term in _WORDS:
         return _WORDS[term]
@@ -152,9 +156,15 @@ def _message(e: UnexpectedInput, src: Source) -> str:
                 expected = e.interactive_parser.accepts() or expected
             except Exception:                    # pragma: no cover - best effort only
                 pass
-        expected = sorted({_describe(t) for t in expected if not t.startswith("__")})
+        if "NAME" in expected:               # keywords that may also be names add only noise
+            expected = [t for t in expected if t not in _SOFT]
+        expected = sorted({_describe(t) for t in expected if not t.startswith("__")},
+                          key=lambda w: (w.startswith("'"), w))
         if len(expected) > 10:
             expected = expected[:10] + ["..."]
+        if "a name" in expected and e.token.type not in ("NAME", "$END", "_NL") \
+                and str(e.token.value).isidentifier():
+            return f"'{e.token.value}' is a reserved word and cannot be used as a name"
         return f"unexpected {_found(e.token)}; expected " + (
             ", ".join(expected) if expected else "something else")
     return str(e).splitlines()[0]

@@ -83,8 +83,11 @@ def build(sys: System, g: Graph, item) -> Finding:
              for n, (a, before, after, label, _f) in enumerate(done)]
     blocked = [Step(0, sys.actor(a), *_where(sys, final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
-    return Finding(item.kind, item.message, trace, final_state(sys, final),
-                   [waits_for(sys, final, a) for a in actors], blocked)
+    chains = []
+    for a in actors:                       # one chain per cycle, not one per member
+        if not any(f"{sys.actor(a)} waits" in c for c in chains):
+            chains.append(waits_for(sys, final, a))
+    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked)
 
 
 def _where(sys: System, s: tuple, a: int) -> tuple[int, str]:
@@ -100,7 +103,7 @@ def _where(sys: System, s: tuple, a: int) -> tuple[int, str]:
 def describe(sys: System, before: tuple, after: tuple, a: int, label: str) -> str:
     """Only what the step changed: `takes bo`, `bo += proxy`, `enters reclaim`."""
     L, m = sys.L, sys.m
-    out = [label] if label else []
+    out = []
     for l, lock in enumerate(m.locks):
         x, y = before[L.LK + l], after[L.LK + l]
         if x == y:
@@ -136,6 +139,8 @@ def describe(sys: System, before: tuple, after: tuple, a: int, label: str) -> st
             out.append(f"{var.name} = {after[L.VR + v]}")
     if before[L.IRQ] != after[L.IRQ]:
         out.append("interruptible waits now fail" if after[L.IRQ] else "interruptible waits work again")
+    if label:
+        out.append(label)
     if after[L.PC + a] == DONE:
         out.append("finishes")
     return "; ".join(out) or "-"
@@ -233,8 +238,8 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
         else:
             chain.append(f"{sys.actor(a)} waits until {why[1].removeprefix('await ')}")
         a = nxt
-    if a is not None and a in seen and len(seen) > 0:
-        chain.append(f"{sys.actor(a)} is already waiting: a cycle")
+    if a is not None and a in seen:
+        chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
 
 

@@ -54,7 +54,7 @@ class Result:
         return self.complete or bool(self.expected)
 
     def summary(self) -> str:
-        found = ", ".join(sorted(self.kinds)) or "safe"
+        found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else "nothing so far")
         want = ", ".join(sorted(self.expected)) or "safe"
         verdict = "ok" if self.ok else "FAIL"
         tail = "" if self.complete else f" (incomplete: {self.stopped})"

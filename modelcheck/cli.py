@@ -1,11 +1,13 @@
 """`modelcheck check [-D NAME=VALUE]... [--format table|json] FILE...`
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
-not; 2 bad input or usage (always with file:line:col, never a traceback).
+not; 2 bad input or usage (always with file:line:col, never a traceback);
+3 an internal error (a bug in modelcheck); 130 interrupted outside a search.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import report
@@ -41,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop at this peak memory")
-    c.add_argument("--summary", action="store_true", help="one line per file, no tables")
+    c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
     return p
 
 
@@ -75,12 +77,19 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             print(f"{printable(path)}: interrupted", file=sys.stderr)
             return 130
+        except Exception as e:                     # a bug of ours, not bad input
+            if os.environ.get("MODELCHECK_DEBUG"):
+                raise
+            print(f"{printable(path)}: internal error: {type(e).__name__}: {printable(str(e))}\n"
+                  "  this is a bug in modelcheck; MODELCHECK_DEBUG=1 shows the traceback",
+                  file=sys.stderr)
+            return 3
         results.append(result)
         if not result.ok:
             status = max(status, 1)
         if args.format == "table":
-            text = result.summary() if args.summary else report.table(result)
-            print(printable(text) if args.summary else text, flush=True)
+            brief = args.summary and result.ok      # a failing spec always shows its tables
+            print(printable(result.summary()) if brief else report.table(result), flush=True)
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
     if args.format == "table" and len(results) > 1:

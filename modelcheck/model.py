@@ -21,6 +21,8 @@ FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "unlock-not-held", "lock-held-at-exit", "assert", "invariant")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+MAX_ELEMENTS = 4096     # per array declaration
+MAX_COPIES = 256        # per actor declaration
 
 
 # ----------------------------------------------------------------- model data
@@ -224,6 +226,11 @@ class Builder:
         for (lo, hi), d in zip(dims, dim_nodes):
             if hi < lo:
                 self.fail(d, f"empty range {lo}..{hi}")
+        size = 1
+        for lo, hi in dims:
+            size *= hi - lo + 1
+        if size > MAX_ELEMENTS:
+            self.fail(dim_nodes[0], f"'{name}' would have {size} elements; at most {MAX_ELEMENTS}")
         decl.dims = dims
         binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
         rest = [c for c in item.children[1:] if not (isinstance(c, Tree) and c.data == "dim")]
@@ -316,6 +323,8 @@ class Builder:
             lo, hi = self.const(copies.children[1]), self.const(copies.children[2])
             if hi < lo:
                 self.fail(copies, f"empty range {lo}..{hi}")
+            if hi - lo + 1 > MAX_COPIES:
+                self.fail(copies, f"{hi - lo + 1} copies of '{name}'; at most {MAX_COPIES}")
             decl.dims = [(lo, hi)]
             indices = [(var, i) for i in range(lo, hi + 1)]
         else:

@@ -27,7 +27,7 @@ def table(result: Result) -> str:
     st = result.stats
     head = (f"{printable(path)}: {'ok' if result.ok else 'FAIL'}"
             + (f" ({printable(result.title)})" if result.title else "")
-            + f"\n  found:    {', '.join(sorted(result.kinds)) or 'safe'}"
+            + f"\n  found:    {', '.join(sorted(result.kinds)) or ('safe' if result.complete else 'nothing so far')}"
             + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}"
             + f"\n  searched: {st.states} states, {st.transitions} transitions, "
               f"depth {st.depth}, {st.seconds:.2f} s")

@@ -17,6 +17,7 @@ from .errors import Diagnostic, Source, SpecError
 
 MAX_ERRORS = 20
 MAX_NESTING = 100       # blocks inside blocks; deeper input is rejected, not recursed into
+MAX_TREE_DEPTH = 400    # any nesting (e.g. parentheses), well inside Python's recursion limit
 
 
 def grammar_text() -> str:
@@ -171,14 +172,16 @@ def _message(e: UnexpectedInput, src: Source) -> str:
 
 
 def _check_nesting(tree: Tree, src: Source) -> None:
-    """Later stages walk the tree recursively; refuse absurd depth up front."""
-    stack = [(tree, 0)]
+    """Later stages walk the tree recursively; refuse absurd nesting (of
+    blocks or of expressions) up front instead of overflowing the stack."""
+    stack = [(tree, 0, 0)]
     while stack:
-        node, depth = stack.pop()
-        if node.data == "block":
-            depth += 1
-            if depth > MAX_NESTING:
-                line = getattr(node.meta, "line", 1)
-                col = getattr(node.meta, "column", 1)
-                raise SpecError([src.diag(line, col, f"blocks nested more than {MAX_NESTING} deep")])
-        stack.extend((c, depth) for c in node.children if isinstance(c, Tree))
+        node, blocks, depth = stack.pop()
+        blocks += node.data == "block"
+        if blocks > MAX_NESTING or depth > MAX_TREE_DEPTH:
+            line = getattr(node.meta, "line", 1)
+            col = getattr(node.meta, "column", 1)
+            what = f"blocks nested more than {MAX_NESTING} deep" if blocks > MAX_NESTING \
+                else "expression nested too deeply"
+            raise SpecError([src.diag(line, col, what)])
+        stack.extend((c, blocks, depth + 1) for c in node.children if isinstance(c, Tree))

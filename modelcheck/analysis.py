@@ -15,7 +15,8 @@ can still happen there", so whatever is reported is still certain.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from .explorer import Graph
 from .semantics import DONE, PUBLISHED, System, Wait
@@ -30,6 +31,7 @@ class StateFinding:
     message: str
     state: int
     actors: tuple = ()       # the actors concerned (blocked, hanging)
+    then: list = field(default_factory=list)   # deadlock: [(actor, state)] on to where all are stuck
 
 
 def sccs(nodes, succ) -> list[list[int]]:
@@ -137,11 +139,39 @@ class Analysis:
             everyone = all(not (self.enabled[i] >> a & 1) for a in range(self.sys.L.A)
                            if not self.finished[i] >> a & 1)
             what = "no actor can move" if everyone else "others may go on"
+            then = self._settle(i, dead)
+            last = then[-1][1] if then else i
+            stuck = tuple(a for a in range(self.sys.L.A) if dead[last] >> a & 1)
             out.append(StateFinding("deadlock", tuple(sorted(key)),
-                                    f"blocked forever: {names} ({what})", i, actors))
+                                    f"blocked forever: {names} ({what})", i, stuck, then))
             if len(out) >= MAX_PER_KIND:
                 break
         return out, dead
+
+    def _settle(self, i: int, dead: list, budget: int = 100_000) -> list:
+        """From the point of no return, the shortest way on to a state where
+        every unfinished actor is stuck, so the whole cycle can be shown."""
+        goal = lambda v: (dead[v] | self.finished[v]) == self.all
+        if goal(i):
+            return []
+        parent = {i: None}
+        queue = deque([i])
+        while queue and len(parent) < budget:
+            v = queue.popleft()
+            for e in (self.g.successors(v) if v < self.expanded else ()):
+                w = self.g.edges[e]
+                if w in parent:
+                    continue
+                parent[w] = (v, self.g.edge_actor[e])
+                if goal(w):
+                    path = []
+                    while parent[w] is not None:
+                        v, a = parent[w]
+                        path.append((a, w))
+                        w = v
+                    return path[::-1]
+                queue.append(w)
+        return []
 
     def _describe(self, i: int, a: int) -> str:
         s = self.g.states[i]

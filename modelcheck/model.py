@@ -116,6 +116,7 @@ class _Decl:
     node: Tree
     dims: list = field(default_factory=list)   # [(lo, hi)] after folding
     base: int = 0                   # first id in its table
+    ready: bool = False             # actors: ids assigned
 
 
 class _Fail(Exception):
@@ -215,6 +216,9 @@ class Builder:
         if kind == "param_decl":
             self.param(str(item.children[0]), item)
             return
+        if kind in ("thread_decl", "job_decl"):
+            self._actor_ids(item)
+            return
         if kind not in ("lock_decl", "resv_decl", "fence_decl", "engine_decl", "var_decl"):
             return
         name = str(item.children[0])
@@ -310,29 +314,39 @@ class Builder:
             finally:
                 self.env_stack.pop()
 
-    def _actor(self, item: Tree) -> None:
+    def _actor_ids(self, item: Tree) -> None:
+        """Pass 2: give every actor (and copy) its id before any body is
+        read, so done(T) resolves whatever the order of declarations."""
         name = str(item.children[0])
         decl = self.decls.get(name)
         if decl is None or decl.node is not item:
             return
-        rest = item.children[1:]
-        copies = rest[0] if isinstance(rest[0], Tree) and rest[0].data == "copies" else None
+        copies = item.children[1] if isinstance(item.children[1], Tree) and \
+            item.children[1].data == "copies" else None
         if copies is not None:
-            rest = rest[1:]
-            var = str(copies.children[0])
             lo, hi = self.const(copies.children[1]), self.const(copies.children[2])
             if hi < lo:
                 self.fail(copies, f"empty range {lo}..{hi}")
             if hi - lo + 1 > MAX_COPIES:
                 self.fail(copies, f"{hi - lo + 1} copies of '{name}'; at most {MAX_COPIES}")
             decl.dims = [(lo, hi)]
-            indices = [(var, i) for i in range(lo, hi + 1)]
+        decl.base = len(self.m.actors)
+        count = decl.dims[0][1] - decl.dims[0][0] + 1 if decl.dims else 1
+        self.m.actors.extend([None] * count)
+        decl.ready = True
+
+    def _actor(self, item: Tree) -> None:
+        name = str(item.children[0])
+        decl = self.decls.get(name)
+        if decl is None or decl.node is not item or not decl.ready:
+            return
+        rest = item.children[1:]
+        if isinstance(rest[0], Tree) and rest[0].data == "copies":
+            var = str(rest[0].children[0])
+            rest = rest[1:]
+            indices = [(var, i) for i in range(decl.dims[0][0], decl.dims[0][1] + 1)]
         else:
             indices = [(None, None)]
-        decl.base = len(self.m.actors)
-        # reserve the ids first so done(T) of a later copy resolves
-        for var, i in indices:
-            self.m.actors.append(None)
         for n, (var, i) in enumerate(indices):
             self.env_stack.append({var: i} if var else {})
             try:

@@ -37,10 +37,12 @@ def table(result: Result) -> str:
     out = [head]
     base = os.path.basename(result.path)
     for f in result.findings:
-        rows = [[s.step, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
-                for s in f.trace]
-        rows += [["-", s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
-                 for s in f.blocked]
+        row = lambda s, n: [n, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
+        rows = [row(s, s.step) for s in f.trace]
+        if f.then:
+            rows.append(["", "", "", "(no way out from here; then, inevitably)", ""])
+            rows += [row(s, s.step) for s in f.then]
+        rows += [row(s, "-") for s in f.blocked]
         rows = [[printable(str(c)) for c in r] for r in rows]
         block = [f"\n{f.kind}: {printable(f.message)}"]
         if rows:

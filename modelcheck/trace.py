@@ -29,10 +29,12 @@ class Finding:
     final_state: dict = field(default_factory=dict)
     waits_for: list = field(default_factory=list)    # sentences
     blocked: list = field(default_factory=list)      # [Step] the actors stuck at the end
+    then: list = field(default_factory=list)         # [Step] after the point of no return
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "message": self.message,
                 "trace": [vars(s) for s in self.trace],
+                "then": [vars(s) for s in self.then],
                 "blocked": [vars(s) for s in self.blocked],
                 "final_state": self.final_state, "waits_for": self.waits_for}
 
@@ -67,6 +69,8 @@ def build(sys: System, g: Graph, item) -> Finding:
     else:
         steps = [(a, g.states[j]) for a, j in g.path(item.state)]
         actors = item.actors
+    cut = len(steps)                      # the finding's own trace ends here
+    steps += [(a, g.states[j]) for a, j in getattr(item, "then", [])]
     done = replay(sys, steps)
     if isinstance(item, Found) and item.actor >= 0 and item.kind != "invariant":
         last = done[-1][4] if done else ()
@@ -79,15 +83,16 @@ def build(sys: System, g: Graph, item) -> Finding:
         for a in actors:
             if any(b == a for b, _ in sys.successors(final)):
                 raise ReplayError(f"{sys.actor(a)} can still move in the replayed state")
-    trace = [Step(n + 1, sys.actor(a), *_where(sys, before, a), describe(sys, before, after, a, label))
-             for n, (a, before, after, label, _f) in enumerate(done)]
+    told = [Step(n + 1, sys.actor(a), *_where(sys, before, a), describe(sys, before, after, a, label))
+            for n, (a, before, after, label, _f) in enumerate(done)]
+    trace, then = told[:cut], told[cut:]
     blocked = [Step(0, sys.actor(a), *_where(sys, final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
     chains = []
     for a in actors:                       # one chain per cycle, not one per member
         if not any(f"{sys.actor(a)} waits" in c for c in chains):
             chains.append(waits_for(sys, final, a))
-    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked)
+    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then)
 
 
 def _where(sys: System, s: tuple, a: int) -> tuple[int, str]:

@@ -155,24 +155,42 @@ def holders(sys: System, s: tuple, l: int) -> list[str]:
     return [sys.actor(a) for a in range(sys.L.A) if sys.holder(s, l, a)]
 
 
-def signallers(sys: System, f: int) -> list[str]:
-    """Actors whose code (hooks they may run included) signals f."""
+def actors_doing(sys: System, does) -> list[str]:
+    """Actors whose code (hooks they may run included) has a statement
+    for which does(stmt) holds: who signals a fence, who sets a var."""
     m = sys.m
+    events = {"fork": "fork", "munmap": "munmap", "fault": "fault"}
 
-    def walk(stmts, seen_events):
+    def walk(stmts, seen):
         for st in stmts:
-            if st.op == "signal" and st.objs[0] == f:
+            if does(st):
                 return True
-            ev = {"alloc": "reclaim", "fork": "fork", "munmap": "munmap", "fault": "fault"}.get(st.op)
-            if st.op == "alloc" and st.mode not in ("kernel", "nofs", "noio"):
-                ev = None
-            if ev and ev not in seen_events and any(walk(b, seen_events | {ev}) for b in m.hooks.get(ev, [])):
+            ev = "reclaim" if st.op == "alloc" and st.mode in ("kernel", "nofs", "noio") \
+                else events.get(st.op)
+            if ev and ev not in seen and any(walk(b, seen | {ev}) for b in m.hooks.get(ev, [])):
                 return True
-            if any(walk(b, seen_events) for b in st.bodies):
+            if any(walk(b, seen) for b in st.bodies):
                 return True
         return False
 
     return [a.name for a in m.actors if walk(a.body, frozenset())]
+
+
+def signallers(sys: System, f: int) -> list[str]:
+    return actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] == f)
+
+
+def _vars_in(e) -> set:
+    if e[0] == "var":
+        return {e[1]}
+    out = set()
+    for x in e[1:]:
+        if isinstance(x, tuple):
+            out |= _vars_in(x)
+        elif isinstance(x, list):
+            for y in x:
+                out |= _vars_in(y)
+    return out
 
 
 def blocked_reason(sys: System, s: tuple, a: int) -> str:
@@ -242,6 +260,15 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
             nxt = who[0] if who else None
         else:
             chain.append(f"{sys.actor(a)} waits until {why[1].removeprefix('await ')}")
+            for v in sorted(_vars_in(sys.code[pc].stmt.expr)):
+                who = actors_doing(sys, lambda st, v=v: st.op == "assign" and st.objs[0] == v)
+                who = [w for w in who if w != sys.actor(a)]
+                name = sys.m.vars[v].name
+                chain.append((("only " if len(who) == 1 else "") + " or ".join(who) +
+                              f" set{'s' if len(who) == 1 else ''} {name}") if who else f"nobody else sets {name}")
+                alive = [b for b in range(sys.L.A) if sys.actor(b) in who]
+                nxt = alive[0] if alive else None
+                break
         a = nxt
     if a is not None and a in seen:
         chain.append(f"back to {sys.actor(a)}: a cycle")

@@ -135,13 +135,11 @@ class Analysis:
             if any(k <= key for k in seen):       # a consequence of one already shown
                 continue
             seen.append(key)
-            names = ", ".join(self._describe(i, a) for a in actors)
-            everyone = all(not (self.enabled[i] >> a & 1) for a in range(self.sys.L.A)
-                           if not self.finished[i] >> a & 1)
-            what = "no actor can move" if everyone else "others may go on"
             then = self._settle(i, dead)
             last = then[-1][1] if then else i
             stuck = tuple(a for a in range(self.sys.L.A) if dead[last] >> a & 1)
+            names = ", ".join(self._describe(last, a) for a in stuck)
+            what = "no actor can move" if self.enabled[last] == 0 else "others go on"
             out.append(StateFinding("deadlock", tuple(sorted(key)),
                                     f"blocked forever: {names} ({what})", i, stuck, then))
             if len(out) >= MAX_PER_KIND:

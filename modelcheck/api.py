@@ -1,6 +1,6 @@
 """The Python API: check a spec, get a result; nothing is printed.
 
-    result = modelcheck.check_file("specs/proxy_fork.fspec")
+    result = modelcheck.check_file("specs/proxy_fence_fork.fspec")
     assert result.ok, result.summary()
 
 `check_*` raise `SpecError` (with every diagnostic) for bad input.

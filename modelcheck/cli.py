@@ -13,7 +13,7 @@ import sys
 from . import report
 from .api import check_file
 from .errors import SpecError, printable
-from .explorer import Limits, peak_memory_mb
+from .explorer import Limits, memory_mb
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +54,7 @@ def _progress(path: str):
     def show(g, seconds):
         rate = len(g.states) / seconds if seconds else 0
         sys.stderr.write(f"\r{printable(path)}: {len(g.states)} states, depth {g.depth[-1]}, "
-                         f"{rate:,.0f} states/s, {peak_memory_mb():.0f} MB   ")
+                         f"{rate:,.0f} states/s, {memory_mb():.0f} MB   ")
         sys.stderr.flush()
     return show
 
@@ -90,6 +90,9 @@ def main(argv=None) -> int:
         if args.format == "table":
             brief = args.summary and result.ok      # a failing spec always shows its tables
             print(printable(result.summary()) if brief else report.table(result), flush=True)
+        if result.stopped.startswith("interrupted"):  # Ctrl-C ends the whole run
+            status = 130
+            break
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
     if args.format == "table" and len(results) > 1:

@@ -140,10 +140,19 @@ def _record_lock_steps(sys: System, g: Graph, i: int, s: tuple) -> None:
 def _limit_hit(limits: Limits, states: int, seconds: float) -> str:
     if limits.timeout is not None and seconds >= limits.timeout:
         return f"time limit reached ({limits.timeout:g} s)"
-    if limits.max_memory_mb is not None and peak_memory_mb() >= limits.max_memory_mb:
+    if limits.max_memory_mb is not None and memory_mb() >= limits.max_memory_mb:
         return f"memory limit reached ({limits.max_memory_mb} MB)"
     return ""
 
 
 def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def memory_mb() -> float:
+    """Resident memory now (the limit is per search, so not the process peak)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:
+        return peak_memory_mb()

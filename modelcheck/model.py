@@ -157,6 +157,11 @@ class Builder:
             self._guard(self._object, item)
         for item in items:                     # pass 3: actors, hooks, properties
             self._guard(self._behaviour, item)
+        kinds = {k for k, _ in self.m.expects}
+        if "safe" in kinds and len(kinds) > 1:
+            line = next(l for k, l in self.m.expects if k == "safe")
+            self.error((line, 1), "`expect safe` means no finding at all; it cannot stand beside "
+                       + ", ".join(sorted(kinds - {"safe"})))
         if not self.m.actors and not self.diags:
             self.diags.append(Diagnostic(self.src.path, 0, 0, "the spec declares no thread or job"))
         if self.diags:

@@ -40,7 +40,9 @@ def table(result: Result) -> str:
         row = lambda s, n: [n, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
         rows = [row(s, s.step) for s in f.trace]
         if f.then:
-            rows.append(["", "", "", "(no way out from here; then, inevitably)", ""])
+            note = "(no path avoids the deadlock from here; one way on:)" if f.trace else \
+                "(certain from the initial state; one way on:)"
+            rows.append(["", "", "", note, ""])
             rows += [row(s, s.step) for s in f.then]
         rows += [row(s, "-") for s in f.blocked]
         rows = [[printable(str(c)) for c in r] for r in rows]

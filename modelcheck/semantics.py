@@ -83,7 +83,13 @@ class Lock(Instr):
         return [self.move(s, a, self.nxt, lst=lst)]
 
     def blocked_on(self, s, a):
-        return [("lock", l) for l in self.ids if not self.sys.can_take(s, a, l, self.shared)]
+        out = []
+        for l in self.ids:
+            if self.sys.can_take(s, a, l, self.shared):
+                continue
+            w = self.sys.waiting_writer(s, l, a) if self.shared and s[self.sys.L.LK + l] > 0 else None
+            out.append(("lock", l) if w is None or self.sys.holder(s, l, a) else ("writer", l, w))
+        return out
 
 
 class Trylock(Instr):
@@ -115,7 +121,7 @@ class Unlock(Instr):
                 lst[sys.L.LK + l] = 0
             else:
                 name = sys.m.locks[l].name
-                found.append(("unlock-not-held", (self.stmt.line, l),
+                found.append(("unlock-not-held", (self.pc, l),
                               f"{sys.actor(a)} unlocks {name}{' shared' if shared else ''} "
                               f"without holding it (line {self.stmt.line})"))
         return [self.move(s, a, self.nxt, lst=lst, found=tuple(found))]
@@ -133,7 +139,7 @@ class Signal(Instr):
         found = ()
         if pending:
             names = ", ".join(sys.m.fences[d].name for d in pending)
-            found = (("signal-before-deps", (self.stmt.line, f),
+            found = (("signal-before-deps", (self.pc, f),
                       f"{sys.actor(a)} signals {sys.m.fences[f].name} while {names} "
                       f"(which it comes after) is unsignalled (line {self.stmt.line})"),)
         return [self.move(s, a, self.nxt, lst=lst, found=found)]
@@ -204,7 +210,7 @@ class Publish(Instr):
             lock = sys.m.locks[r]
             lst[sys.L.RV + lock.resv] = s[sys.L.RV + lock.resv] | (1 << f)
             if s[sys.L.LK + r] != -(a + 1):
-                found = (("publish-without-lock", (self.stmt.line,),
+                found = (("publish-without-lock", (self.pc,),
                           f"{sys.actor(a)} publishes {sys.m.fences[f].name} in {lock.name} "
                           f"without holding {lock.name} (line {self.stmt.line})"),)
         return [self.move(s, a, self.nxt, lst=lst, found=found)]
@@ -219,7 +225,7 @@ class Alloc(Instr):
         gfp = stmt.mode
         self.reclaims = gfp in ("kernel", "nofs", "noio")
         self.may_sleep = self.reclaims
-        self.calls = "reclaim" if self.reclaims and "reclaim" in sys.hooks else None
+        self.calls = "reclaim" if self.reclaims and "reclaim" in sys.events else None
         self.acquires = ((("fs_reclaim", "w"),) if gfp == "kernel" else ()) + \
             ((("mmu_notifier", "w"),) if self.reclaims else ())
 
@@ -237,7 +243,7 @@ class MmapWriter(Instr):
     def __init__(self, sys, stmt, nxt, sig):
         super().__init__(sys, stmt, nxt, sig)
         self.event = stmt.op
-        self.calls = self.event if self.event in sys.hooks else None
+        self.calls = self.event if self.event in sys.events else None
         self.acquires = (("mmap_lock", "w"),)
 
     def step(self, s, a):
@@ -260,7 +266,7 @@ class Fault(Instr):
 
     def __init__(self, sys, stmt, nxt, sig):
         super().__init__(sys, stmt, nxt, sig)
-        self.calls = "fault" if "fault" in sys.hooks else None
+        self.calls = "fault" if "fault" in sys.events else None
 
     def step(self, s, a):
         sys = self.sys
@@ -271,7 +277,7 @@ class Fault(Instr):
         label = "enters the fault handler"
         if actor.preemptible and sys.holds_slot(s, a, actor.engine):
             sys.give_slot(lst, a, actor.engine)
-            label += f", preempted: gives back its {sys.m.engines[actor.engine].name} slot"
+            label += ", preempted"
         return [sys.call(lst, a, self, "fault", label)]
 
 
@@ -298,7 +304,7 @@ class HookReturn(Instr):
                 if not sys.slot_free(s, actor.engine):
                     return []
                 sys.take_slot(lst, a, actor.engine)
-                label += f", back on {sys.m.engines[actor.engine].name}"
+                label += ", resumes"
         return [sys.move(lst, a, sys.code[site].nxt, label)]
 
     def blocked_on(self, s, a):
@@ -344,7 +350,7 @@ class Release(Instr):
     def step(self, s, a):
         sys, e = self.sys, self.stmt.objs[0]
         if not sys.holds_slot(s, a, e):
-            return [self.move(s, a, self.nxt, found=(("unlock-not-held", (self.stmt.line, "engine", e),
+            return [self.move(s, a, self.nxt, found=(("unlock-not-held", (self.pc, "engine", e),
                     f"{sys.actor(a)} releases a slot of {sys.m.engines[e].name} it does not hold "
                     f"(line {self.stmt.line})"),))]
         lst = list(s)
@@ -353,10 +359,27 @@ class Release(Instr):
 
 
 class Interrupt(Instr):
+    """interrupt_waits wakes every interruptible wait now blocked (it fails
+    with -ERESTARTSYS: its else branch runs next) and makes later ones fail
+    until end_interrupt_waits."""
+
     def step(self, s, a):
+        sys = self.sys
         lst = list(s)
-        lst[self.sys.L.IRQ] = 1 if self.stmt.op == "interrupt_waits" else 0
-        return [self.move(s, a, self.nxt, lst=lst)]
+        on = self.stmt.op == "interrupt_waits"
+        lst[sys.L.IRQ] = int(on)
+        label = ""
+        if on:
+            woken = []
+            for b in range(sys.L.A):
+                pc = s[sys.L.PC + b]
+                ins = sys.code[pc] if pc != DONE else None
+                if b != a and isinstance(ins, Wait) and ins.mode == "interruptible" and ins.pending(s):
+                    lst[sys.L.PC + b] = ins.else_pc
+                    woken.append(sys.actor(b))
+            if woken:
+                label = "wakes " + ", ".join(woken) + " with -ERESTARTSYS"
+        return [self.move(s, a, self.nxt, label, lst=lst)]
 
 
 class Assign(Instr):
@@ -370,7 +393,7 @@ class Assign(Instr):
         x = self.value(s)
         found = ()
         if not var.lo <= x <= var.hi:
-            found = (("assert", (self.stmt.line, "range"),
+            found = (("assert", (self.pc, "range"),
                       f"{sys.actor(a)} sets {var.name} = {x}, outside its range {var.lo}..{var.hi} "
                       f"(line {self.stmt.line}); the value is clamped"),)
             x = min(max(x, var.lo), var.hi)
@@ -402,7 +425,7 @@ class Assert(Instr):
         if self.cond(s):
             return [self.move(s, a, self.nxt)]
         return [self.move(s, a, self.nxt, "assertion fails", found=(
-            ("assert", (self.stmt.line,), f"{self.stmt.text} fails in {self.sys.actor(a)} "
+            ("assert", (self.pc,), f"{self.stmt.text} fails in {self.sys.actor(a)} "
                                           f"(line {self.stmt.line})"),))]
 
 
@@ -448,6 +471,7 @@ class System:
         self.MMAP = 0                                   # mmap_lock is lock 0
         self.spinlocks = [i for i, l in enumerate(m.locks) if l.kind == "spinlock"]
         self.code: list[Instr] = []
+        self.events = {e for e, bodies in m.hooks.items() if bodies}   # events with hooks
         self.hooks: dict[str, tuple[int, int]] = {}      # event -> (entry pc, return pc)
         self.starts: list[int] = []
         self.writer_pcs: dict[int, set] = {}            # rwsem -> pcs that take it for write
@@ -628,16 +652,17 @@ class System:
             actor = self.m.actors[a]
             if actor.kind == "job" and self.holds_slot(lst, a, actor.engine):
                 self.give_slot(lst, a, actor.engine)
-            held = [l for l in range(len(self.m.locks)) if self.holder(lst, l, a)]
+            held = [self.m.locks[l].name for l in range(len(self.m.locks)) if self.holder(lst, l, a)]
+            held += [f"a slot of {e.name}" for i, e in enumerate(self.m.engines)
+                     if a in lst[L.EN + i]]
             if held:
-                found = found + tuple(("lock-held-at-exit", (actor.name, self.m.locks[l].name),
-                                       f"{actor.name} finishes holding {self.m.locks[l].name}")
-                                      for l in held)
+                found = found + tuple(("lock-held-at-exit", (actor.name, what),
+                                       f"{actor.name} finishes holding {what}") for what in held)
         elif self.spinlocks and self.code[pc].may_sleep:
             spins = [l for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
             if spins:
                 ins = self.code[pc]
-                found = found + (("sleep-in-atomic", (ins.stmt.line,),
+                found = found + (("sleep-in-atomic", (pc,),
                                   f"{self.actor(a)} may sleep at line {ins.stmt.line} "
                                   f"({ins.stmt.text}) holding spinlock "
                                   f"{', '.join(self.m.locks[l].name for l in spins)}"),)
@@ -672,10 +697,18 @@ class System:
             return v == 0
         if v <= 0:
             return v == 0
+        if v >> a & 1:                 # read-held by a already: retaking it never succeeds
+            return False
         # readers hold it: a writer already waiting goes first (rwsem writer preference)
-        PC = self.L.PC
-        writers = self.writer_pcs.get(l, ())
-        return not any(s[PC + b] in writers for b in range(self.L.A) if b != a)
+        return self.waiting_writer(s, l, a) is None
+
+    def waiting_writer(self, s, l: int, a: int):
+        """Another actor standing at a write acquisition of rwsem l."""
+        PC, writers = self.L.PC, self.writer_pcs.get(l, ())
+        for b in range(self.L.A):
+            if b != a and s[PC + b] in writers:
+                return b
+        return None
 
     def take(self, lst: list, a: int, l: int, shared: bool) -> None:
         i = self.L.LK + l

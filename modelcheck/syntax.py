@@ -7,6 +7,7 @@ one error is kept per line, since the rest of a broken line only echoes it.
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from .errors import Diagnostic, Source, SpecError
 
 MAX_ERRORS = 20
+_TOP = re.compile(r"(spec|param|lock|resv|fence|engine|var|thread|job|on|invariant|expect)\b")
 MAX_NESTING = 100       # blocks inside blocks; deeper input is rejected, not recursed into
 MAX_TREE_DEPTH = 400    # any nesting (e.g. parentheses), well inside Python's recursion limit
 
@@ -28,7 +30,8 @@ def grammar_text() -> str:
 
 
 class _JoinElse:
-    """Post-lexer: a newline directly before `else` / `or` does not end the statement."""
+    """Post-lexer: a newline directly before `else`, `or` or `{` does not end
+    the statement (so `}` may end a line before `else`, and `{` may start one)."""
     always_accept = ()
 
     def process(self, stream):
@@ -37,7 +40,7 @@ class _JoinElse:
             if tok.type == "_NL":
                 pending = tok
                 continue
-            if pending is not None and tok.type not in ("ELSE", "OR"):
+            if pending is not None and tok.type not in ("ELSE", "OR", "LBRACE"):
                 yield pending
             pending = None
             yield tok
@@ -99,12 +102,18 @@ def parse(src: Source) -> Tree:
     """Parse a whole spec; raise SpecError with every syntax error reached."""
     diags: list[Diagnostic] = []
     seen_lines: set[int] = set()
+    # After a mistake the parser resynchronises at a newline, but the rest of
+    # the broken item mostly echoes it: keep one error per top-level item.
+    tops = [n for n, text in enumerate(src.lines, 1) if _TOP.match(text)]
+
+    def item_of(line: int) -> int:
+        return max((t for t in tops if t <= line), default=0)
 
     def on_error(e: UnexpectedInput) -> bool:
         line, col = e.line, e.column
         if isinstance(e, UnexpectedToken) and e.token.type == "$END":
             line, col = _end_position(src)
-        if line not in seen_lines:
+        if line not in seen_lines and item_of(line) not in {item_of(l) for l in seen_lines}:
             seen_lines.add(line)
             diags.append(src.diag(line, col, _message(e, src)))
         if isinstance(e, UnexpectedToken) and e.interactive_parser is not None:
@@ -114,12 +123,8 @@ def parse(src: Source) -> Tree:
     try:
         tree = parser().parse(src.text, on_error=on_error)
     except UnexpectedInput as e:          # unrecoverable (end of file, error limit)
-        if not diags or diags[-1].message != _message(e, src):
-            line, col = (e.line, e.column)
-            if isinstance(e, UnexpectedToken) and e.token.type == "$END":
-                line, col = _end_position(src)
-            if line not in seen_lines:
-                diags.append(src.diag(line, col, _message(e, src)))
+        if len(diags) < MAX_ERRORS:
+            on_error(e)
         tree = None
     if diags:
         raise SpecError(diags)
@@ -163,6 +168,8 @@ def _message(e: UnexpectedInput, src: Source) -> str:
                           key=lambda w: (w.startswith("'"), w))
         if len(expected) > 10:
             expected = expected[:10] + ["..."]
+        if e.token.type == "$END" and "'}'" in expected:
+            return "unexpected end of file: a block opened with '{' is never closed; expected '}'"
         if "a name" in expected and e.token.type not in ("NAME", "$END", "_NL") \
                 and str(e.token.value).isidentifier():
             return f"'{e.token.value}' is a reserved word and cannot be used as a name"
@@ -184,4 +191,6 @@ def _check_nesting(tree: Tree, src: Source) -> None:
             what = f"blocks nested more than {MAX_NESTING} deep" if blocks > MAX_NESTING \
                 else "expression nested too deeply"
             raise SpecError([src.diag(line, col, what)])
-        stack.extend((c, blocks, depth + 1) for c in node.children if isinstance(c, Tree))
+        # a flat chain `a + b + c ...` becomes nested operations later on
+        step = len(node.children) if node.data.endswith("_expr") else 1
+        stack.extend((c, blocks, depth + step) for c in node.children if isinstance(c, Tree))

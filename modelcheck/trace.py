@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .explorer import Found, Graph
 from .analysis import StateFinding
-from .semantics import DONE, ERRORED, PUBLISHED, System
+from .semantics import DONE, ERRORED, PUBLISHED, HookReturn, System
 
 
 @dataclass
@@ -99,8 +99,11 @@ def _where(sys: System, s: tuple, a: int) -> tuple[int, str]:
     pc = s[sys.L.PC + a]
     if pc == DONE:
         return 0, "(finished)"
-    st = sys.code[pc].stmt
-    return st.line, st.text
+    ins = sys.code[pc]
+    if isinstance(ins, HookReturn):          # shown at the statement that ran the hooks
+        site = sys.code[s[sys.L.STK + a][-1]].stmt
+        return site.line, f"{site.text} (leaving the {ins.event} hooks)"
+    return ins.stmt.line, ins.stmt.text
 
 
 # ----------------------------------------------------------------- words
@@ -200,8 +203,14 @@ def blocked_reason(sys: System, s: tuple, a: int) -> str:
         if why[0] == "lock":
             lock = sys.m.locks[why[1]]
             who = holders(sys, s, why[1])
-            parts.append(f"{lock.name} held by {', '.join(who)}" if who else
-                         f"{lock.name}: a writer waits first")
+            if sys.actor(a) in who:
+                parts.append(f"{lock.name} already held by {sys.actor(a)} itself")
+            else:
+                parts.append(f"{lock.name} held by {', '.join(who)}")
+        elif why[0] == "writer":
+            lock = sys.m.locks[why[1]]
+            parts.append(f"{lock.name} read-held by {', '.join(holders(sys, s, why[1]))}, "
+                         f"and {sys.actor(why[2])} waits to write first")
         elif why[0] == "fence":
             parts.append(f"{sys.m.fences[why[1]].name} unsignalled")
         elif why[0] == "engine":
@@ -216,8 +225,11 @@ def blocked_reason(sys: System, s: tuple, a: int) -> str:
 def waits_for(sys: System, s: tuple, a: int) -> str:
     """`app waits bo → proxy unsignalled → only app signals proxy`, followed
     through the holders and signallers until it closes on itself."""
-    chain, seen = [], set()
-    while a is not None and a not in seen:
+    chain, seen, cycle = [], set(), False
+    while a is not None:
+        if a in seen:
+            cycle = True
+            break
         seen.add(a)
         pc = s[sys.L.PC + a]
         if pc == DONE:
@@ -233,9 +245,13 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
             lock = sys.m.locks[why[1]]
             who = [b for b in range(sys.L.A) if sys.holder(s, why[1], b)]
             chain.append(f"{sys.actor(a)} waits {lock.name}")
-            chain.append(f"held by {', '.join(sys.actor(b) for b in who)}" if who
-                         else "a writer waits first")
+            chain.append(f"held by {', '.join(sys.actor(b) for b in who)}")
             nxt = who[0] if who else None
+        elif why[0] == "writer":
+            lock = sys.m.locks[why[1]]
+            chain.append(f"{sys.actor(a)} waits {lock.name} shared")
+            chain.append(f"{sys.actor(why[2])} waits to write first")
+            nxt = why[2]
         elif why[0] == "fence":
             f = why[1]
             ins = sys.code[pc]
@@ -270,7 +286,7 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
                 nxt = alive[0] if alive else None
                 break
         a = nxt
-    if a is not None and a in seen:
+    if cycle:
         chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
 
@@ -283,9 +299,9 @@ def final_state(sys: System, s: tuple) -> dict:
         if pc == DONE:
             actors[sys.actor(a)] = "finished"
         else:
-            st = sys.code[pc].stmt
+            line, text = _where(sys, s, a)
             moving = any(b == a for b, _ in sys.successors(s))
-            actors[sys.actor(a)] = f"{'at' if moving else 'blocked at'} line {st.line}: {st.text}"
+            actors[sys.actor(a)] = f"{'at' if moving else 'blocked at'} line {line}: {text}"
     locks = {}
     for l, lock in enumerate(m.locks):
         v = s[L.LK + l]

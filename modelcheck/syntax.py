@@ -166,10 +166,10 @@ def _message(e: UnexpectedInput, src: Source) -> str:
             expected = [t for t in expected if t not in _SOFT]
         expected = sorted({_describe(t) for t in expected if not t.startswith("__")},
                           key=lambda w: (w.startswith("'"), w))
-        if len(expected) > 10:
-            expected = expected[:10] + ["..."]
         if e.token.type == "$END" and "'}'" in expected:
             return "unexpected end of file: a block opened with '{' is never closed; expected '}'"
+        if len(expected) > 10:
+            expected = expected[:10] + ["..."]
         if "a name" in expected and e.token.type not in ("NAME", "$END", "_NL") \
                 and str(e.token.value).isidentifier():
             return f"'{e.token.value}' is a reserved word and cannot be used as a name"

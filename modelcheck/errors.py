@@ -18,8 +18,9 @@ class Diagnostic:
     source_line: str = ""
 
     def format(self) -> str:
+        message, path = printable(self.message), printable(self.path)
         if self.line <= 0:
-            return f"{self.path}: error: {self.message}"
+            return f"{path}: error: {message}"
         text = printable(self.source_line.rstrip("\r\n"))
         col = self.col
         if len(text) > 100:                  # show a window around the caret
@@ -28,7 +29,7 @@ class Diagnostic:
             col = col - start + (3 if start else 0)
         # the caret lines up with the text as printed (tabs kept as tabs)
         lead = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
-        return (f"{self.path}:{self.line}:{self.col}: error: {self.message}\n"
+        return (f"{path}:{self.line}:{self.col}: error: {message}\n"
                 f"    {text}\n    {lead}^")
 
 

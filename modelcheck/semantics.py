@@ -177,6 +177,17 @@ class Wait(Instr):
         return [("fence", f) for f in self.pending(s)]
 
 
+class Woken(Instr):
+    """Where interrupt_waits leaves a blocked interruptible wait: its next
+    step returns -ERESTARTSYS and runs the else branch."""
+
+    def __init__(self, sys, wait: Wait):
+        super().__init__(sys, wait.stmt, wait.else_pc, wait.sig)
+
+    def step(self, s, a):
+        return [self.move(s, a, self.nxt, "wait returns -ERESTARTSYS")]
+
+
 class WaitAny(Instr):
     """wait any: picks one published unsignalled fence to wait for, or none."""
     may_sleep = True
@@ -231,7 +242,7 @@ class Alloc(Instr):
 
     def step(self, s, a):
         outs = [self.move(s, a, self.nxt, "allocation succeeds" if self.calls else "")]
-        if self.calls and not self.sys.in_reclaim(s, a):
+        if self.calls and not self.sys.inside(s, a, "reclaim"):
             outs.append(self.sys.call(s, a, self, "reclaim", "enters reclaim"))
         return outs
 
@@ -270,8 +281,8 @@ class Fault(Instr):
 
     def step(self, s, a):
         sys = self.sys
-        if not self.calls:
-            return [self.move(s, a, self.nxt, "no fault handler: resolved")]
+        if not self.calls or sys.inside(s, a, "fault"):
+            return [self.move(s, a, self.nxt, "resolved without the fault handler")]
         lst = list(s)
         actor = sys.m.actors[a]
         label = "enters the fault handler"
@@ -375,7 +386,7 @@ class Interrupt(Instr):
                 pc = s[sys.L.PC + b]
                 ins = sys.code[pc] if pc != DONE else None
                 if b != a and isinstance(ins, Wait) and ins.mode == "interruptible" and ins.pending(s):
-                    lst[sys.L.PC + b] = ins.else_pc
+                    lst[sys.L.PC + b] = ins.woken_pc
                     woken.append(sys.actor(b))
             if woken:
                 label = "wakes " + ", ".join(woken) + " with -ERESTARTSYS"
@@ -508,6 +519,11 @@ class System:
             if isinstance(ins, MmapWriter):
                 self.writer_pcs.setdefault(self.MMAP, set()).add(pc)
 
+    def _wait(self, w: Wait) -> int:
+        if w.mode == "interruptible":
+            w.woken_pc = self._emit(Woken(self, w))
+        return self._emit(w)
+
     def _block(self, stmts, cont: int, ret: int, restart, sig: int) -> int:
         pc = cont
         for st in reversed(stmts):
@@ -531,10 +547,10 @@ class System:
             else_pc = sub(st.bodies[0]) if st.bodies else None
             key = "fence" if op == "wait_fence" else "resv"
             target = st.objs[0] if key == "fence" else self.m.locks[st.objs[0]].resv
-            return self._emit(Wait(self, st, nxt, sig, else_pc, **{key: target}))
+            return self._wait(Wait(self, st, nxt, sig, else_pc, **{key: target}))
         if op == "wait_any":
             else_pc = sub(st.bodies[0]) if st.bodies else None
-            picked = {f: self._emit(Wait(self, st, nxt, sig, else_pc, fence=f))
+            picked = {f: self._wait(Wait(self, st, nxt, sig, else_pc, fence=f))
                       for f in range(len(self.m.fences))}
             return self._emit(WaitAny(self, st, nxt, sig, picked))
         if op in ("publish", "publish_in"):
@@ -714,8 +730,9 @@ class System:
         i = self.L.LK + l
         lst[i] = (lst[i] | (1 << a)) if shared else -(a + 1)
 
-    def in_reclaim(self, s, a: int) -> bool:
-        return any(self.code[pc].calls == "reclaim" for pc in s[self.L.STK + a])
+    def inside(self, s, a: int, event: str) -> bool:
+        """Is actor a running the hooks of `event` (which are not re-entered)?"""
+        return any(self.code[pc].calls == event for pc in s[self.L.STK + a])
 
     def slot_free(self, s, e: int) -> bool:
         return len(s[self.L.EN + e]) < self.m.engines[e].slots

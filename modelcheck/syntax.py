@@ -29,28 +29,9 @@ def grammar_text() -> str:
         return (Path(__file__).resolve().parent.parent / "grammar" / "fspec.lark").read_text()
 
 
-class _JoinElse:
-    """Post-lexer: a newline directly before `else`, `or` or `{` does not end
-    the statement (so `}` may end a line before `else`, and `{` may start one)."""
-    always_accept = ()
-
-    def process(self, stream):
-        pending = None
-        for tok in stream:
-            if tok.type == "_NL":
-                pending = tok
-                continue
-            if pending is not None and tok.type not in ("ELSE", "OR", "LBRACE"):
-                yield pending
-            pending = None
-            yield tok
-        if pending is not None:
-            yield pending
-
-
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic", postlex=_JoinElse(),
+    return Lark(grammar_text(), parser="lalr", lexer="basic",
                 propagate_positions=True, maybe_placeholders=False)
 
 

@@ -1,0 +1,75 @@
+"""The explorer records, for every step that acquires a lock class or a
+pseudo-lock, what the actor holds at that moment: the raw material of the
+lock-order model (lockdep with the dma_fence annotations)."""
+import textwrap
+
+from modelcheck.api import load
+from modelcheck.explorer import explore
+from modelcheck.semantics import System
+
+
+def contexts(text):
+    """{statement text: set of held-sets seen when it was reached}."""
+    sys = System(load(textwrap.dedent(text)))
+    g = explore(sys)
+    out = {}
+    for (held, pc), (src, actor) in g.deps.items():
+        assert 0 <= src < len(g.states) and g.states[src][sys.L.PC + actor] == pc
+        out.setdefault(sys.code[pc].stmt.text, set()).add(held)
+    return out
+
+
+def test_wait_under_a_lock_in_a_signalling_section():
+    seen = contexts("""
+        lock m
+        fence f
+        thread a { signalling { lock m; unlock m; signal f } }
+        thread b { lock m; wait f; unlock m }
+    """)
+    assert frozenset({("m", "w")}) in seen["wait f"]
+    assert frozenset({("dma_fence_map", "r")}) in seen["lock m"]
+
+
+def test_reclaim_holds_fs_reclaim_only_for_gfp_kernel():
+    seen = contexts("""
+        resv bo
+        lock l
+        thread a { alloc kernel }
+        thread b { alloc nofs }
+        on reclaim { lock l; unlock l; wait bo }
+    """)
+    held = seen["lock l"]
+    assert frozenset({("fs_reclaim", "w")}) in held      # entered from alloc kernel
+    assert frozenset() in held                            # entered from alloc nofs
+    assert frozenset({("fs_reclaim", "w"), ("l", "w")}) not in seen["wait bo"]
+
+
+def test_fork_hooks_run_under_mmap_lock_and_mmu_notifier():
+    seen = contexts("""
+        resv bo
+        thread a { fork }
+        on fork { wait bo }
+    """)
+    assert seen["wait bo"] == {frozenset({("mmap_lock", "w"), ("mmu_notifier", "w")})}
+
+
+def test_resv_objects_share_one_class_and_read_locks_are_marked():
+    seen = contexts("""
+        resv a
+        resv b
+        lock sem : rwsem
+        thread t { lock a; lock b; lock sem shared; unlock sem shared; unlock b; unlock a }
+    """)
+    assert seen["lock b"] == {frozenset({("resv", "w")})}
+    assert seen["lock sem shared"] == {frozenset({("resv", "w")})}
+
+
+def test_trylock_and_interruptible_waits_add_no_acquisition():
+    seen = contexts("""
+        lock m
+        fence f
+        thread t { trylock m else { }; wait f interruptible else { } }
+        thread s { signal f }
+    """)
+    assert "trylock m else { }" not in seen
+    assert not any(k.startswith("wait f") for k in seen)

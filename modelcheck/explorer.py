@@ -76,6 +76,7 @@ def explore(sys: System, limits: Limits = Limits(),
     g = Graph(states=[init])
     g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
     visited = {init: 0}
+    memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
     started = last_report = time.monotonic()
@@ -114,7 +115,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 g.edge_actor.append(a)
                 for kind, key, msg in found:
                     g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
-            _record_lock_steps(sys, g, i, s)
+            _record_lock_steps(sys, g, i, s, memo)
             g.offsets.append(len(g.edges))
             i += 1
     except KeyboardInterrupt:
@@ -125,14 +126,20 @@ def explore(sys: System, limits: Limits = Limits(),
     return g
 
 
-def _record_lock_steps(sys: System, g: Graph, i: int, s: tuple) -> None:
+def _record_lock_steps(sys: System, g: Graph, i: int, s: tuple, memo: dict) -> None:
     """Remember, once per (what the actor holds, statement), the first step
     that reached an acquisition: the raw material of the lock-order model."""
-    PC = sys.L.PC
-    for a in range(sys.L.A):
-        pc = s[PC + a]
-        if pc >= 0 and sys.code[pc].acquires:
-            key = (sys.lock_context(s, a), pc)
+    L, acquiring = sys.L, sys.acquiring
+    locks = None
+    for a in range(L.A):
+        pc = s[L.PC + a]
+        if pc >= 0 and acquiring[pc]:
+            if locks is None:
+                locks = s[L.LK:L.FN]
+            held = memo.get((a, s[L.STK + a], locks, pc))
+            if held is None:
+                held = memo[(a, s[L.STK + a], locks, pc)] = sys.lock_context(s, a)
+            key = (held, pc)
             if key not in g.deps:
                 g.deps[key] = (i, a)
 

@@ -488,6 +488,7 @@ class System:
         self.writer_pcs: dict[int, set] = {}            # rwsem -> pcs that take it for write
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
+        self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
 
     # -- compiling
     def _emit(self, instr: Instr) -> int:

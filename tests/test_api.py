@@ -185,3 +185,16 @@ def test_public_names():
         assert hasattr(modelcheck, name)
     d = modelcheck.SpecError([]).diagnostics
     assert d == []
+
+
+def test_same_input_same_output():
+    """Deterministic: two runs give the same findings, traces and counts."""
+    import json
+    from modelcheck import report
+    spec = (REPO / "specs" / "proxy_fence_fork_mt.fspec")
+    runs = []
+    for _ in range(2):
+        r = modelcheck.check_file(spec)
+        r.stats.seconds = 0.0
+        runs.append(json.loads(report.as_json([r])))
+    assert runs[0] == runs[1]

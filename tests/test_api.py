@@ -8,6 +8,8 @@ import pytest
 import modelcheck
 from modelcheck.trace import Step
 
+from helpers import REPO
+
 ABBA = """
     spec "abba"
     lock A

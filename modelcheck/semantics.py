@@ -55,7 +55,8 @@ class Instr:
         raise NotImplementedError
 
     def blocked_on(self, s: tuple, a: int) -> list:
-        """Why `step` gives nothing: [("lock", l) | ("fence", f) | ("engine", e) | ("cond", text)]."""
+        """Why `step` gives nothing: [("lock", l) | ("writer", l, waiting writer) |
+        ("fence", f) | ("engine", e) | ("cond", text)]."""
         return []
 
     def move(self, s: tuple, a: int, pc: int, label: str = "", lst=None, found=()):

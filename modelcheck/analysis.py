@@ -173,16 +173,14 @@ class Analysis:
 
     def _describe(self, i: int, a: int) -> str:
         s = self.g.states[i]
-        ins = self.sys.code[s[self.sys.L.PC + a]]
-        hook = ""
-        if s[self.sys.L.STK + a]:
-            event = self.sys.code[s[self.sys.L.STK + a][-1]].calls
-            hook = f", in the {event} hook"
-        return f"{self.sys.actor(a)} at line {ins.stmt.line} ({ins.stmt.text}{hook})"
+        line, text = self.sys.where(s, a)
+        frames = s[self.sys.L.STK + a]
+        hook = f", in the {self.sys.code[frames[-1]].calls} hook" if frames and \
+            "(leaving" not in text else ""
+        return f"{self.sys.actor(a)} at line {line} ({text}{hook})"
 
     def _where(self, i: int, a: int) -> tuple[str, int]:
-        pc = self.g.states[i][self.sys.L.PC + a]
-        return self.sys.actor(a), self.sys.code[pc].stmt.line
+        return self.sys.actor(a), self.sys.where(self.g.states[i], a)[0]
 
     # -- timeout-hang
     def timeout_hangs(self) -> list[StateFinding]:

@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("table", "json"), default="table")
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
-    c.add_argument("--max-memory", type=int, metavar="MB", help="stop at this peak memory")
+    c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
     return p
 

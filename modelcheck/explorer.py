@@ -23,7 +23,7 @@ from .semantics import System
 class Limits:
     max_states: Optional[int] = None
     timeout: Optional[float] = None          # seconds
-    max_memory_mb: Optional[int] = None      # peak resident set size
+    max_memory_mb: Optional[int] = None      # resident memory during the search
 
 
 @dataclass

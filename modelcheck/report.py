@@ -85,7 +85,7 @@ def as_json(results: list[Result]) -> str:
         files.append({
             "path": r.path, "title": r.title, "ok": r.ok,
             "expected": sorted(r.expected) or ["safe"],
-            "found": sorted(r.kinds) or ["safe"],
+            "found": sorted(r.kinds) or (["safe"] if r.complete else []),
             "complete": r.complete, "stopped": r.stopped, "params": r.params,
             "findings": [f.as_dict() for f in r.findings],
             "stats": r.stats.as_dict(),

@@ -50,6 +50,7 @@ class Instr:
 
     def __init__(self, sys: "System", stmt: Stmt, nxt: int, sig: int):
         self.sys, self.stmt, self.nxt, self.sig = sys, stmt, nxt, sig
+        self.site = None            # the pc that findings at this statement are keyed by
 
     def step(self, s: tuple, a: int) -> list:
         raise NotImplementedError
@@ -309,7 +310,6 @@ class HookReturn(Instr):
         label = f"leaves {self.event}"
         if self.event in ("fork", "munmap"):
             lst[sys.L.LK + sys.MMAP] = 0
-            label += ", releases mmap_lock"
         elif self.event == "fault":
             actor = sys.m.actors[a]
             if actor.preemptible and actor.engine >= 0 and not sys.holds_slot(s, a, actor.engine):
@@ -490,12 +490,19 @@ class System:
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
+        for ins in self.code:
+            if ins.site is None:
+                ins.site = ins.pc
 
     # -- compiling
     def _emit(self, instr: Instr) -> int:
         instr.pc = len(self.code)
         self.code.append(instr)
         return instr.pc
+
+    def _same_statement(self, pcs, site: int) -> None:
+        for pc in pcs:
+            self.code[pc].site = site
 
     def _compile(self) -> None:
         for event in ("reclaim", "fork", "munmap", "fault"):
@@ -554,7 +561,9 @@ class System:
             else_pc = sub(st.bodies[0]) if st.bodies else None
             picked = {f: self._wait(Wait(self, st, nxt, sig, else_pc, fence=f))
                       for f in range(len(self.m.fences))}
-            return self._emit(WaitAny(self, st, nxt, sig, picked))
+            pc = self._emit(WaitAny(self, st, nxt, sig, picked))
+            self._same_statement(picked.values(), pc)
+            return pc
         if op in ("publish", "publish_in"):
             return self._emit(Publish(self, st, nxt, sig))
         if op == "alloc":
@@ -680,7 +689,7 @@ class System:
             spins = [l for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
             if spins:
                 ins = self.code[pc]
-                found = found + (("sleep-in-atomic", (pc,),
+                found = found + (("sleep-in-atomic", (ins.site,),
                                   f"{self.actor(a)} may sleep at line {ins.stmt.line} "
                                   f"({ins.stmt.text}) holding spinlock "
                                   f"{', '.join(self.m.locks[l].name for l in spins)}"),)
@@ -749,6 +758,18 @@ class System:
         h = list(lst[self.L.EN + e])
         h.remove(a)
         lst[self.L.EN + e] = tuple(h)
+
+    def where(self, s, a: int) -> tuple[int, str]:
+        """(line, statement text) of what actor a does next; the step that
+        leaves a hook is shown at the statement that ran the hook."""
+        pc = s[self.L.PC + a]
+        if pc == DONE:
+            return 0, "(finished)"
+        ins = self.code[pc]
+        if isinstance(ins, HookReturn):
+            site = self.code[s[self.L.STK + a][-1]].stmt
+            return site.line, f"{site.text} (leaving the {ins.event} hooks)"
+        return ins.stmt.line, ins.stmt.text
 
     def finished(self, s, a: int) -> bool:
         return s[self.L.PC + a] == DONE

@@ -1,13 +1,13 @@
-"""Text -> lark tree.  Owns the grammar, the post-lexer and syntax errors.
+"""Text -> lark tree.  Owns the grammar and the syntax errors.
 
-The parser keeps going after a syntax error (lark's `on_error` drops the
-offending token) so that one run reports every error it can reach; at most
-one error is kept per line, since the rest of a broken line only echoes it.
+The parser keeps going after a syntax error: it pops back to where a
+statement may end and drops the offending token, so one run reports the
+errors of every top-level item (thread, job, hook, declaration).  Within one
+item only the first is kept: what follows a mistake mostly echoes it.
 """
 from __future__ import annotations
 
 import functools
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from .errors import Diagnostic, Source, SpecError
 
 MAX_ERRORS = 20
-_TOP = re.compile(r"(spec|param|lock|resv|fence|engine|var|thread|job|on|invariant|expect)\b")
+_TOP = {"SPEC", "PARAM", "LOCK", "RESV", "FENCE", "ENGINE", "VAR", "THREAD", "JOB", "ON",
+        "INVARIANT", "EXPECT"}
 MAX_NESTING = 100       # blocks inside blocks; deeper input is rejected, not recursed into
 MAX_TREE_DEPTH = 400    # any nesting (e.g. parentheses), well inside Python's recursion limit
 
@@ -85,7 +86,7 @@ def parse(src: Source) -> Tree:
     seen_lines: set[int] = set()
     # After a mistake the parser resynchronises at a newline, but the rest of
     # the broken item mostly echoes it: keep one error per top-level item.
-    tops = [n for n, text in enumerate(src.lines, 1) if _TOP.match(text)]
+    tops = _item_lines(src.text)
 
     def item_of(line: int) -> int:
         return max((t for t in tops if t <= line), default=0)
@@ -111,6 +112,22 @@ def parse(src: Source) -> Tree:
         raise SpecError(diags)
     _check_nesting(tree, src)
     return tree
+
+
+def _item_lines(text: str) -> list[int]:
+    """Lines where a top-level item starts: an item keyword outside braces."""
+    lines, depth = [], 0
+    try:
+        for tok in parser().lex(text):
+            if tok.type == "LBRACE":
+                depth += 1
+            elif tok.type == "RBRACE":
+                depth = max(0, depth - 1)
+            elif depth == 0 and tok.type in _TOP:
+                lines.append(tok.line)
+    except UnexpectedInput:              # a bad character: items up to it are known
+        pass
+    return lines
 
 
 def _panic(state) -> None:
@@ -151,8 +168,9 @@ def _message(e: UnexpectedInput, src: Source) -> str:
             return "unexpected end of file: a block opened with '{' is never closed; expected '}'"
         if len(expected) > 10:
             expected = expected[:10] + ["..."]
-        if "a name" in expected and e.token.type not in ("NAME", "$END", "_NL") \
-                and str(e.token.value).isidentifier():
+        keywords_expected = any(w.startswith("'") and w[1:-1].isidentifier() for w in expected)
+        if "a name" in expected and not keywords_expected \
+                and e.token.type not in ("NAME", "$END", "_NL") and str(e.token.value).isidentifier():
             return f"'{e.token.value}' is a reserved word and cannot be used as a name"
         return f"unexpected {_found(e.token)}; expected " + (
             ", ".join(expected) if expected else "something else")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .explorer import Found, Graph
 from .analysis import StateFinding
-from .semantics import DONE, ERRORED, PUBLISHED, HookReturn, System
+from .semantics import DONE, ERRORED, PUBLISHED, System
 
 
 @dataclass
@@ -83,27 +83,16 @@ def build(sys: System, g: Graph, item) -> Finding:
         for a in actors:
             if any(b == a for b, _ in sys.successors(final)):
                 raise ReplayError(f"{sys.actor(a)} can still move in the replayed state")
-    told = [Step(n + 1, sys.actor(a), *_where(sys, before, a), describe(sys, before, after, a, label))
+    told = [Step(n + 1, sys.actor(a), *sys.where(before, a), describe(sys, before, after, a, label))
             for n, (a, before, after, label, _f) in enumerate(done)]
     trace, then = told[:cut], told[cut:]
-    blocked = [Step(0, sys.actor(a), *_where(sys, final, a), "blocks: " + blocked_reason(sys, final, a))
+    blocked = [Step(0, sys.actor(a), *sys.where(final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
     chains = []
     for a in actors:                       # one chain per cycle, not one per member
         if not any(f"{sys.actor(a)} waits" in c for c in chains):
             chains.append(waits_for(sys, final, a))
     return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then)
-
-
-def _where(sys: System, s: tuple, a: int) -> tuple[int, str]:
-    pc = s[sys.L.PC + a]
-    if pc == DONE:
-        return 0, "(finished)"
-    ins = sys.code[pc]
-    if isinstance(ins, HookReturn):          # shown at the statement that ran the hooks
-        site = sys.code[s[sys.L.STK + a][-1]].stmt
-        return site.line, f"{site.text} (leaving the {ins.event} hooks)"
-    return ins.stmt.line, ins.stmt.text
 
 
 # ----------------------------------------------------------------- words
@@ -299,7 +288,7 @@ def final_state(sys: System, s: tuple) -> dict:
         if pc == DONE:
             actors[sys.actor(a)] = "finished"
         else:
-            line, text = _where(sys, s, a)
+            line, text = sys.where(s, a)
             moving = any(b == a for b, _ in sys.successors(s))
             actors[sys.actor(a)] = f"{'at' if moving else 'blocked at'} line {line}: {text}"
     locks = {}

@@ -105,8 +105,9 @@ def explore(sys: System, limits: Limits = Limits(),
                     g.states.append(nxt)
                     g.parent.append(i); g.via.append(a)
                     g.depth.append(g.depth[i] + 1); g.switches.append(sw)
-                    for kind, key, msg in sys.invariant_failures(nxt):
-                        g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+                    if sys.invariants:
+                        for kind, key, msg in sys.invariant_failures(nxt):
+                            g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
                 elif g.depth[j] == g.depth[i] + 1 and sw < g.switches[j]:
                     g.parent[j] = i; g.via[j] = a; g.switches[j] = sw
                 if timeout:

@@ -123,6 +123,11 @@ def explore(sys: System, limits: Limits = Limits(),
         g.stopped = "interrupted (Ctrl-C)"
     except MemoryError:
         g.stopped = "out of memory"
+    if g.stopped:                    # an interrupt may fall between parallel appends
+        n = min(len(g.states), len(g.parent), len(g.via), len(g.depth), len(g.switches))
+        for column in (g.states, g.parent, g.via, g.depth, g.switches):
+            del column[n:]
+        g.found = {k: f for k, f in g.found.items() if f.dst < n}
     g.seconds = time.monotonic() - started
     return g
 

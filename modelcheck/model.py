@@ -21,6 +21,7 @@ FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "unlock-not-held", "lock-held-at-exit", "assert", "invariant")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+RECLAIMING_GFP = ("kernel", "nofs", "noio")    # may enter direct reclaim
 MAX_ELEMENTS = 4096     # per array declaration
 MAX_COPIES = 256        # per actor declaration
 
@@ -136,7 +137,9 @@ class Builder:
     # -- diagnostics
     def error(self, where, message: str) -> None:
         line, col = _pos(where)
-        self.diags.append(self.src.diag(line, col, message))
+        d = self.src.diag(line, col, message)
+        if d not in self.diags:              # the same mistake in every copy of an actor
+            self.diags.append(d)
 
     def fail(self, where, message: str):
         self.error(where, message)
@@ -501,8 +504,10 @@ class Builder:
         """Resolve a reference to an object id of one of `kinds`."""
         name = str(ref.children[0])
         decl = self.decls.get(name)
-        if decl is None or (name in self.env_stack[-1] and len(ref.children) == 1):
+        if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if any(name in env for env in self.env_stack):
+            self.fail(ref, f"'{name}' is an index here and hides the {decl.kind} of that name")
         if decl.kind not in kinds:
             self.fail(ref, f"'{name}' is {_article(decl.kind)}, but {what} is needed here")
         idx = [self.const(e) for e in ref.children[1:]]
@@ -584,6 +589,13 @@ class Builder:
                 acc = _fold(("bin", op, acc, rhs))
             return acc
         self.fail(node, f"unexpected expression {d}")     # pragma: no cover
+
+
+def hook_event(st: Stmt) -> Optional[str]:
+    """The event whose hooks a statement runs inline, if any."""
+    if st.op == "alloc":
+        return "reclaim" if st.mode in RECLAIMING_GFP else None
+    return st.op if st.op in ("fork", "munmap", "fault") else None
 
 
 def _pos(where) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .model import BINOPS, Model, Stmt
+from .model import BINOPS, Model, Stmt, hook_event
 
 DONE = -1
 SIGNALLED, ERRORED, PUBLISHED = 1, 2, 4
@@ -236,7 +236,7 @@ class Alloc(Instr):
     def __init__(self, sys, stmt, nxt, sig):
         super().__init__(sys, stmt, nxt, sig)
         gfp = stmt.mode
-        self.reclaims = gfp in ("kernel", "nofs", "noio")
+        self.reclaims = hook_event(stmt) == "reclaim"
         self.may_sleep = self.reclaims
         self.calls = "reclaim" if self.reclaims and "reclaim" in sys.events else None
         self.acquires = ((("fs_reclaim", "w"),) if gfp == "kernel" else ()) + \

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .explorer import Found, Graph
 from .analysis import StateFinding
+from .model import hook_event
 from .semantics import DONE, ERRORED, PUBLISHED, System
 
 
@@ -147,29 +148,23 @@ def holders(sys: System, s: tuple, l: int) -> list[str]:
     return [sys.actor(a) for a in range(sys.L.A) if sys.holder(s, l, a)]
 
 
-def actors_doing(sys: System, does) -> list[str]:
+def actors_doing(sys: System, does) -> list[int]:
     """Actors whose code (hooks they may run included) has a statement
     for which does(stmt) holds: who signals a fence, who sets a var."""
-    m = sys.m
-    events = {"fork": "fork", "munmap": "munmap", "fault": "fault"}
+    hooks = sys.m.hooks
 
     def walk(stmts, seen):
         for st in stmts:
             if does(st):
                 return True
-            ev = "reclaim" if st.op == "alloc" and st.mode in ("kernel", "nofs", "noio") \
-                else events.get(st.op)
-            if ev and ev not in seen and any(walk(b, seen | {ev}) for b in m.hooks.get(ev, [])):
+            ev = hook_event(st)
+            if ev and ev not in seen and any(walk(b, seen | {ev}) for b in hooks.get(ev, [])):
                 return True
             if any(walk(b, seen) for b in st.bodies):
                 return True
         return False
 
-    return [a.name for a in m.actors if walk(a.body, frozenset())]
-
-
-def signallers(sys: System, f: int) -> list[str]:
-    return actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] == f)
+    return [a for a, actor in enumerate(sys.m.actors) if walk(actor.body, frozenset())]
 
 
 def _vars_in(e) -> set:
@@ -177,106 +172,80 @@ def _vars_in(e) -> set:
         return {e[1]}
     out = set()
     for x in e[1:]:
-        if isinstance(x, tuple):
-            out |= _vars_in(x)
-        elif isinstance(x, list):
-            for y in x:
+        for y in (x if isinstance(x, list) else [x]):
+            if isinstance(y, tuple):
                 out |= _vars_in(y)
     return out
 
 
+def _who(sys: System, actors: list[int], verb: str, obj: str) -> str:
+    if not actors:
+        return f"nobody {verb}s {obj}"
+    names = " or ".join(sys.actor(b) for b in actors)
+    return f"only {names} {verb}s {obj}" if len(actors) == 1 else f"{names} {verb} {obj}"
+
+
+def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str], list[int]]:
+    """One reason from `blocked_on`, in words: (what a waits for, the reason as
+    a `-` row says it, the rest of the wait-for chain, who could end the wait)."""
+    m, kind = sys.m, why[0]
+    if kind == "lock":
+        lock = m.locks[why[1]]
+        who = [b for b in range(sys.L.A) if sys.holder(s, why[1], b)]
+        held = "held by " + ", ".join(sys.actor(b) for b in who)
+        row = f"{lock.name} already held by {sys.actor(a)} itself" if a in who else f"{lock.name} {held}"
+        return lock.name, row, [held], who
+    if kind == "writer":
+        lock, w = m.locks[why[1]], why[2]
+        readers = ", ".join(holders(sys, s, why[1]))
+        return (f"{lock.name} shared", f"{lock.name} read-held by {readers}, and {sys.actor(w)} "
+                "waits to write first", [f"{sys.actor(w)} waits to write first"], [w])
+    if kind == "fence":
+        f = why[1]
+        ins = sys.code[s[sys.L.PC + a]]
+        fence = m.fences[f].name
+        resv = getattr(ins, "resv", None)
+        what = m.locks[m.resvs[resv]].name if resv is not None else fence
+        who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] == f)
+        tail = ([f"{fence} unsignalled"] if what != fence else []) + [_who(sys, who, "signal", fence)]
+        return what, f"{fence} unsignalled", tail, who
+    if kind == "engine":
+        e = why[1]
+        who = list(s[sys.L.EN + e])
+        held = "held by " + ", ".join(sys.actor(b) for b in who)
+        return (f"a slot of {m.engines[e].name}", f"no free slot of {m.engines[e].name} ({held})",
+                [held], who)
+    cond = why[1].removeprefix("await ")
+    tail, who = [], []
+    for v in sorted(_vars_in(sys.code[s[sys.L.PC + a]].stmt.expr))[:1]:
+        who = [b for b in actors_doing(sys, lambda st, v=v: st.op == "assign" and st.objs[0] == v)
+               if b != a]
+        tail = [_who(sys, who, "set", m.vars[v].name)]
+    return f"until {cond}", f"waits until {cond}", tail, who
+
+
 def blocked_reason(sys: System, s: tuple, a: int) -> str:
     pc = s[sys.L.PC + a]
-    parts = []
-    for why in sys.code[pc].blocked_on(s, a):
-        if why[0] == "lock":
-            lock = sys.m.locks[why[1]]
-            who = holders(sys, s, why[1])
-            if sys.actor(a) in who:
-                parts.append(f"{lock.name} already held by {sys.actor(a)} itself")
-            else:
-                parts.append(f"{lock.name} held by {', '.join(who)}")
-        elif why[0] == "writer":
-            lock = sys.m.locks[why[1]]
-            parts.append(f"{lock.name} read-held by {', '.join(holders(sys, s, why[1]))}, "
-                         f"and {sys.actor(why[2])} waits to write first")
-        elif why[0] == "fence":
-            parts.append(f"{sys.m.fences[why[1]].name} unsignalled")
-        elif why[0] == "engine":
-            e = why[1]
-            who = [sys.actor(b) for b in s[sys.L.EN + e]]
-            parts.append(f"no free slot of {sys.m.engines[e].name} (held by {', '.join(who)})")
-        elif why[0] == "cond":
-            parts.append(f"waits until {why[1].removeprefix('await ')}")
-    return "; ".join(parts) or "cannot move"
+    return "; ".join(_why(sys, s, a, why)[1] for why in sys.code[pc].blocked_on(s, a)) or "cannot move"
 
 
 def waits_for(sys: System, s: tuple, a: int) -> str:
     """`app waits bo → proxy unsignalled → only app signals proxy`, followed
     through the holders and signallers until it closes on itself."""
-    chain, seen, cycle = [], set(), False
-    while a is not None:
-        if a in seen:
-            cycle = True
-            break
+    chain, seen = [], set()
+    while a not in seen:
         seen.add(a)
         pc = s[sys.L.PC + a]
-        if pc == DONE:
-            chain.append(f"{sys.actor(a)} has finished")
-            break
-        reasons = sys.code[pc].blocked_on(s, a)
+        reasons = sys.code[pc].blocked_on(s, a) if pc != DONE else []
         if not reasons:
-            chain.append(f"{sys.actor(a)} can still move")
-            break
-        why = reasons[0]
-        nxt = None
-        if why[0] == "lock":
-            lock = sys.m.locks[why[1]]
-            who = [b for b in range(sys.L.A) if sys.holder(s, why[1], b)]
-            chain.append(f"{sys.actor(a)} waits {lock.name}")
-            chain.append(f"held by {', '.join(sys.actor(b) for b in who)}")
-            nxt = who[0] if who else None
-        elif why[0] == "writer":
-            lock = sys.m.locks[why[1]]
-            chain.append(f"{sys.actor(a)} waits {lock.name} shared")
-            chain.append(f"{sys.actor(why[2])} waits to write first")
-            nxt = why[2]
-        elif why[0] == "fence":
-            f = why[1]
-            ins = sys.code[pc]
-            target = (sys.m.locks[sys.m.resvs[ins.resv]].name if getattr(ins, "resv", None) is not None
-                      else sys.m.fences[f].name)
-            chain.append(f"{sys.actor(a)} waits {target}")
-            if target != sys.m.fences[f].name:
-                chain.append(f"{sys.m.fences[f].name} unsignalled")
-            who = signallers(sys, f)
-            alive = [b for b in range(sys.L.A) if sys.actor(b) in who]
-            if not who:
-                chain.append(f"nobody signals {sys.m.fences[f].name}")
-            else:
-                chain.append(("only " if len(who) == 1 else "") + " or ".join(who) +
-                             f" signal{'s' if len(who) == 1 else ''} {sys.m.fences[f].name}")
-            nxt = alive[0] if alive else None
-        elif why[0] == "engine":
-            e = why[1]
-            who = list(s[sys.L.EN + e])
-            chain.append(f"{sys.actor(a)} waits a slot of {sys.m.engines[e].name}")
-            chain.append(f"held by {', '.join(sys.actor(b) for b in who)}")
-            nxt = who[0] if who else None
-        else:
-            chain.append(f"{sys.actor(a)} waits until {why[1].removeprefix('await ')}")
-            for v in sorted(_vars_in(sys.code[pc].stmt.expr)):
-                who = actors_doing(sys, lambda st, v=v: st.op == "assign" and st.objs[0] == v)
-                who = [w for w in who if w != sys.actor(a)]
-                name = sys.m.vars[v].name
-                chain.append((("only " if len(who) == 1 else "") + " or ".join(who) +
-                              f" set{'s' if len(who) == 1 else ''} {name}") if who else f"nobody else sets {name}")
-                alive = [b for b in range(sys.L.A) if sys.actor(b) in who]
-                nxt = alive[0] if alive else None
-                break
-        a = nxt
-    if cycle:
-        chain.append(f"back to {sys.actor(a)}: a cycle")
+            chain.append(f"{sys.actor(a)} " + ("has finished" if pc == DONE else "can still move"))
+            return " → ".join(chain)
+        what, _row, tail, who = _why(sys, s, a, reasons[0])
+        chain += [f"{sys.actor(a)} waits {what}"] + tail
+        if not who:
+            return " → ".join(chain)
+        a = who[0]
+    chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
 
 

@@ -543,3 +543,18 @@ def test_escape_character_in_an_expect_line_is_escaped(tmp_path):
     r = run_cli("check", p)
     assert r.returncode == 2
     assert "\x1b" not in r.stdout + r.stderr
+
+
+def test_a_mistake_in_copied_threads_is_reported_once():
+    diags = errors("""
+        thread t[i in 1..3] { signal nope }
+    """)
+    assert [(d.line, d.col) for d in diags] == [(1, 30)]
+
+
+def test_a_copy_index_hiding_an_object_is_named_as_such():
+    diags = errors("""
+        fence i
+        thread t[i in 1..2] { signal i }
+    """)
+    assert len(diags) == 1 and "index" in diags[0].message and (diags[0].line, diags[0].col) == (2, 30)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import analysis, explorer, model, syntax, trace
+from . import analysis, explorer, lockorder, model, syntax, trace
 from .errors import Diagnostic, Source, SpecError
 from .semantics import System
 
@@ -22,10 +22,15 @@ class Stats:
     transitions: int
     depth: int
     seconds: float
+    lock_classes: int = 0          # lockdep classes, pseudo-locks included
+    lock_deps: int = 0             # dependencies handed to z3, boot-primed ones included
+    z3_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"states": self.states, "transitions": self.transitions,
-                "depth": self.depth, "seconds": round(self.seconds, 3)}
+                "depth": self.depth, "seconds": round(self.seconds, 3),
+                "lock_classes": self.lock_classes, "lock_deps": self.lock_deps,
+                "z3_seconds": round(self.z3_seconds, 3)}
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Result:
     stopped: str = ""              # why it stopped early
     params: dict = field(default_factory=dict)
     lock_steps: int = 0            # distinct (lock context, statement) pairs recorded
+    lock_order: Optional[lockorder.LockOrder] = None
 
     @property
     def kinds(self) -> frozenset:
@@ -76,10 +82,28 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
     items = _cap(items) + analysis.analyse(sys, g)
     findings = [trace.build(sys, g, it) for it in items]
+    for it, f in zip(items, findings):
+        if it.kind == "deadlock":
+            run = [g.states[j] for _a, j in g.path(it.state) + list(it.then)]
+            f.lockdep = lockorder.deadlock_caught(sys, [g.states[0]] + run, it.actors)
+    order = lockorder.check(sys, g)
+    findings += [_lock_order_finding(sys, g, cycle) for cycle in order.cycles]
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
-    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, g.seconds)
+    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, g.seconds,
+                  order.classes, len(order.edges), order.seconds)
     return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), len(g.deps))
+                  dict(m.params), len(g.deps), order)
+
+
+def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Finding:
+    """Each edge of the cycle gets the shortest trace that created it; the
+    finding's own trace is the one of the edge created last."""
+    for e in cycle:
+        if e.actor != lockorder.BOOT:
+            e.trace = trace.reach(sys, g, e.src, e.a, f"reaches it holding {e.frm}: {e.frm} -> {e.to}")
+    last = max((e for e in cycle if e.actor != lockorder.BOOT), key=lambda e: len(e.trace))
+    return trace.Finding("lock-order", lockorder.name(cycle), last.trace,
+                         trace.final_state(sys, g.states[last.src]), cycle=cycle)
 
 
 def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Limits] = None,

@@ -31,12 +31,19 @@ def table(result: Result) -> str:
             + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}"
             + f"\n  searched: {st.states} states, {st.transitions} transitions, "
               f"depth {st.depth}, {st.seconds:.2f} s")
+    if result.lock_order:
+        head += (f"\n  {printable(result.lock_order.words())}"
+                 f"\n    ({st.lock_deps} dependencies over {st.lock_classes} classes, "
+                 f"z3 {st.z3_seconds:.2f} s)")
     if not result.complete:
         head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
                 " and no absence of others is claimed"
     out = [head]
     base = os.path.basename(result.path)
     for f in result.findings:
+        if f.kind == "lock-order":
+            out.append(_lock_order(f, base))
+            continue
         row = lambda s, n: [n, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
         rows = [row(s, s.step) for s in f.trace]
         if f.then:
@@ -55,8 +62,29 @@ def table(result: Result) -> str:
         block.append(_final(f.final_state))
         if f.waits_for:
             block.append("who waits for whom:\n" + "\n".join(f"  {printable(w)}" for w in f.waits_for))
+        if f.lockdep:
+            block.append(printable(f.lockdep))
         out.append("\n".join(block))
     return "\n".join(out) + "\n"
+
+
+def _rows(steps: list, base: str) -> list:
+    return [[printable(str(c)) for c in (s.step, s.actor, f"{base}:{s.line}" if s.line else "-",
+                                         s.statement, s.effect)] for s in steps]
+
+
+def _lock_order(f, base: str) -> str:
+    """The chain as lockdep prints it, then under each edge the shortest
+    trace that created it."""
+    block = [f"\nlock-order: {printable(f.message)}",
+             "the existing dependency chain:"]
+    block += [f"  {printable(e.words())}" for e in f.cycle]
+    for e in f.cycle:
+        if e.trace:
+            block.append(f"shortest trace creating {printable(e.frm)} -> {printable(e.to)}:")
+            block.append(tabulate(_rows(e.trace, base), headers=["step", "actor", "line", "statement", "effect"],
+                                  tablefmt="simple", disable_numparse=True))
+    return "\n".join(block)
 
 
 def _final(state: dict) -> str:
@@ -89,5 +117,6 @@ def as_json(results: list[Result]) -> str:
             "complete": r.complete, "stopped": r.stopped, "params": r.params,
             "findings": [f.as_dict() for f in r.findings],
             "stats": r.stats.as_dict(),
+            "lock_order": r.lock_order.as_dict() if r.lock_order else None,
         })
     return json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n"

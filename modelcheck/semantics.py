@@ -20,6 +20,7 @@ from typing import Callable, Optional
 from .model import BINOPS, Model, Stmt, hook_event
 
 DONE = -1
+MEMALLOC = ("PF_MEMALLOC", "")     # in a lock context: the actor runs reclaim hooks
 SIGNALLED, ERRORED, PUBLISHED = 1, 2, 4
 
 # Outcome of one step: (next state, label, findings, is_timeout).  A label
@@ -257,7 +258,7 @@ class MmapWriter(Instr):
         super().__init__(sys, stmt, nxt, sig)
         self.event = stmt.op
         self.calls = self.event if self.event in sys.events else None
-        self.acquires = (("mmap_lock", "w"),)
+        self.acquires = (("mmap_lock", "w"),) + ((("mmu_notifier", "w"),) if self.calls else ())
 
     def step(self, s, a):
         sys = self.sys
@@ -786,8 +787,10 @@ class System:
             held.add(("dma_fence_map", "r"))
         for f in frames:
             site = self.code[f]
-            if site.calls == "reclaim" and site.stmt.mode == "kernel":
-                held.add(("fs_reclaim", "w"))
+            if site.calls == "reclaim":
+                held.add(MEMALLOC)          # reclaim does not recurse: allocations take nothing
+                if site.stmt.mode == "kernel":
+                    held.add(("fs_reclaim", "w"))
             if site.calls in ("fork", "munmap"):
                 held.add(("mmu_notifier", "w"))
         return frozenset(held)

@@ -31,13 +31,20 @@ class Finding:
     waits_for: list = field(default_factory=list)    # sentences
     blocked: list = field(default_factory=list)      # [Step] the actors stuck at the end
     then: list = field(default_factory=list)         # [Step] after the point of no return
+    cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
+    lockdep: str = ""                                # deadlock: would lockdep have reported it?
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "message": self.message,
-                "trace": [vars(s) for s in self.trace],
-                "then": [vars(s) for s in self.then],
-                "blocked": [vars(s) for s in self.blocked],
-                "final_state": self.final_state, "waits_for": self.waits_for}
+        d = {"kind": self.kind, "message": self.message,
+             "trace": [vars(s) for s in self.trace],
+             "then": [vars(s) for s in self.then],
+             "blocked": [vars(s) for s in self.blocked],
+             "final_state": self.final_state, "waits_for": self.waits_for}
+        if self.cycle:
+            d["cycle"] = [e.as_dict(True) for e in self.cycle]
+        if self.lockdep:
+            d["lockdep"] = self.lockdep
+        return d
 
 
 class ReplayError(AssertionError):
@@ -84,8 +91,7 @@ def build(sys: System, g: Graph, item) -> Finding:
         for a in actors:
             if any(b == a for b, _ in sys.successors(final)):
                 raise ReplayError(f"{sys.actor(a)} can still move in the replayed state")
-    told = [Step(n + 1, sys.actor(a), *sys.where(before, a), describe(sys, before, after, a, label))
-            for n, (a, before, after, label, _f) in enumerate(done)]
+    told = tell(sys, done)
     trace, then = told[:cut], told[cut:]
     blocked = [Step(0, sys.actor(a), *sys.where(final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
@@ -94,6 +100,20 @@ def build(sys: System, g: Graph, item) -> Finding:
         if not any(f"{sys.actor(a)} waits" in c for c in chains):
             chains.append(waits_for(sys, final, a))
     return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then)
+
+
+def tell(sys: System, done: list[tuple]) -> list[Step]:
+    """Replayed steps -> numbered rows, each saying what it changed."""
+    return [Step(n + 1, sys.actor(a), *sys.where(before, a), describe(sys, before, after, a, label))
+            for n, (a, before, after, label, _f) in enumerate(done)]
+
+
+def reach(sys: System, g: Graph, i: int, a: int, effect: str) -> list[Step]:
+    """The shortest trace to state i, then actor a standing at its next
+    statement (not executed: lockdep records a dependency on arrival)."""
+    told = tell(sys, replay(sys, [(b, g.states[j]) for b, j in g.path(i)]))
+    told.append(Step(len(told) + 1, sys.actor(a), *sys.where(g.states[i], a), effect))
+    return told
 
 
 # ----------------------------------------------------------------- words

@@ -33,7 +33,7 @@ def src(text, *expects):
 
 
 def test_check_source_prints_nothing(capsys):
-    r = modelcheck.check_source(src(ABBA, "deadlock"))
+    r = modelcheck.check_source(src(ABBA, "deadlock", "lock-order"))
     with pytest.raises(modelcheck.SpecError):
         modelcheck.check_source("thread t { lock X }")
     out = capsys.readouterr()
@@ -42,15 +42,16 @@ def test_check_source_prints_nothing(capsys):
 
 
 def test_result_fields():
-    r = modelcheck.check_source(src(ABBA, "deadlock"))
+    r = modelcheck.check_source(src(ABBA, "deadlock", "lock-order"))
     assert r.title == "abba"
-    assert r.kinds == frozenset({"deadlock"})
+    assert r.kinds == frozenset({"deadlock", "lock-order"})
     assert isinstance(r.kinds, frozenset)
-    assert r.expected == frozenset({"deadlock"})
+    assert r.expected == frozenset({"deadlock", "lock-order"})
     assert r.complete and r.ok
     assert r.stats.states > 0 and r.stats.transitions > 0 and r.stats.depth > 0
     assert r.stats.seconds >= 0
-    [f] = r.findings
+    f, cycle = r.findings
+    assert cycle.kind == "lock-order" and r.lock_order.status == "cycle"
     assert f.kind == "deadlock" and f.message
     assert len(f.trace) == 2
     assert all(isinstance(s, Step) for s in f.trace)
@@ -67,10 +68,10 @@ def test_result_fields():
 
 def test_check_file(tmp_path):
     p = tmp_path / "abba.fspec"
-    p.write_text(src(ABBA, "deadlock"))
+    p.write_text(src(ABBA, "deadlock", "lock-order"))
     r = modelcheck.check_file(p)
     assert r.path == str(p)
-    assert r.ok and r.kinds == {"deadlock"}
+    assert r.ok and r.kinds == {"deadlock", "lock-order"}
     r2 = modelcheck.check_file(str(p))
     assert r2.kinds == r.kinds
 
@@ -97,13 +98,14 @@ def test_params_override_of_an_unknown_name_is_an_error():
 @pytest.mark.parametrize("expects, ok", [
     ([], False),                            # no expect: must be safe
     (["safe"], False),
-    (["deadlock"], True),
-    (["deadlock", "assert"], False),        # the sets must be equal
+    (["deadlock", "lock-order"], True),
+    (["deadlock"], False),                  # the sets must be equal
+    (["deadlock", "lock-order", "assert"], False),
     (["assert"], False),
 ])
 def test_ok_compares_expect_lines_with_findings(expects, ok):
     r = modelcheck.check_source(src(ABBA, *expects))
-    assert r.kinds == {"deadlock"}
+    assert r.kinds == {"deadlock", "lock-order"}
     assert r.ok is ok
     assert ("ok" if ok else "FAIL") in r.summary()
 
@@ -197,6 +199,6 @@ def test_same_input_same_output():
     runs = []
     for _ in range(2):
         r = modelcheck.check_file(spec)
-        r.stats.seconds = 0.0
+        r.stats.seconds = r.stats.z3_seconds = 0.0
         runs.append(json.loads(report.as_json([r])))
     assert runs[0] == runs[1]

@@ -388,7 +388,7 @@ DEADLOCK = """
     lock B
     thread t1 { lock A; lock B; unlock B; unlock A }
     thread t2 { lock B; lock A; unlock A; unlock B }
-    expect deadlock
+    expect deadlock lock-order
 """
 
 SAFE_SPEC = """
@@ -420,7 +420,7 @@ def test_cli_binary_input_exit_2(tmp_path):
 
 
 def test_cli_exit_1_when_findings_differ_from_expect(tmp_path):
-    p = write(tmp_path, "wrong.fspec", DEADLOCK.replace("expect deadlock", "expect safe"))
+    p = write(tmp_path, "wrong.fspec", DEADLOCK.replace("expect deadlock lock-order", "expect safe"))
     r = run_cli("check", p)
     assert r.returncode == 1
     assert "FAIL" in r.stdout
@@ -436,7 +436,7 @@ def test_cli_exit_0_when_findings_equal_expect(tmp_path):
 
 def test_cli_bad_input_wins_over_a_failing_spec(tmp_path):
     bad = write(tmp_path, "bad.fspec", "thread t { lock X }\n")
-    failing = write(tmp_path, "wrong.fspec", DEADLOCK.replace("expect deadlock", ""))
+    failing = write(tmp_path, "wrong.fspec", DEADLOCK.replace("expect deadlock lock-order", ""))
     r = run_cli("check", failing, bad)
     assert r.returncode == 2
 
@@ -461,10 +461,17 @@ def test_cli_json_schema(tmp_path):
                 assert {"step", "actor", "line", "statement", "effect"} <= set(step)
     abba, safe = doc["files"]
     assert "deadlock" in abba["expected"]
-    assert [x["kind"] for x in abba["findings"]] == ["deadlock"]
+    assert [x["kind"] for x in abba["findings"]] == ["deadlock", "lock-order"]
     assert len(abba["findings"][0]["trace"]) == 2
     assert [s["step"] for s in abba["findings"][0]["trace"]] == [1, 2]
     assert safe["findings"] == []
+    assert abba["lock_order"]["status"] == "cycle" and abba["lock_order"]["order"] == []
+    assert {(e["from"], e["to"]) for e in abba["lock_order"]["cycle"]} == {("A", "B"), ("B", "A")}
+    for e in abba["lock_order"]["cycle"]:
+        assert {"from", "to", "actor", "line", "trace"} <= set(e) and e["trace"]
+    assert safe["lock_order"]["status"] == "proved"
+    order = safe["lock_order"]["order"]
+    assert all(order.index(e["from"]) < order.index(e["to"]) for e in safe["lock_order"]["edges"])
 
 
 def test_cli_max_states_never_passes_a_safe_spec(tmp_path):

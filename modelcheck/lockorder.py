@@ -1,0 +1,242 @@
+"""Explored steps -> the lock-class dependencies lockdep would record, and
+z3's verdict on them.
+
+The explorer remembers, for every step that reached an acquisition, what
+the actor held (`Graph.deps`).  Here those become dependencies A -> B the
+way lockdep with the dma_fence annotations forms them (the contract's
+"lock-order model"), beside the orders `dma_resv_lockdep()` primes at boot.
+z3 then looks for one integer rank per class with every dependency going
+up.  Satisfiable: the ranks are a global lock order, a certificate anyone
+can check without z3 (every edge goes forward).  Unsatisfiable: the unsat
+core holds a cycle, and the shortest cycle inside it is the finding, each
+edge with the shortest trace that created it.  Lockdep only sees the paths
+a booted machine ran; this sees every path of the spec.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from .explorer import Graph
+from .semantics import MEMALLOC, Alloc, System
+
+PRIMED = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
+PSEUDO = {"dma_fence_map": " (in a signalling section)", "fs_reclaim": " (in reclaim)",
+          "mmu_notifier": " (in an MMU notifier)"}
+BOOT = "boot"                          # who creates the primed orders
+MAX_CYCLES = 10
+
+
+@dataclass
+class Edge:
+    """One dependency: `actor` reached `statement` (which takes `to`) holding `frm`."""
+    frm: str
+    to: str
+    actor: str
+    line: int
+    statement: str
+    src: int = -1                       # the state it was reached in; -1 for boot
+    a: int = -1                         # the actor's index; -1 for boot
+    trace: list = field(default_factory=list)    # [trace.Step], for edges of a cycle
+
+    def as_dict(self, with_trace: bool = False) -> dict:
+        d = {"from": self.frm, "to": self.to, "actor": self.actor, "line": self.line}
+        if with_trace:
+            d["statement"] = self.statement
+            d["trace"] = [vars(s) for s in self.trace]
+        return d
+
+    def words(self) -> str:
+        if self.actor == BOOT:
+            return f"{self.frm} -> {self.to}: primed at boot by dma_resv_lockdep()"
+        return (f"{self.frm} -> {self.to}: {self.actor} reaches line {self.line} "
+                f"({self.statement}) holding {self.frm}{PSEUDO.get(self.frm, '')}")
+
+
+@dataclass
+class LockOrder:
+    status: str                  # "proved" | "cycle" | "incomplete"
+    order: list                  # the certificate: classes lowest first ([] on a cycle)
+    edges: list                  # [Edge] every dependency that counts toward cycles
+    cycles: list                 # [[Edge]] each a smallest cycle, in order
+    classes: int
+    seconds: float               # z3's time
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "order": self.order,
+                "edges": [e.as_dict() for e in self.edges],
+                "cycle": [e.as_dict(True) for e in self.cycles[0]] if self.cycles else [],
+                "cycles": len(self.cycles)}
+
+    def words(self) -> str:
+        if self.status == "cycle":
+            n = len(self.cycles)
+            return f"lock order: none exists; {n} cycle{'s' if n > 1 else ''} under lock-order below"
+        prefix = "lock order proved" if self.status == "proved" else \
+            "lock order (explored part only, not a proof)"
+        return f"{prefix}: {' < '.join(self.order)}"
+
+
+# ----------------------------------------------------------------- dependencies
+
+def edges_of(ins, held) -> list[tuple[str, str]]:
+    """The dependencies lockdep records when an actor holding `held` (a lock
+    context) reaches instruction `ins`.  The one place their rules live:
+    - a read acquisition of dma_fence_map (entering `signalling`) is no
+      instruction, so records nothing: a read-read pair never closes a cycle;
+    - a wait inside a signalling section does not depend on the section
+      itself (the kernel turns the read into a write); a lock taken since
+      the section began and still held closes dma_fence_map -> L -> dma_fence_map;
+    - reclaim does not recurse (PF_MEMALLOC): allocations in it take nothing;
+    - `trylock` and interruptible waits acquire nothing (`Instr.acquires`);
+    - a class taken while held is recursive locking: the edge A -> A.
+      Locks taken together by one `lock R1, R2` (a ww context) are one step
+      and so never see each other."""
+    if isinstance(ins, Alloc) and MEMALLOC in held:
+        return []
+    out = []
+    for b, _mode in ins.acquires:
+        for a, _held_mode in held:
+            if (a, _held_mode) == MEMALLOC or a == b == "dma_fence_map":
+                continue
+            out.append((a, b))
+    return out
+
+
+def dependencies(sys: System, g: Graph) -> dict[tuple[str, str], Edge]:
+    """Every dependency with the shortest trace that creates it."""
+    best: dict[tuple[str, str], Edge] = {}
+    for (held, pc), (src, a) in g.deps.items():
+        ins = sys.code[pc]
+        for key in edges_of(ins, held):
+            old = best.get(key)
+            if old is None or (g.depth[src], src) < (g.depth[old.src], old.src):
+                line, text = sys.where(g.states[src], a)
+                best[key] = Edge(*key, sys.actor(a), line, text, src, a)
+    return best
+
+
+def primed() -> list[Edge]:
+    return [Edge(a, b, BOOT, 0, "dma_resv_lockdep()") for a, b in zip(PRIMED, PRIMED[1:])]
+
+
+def classes_of(sys: System) -> list[str]:
+    seen = dict.fromkeys(PRIMED)
+    for lock in sys.m.locks:
+        seen.setdefault(lock.cls)
+    return list(seen)
+
+
+# ----------------------------------------------------------------- the decision
+
+def decide(classes: list[str], edges: list[Edge]) -> tuple[list[str], list[Edge]]:
+    """z3: an integer rank per class, one tracked assertion rank(A) < rank(B)
+    per dependency.  Returns (order, []) when satisfiable, else ([], core):
+    the edges of a minimised unsat core, which contain a cycle."""
+    import z3                                   # lazily: only a search that got here pays for it
+    solver = z3.Solver()
+    solver.set("core.minimize", True)
+    rank = {c: z3.Int(f"rank({c})") for c in classes}
+    tags = {}
+    for i, e in enumerate(edges):
+        tag = z3.Bool(f"dep{i}")
+        tags[tag.get_id()] = e
+        solver.assert_and_track(rank[e.frm] < rank[e.to], tag)
+    if solver.check() == z3.sat:
+        model = solver.model()
+        value = {c: model.eval(rank[c], model_completion=True).as_long() for c in classes}
+        return sorted(classes, key=lambda c: (value[c], classes.index(c))), []
+    return [], [tags[t.get_id()] for t in solver.unsat_core()]
+
+
+def shortest_cycle(edges: list[Edge]) -> list[Edge]:
+    """The shortest cycle among `edges` (BFS from every class), in order."""
+    succ: dict[str, list[Edge]] = {}
+    for e in edges:
+        succ.setdefault(e.frm, []).append(e)
+    best: list[Edge] = []
+    for start in sorted(succ):
+        back = {start: None}
+        queue = deque([start])
+        found = None
+        while queue and found is None:
+            v = queue.popleft()
+            for e in succ.get(v, ()):
+                if e.to == start:
+                    found = e
+                    break
+                if e.to not in back:
+                    back[e.to] = e
+                    queue.append(e.to)
+        if found is None:
+            continue
+        path = [found]
+        while path[-1].frm != start:
+            path.append(back[path[-1].frm])
+        path.reverse()
+        if not best or len(path) < len(best):
+            best = path
+    return best
+
+
+def check(sys: System, g: Graph) -> LockOrder:
+    deps = dependencies(sys, g)
+    edges = primed() + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, e.frm, e.to))
+    classes = classes_of(sys)
+    for e in edges:                              # a class only reached as a pseudo-lock
+        for c in (e.frm, e.to):
+            if c not in classes:
+                classes.append(c)
+    started = time.monotonic()
+    cycles, live = [], list(edges)
+    order, core = decide(classes, live)
+    while core and len(cycles) < MAX_CYCLES:
+        cycle = shortest_cycle(core)
+        cycles.append(cycle)
+        # another cycle must have a cause of its own: none of this one's spec edges
+        live = [e for e in live if e.actor == BOOT or e not in cycle]
+        _order, core = decide(classes, live)
+    seconds = time.monotonic() - started
+    if cycles:
+        status, order = "cycle", []
+    else:
+        status = "incomplete" if g.stopped else "proved"
+    return LockOrder(status, order, edges, cycles, len(classes), seconds)
+
+
+def verify(order: list[str], edges: list[Edge]) -> bool:
+    """The certificate, checked without z3: every edge goes forward."""
+    pos = {c: i for i, c in enumerate(order)}
+    return all(e.frm in pos and e.to in pos and pos[e.frm] < pos[e.to] for e in edges)
+
+
+def name(cycle: list[Edge]) -> str:
+    if len(cycle) == 1:
+        e = cycle[0]
+        return f"possible recursive locking: {e.frm} taken again while held"
+    return "possible circular locking dependency: " + \
+        " -> ".join([e.frm for e in cycle] + [cycle[0].frm])
+
+
+# ----------------------------------------------------------------- deadlocks
+
+def deadlock_caught(sys: System, run: list[tuple], actors) -> str:
+    """Would lockdep, watching this very run, have reported the deadlock?
+    Yes when the dependencies the stuck actors created along it (up to and
+    including the steps they are stuck at) close a lock-order cycle."""
+    seen = {}
+    for s in run:
+        for a in actors:
+            pc = s[sys.L.PC + a]
+            if pc >= 0 and sys.acquiring[pc]:
+                for key in edges_of(sys.code[pc], sys.lock_context(s, a)):
+                    if key not in seen:
+                        line, text = sys.where(s, a)
+                        seen[key] = Edge(*key, sys.actor(a), line, text, a=a)
+    cycle = shortest_cycle(primed() + list(seen.values()))
+    if cycle:
+        return "lockdep would report it too: " + " -> ".join([e.frm for e in cycle] + [cycle[0].frm])
+    return "lockdep would not report it: the stuck actors' dependencies close no " \
+        "lock-order cycle (the wait-for cycle runs through a fence or an engine slot " \
+        "that no annotation covers)"

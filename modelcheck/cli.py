@@ -1,4 +1,4 @@
-"""`modelcheck check [-D NAME=VALUE]... [--format table|json] FILE...`
+"""`modelcheck check [-D NAME=VALUE]... [--format table|json|lockdep] FILE...`
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
 not; 2 bad input or usage (always with file:line:col, never a traceback);
@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from . import report
+from . import lockdep, report
 from .api import check_file
 from .errors import SpecError, printable
 from .explorer import Limits, memory_mb
@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("-D", dest="params", action="append", type=_param, default=[],
                    metavar="NAME=VALUE", help="override a param of the spec")
-    c.add_argument("--format", choices=("table", "json"), default="table")
+    c.add_argument("--format", choices=("table", "json", "lockdep"), default="table",
+                   help="lockdep: deadlocks and lock-order cycles as the kernel's lockdep prints them")
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
@@ -90,6 +91,8 @@ def main(argv=None) -> int:
         if args.format == "table":
             brief = args.summary and result.ok      # a failing spec always shows its tables
             print(printable(result.summary()) if brief else report.table(result), flush=True)
+        elif args.format == "lockdep":
+            print(lockdep.render(result), flush=True)
         if result.stopped.startswith("interrupted"):  # Ctrl-C ends the whole run
             status = 130
             break

@@ -1,4 +1,5 @@
-"""`modelcheck check [-D NAME=VALUE]... [--format table|json] FILE...`
+"""`modelcheck check [-D NAME=VALUE]... [--format table|json|sarif] [--html FILE] FILE...`,
+`modelcheck matrix SPEC -D NAME=v1,v2|LO..HI ...`, `modelcheck explain KIND`.
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
 not; 2 bad input or usage (always with file:line:col, never a traceback);
@@ -10,10 +11,13 @@ import argparse
 import os
 import sys
 
-from . import report
+from . import explain, matrix, picture, report, sarif
 from .api import check_file
 from .errors import SpecError, printable
 from .explorer import Limits, memory_mb
+
+
+FORMATS = ("table", "json", "sarif")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,12 +43,31 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("-D", dest="params", action="append", type=_param, default=[],
                    metavar="NAME=VALUE", help="override a param of the spec")
-    c.add_argument("--format", choices=("table", "json"), default="table")
+    c.add_argument("--format", choices=FORMATS, default="table")
+    c.add_argument("--html", metavar="FILE", help="also write an HTML page with tables and sequence diagrams")
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
+    m = sub.add_parser("matrix", help="check a spec for every combination of param values")
+    m.add_argument("file", metavar="SPEC")
+    m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
+                   metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
+    for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
+        m.add_argument(opt, type=kind, metavar=var)
+    e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
+    e.add_argument("kind", metavar="KIND")
     return p
+
+
+def _matrix(args) -> int:
+    try:
+        rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory))
+    except SpecError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    print(matrix.table(args.file, rows), end="")
+    return matrix.status(rows)
 
 
 def _progress(path: str):
@@ -61,6 +84,10 @@ def _progress(path: str):
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "explain":
+        return explain.main(args.kind)
+    if args.command == "matrix":
+        return _matrix(args)
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory)
     results, status = [], 0
@@ -95,6 +122,10 @@ def main(argv=None) -> int:
             break
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
+    if args.format == "sarif":
+        sys.stdout.write(sarif.as_sarif(results))
+    if args.html:
+        picture.write_html(args.html, results)
     if args.format == "table" and len(results) > 1:
         bad = [r for r in results if not r.ok]
         print(f"{len(results) - len(bad)} of {len(results)} specs as expected"

@@ -1,0 +1,226 @@
+"""Results -> one self-contained HTML page: per spec its verdict, the
+counterexample tables and an SVG sequence diagram of each trace.
+
+The diagram has one lifeline per actor, the steps top to bottom (each box
+names its statement, so the locks and fences it touches, and its effect),
+the actors stuck at the end in red, and the wait-for chain at the end drawn
+as arrows between lifelines: red where it closes a cycle, grey otherwise.
+The SVG is written with drawsvg (see README); every piece of spec text goes
+through `printable` and is escaped, in the HTML by `html.escape` and in the
+SVG by drawsvg itself.
+"""
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+
+import drawsvg as dw
+
+from .api import Result
+from .errors import printable
+
+ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: row height, header, left column, char width
+RED, GREY, INK = "#c0392b", "#7f8c8d", "#222"
+FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+
+
+@dataclass
+class Edge:
+    waiter: str
+    target: str
+    label: str
+    cycle: bool           # part of the cycle that closes the chain
+
+
+def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
+    """`a waits bo → held by b → b waits f → only a signals f → back to a: a cycle`
+    -> edges a→b ("bo, held by b") and b→a ("f, only a signals f"), both in the cycle."""
+    nodes, closing = [], None                   # [(actor, [what it waits for])]
+    for seg in chain.split(" → "):
+        if seg.startswith("back to ") and seg.endswith(": a cycle"):
+            closing = seg[len("back to "):-len(": a cycle")]
+            break
+        name = next((a for a in actors if seg.startswith(a + " waits ")), None)
+        if name is not None:
+            nodes.append((name, [seg[len(name + " waits "):]]))
+        elif nodes:
+            nodes[-1][1].append(seg)
+    targets = [n for n, _ in nodes[1:]] + ([closing] if closing else [])
+    edges = [Edge(a, t, f"{a} waits " + " → ".join(what), False) for (a, what), t in zip(nodes, targets)]
+    if closing is not None:                     # the cycle runs from closing's first wait on
+        start = next((i for i, e in enumerate(edges) if e.waiter == closing), len(edges))
+        for e in edges[start:]:
+            e.cycle = True
+    return edges
+
+
+def _actors(f) -> list[str]:
+    names = list(f.final_state.get("actors", {}))
+    for s in f.trace + f.then + f.blocked:
+        if s.actor not in names:
+            names.append(s.actor)
+    return names
+
+
+def _t(s) -> str:
+    return printable(str(s))
+
+
+def diagram(f, base: str) -> dw.Drawing:
+    """The sequence diagram of one finding."""
+    actors = _actors(f)
+    width = {a: 150.0 for a in actors}
+    for s in f.trace + f.then + f.blocked:
+        text = max(len(_t(s.statement)) + 10, len(_t(s.effect)))
+        width[s.actor] = max(width[s.actor], min(text, 48) * CHAR + 24)
+    x, left = {}, GUTTER
+    for a in actors:
+        x[a] = left + width[a] / 2
+        left += width[a] + 16
+    chains = [wait_edges(c, actors) for c in f.waits_for]
+    edges = [e for c in chains for e in c]
+    rows = len(f.trace) + (1 if f.then else 0) + len(f.then) + (1 if f.blocked else 0)
+    height = TOP + rows * ROW + len(edges) * 34 + 30
+    right = left + 10
+    for e in edges:                                       # room for the arrows' labels
+        start = x[e.waiter] + width[e.waiter] / 2 if e.waiter == e.target else min(x[e.waiter], x[e.target]) + 14
+        right = max(right, start + len(_clip(_t(e.label), 80)) * 6.8 + 10)
+    d = dw.Drawing(right, height, font_family=FONT, font_size=12)
+    d.append(dw.Rectangle(0, 0, right, height, fill="white"))
+    arrow = {c: dw.Marker(-0.1, -0.5, 1, 0.5, scale=8, orient="auto") for c in (RED, GREY)}
+    for c, m in arrow.items():
+        m.append(dw.Lines(-0.1, -0.5, -0.1, 0.5, 0.9, 0, fill=c, close=True))
+    bottom = height - 20
+    for a in actors:                                      # lifelines with their heads
+        d.append(dw.Line(x[a], TOP - 8, x[a], bottom, stroke=GREY, stroke_dasharray="4 4"))
+        d.append(dw.Rectangle(x[a] - width[a] / 2, 8, width[a], 30, rx=4, fill="#eef2f7", stroke=INK))
+        d.append(dw.Text(_t(a), 13, x[a], 28, text_anchor="middle", font_weight="bold", fill=INK))
+    d.append(dw.Text("step", 11, 8, 28, fill=GREY))
+    d.append(dw.Text("line", 11, 42, 28, fill=GREY))
+    y = TOP
+
+    def box(s, n, colour="#fdfdfd", stroke=INK):
+        w = width[s.actor] - 8
+        d.append(dw.Rectangle(x[s.actor] - w / 2, y + 2, w, ROW - 6, rx=4, fill=colour, stroke=stroke))
+        what = _t(s.statement) if n != "-" else f"line {s.line}: {_t(s.statement)}"
+        d.append(dw.Text(_clip(what), 12, x[s.actor], y + 16, text_anchor="middle",
+                         fill=INK, font_weight="bold"))
+        d.append(dw.Text(_clip(_t(s.effect)), 11, x[s.actor], y + 29, text_anchor="middle",
+                         fill=RED if stroke == RED else "#34495e"))
+        d.append(dw.Text(str(n), 11, 8, y + 22, fill=INK))
+        if n != "-":
+            d.append(dw.Text(f"{s.line}" if s.line else "-", 11, 42, y + 22, fill=INK))
+
+    for s in f.trace:
+        box(s, s.step)
+        y += ROW
+    if f.then:
+        note = "no path avoids the deadlock from here; one way on:" if f.trace else \
+            "certain from the initial state; one way on:"
+        d.append(dw.Line(GUTTER - 10, y + ROW / 2, left, y + ROW / 2, stroke=RED, stroke_dasharray="6 3"))
+        d.append(dw.Text(note, 11, GUTTER, y + ROW / 2 - 4, fill=RED))
+        y += ROW
+        for s in f.then:
+            box(s, s.step)
+            y += ROW
+    if f.blocked:
+        for s in f.blocked:
+            box(s, "-", "#fdecea", RED)
+        y += ROW
+    for e in edges:                                       # the wait-for chain at the end
+        colour = RED if e.cycle else GREY
+        y += 34
+        x1, x2 = x[e.waiter], x[e.target]
+        if x1 == x2:                                      # waits for itself: a loop
+            w = width[e.waiter] / 2 - 6
+            d.append(dw.Path(stroke=colour, fill="none", stroke_width=2, marker_end=arrow[colour])
+                     .M(x1, y - 22).h(w).v(14).H(x1 + 6))
+            d.append(dw.Text(_clip(_t(e.label), 80), 11, x1 + w + 6, y - 12, fill=colour))
+        else:
+            d.append(dw.Line(x1, y, x2 + (-6 if x2 > x1 else 6), y, stroke=colour, stroke_width=2,
+                             marker_end=arrow[colour]))
+            d.append(dw.Text(_clip(_t(e.label), 80), 11, min(x1, x2) + 14, y - 6, fill=colour))
+    return d
+
+
+def _clip(s: str, n: int = 48) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _svg(d: dw.Drawing) -> str:
+    svg = d.as_svg()
+    return svg[svg.index("<svg"):]
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+.ok { color: #1e8449; } .FAIL { color: #c0392b; }
+table { border-collapse: collapse; font-family: monospace; font-size: 13px; margin: .5em 0; }
+td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
+tr.blocked td { background: #fdecea; } tr.note td { color: #c0392b; font-style: italic; }
+pre { background: #f6f8fa; padding: .5em; }
+.diagram { overflow-x: auto; margin: 1em 0 2em; }
+"""
+
+
+def page(results: list[Result]) -> str:
+    """The whole report as one HTML document (no external resources)."""
+    e = lambda s: html.escape(printable(str(s)))
+    ok = sum(r.ok for r in results)
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>modelcheck report</title>", f"<style>{_CSS}</style></head><body>",
+           "<h1>modelcheck report</h1>", f"<p>{ok} of {len(results)} specs as expected.</p>"]
+    for r in results:
+        verdict = "ok" if r.ok else "FAIL"
+        st = r.stats
+        found = ", ".join(sorted(r.kinds)) or ("safe" if r.complete else "nothing so far")
+        out.append(f'<h2><span class="{verdict}">{verdict}</span> {e(_rel(r.path))}'
+                   + (f" ({e(r.title)})" if r.title else "") + "</h2>")
+        out.append(f"<p>found: {e(found)}<br>expected: {e(', '.join(sorted(r.expected)) or 'safe')}<br>"
+                   f"searched: {st.states} states, {st.transitions} transitions, depth {st.depth}, "
+                   f"{st.seconds:.2f} s" + (f"<br>params: {e(r.params)}" if r.params else "") + "</p>")
+        if not r.complete:
+            out.append(f"<p class=\"FAIL\">INCOMPLETE: {e(r.stopped)}; the findings below are what "
+                       "was found so far, and no absence of others is claimed</p>")
+        base = os.path.basename(r.path)
+        for f in r.findings:
+            out.append(f"<h3>{e(f.kind)}: {e(f.message)}</h3>")
+            out.append(_table(f, base, e))
+            final = "\n".join(f"{k}: {v}" for part, vals in f.final_state.items()
+                              for k, v in (vals.items() if isinstance(vals, dict) else [(part, vals)]))
+            out.append(f"<details><summary>final state</summary><pre>{e(final)}</pre></details>")
+            if f.waits_for:
+                out.append("<p>who waits for whom:</p><ul>"
+                           + "".join(f"<li>{e(w)}</li>" for w in f.waits_for) + "</ul>")
+            out.append(f'<div class="diagram">{_svg(diagram(f, base))}</div>')
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _table(f, base: str, e) -> str:
+    rows = ["<table><tr><th>step</th><th>actor</th><th>line</th><th>statement</th><th>effect</th></tr>"]
+    cells = lambda n, s, cls="": (f"<tr{cls}><td>{e(n)}</td><td>{e(s.actor)}</td>"
+                                  f"<td>{e(f'{base}:{s.line}' if s.line else '-')}</td>"
+                                  f"<td>{e(s.statement)}</td><td>{e(s.effect)}</td></tr>")
+    rows += [cells(s.step, s) for s in f.trace]
+    if f.then:
+        note = "(no path avoids the deadlock from here; one way on:)" if f.trace else \
+            "(certain from the initial state; one way on:)"
+        rows.append(f'<tr class="note"><td colspan="5">{note}</td></tr>')
+        rows += [cells(s.step, s) for s in f.then]
+    rows += [cells("-", s, ' class="blocked"') for s in f.blocked]
+    if len(rows) == 1:
+        rows.append('<tr><td colspan="5">(in the initial state)</td></tr>')
+    return "".join(rows) + "</table>"
+
+
+def _rel(path: str) -> str:
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
+def write_html(path: str, results: list[Result]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(page(results))

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 from tabulate import tabulate
 
 from .api import Result, check_file, load
-from .errors import printable
+from .errors import Diagnostic, SpecError, printable
 from .syntax import decode
 
 
@@ -45,8 +46,11 @@ class Row:
 
 def run(path: str, grid: list[tuple[str, list[int]]], limits=None) -> list[Row]:
     """Check `path` once per combination of the grid, in the order given."""
-    with open(path, "rb") as fh:
-        own = load(decode(fh.read(), path), path).params       # the spec's own values
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise SpecError([Diagnostic(path, 0, 0, f"cannot read: {e.strerror or e}")])
+    own = load(decode(data, path), path).params               # the spec's own values
     names = [n for n, _ in grid]
     rows = []
     for combo in itertools.product(*(vs for _, vs in grid)):

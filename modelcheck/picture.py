@@ -42,8 +42,12 @@ def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
             closing = seg[len("back to "):-len(": a cycle")]
             break
         name = next((a for a in actors if seg.startswith(a + " waits ")), None)
+        end = next((a for a in actors if seg in (a + " has finished", a + " can still move")), None)
         if name is not None:
             nodes.append((name, [seg[len(name + " waits "):]]))
+        elif end is not None:                   # the chain ends at an actor that is not stuck
+            nodes.append((end, []))
+            break
         elif nodes:
             nodes[-1][1].append(seg)
     targets = [n for n, _ in nodes[1:]] + ([closing] if closing else [])
@@ -73,7 +77,7 @@ def diagram(f, base: str) -> dw.Drawing:
     width = {a: 150.0 for a in actors}
     for s in f.trace + f.then + f.blocked:
         text = max(len(_t(s.statement)) + 10, len(_t(s.effect)))
-        width[s.actor] = max(width[s.actor], min(text, 48) * CHAR + 24)
+        width[s.actor] = max(width[s.actor], min(text, 64) * CHAR + 24)
     x, left = {}, GUTTER
     for a in actors:
         x[a] = left + width[a] / 2
@@ -144,7 +148,7 @@ def diagram(f, base: str) -> dw.Drawing:
     return d
 
 
-def _clip(s: str, n: int = 48) -> str:
+def _clip(s: str, n: int = 64) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 

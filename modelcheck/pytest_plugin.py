@@ -116,7 +116,8 @@ def fspec_check(text: str, **params) -> Result:
     try:
         return check_source(textwrap.dedent(text), params=params or None, path="<inline spec>")
     except SpecError as e:
-        pytest.fail(str(e), pytrace=False)
+        error = str(e)
+    pytest.fail(error, pytrace=False)       # outside `except`: no chained traceback
 
 
 def assert_fspec_ok(result: Result) -> Result:

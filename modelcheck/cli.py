@@ -125,7 +125,11 @@ def main(argv=None) -> int:
     if args.format == "sarif":
         sys.stdout.write(sarif.as_sarif(results))
     if args.html:
-        picture.write_html(args.html, results)
+        try:
+            picture.write_html(args.html, results)
+        except OSError as e:
+            print(f"{printable(args.html)}: error: cannot write: {e.strerror or e}", file=sys.stderr)
+            status = 2
     if args.format == "table" and len(results) > 1:
         bad = [r for r in results if not r.ok]
         print(f"{len(results) - len(bad)} of {len(results)} specs as expected"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import os
+import textwrap
 from dataclasses import dataclass
 
 import drawsvg as dw
@@ -20,7 +21,8 @@ import drawsvg as dw
 from .api import Result
 from .errors import printable
 
-ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: row height, header, left column, char width
+ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: separator row, header, left column, char width
+WRAP, STMT = 30, 56                            # chars: effects wrap at, box text clipped at
 RED, GREY, INK = "#c0392b", "#7f8c8d", "#222"
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
@@ -71,21 +73,43 @@ def _t(s) -> str:
     return printable(str(s))
 
 
+def _lines(s, stuck: bool, wrap: int) -> list[str]:
+    """A step box's text: the statement, then the effect wrapped to `wrap`."""
+    what = f"line {s.line}: {_t(s.statement)}" if stuck else _t(s.statement)
+    effect = textwrap.wrap(_t(s.effect), wrap, break_long_words=False, break_on_hyphens=False)
+    return [_clip(what, STMT)] + [_clip(e, STMT) for e in effect[:3]]
+
+
+def _height(lines: list[str]) -> float:
+    return 14 * len(lines) + 12
+
+
 def diagram(f, base: str) -> dw.Drawing:
     """The sequence diagram of one finding."""
     actors = _actors(f)
-    width = {a: 150.0 for a in actors}
-    for s in f.trace + f.then + f.blocked:
-        text = max(len(_t(s.statement)) + 10, len(_t(s.effect)))
-        width[s.actor] = max(width[s.actor], min(text, 64) * CHAR + 24)
+    stmt = {a: 0 for a in actors}
+    for s in f.trace + f.then:
+        stmt[s.actor] = max(stmt[s.actor], len(_t(s.statement)))
+    for s in f.blocked:
+        stmt[s.actor] = max(stmt[s.actor], len(f"line {s.line}: {_t(s.statement)}"))
+    wrap = {a: max(WRAP, min(stmt[a], STMT)) for a in actors}   # effects wrap at this width
+    rows = [[(s, s.step, _lines(s, False, wrap[s.actor]))] for s in f.trace]
+    if f.then:
+        rows.append("then")
+        rows += [[(s, s.step, _lines(s, False, wrap[s.actor]))] for s in f.then]
+    if f.blocked:
+        rows.append([(s, "-", _lines(s, True, wrap[s.actor])) for s in f.blocked])
+    width = {a: 140.0 for a in actors}
+    for row in rows:
+        for s, _n, lines in ([] if row == "then" else row):
+            width[s.actor] = max(width[s.actor], max(map(len, lines)) * CHAR + 24)
     x, left = {}, GUTTER
     for a in actors:
         x[a] = left + width[a] / 2
         left += width[a] + 16
-    chains = [wait_edges(c, actors) for c in f.waits_for]
-    edges = [e for c in chains for e in c]
-    rows = len(f.trace) + (1 if f.then else 0) + len(f.then) + (1 if f.blocked else 0)
-    height = TOP + rows * ROW + len(edges) * 34 + 30
+    edges = [e for c in f.waits_for for e in wait_edges(c, actors)]
+    heights = [ROW if row == "then" else max(_height(l) for _s, _n, l in row) + 6 for row in rows]
+    height = TOP + sum(heights) + len(edges) * 34 + 30
     right = left + 10
     for e in edges:                                       # room for the arrows' labels
         start = x[e.waiter] + width[e.waiter] / 2 if e.waiter == e.target else min(x[e.waiter], x[e.target]) + 14
@@ -95,43 +119,23 @@ def diagram(f, base: str) -> dw.Drawing:
     arrow = {c: dw.Marker(-0.1, -0.5, 1, 0.5, scale=8, orient="auto") for c in (RED, GREY)}
     for c, m in arrow.items():
         m.append(dw.Lines(-0.1, -0.5, -0.1, 0.5, 0.9, 0, fill=c, close=True))
-    bottom = height - 20
     for a in actors:                                      # lifelines with their heads
-        d.append(dw.Line(x[a], TOP - 8, x[a], bottom, stroke=GREY, stroke_dasharray="4 4"))
+        d.append(dw.Line(x[a], TOP - 8, x[a], height - 20, stroke=GREY, stroke_dasharray="4 4"))
         d.append(dw.Rectangle(x[a] - width[a] / 2, 8, width[a], 30, rx=4, fill="#eef2f7", stroke=INK))
         d.append(dw.Text(_t(a), 13, x[a], 28, text_anchor="middle", font_weight="bold", fill=INK))
     d.append(dw.Text("step", 11, 8, 28, fill=GREY))
     d.append(dw.Text("line", 11, 42, 28, fill=GREY))
     y = TOP
-
-    def box(s, n, colour="#fdfdfd", stroke=INK):
-        w = width[s.actor] - 8
-        d.append(dw.Rectangle(x[s.actor] - w / 2, y + 2, w, ROW - 6, rx=4, fill=colour, stroke=stroke))
-        what = _t(s.statement) if n != "-" else f"line {s.line}: {_t(s.statement)}"
-        d.append(dw.Text(_clip(what), 12, x[s.actor], y + 16, text_anchor="middle",
-                         fill=INK, font_weight="bold"))
-        d.append(dw.Text(_clip(_t(s.effect)), 11, x[s.actor], y + 29, text_anchor="middle",
-                         fill=RED if stroke == RED else "#34495e"))
-        d.append(dw.Text(str(n), 11, 8, y + 22, fill=INK))
-        if n != "-":
-            d.append(dw.Text(f"{s.line}" if s.line else "-", 11, 42, y + 22, fill=INK))
-
-    for s in f.trace:
-        box(s, s.step)
-        y += ROW
-    if f.then:
-        note = "no path avoids the deadlock from here; one way on:" if f.trace else \
-            "certain from the initial state; one way on:"
-        d.append(dw.Line(GUTTER - 10, y + ROW / 2, left, y + ROW / 2, stroke=RED, stroke_dasharray="6 3"))
-        d.append(dw.Text(note, 11, GUTTER, y + ROW / 2 - 4, fill=RED))
-        y += ROW
-        for s in f.then:
-            box(s, s.step)
-            y += ROW
-    if f.blocked:
-        for s in f.blocked:
-            box(s, "-", "#fdecea", RED)
-        y += ROW
+    for row, h in zip(rows, heights):
+        if row == "then":
+            note = "no path avoids the deadlock from here; one way on:" if f.trace else \
+                "certain from the initial state; one way on:"
+            d.append(dw.Line(GUTTER - 10, y + h / 2, left, y + h / 2, stroke=RED, stroke_dasharray="6 3"))
+            d.append(dw.Text(note, 11, GUTTER, y + h / 2 - 4, fill=RED))
+        else:
+            for s, n, lines in row:
+                d.append(_box(s, n, lines, x[s.actor], width[s.actor] - 8, y, h - 6))
+        y += h
     for e in edges:                                       # the wait-for chain at the end
         colour = RED if e.cycle else GREY
         y += 34
@@ -148,7 +152,23 @@ def diagram(f, base: str) -> dw.Drawing:
     return d
 
 
-def _clip(s: str, n: int = 64) -> str:
+def _box(s, n, lines: list[str], cx: float, w: float, y: float, h: float) -> dw.Group:
+    """One step on its lifeline; the stuck actors at the end (n == "-") in red."""
+    stuck = n == "-"
+    g = dw.Group(class_="stuck" if stuck else "step")
+    g.append(dw.Rectangle(cx - w / 2, y + 2, w, h, rx=4, fill="#fdecea" if stuck else "#fdfdfd",
+                          stroke=RED if stuck else INK))
+    g.append(dw.Text(lines[0], 12, cx, y + 16, text_anchor="middle", fill=INK, font_weight="bold"))
+    for i, line in enumerate(lines[1:]):
+        g.append(dw.Text(line, 11, cx, y + 30 + 14 * i, text_anchor="middle",
+                         fill=RED if stuck else "#34495e"))
+    g.append(dw.Text(str(n), 11, 8, y + 20, fill=INK))
+    if not stuck:
+        g.append(dw.Text(str(s.line) if s.line else "-", 11, 42, y + 20, fill=INK))
+    return g
+
+
+def _clip(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 

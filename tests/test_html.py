@@ -72,13 +72,17 @@ def test_page_and_diagrams_are_well_formed_and_name_every_step(tmp_path, repo_ro
     diagrams = svgs(text)
     assert len(diagrams) == len(findings) > 5
     for f, svg in zip(findings, diagrams):
-        words = texts(svg)
-        for s in f.trace + f.then:
-            assert s.statement.split("\n")[0] in words and s.effect in words
-        for s in f.blocked:
-            assert f"line {s.line}: {s.statement}" in words and s.effect in words
+        boxes = [(g.get("class"), texts(g)) for g in svg.iter(SVG + "g") if g.get("class")]
+        steps = f.trace + f.then
+        assert [c for c, _ in boxes] == ["step"] * len(steps) + ["stuck"] * len(f.blocked)
+        for s, (_c, words) in zip(steps, boxes):
+            assert words[0] == s.statement and words[-2:] == [str(s.step), str(s.line)]
+            assert " ".join(words[1:-2]) == s.effect
+        for s, (_c, words) in zip(f.blocked, boxes[len(steps):]):
+            assert words[0] == f"line {s.line}: {s.statement}" and words[-1] == "-"
+            assert " ".join(words[1:-1]) == s.effect
         actors = {s.actor for s in f.trace + f.then + f.blocked}
-        assert actors <= set(words)                       # a lifeline head per actor
+        assert actors <= set(texts(svg))                  # a lifeline head per actor
     for r in results:
         assert f"{'ok' if r.ok else 'FAIL'}</span> {r.path}" in text
 
@@ -114,7 +118,7 @@ def test_spec_text_is_escaped(tmp_path):
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in text
     Nesting().feed(text)
     (svg,) = svgs(text)
-    assert "line 4: await x > 1 and x < 3" in texts(svg)
+    assert texts(svg).count("line 4: await x > 1 and x < 3") == 1
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed")
@@ -125,3 +129,8 @@ def test_headless_chromium_renders_the_page(tmp_path, repo_root):
     subprocess.run([str(REPO / "scripts/render_report.sh"), str(html), str(png), "1000x1200"],
                    check=True, capture_output=True, timeout=120)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_unwritable_report_is_an_error(capsys, repo_root):
+    assert cli.main(["check", "--html", "/nonexistent/dir/r.html", "specs/ok_fair_spin.fspec"]) == 2
+    assert "/nonexistent/dir/r.html: error: cannot write" in capsys.readouterr().err

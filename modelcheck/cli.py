@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
-        m.add_argument(opt, type=kind, metavar=var)
+        m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
     e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
     e.add_argument("kind", metavar="KIND")
     return p
@@ -66,8 +66,17 @@ def _matrix(args) -> int:
     except SpecError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{printable(args.file)}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:                     # a bug of ours, not bad input
+        if os.environ.get("MODELCHECK_DEBUG"):
+            raise
+        print(f"{printable(args.file)}: internal error: {type(e).__name__}: {printable(str(e))}\n"
+              "  this is a bug in modelcheck; MODELCHECK_DEBUG=1 shows the traceback", file=sys.stderr)
+        return 3
     print(matrix.table(args.file, rows), end="")
-    return matrix.status(rows)
+    return 130 if rows and rows[-1].result.stopped.startswith("interrupted") else matrix.status(rows)
 
 
 def _progress(path: str):

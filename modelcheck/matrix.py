@@ -45,7 +45,8 @@ class Row:
 
 
 def run(path: str, grid: list[tuple[str, list[int]]], limits=None) -> list[Row]:
-    """Check `path` once per combination of the grid, in the order given."""
+    """Check `path` once per combination of the grid, in the order given;
+    a search cut short by Ctrl-C ends the matrix at its row."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
@@ -57,6 +58,8 @@ def run(path: str, grid: list[tuple[str, list[int]]], limits=None) -> list[Row]:
         params = dict(zip(names, combo))
         result = check_file(path, params, limits)
         rows.append(Row(params, result, all(own.get(n) == v for n, v in params.items())))
+        if result.stopped.startswith("interrupted"):      # Ctrl-C ends the whole matrix
+            break
     return rows
 
 

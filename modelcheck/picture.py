@@ -204,7 +204,7 @@ def page(results: list[Result]) -> str:
                    + (f" ({e(r.title)})" if r.title else "") + "</h2>")
         out.append(f"<p>found: {e(found)}<br>expected: {e(', '.join(sorted(r.expected)) or 'safe')}<br>"
                    f"searched: {st.states} states, {st.transitions} transitions, depth {st.depth}, "
-                   f"{st.seconds:.2f} s" + (f"<br>params: {e(r.params)}" if r.params else "") + "</p>")
+                   f"{st.seconds:.2f} s" + (f"<br>params: {e(', '.join(f'{k}={v}' for k, v in r.params.items()))}" if r.params else "") + "</p>")
         if not r.complete:
             out.append(f"<p class=\"FAIL\">INCOMPLETE: {e(r.stopped)}; the findings below are what "
                        "was found so far, and no absence of others is claimed</p>")

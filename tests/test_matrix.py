@@ -72,3 +72,10 @@ def test_bad_usage_and_unknown_params(capsys, repo_root):
         cli.main(["matrix", "specs/pagefault_remedies.fspec", "-D", "REMEDY=x"])
     assert e.value.code == 2
     assert cli.main(["matrix", "no/such.fspec", "-D", "A=1"]) == 2
+
+
+def test_a_limit_marks_rows_incomplete(capsys, repo_root):
+    assert cli.main(["matrix", "specs/pagefault_remedies.fspec", "-D", "REMEDY=0,1", "--max-states", "5"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("nothing so far (INCOMPLETE: state limit reached (5 states))") == 2
+    assert "FAIL: expected deadlock" in out

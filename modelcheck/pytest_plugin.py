@@ -70,6 +70,22 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """A --fspec-param that no collected spec declares is a mistyped name."""
+    wanted = set(config._fspec_params)
+    specs = [it for it in items if isinstance(it, FspecItem)]
+    if not wanted or not specs:
+        return
+    for it in specs:
+        try:
+            wanted -= set(it.declared())
+        except SpecError:
+            pass                              # reported when the item runs
+    if wanted:
+        raise pytest.UsageError("--fspec-param: no collected spec declares param "
+                                + ", ".join(sorted(wanted)))
+
+
 class FspecFile(pytest.File):
     def collect(self):
         yield FspecItem.from_parent(self, name=self.path.name)
@@ -89,12 +105,16 @@ class FspecItem(pytest.Item):
         if not result.ok:
             raise FspecFailure(result)
 
+    def declared(self) -> dict:
+        """The params the spec declares, with their own values."""
+        return load(decode(self.path.read_bytes(), str(self.path)), str(self.path)).params
+
     def _params(self) -> dict:
         """The --fspec-param values for the params this spec declares."""
         wanted = self.config._fspec_params
         if not wanted:
             return {}
-        declared = load(decode(self.path.read_bytes(), str(self.path)), str(self.path)).params
+        declared = self.declared()
         return {k: v for k, v in wanted.items() if k in declared}
 
     def repr_failure(self, excinfo):

@@ -81,6 +81,9 @@ def test_a_bad_fspec_param_is_a_usage_error(pytester):
     result = run(pytester, "--fspec", "--fspec-param", "BAD=one")
     assert result.ret == 4
     assert "'one' is not an integer" in result.stderr.str()
+    result = run(pytester, "--fspec", "--fspec-param", "BDA=1")
+    assert result.ret == 4
+    assert "--fspec-param: no collected spec declares param BDA" in result.stderr.str()
 
 
 def test_bad_input_shows_the_diagnostic_with_a_caret(pytester):

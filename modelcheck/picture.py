@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import drawsvg as dw
 
+from . import report
 from .api import Result
 from .errors import printable
 
@@ -27,7 +28,7 @@ RED, GREY, INK = "#c0392b", "#7f8c8d", "#222"
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Edge:
     waiter: str
     target: str
@@ -36,8 +37,9 @@ class Edge:
 
 
 def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
-    """`a waits bo → held by b → b waits f → only a signals f → back to a: a cycle`
-    -> edges a→b ("bo, held by b") and b→a ("f, only a signals f"), both in the cycle."""
+    """A wait-for chain as `trace.waits_for` words it, back into edges:
+    `a waits bo → held by b → b waits f → only a signals f → back to a: a cycle`
+    -> a→b ("a waits bo → held by b") and b→a, both in the cycle."""
     nodes, closing = [], None                   # [(actor, [what it waits for])]
     for seg in chain.split(" → "):
         if seg.startswith("back to ") and seg.endswith(": a cycle"):
@@ -53,12 +55,10 @@ def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
         elif nodes:
             nodes[-1][1].append(seg)
     targets = [n for n, _ in nodes[1:]] + ([closing] if closing else [])
-    edges = [Edge(a, t, f"{a} waits " + " → ".join(what), False) for (a, what), t in zip(nodes, targets)]
-    if closing is not None:                     # the cycle runs from closing's first wait on
-        start = next((i for i, e in enumerate(edges) if e.waiter == closing), len(edges))
-        for e in edges[start:]:
-            e.cycle = True
-    return edges
+    names = [n for n, _ in nodes]
+    start = names.index(closing) if closing in names else len(nodes)   # where the cycle begins
+    return [Edge(a, t, f"{a} waits " + " → ".join(what), i >= start)
+            for i, ((a, what), t) in enumerate(zip(nodes, targets))]
 
 
 def _actors(f) -> list[str]:
@@ -84,8 +84,9 @@ def _height(lines: list[str]) -> float:
     return 14 * len(lines) + 12
 
 
-def diagram(f, base: str) -> dw.Drawing:
-    """The sequence diagram of one finding."""
+def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
+    """The sequence diagram of one finding; `ident` prefixes its element ids,
+    which must be unique in a page of several diagrams."""
     actors = _actors(f)
     stmt = {a: 0 for a in actors}
     for s in f.trace + f.then:
@@ -114,7 +115,7 @@ def diagram(f, base: str) -> dw.Drawing:
     for e in edges:                                       # room for the arrows' labels
         start = x[e.waiter] + width[e.waiter] / 2 if e.waiter == e.target else min(x[e.waiter], x[e.target]) + 14
         right = max(right, start + len(_clip(_t(e.label), 80)) * 6.8 + 10)
-    d = dw.Drawing(right, height, font_family=FONT, font_size=12)
+    d = dw.Drawing(right, height, id_prefix=ident, font_family=FONT, font_size=12)
     d.append(dw.Rectangle(0, 0, right, height, fill="white"))
     arrow = {c: dw.Marker(-0.1, -0.5, 1, 0.5, scale=8, orient="auto") for c in (RED, GREY)}
     for c, m in arrow.items():
@@ -192,7 +193,7 @@ pre { background: #f6f8fa; padding: .5em; }
 def page(results: list[Result]) -> str:
     """The whole report as one HTML document (no external resources)."""
     e = lambda s: html.escape(printable(str(s)))
-    ok = sum(r.ok for r in results)
+    ok, n = sum(r.ok for r in results), 0
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>modelcheck report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>modelcheck report</h1>", f"<p>{ok} of {len(results)} specs as expected.</p>"]
@@ -202,9 +203,10 @@ def page(results: list[Result]) -> str:
         found = ", ".join(sorted(r.kinds)) or ("safe" if r.complete else "nothing so far")
         out.append(f'<h2><span class="{verdict}">{verdict}</span> {e(_rel(r.path))}'
                    + (f" ({e(r.title)})" if r.title else "") + "</h2>")
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
         out.append(f"<p>found: {e(found)}<br>expected: {e(', '.join(sorted(r.expected)) or 'safe')}<br>"
                    f"searched: {st.states} states, {st.transitions} transitions, depth {st.depth}, "
-                   f"{st.seconds:.2f} s" + (f"<br>params: {e(', '.join(f'{k}={v}' for k, v in r.params.items()))}" if r.params else "") + "</p>")
+                   f"{st.seconds:.2f} s" + (f"<br>params: {e(params)}" if params else "") + "</p>")
         if not r.complete:
             out.append(f"<p class=\"FAIL\">INCOMPLETE: {e(r.stopped)}; the findings below are what "
                        "was found so far, and no absence of others is claimed</p>")
@@ -212,13 +214,13 @@ def page(results: list[Result]) -> str:
         for f in r.findings:
             out.append(f"<h3>{e(f.kind)}: {e(f.message)}</h3>")
             out.append(_table(f, base, e))
-            final = "\n".join(f"{k}: {v}" for part, vals in f.final_state.items()
-                              for k, v in (vals.items() if isinstance(vals, dict) else [(part, vals)]))
-            out.append(f"<details><summary>final state</summary><pre>{e(final)}</pre></details>")
+            final = report._final(f.final_state).split("\n", 1)[1]   # the table output's words
+            out.append(f"<details><summary>final state</summary><pre>{html.escape(final)}</pre></details>")
             if f.waits_for:
                 out.append("<p>who waits for whom:</p><ul>"
                            + "".join(f"<li>{e(w)}</li>" for w in f.waits_for) + "</ul>")
-            out.append(f'<div class="diagram">{_svg(diagram(f, base))}</div>')
+            n += 1
+            out.append(f'<div class="diagram">{_svg(diagram(f, base, f"f{n}-"))}</div>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

@@ -134,3 +134,11 @@ def test_headless_chromium_renders_the_page(tmp_path, repo_root):
 def test_an_unwritable_report_is_an_error(capsys, repo_root):
     assert cli.main(["check", "--html", "/nonexistent/dir/r.html", "specs/ok_fair_spin.fspec"]) == 2
     assert "/nonexistent/dir/r.html: error: cannot write" in capsys.readouterr().err
+
+
+def test_element_ids_are_unique_in_the_page(tmp_path, repo_root):
+    text = page(tmp_path, "specs/proxy_fence_fork.fspec", "specs/pagefault_shared_engine.fspec")
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert ids and len(ids) == len(set(ids))
+    for ref in re.findall(r'url\(#([^)]+)\)', text):
+        assert ref in ids

@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         return _matrix(args)
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory)
-    results, status = [], 0
+    results, errors, status = [], [], 0
     for path in args.files:
         try:
             progress = _progress(path)
@@ -108,6 +108,7 @@ def main(argv=None) -> int:
                 sys.stderr.write("\r\x1b[K")
         except SpecError as e:
             print(str(e), file=sys.stderr)
+            errors.append(e)
             status = 2
             continue
         except KeyboardInterrupt:
@@ -132,10 +133,10 @@ def main(argv=None) -> int:
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
     if args.format == "sarif":
-        sys.stdout.write(sarif.as_sarif(results))
+        sys.stdout.write(sarif.as_sarif(results, errors))
     if args.html:
         try:
-            picture.write_html(args.html, results)
+            picture.write_html(args.html, results, errors)
         except OSError as e:
             print(f"{printable(args.html)}: error: cannot write: {e.strerror or e}", file=sys.stderr)
             status = 2

@@ -190,13 +190,19 @@ pre { background: #f6f8fa; padding: .5em; }
 """
 
 
-def page(results: list[Result]) -> str:
-    """The whole report as one HTML document (no external resources)."""
+def page(results: list[Result], errors: list = ()) -> str:
+    """The whole report as one HTML document (no external resources);
+    `errors` are the SpecErrors of the files with bad input."""
     e = lambda s: html.escape(printable(str(s)))
     ok, n = sum(r.ok for r in results), 0
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>modelcheck report</title>", f"<style>{_CSS}</style></head><body>",
-           "<h1>modelcheck report</h1>", f"<p>{ok} of {len(results)} specs as expected.</p>"]
+           "<h1>modelcheck report</h1>", f"<p>{ok} of {len(results)} specs as expected"
+           + (f"; {len(errors)} with bad input" if errors else "") + ".</p>"]
+    for err in errors:
+        path = err.diagnostics[0].path if err.diagnostics else "?"
+        out.append(f'<h2><span class="FAIL">bad input</span> {e(_rel(path))}</h2>'
+                   f"<pre>{html.escape(str(err))}</pre>")
     for r in results:
         verdict = "ok" if r.ok else "FAIL"
         st = r.stats
@@ -247,6 +253,6 @@ def _rel(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def write_html(path: str, results: list[Result]) -> None:
+def write_html(path: str, results: list[Result], errors: list = ()) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(page(results))
+        fh.write(page(results, errors))

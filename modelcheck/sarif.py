@@ -3,7 +3,8 @@
 One result per finding, at the spec line of its decisive step (see
 `decisive`), with the whole trace as a code flow; a kind that the spec
 expects but that was not found is a result at its `expect` line. Rule ids
-are the finding kinds, and their help is `modelcheck explain KIND`.
+are the finding kinds, and their help is `modelcheck explain KIND`. Bad
+input and runs cut short are notifications of the invocation.
 """
 from __future__ import annotations
 
@@ -74,7 +75,9 @@ def _result(r: Result, f) -> dict:
     return out
 
 
-def as_sarif(results: list[Result]) -> str:
+def as_sarif(results: list[Result], errors: list = ()) -> str:
+    """The log of one run; `errors` are the SpecErrors of files with bad
+    input, which become error notifications at their file:line:col."""
     rules = [{"id": k, "name": k, "shortDescription": {"text": explain.KINDS[k].summary},
               "fullDescription": {"text": explain.KINDS[k].meaning},
               "help": {"text": explain.text(k), "markdown": explain.markdown(k)},
@@ -91,8 +94,14 @@ def as_sarif(results: list[Result]) -> str:
             notes.append({"level": "warning", "message": {
                 "text": f"{r.path}: INCOMPLETE: {r.stopped}; no absence of findings is claimed"},
                 "locations": [_location(r.path, 1)]})
+    for err in errors:
+        for d in err.diagnostics:
+            loc = _location(d.path, d.line)
+            if d.line > 0:
+                loc["physicalLocation"]["region"]["startColumn"] = max(d.col, 1)
+            notes.append({"level": "error", "message": {"text": d.message}, "locations": [loc]})
     run = {"tool": {"driver": {"name": "modelcheck", "version": __version__, "rules": rules}},
-           "invocations": [{"executionSuccessful": True,
+           "invocations": [{"executionSuccessful": not errors,
                             "toolExecutionNotifications": notes}],
            "results": out}
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]},

@@ -142,3 +142,14 @@ def test_element_ids_are_unique_in_the_page(tmp_path, repo_root):
     assert ids and len(ids) == len(set(ids))
     for ref in re.findall(r'url\(#([^)]+)\)', text):
         assert ref in ids
+
+
+def test_bad_input_is_on_the_page(tmp_path, repo_root):
+    bad = tmp_path / "bad.fspec"
+    bad.write_text("thread t {\n    lock <nosuch>\n}\n")
+    out = tmp_path / "r.html"
+    assert cli.main(["check", "--html", str(out), str(bad), "specs/ok_fair_spin.fspec"]) == 2
+    text = out.read_text()
+    Nesting().feed(text)
+    assert "1 of 1 specs as expected; 1 with bad input." in text
+    assert "bad.fspec:2:10: error:" in text and "lock &lt;nosuch&gt;" in text

@@ -108,3 +108,17 @@ def test_an_incomplete_run_is_a_notification(capsys, repo_root):
     well_formed(log)
     (note,) = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert "INCOMPLETE" in note["message"]["text"]
+
+
+def test_bad_input_is_an_error_notification(capsys, tmp_path, repo_root):
+    bad = tmp_path / "bad.fspec"
+    bad.write_text("thread t {\n    lock nosuch\n}\n")
+    status, log = sarif(capsys, str(bad), "specs/ok_fair_spin.fspec")
+    assert status == 2
+    well_formed(log)
+    (inv,) = log["runs"][0]["invocations"]
+    assert inv["executionSuccessful"] is False
+    (note,) = inv["toolExecutionNotifications"]
+    assert note["level"] == "error" and note["message"]["text"] == "'nosuch' is not declared"
+    region = note["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (2, 10)

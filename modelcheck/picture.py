@@ -77,7 +77,9 @@ def _lines(s, stuck: bool, wrap: int) -> list[str]:
     """A step box's text: the statement, then the effect wrapped to `wrap`."""
     what = f"line {s.line}: {_t(s.statement)}" if stuck else _t(s.statement)
     effect = textwrap.wrap(_t(s.effect), wrap, break_long_words=False, break_on_hyphens=False)
-    return [_clip(what, STMT)] + [_clip(e, STMT) for e in effect[:3]]
+    if len(effect) > 3:
+        effect = effect[:2] + [effect[2] + " …"]          # at most three lines; "…" marks the cut
+    return [_clip(what, STMT)] + [_clip(e, STMT) for e in effect]
 
 
 def _height(lines: list[str]) -> float:

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test clean
+.PHONY: check test matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 check: $(STAMP)
 	$(BIN)/modelcheck check --summary specs/*.fspec
+
+# The remedies of seed 003 (dma-buf.rst, recoverable page faults) side by side.
+matrix: $(STAMP)
+	$(BIN)/modelcheck matrix specs/pagefault_remedies.fspec -D REMEDY=0..4
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -1,4 +1,5 @@
-"""`modelcheck check [-D NAME=VALUE]... [--format table|json|lockdep] FILE...`
+"""`modelcheck check [-D NAME=VALUE]... [--format table|json|lockdep|sarif] [--html FILE] FILE...`,
+`modelcheck matrix SPEC -D NAME=v1,v2|LO..HI ...`, `modelcheck explain KIND`.
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
 not; 2 bad input or usage (always with file:line:col, never a traceback);
@@ -10,10 +11,13 @@ import argparse
 import os
 import sys
 
-from . import lockdep, report
+from . import explain, lockdep, matrix, picture, report, sarif
 from .api import check_file
 from .errors import SpecError, printable
 from .explorer import Limits, memory_mb
+
+
+FORMATS = ("table", "json", "lockdep", "sarif")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,13 +43,41 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("-D", dest="params", action="append", type=_param, default=[],
                    metavar="NAME=VALUE", help="override a param of the spec")
-    c.add_argument("--format", choices=("table", "json", "lockdep"), default="table",
+    c.add_argument("--format", choices=FORMATS, default="table",
                    help="lockdep: deadlocks and lock-order cycles as the kernel's lockdep prints them")
+    c.add_argument("--html", metavar="FILE", help="also write an HTML page with tables and sequence diagrams")
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
+    m = sub.add_parser("matrix", help="check a spec for every combination of param values")
+    m.add_argument("file", metavar="SPEC")
+    m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
+                   metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
+    for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
+        m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
+    e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
+    e.add_argument("kind", metavar="KIND")
     return p
+
+
+def _matrix(args) -> int:
+    try:
+        rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory))
+    except SpecError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{printable(args.file)}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:                     # a bug of ours, not bad input
+        if os.environ.get("MODELCHECK_DEBUG"):
+            raise
+        print(f"{printable(args.file)}: internal error: {type(e).__name__}: {printable(str(e))}\n"
+              "  this is a bug in modelcheck; MODELCHECK_DEBUG=1 shows the traceback", file=sys.stderr)
+        return 3
+    print(matrix.table(args.file, rows), end="")
+    return 130 if rows and rows[-1].result.stopped.startswith("interrupted") else matrix.status(rows)
 
 
 def _progress(path: str):
@@ -61,10 +93,22 @@ def _progress(path: str):
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:                         # `modelcheck check ... | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "explain":
+        return explain.main(args.kind)
+    if args.command == "matrix":
+        return _matrix(args)
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory)
-    results, status = [], 0
+    results, errors, status = [], [], 0
     for path in args.files:
         try:
             progress = _progress(path)
@@ -73,6 +117,7 @@ def main(argv=None) -> int:
                 sys.stderr.write("\r\x1b[K")
         except SpecError as e:
             print(str(e), file=sys.stderr)
+            errors.append(e)
             status = 2
             continue
         except KeyboardInterrupt:
@@ -98,6 +143,14 @@ def main(argv=None) -> int:
             break
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
+    if args.format == "sarif":
+        sys.stdout.write(sarif.as_sarif(results, errors))
+    if args.html:
+        try:
+            picture.write_html(args.html, results, errors)
+        except OSError as e:
+            print(f"{printable(args.html)}: error: cannot write: {e.strerror or e}", file=sys.stderr)
+            status = 2
     if args.format == "table" and len(results) > 1:
         bad = [r for r in results if not r.ok]
         print(f"{len(results) - len(bad)} of {len(results)} specs as expected"

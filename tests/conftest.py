@@ -4,6 +4,8 @@ import pytest
 
 from helpers import REPO
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def repo_root(monkeypatch):

@@ -565,3 +565,11 @@ def test_a_copy_index_hiding_an_object_is_named_as_such():
         thread t[i in 1..2] { signal i }
     """)
     assert len(diags) == 1 and "index" in diags[0].message and (diags[0].line, diags[0].col) == (2, 30)
+
+
+def test_cli_output_into_a_closed_pipe_is_no_traceback(repo_root):
+    import subprocess
+    import sys
+    p = subprocess.run(f"'{sys.executable}' -m modelcheck check specs/*.fspec | head -1",
+                       shell=True, capture_output=True, text=True, cwd=repo_root)
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr

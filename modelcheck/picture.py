@@ -1,0 +1,260 @@
+"""Results -> one self-contained HTML page: per spec its verdict, the
+counterexample tables and an SVG sequence diagram of each trace.
+
+The diagram has one lifeline per actor, the steps top to bottom (each box
+names its statement, so the locks and fences it touches, and its effect),
+the actors stuck at the end in red, and the wait-for chain at the end drawn
+as arrows between lifelines: red where it closes a cycle, grey otherwise.
+The SVG is written with drawsvg (see README); every piece of spec text goes
+through `printable` and is escaped, in the HTML by `html.escape` and in the
+SVG by drawsvg itself.
+"""
+from __future__ import annotations
+
+import html
+import os
+import textwrap
+from dataclasses import dataclass
+
+import drawsvg as dw
+
+from . import report
+from .api import Result
+from .errors import printable
+
+ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: separator row, header, left column, char width
+WRAP, STMT = 30, 56                            # chars: effects wrap at, box text clipped at
+RED, GREY, INK = "#c0392b", "#7f8c8d", "#222"
+FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+
+
+@dataclass(frozen=True)
+class Edge:
+    waiter: str
+    target: str
+    label: str
+    cycle: bool           # part of the cycle that closes the chain
+
+
+def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
+    """A wait-for chain as `trace.waits_for` words it, back into edges:
+    `a waits bo → held by b → b waits f → only a signals f → back to a: a cycle`
+    -> a→b ("a waits bo → held by b") and b→a, both in the cycle."""
+    nodes, closing = [], None                   # [(actor, [what it waits for])]
+    for seg in chain.split(" → "):
+        if seg.startswith("back to ") and seg.endswith(": a cycle"):
+            closing = seg[len("back to "):-len(": a cycle")]
+            break
+        name = next((a for a in actors if seg.startswith(a + " waits ")), None)
+        end = next((a for a in actors if seg in (a + " has finished", a + " can still move")), None)
+        if name is not None:
+            nodes.append((name, [seg[len(name + " waits "):]]))
+        elif end is not None:                   # the chain ends at an actor that is not stuck
+            nodes.append((end, []))
+            break
+        elif nodes:
+            nodes[-1][1].append(seg)
+    targets = [n for n, _ in nodes[1:]] + ([closing] if closing else [])
+    names = [n for n, _ in nodes]
+    start = names.index(closing) if closing in names else len(nodes)   # where the cycle begins
+    return [Edge(a, t, f"{a} waits " + " → ".join(what), i >= start)
+            for i, ((a, what), t) in enumerate(zip(nodes, targets))]
+
+
+def _actors(f) -> list[str]:
+    names = list(f.final_state.get("actors", {}))
+    for s in f.trace + f.then + f.blocked:
+        if s.actor not in names:
+            names.append(s.actor)
+    return names
+
+
+def _t(s) -> str:
+    return printable(str(s))
+
+
+def _lines(s, stuck: bool, wrap: int) -> list[str]:
+    """A step box's text: the statement, then the effect wrapped to `wrap`."""
+    what = f"line {s.line}: {_t(s.statement)}" if stuck else _t(s.statement)
+    effect = textwrap.wrap(_t(s.effect), wrap, break_long_words=False, break_on_hyphens=False)
+    if len(effect) > 3:
+        effect = effect[:2] + [effect[2] + " …"]          # at most three lines; "…" marks the cut
+    return [_clip(what, STMT)] + [_clip(e, STMT) for e in effect]
+
+
+def _height(lines: list[str]) -> float:
+    return 14 * len(lines) + 12
+
+
+def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
+    """The sequence diagram of one finding; `ident` prefixes its element ids,
+    which must be unique in a page of several diagrams."""
+    actors = _actors(f)
+    stmt = {a: 0 for a in actors}
+    for s in f.trace + f.then:
+        stmt[s.actor] = max(stmt[s.actor], len(_t(s.statement)))
+    for s in f.blocked:
+        stmt[s.actor] = max(stmt[s.actor], len(f"line {s.line}: {_t(s.statement)}"))
+    wrap = {a: max(WRAP, min(stmt[a], STMT)) for a in actors}   # effects wrap at this width
+    rows = [[(s, s.step, _lines(s, False, wrap[s.actor]))] for s in f.trace]
+    if f.then:
+        rows.append("then")
+        rows += [[(s, s.step, _lines(s, False, wrap[s.actor]))] for s in f.then]
+    if f.blocked:
+        rows.append([(s, "-", _lines(s, True, wrap[s.actor])) for s in f.blocked])
+    width = {a: 140.0 for a in actors}
+    for row in rows:
+        for s, _n, lines in ([] if row == "then" else row):
+            width[s.actor] = max(width[s.actor], max(map(len, lines)) * CHAR + 24)
+    x, left = {}, GUTTER
+    for a in actors:
+        x[a] = left + width[a] / 2
+        left += width[a] + 16
+    edges = [e for c in f.waits_for for e in wait_edges(c, actors)]
+    heights = [ROW if row == "then" else max(_height(l) for _s, _n, l in row) + 6 for row in rows]
+    height = TOP + sum(heights) + len(edges) * 34 + 30
+    right = left + 10
+    for e in edges:                                       # room for the arrows' labels
+        start = x[e.waiter] + width[e.waiter] / 2 if e.waiter == e.target else min(x[e.waiter], x[e.target]) + 14
+        right = max(right, start + len(_clip(_t(e.label), 80)) * 6.8 + 10)
+    d = dw.Drawing(right, height, id_prefix=ident, font_family=FONT, font_size=12)
+    d.append(dw.Rectangle(0, 0, right, height, fill="white"))
+    arrow = {c: dw.Marker(-0.1, -0.5, 1, 0.5, scale=8, orient="auto") for c in (RED, GREY)}
+    for c, m in arrow.items():
+        m.append(dw.Lines(-0.1, -0.5, -0.1, 0.5, 0.9, 0, fill=c, close=True))
+    for a in actors:                                      # lifelines with their heads
+        d.append(dw.Line(x[a], TOP - 8, x[a], height - 20, stroke=GREY, stroke_dasharray="4 4"))
+        d.append(dw.Rectangle(x[a] - width[a] / 2, 8, width[a], 30, rx=4, fill="#eef2f7", stroke=INK))
+        d.append(dw.Text(_t(a), 13, x[a], 28, text_anchor="middle", font_weight="bold", fill=INK))
+    d.append(dw.Text("step", 11, 8, 28, fill=GREY))
+    d.append(dw.Text("line", 11, 42, 28, fill=GREY))
+    y = TOP
+    for row, h in zip(rows, heights):
+        if row == "then":
+            note = "no path avoids the deadlock from here; one way on:" if f.trace else \
+                "certain from the initial state; one way on:"
+            d.append(dw.Line(GUTTER - 10, y + h / 2, left, y + h / 2, stroke=RED, stroke_dasharray="6 3"))
+            d.append(dw.Text(note, 11, GUTTER, y + h / 2 - 4, fill=RED))
+        else:
+            for s, n, lines in row:
+                d.append(_box(s, n, lines, x[s.actor], width[s.actor] - 8, y, h - 6))
+        y += h
+    for e in edges:                                       # the wait-for chain at the end
+        colour = RED if e.cycle else GREY
+        y += 34
+        x1, x2 = x[e.waiter], x[e.target]
+        if x1 == x2:                                      # waits for itself: a loop
+            w = width[e.waiter] / 2 - 6
+            d.append(dw.Path(stroke=colour, fill="none", stroke_width=2, marker_end=arrow[colour])
+                     .M(x1, y - 22).h(w).v(14).H(x1 + 6))
+            d.append(dw.Text(_clip(_t(e.label), 80), 11, x1 + w + 6, y - 12, fill=colour))
+        else:
+            d.append(dw.Line(x1, y, x2 + (-6 if x2 > x1 else 6), y, stroke=colour, stroke_width=2,
+                             marker_end=arrow[colour]))
+            d.append(dw.Text(_clip(_t(e.label), 80), 11, min(x1, x2) + 14, y - 6, fill=colour))
+    return d
+
+
+def _box(s, n, lines: list[str], cx: float, w: float, y: float, h: float) -> dw.Group:
+    """One step on its lifeline; the stuck actors at the end (n == "-") in red."""
+    stuck = n == "-"
+    g = dw.Group(class_="stuck" if stuck else "step")
+    g.append(dw.Rectangle(cx - w / 2, y + 2, w, h, rx=4, fill="#fdecea" if stuck else "#fdfdfd",
+                          stroke=RED if stuck else INK))
+    g.append(dw.Text(lines[0], 12, cx, y + 16, text_anchor="middle", fill=INK, font_weight="bold"))
+    for i, line in enumerate(lines[1:]):
+        g.append(dw.Text(line, 11, cx, y + 30 + 14 * i, text_anchor="middle",
+                         fill=RED if stuck else "#34495e"))
+    g.append(dw.Text(str(n), 11, 8, y + 20, fill=INK))
+    if not stuck:
+        g.append(dw.Text(str(s.line) if s.line else "-", 11, 42, y + 20, fill=INK))
+    return g
+
+
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _svg(d: dw.Drawing) -> str:
+    svg = d.as_svg()
+    return svg[svg.index("<svg"):]
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+.ok { color: #1e8449; } .FAIL { color: #c0392b; }
+table { border-collapse: collapse; font-family: monospace; font-size: 13px; margin: .5em 0; }
+td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
+tr.blocked td { background: #fdecea; } tr.note td { color: #c0392b; font-style: italic; }
+pre { background: #f6f8fa; padding: .5em; }
+.diagram { overflow-x: auto; margin: 1em 0 2em; }
+"""
+
+
+def page(results: list[Result], errors: list = ()) -> str:
+    """The whole report as one HTML document (no external resources);
+    `errors` are the SpecErrors of the files with bad input."""
+    e = lambda s: html.escape(printable(str(s)))
+    ok, n = sum(r.ok for r in results), 0
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           "<title>modelcheck report</title>", f"<style>{_CSS}</style></head><body>",
+           "<h1>modelcheck report</h1>", f"<p>{ok} of {len(results)} specs as expected"
+           + (f"; {len(errors)} with bad input" if errors else "") + ".</p>"]
+    for err in errors:
+        path = err.diagnostics[0].path if err.diagnostics else "?"
+        out.append(f'<h2><span class="FAIL">bad input</span> {e(_rel(path))}</h2>'
+                   f"<pre>{html.escape(str(err))}</pre>")
+    for r in results:
+        verdict = "ok" if r.ok else "FAIL"
+        st = r.stats
+        found = ", ".join(sorted(r.kinds)) or ("safe" if r.complete else "nothing so far")
+        out.append(f'<h2><span class="{verdict}">{verdict}</span> {e(_rel(r.path))}'
+                   + (f" ({e(r.title)})" if r.title else "") + "</h2>")
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        out.append(f"<p>found: {e(found)}<br>expected: {e(', '.join(sorted(r.expected)) or 'safe')}<br>"
+                   f"searched: {st.states} states, {st.transitions} transitions, depth {st.depth}, "
+                   f"{st.seconds:.2f} s" + (f"<br>params: {e(params)}" if params else "") + "</p>")
+        if not r.complete:
+            out.append(f"<p class=\"FAIL\">INCOMPLETE: {e(r.stopped)}; the findings below are what "
+                       "was found so far, and no absence of others is claimed</p>")
+        base = os.path.basename(r.path)
+        for f in r.findings:
+            out.append(f"<h3>{e(f.kind)}: {e(f.message)}</h3>")
+            out.append(_table(f, base, e))
+            final = report._final(f.final_state).split("\n", 1)[1]   # the table output's words
+            out.append(f"<details><summary>final state</summary><pre>{html.escape(final)}</pre></details>")
+            if f.waits_for:
+                out.append("<p>who waits for whom:</p><ul>"
+                           + "".join(f"<li>{e(w)}</li>" for w in f.waits_for) + "</ul>")
+            n += 1
+            out.append(f'<div class="diagram">{_svg(diagram(f, base, f"f{n}-"))}</div>')
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _table(f, base: str, e) -> str:
+    rows = ["<table><tr><th>step</th><th>actor</th><th>line</th><th>statement</th><th>effect</th></tr>"]
+    cells = lambda n, s, cls="": (f"<tr{cls}><td>{e(n)}</td><td>{e(s.actor)}</td>"
+                                  f"<td>{e(f'{base}:{s.line}' if s.line else '-')}</td>"
+                                  f"<td>{e(s.statement)}</td><td>{e(s.effect)}</td></tr>")
+    rows += [cells(s.step, s) for s in f.trace]
+    if f.then:
+        note = "(no path avoids the deadlock from here; one way on:)" if f.trace else \
+            "(certain from the initial state; one way on:)"
+        rows.append(f'<tr class="note"><td colspan="5">{note}</td></tr>')
+        rows += [cells(s.step, s) for s in f.then]
+    rows += [cells("-", s, ' class="blocked"') for s in f.blocked]
+    if len(rows) == 1:
+        rows.append('<tr><td colspan="5">(in the initial state)</td></tr>')
+    return "".join(rows) + "</table>"
+
+
+def _rel(path: str) -> str:
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
+
+
+def write_html(path: str, results: list[Result], errors: list = ()) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(page(results, errors))

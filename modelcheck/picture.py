@@ -21,6 +21,7 @@ import drawsvg as dw
 from . import report
 from .api import Result
 from .errors import printable
+from .trace import Finding
 
 ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: separator row, header, left column, char width
 WRAP, STMT = 30, 56                            # chars: effects wrap at, box text clipped at
@@ -218,15 +219,30 @@ def page(results: list[Result], errors: list = ()) -> str:
         if not r.complete:
             out.append(f"<p class=\"FAIL\">INCOMPLETE: {e(r.stopped)}; the findings below are what "
                        "was found so far, and no absence of others is claimed</p>")
+        if r.lock_order:
+            out.append(f"<p>{e(r.lock_order.words())}</p>")
         base = os.path.basename(r.path)
         for f in r.findings:
             out.append(f"<h3>{e(f.kind)}: {e(f.message)}</h3>")
+            if f.kind == "lock-order":        # the chain, then each edge's own shortest trace
+                out.append("<p>the existing dependency chain:</p><ul>"
+                           + "".join(f"<li>{e(x.words())}</li>" for x in f.cycle) + "</ul>")
+                for x in f.cycle:
+                    if x.trace:
+                        edge = Finding(f.kind, x.words(), x.trace)
+                        out.append(f"<h4>shortest trace creating {e(x.frm)} -&gt; {e(x.to)}</h4>")
+                        out.append(_table(edge, base, e))
+                        n += 1
+                        out.append(f'<div class="diagram">{_svg(diagram(edge, base, f"f{n}-"))}</div>')
+                continue
             out.append(_table(f, base, e))
             final = report._final(f.final_state).split("\n", 1)[1]   # the table output's words
             out.append(f"<details><summary>final state</summary><pre>{html.escape(final)}</pre></details>")
             if f.waits_for:
                 out.append("<p>who waits for whom:</p><ul>"
                            + "".join(f"<li>{e(w)}</li>" for w in f.waits_for) + "</ul>")
+            if f.lockdep:
+                out.append(f"<p>{e(f.lockdep)}</p>")
             n += 1
             out.append(f'<div class="diagram">{_svg(diagram(f, base, f"f{n}-"))}</div>')
     out.append("</body></html>")

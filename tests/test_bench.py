@@ -6,6 +6,7 @@ same shortest deadlock).  No timing here: timings are `make bench`'s job."""
 import importlib.util
 import re
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import modelcheck
 REPO = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
 bench = importlib.util.module_from_spec(_spec)
+sys.modules["bench_run"] = bench          # dataclasses look their module up there
 _spec.loader.exec_module(bench)
 
 CASES = [(fam, variant) for fam, f in bench.FAMILIES.items() for variant in f.variants]

@@ -99,11 +99,16 @@ def run(cmd: list, cwd: Path, timeout: float) -> Run:
         waited: dict = {}
         waiter = threading.Thread(target=lambda: waited.update(r=os.wait4(p.pid, 0)), daemon=True)
         waiter.start()
-        waiter.join(max(timeout, 0.01))
-        killed = waiter.is_alive()
-        if killed:
-            os.killpg(p.pid, signal.SIGKILL)
-            waiter.join()
+        try:
+            waiter.join(max(timeout, 0.01))
+        finally:                                   # the timeout, or Ctrl-C: end what we started
+            killed = "r" not in waited
+            if killed:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:         # it ended just now
+                    pass
+                waiter.join()
         seconds = time.perf_counter() - t0
     _, status, usage = waited["r"]
     p.returncode = os.waitstatus_to_exitcode(status)     # already reaped by wait4
@@ -294,7 +299,7 @@ def targets(rows: list, native: list) -> list:
     for r in rows:
         if r[:3] == ["pipeline", "fixed", "N=12"] and r[6] != "-":
             ok = r[3] == "safe" and float(r[6]) < 600 and r[8] != "-" and float(r[8]) < 4096
-            out.append(f"pipeline fixed N=12 verified: {r[6]} s, {r[8]} MB "
+            out.append(f"pipeline fixed N=12: {r[3]} after {r[6]} s, {r[8]} MB "
                        f"({'met' if ok else 'missed'}: target under 10 minutes within 4 GB; "
                        "our model of it has fewer states than the shared one, see bench/README.md)")
     return out
@@ -425,4 +430,8 @@ def ratio(a: Outcome, b: Outcome | None) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:                      # the running child is already killed
+        print("bench interrupted", file=sys.stderr)
+        sys.exit(130)

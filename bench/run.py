@@ -349,7 +349,7 @@ def main(argv=None) -> int:
     base_spin = spin("m.pml", promela_for("ring", "fixed", (1,)), [], args.work / "spin" / "base",
                      budget) if use_spin else None
     spin_version = subprocess.run(["spin", "-V"], capture_output=True, text=True).stdout.strip() \
-        if use_spin else "not installed"
+        if use_spin else "SPIN not installed"
 
     rows, native, bad, t_start = [], [], 0, time.perf_counter()
     for name in families:

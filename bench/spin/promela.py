@@ -72,7 +72,7 @@ def pipeline(variant: str, n: int) -> str:
 def pagefault(variant: str, n: int, m: int, g: int = 1) -> str:
     """N compute jobs on M shared units beside G 3D jobs (pagefault_{shared,preemptible}.fspec)."""
     assert variant in ("shared", "preemptible") and n >= 0 and m >= 1 and g >= 1
-    out = [HEADER.format(title=f"page faults, {variant}: {n} compute jobs, {m} units, {g} 3D jobs",
+    out = [HEADER.format(title=f"page faults, {variant}: N={n} compute jobs, M={m} units, G={g} 3D jobs",
                          args=f"pagefault {variant} {n} {m} {g}",
                          spec=f"pagefault_{variant}.fspec"),
            f"#define M {m}", "byte used = 0;          /* compute units in use */",

@@ -1,0 +1,437 @@
+"""`make bench`: each bench family at growing sizes, with our checker and
+with SPIN in the same run, in one table.
+
+    .venv/bin/python bench/run.py                 # default sizes, a few minutes
+    .venv/bin/python bench/run.py --quick         # two smallest sizes of each family
+    .venv/bin/python bench/run.py --full          # adds the big sizes
+    .venv/bin/python bench/run.py --sizes pipeline=4,8 pagefault=3x2 ring=3
+    .venv/bin/python bench/run.py --families ring --timeout 60 --no-spin
+
+Both sides are timed as a user runs them, whole process against whole
+process: ours is `modelcheck check --format json -D N=.. SPEC`; SPIN is
+`spin -a`, `gcc -O2 -DSAFETY -DBFS pan.c`, `./pan` (compile time included).
+Peak memory is each child's own maximum resident set, from wait4(); SPIN's
+is pan's.  Only the public CLI of modelcheck is used, so the bench keeps
+working when the explorer changes.  See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tabulate import tabulate
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "spin"))
+import promela  # noqa: E402  (bench/spin/promela.py)
+
+SPECS = HERE / "specs"
+SHARED_MODEL = HERE / "spin" / "shared"          # copy of ../shared/bench/spin/models
+INSTALL_HINT = ("SPIN not found: install it with `apt-get install -y spin gcc` (Debian/Ubuntu; "
+                "other systems: https://spinroot.com).  Running our side only.")
+
+
+@dataclass
+class Family:
+    name: str
+    params: tuple                  # param names, in the order of a size tuple
+    variants: dict                 # variant -> (spec file, expected verdict)
+    sizes: list                    # default sizes
+    full: list                     # added by --full
+    min_size: tuple = ()           # the smallest size (the test uses it)
+
+    def label(self, size: tuple) -> str:
+        return ",".join(f"{p}={v}" for p, v in zip(self.params, size))
+
+
+FAMILIES = {
+    "pipeline": Family("pipeline", ("N",),
+                       {"buggy": ("pipeline_buggy.fspec", "deadlock"),
+                        "fixed": ("pipeline_fixed.fspec", "safe")},
+                       [(2,), (4,), (6,), (8,), (10,), (12,)], [(14,)], (1,)),
+    "pagefault": Family("pagefault", ("N", "M"),
+                        {"shared": ("pagefault_shared.fspec", "deadlock"),
+                         "preemptible": ("pagefault_preemptible.fspec", "safe")},
+                        [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)], [(6, 3)], (1, 1)),
+    "ring": Family("ring", ("N",),
+                   {"deadlock": ("ring_deadlock.fspec", "deadlock"),
+                    "fixed": ("ring_fixed.fspec", "safe")},
+                   [(2,), (3,), (4,), (5,)], [(6,)], (1,)),
+}
+
+
+def promela_for(family: str, variant: str, size: tuple) -> str:
+    return promela.FAMILIES[family](variant, *size)
+
+
+# ---------------------------------------------------------------- running a child
+
+@dataclass
+class Run:
+    rc: int | None                 # None when killed at the timeout
+    stdout: str
+    stderr: str
+    seconds: float
+    maxrss_mb: float
+
+    @property
+    def timed_out(self) -> bool:
+        return self.rc is None
+
+
+def run(cmd: list, cwd: Path, timeout: float) -> Run:
+    """Run cmd in its own process group; wall time and the child's own peak
+    RSS (wait4).  Past the timeout the group is killed and rc is None."""
+    out_path, err_path = cwd / ".stdout", cwd / ".stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
+        waited: dict = {}
+        waiter = threading.Thread(target=lambda: waited.update(r=os.wait4(p.pid, 0)), daemon=True)
+        waiter.start()
+        try:
+            waiter.join(max(timeout, 0.01))
+        finally:                                   # the timeout, or Ctrl-C: end what we started
+            killed = "r" not in waited
+            if killed:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:         # it ended just now
+                    pass
+                waiter.join()
+        seconds = time.perf_counter() - t0
+    _, status, usage = waited["r"]
+    p.returncode = os.waitstatus_to_exitcode(status)     # already reaped by wait4
+    return Run(None if killed else p.returncode, out_path.read_text(errors="replace"),
+               err_path.read_text(errors="replace"), seconds, usage.ru_maxrss / 1024)
+
+
+# ---------------------------------------------------------------- our checker
+
+def modelcheck_cmd() -> list:
+    exe = Path(sys.executable).parent / "modelcheck"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "modelcheck"]
+
+
+@dataclass
+class Outcome:
+    """One side's figures for one row; verdict is deadlock / safe / timeout / error / ..."""
+    verdict: str = "-"
+    states: int | None = None
+    transitions: int | None = None
+    seconds: float | None = None   # whole process(es), wall
+    search_s: float | None = None  # the search alone, as the tool reports it
+    mb: float | None = None
+    trace: int | None = None       # shortest counterexample, in steps
+    complete: bool = True
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Budget:
+    """What each run may take: wall seconds, memory (MB), and how many times
+    it is repeated (the run of median time is reported)."""
+    timeout: float = 300
+    max_mb: int = 4096
+    reps: int = 1
+
+
+def repeat(fn, reps: int) -> Outcome:
+    outs = [fn()]
+    while len(outs) < reps and outs[-1].verdict not in ("timeout", "error"):
+        outs.append(fn())
+    outs.sort(key=lambda o: o.seconds or 0)
+    return outs[(len(outs) - 1) // 2]
+
+
+def ours(family: Family, variant: str, size: tuple, work: Path, budget: Budget) -> Outcome:
+    spec = SPECS / family.variants[variant][0]
+    cmd = modelcheck_cmd() + ["check", "--format", "json", "--max-memory", str(budget.max_mb)]
+    for p, v in zip(family.params, size):
+        cmd += ["-D", f"{p}={v}"]
+    r = run(cmd + [str(spec)], work, budget.timeout)
+    if r.timed_out:
+        return Outcome("timeout", seconds=r.seconds, mb=r.maxrss_mb)
+    try:
+        f = json.loads(r.stdout)["files"][0]
+    except (ValueError, KeyError, IndexError):
+        return Outcome("error", seconds=r.seconds, note=(r.stderr.strip().splitlines() or ["?"])[-1])
+    st = f.get("stats", {})
+    deadlocks = [x for x in f.get("findings", []) if x.get("kind") == "deadlock"]
+    trace = min((len(x.get("trace", [])) + len(x.get("then", [])) for x in deadlocks), default=None)
+    found = sorted(k for k in f.get("found", []) if k != "lock-order")   # SPIN has no lockdep model
+    verdict = "safe" if not found else "+".join(found)
+    complete = bool(f.get("complete", True))
+    if not complete:
+        verdict += " (incomplete)"
+    return Outcome(verdict, st.get("states"), st.get("transitions"), r.seconds, st.get("seconds"),
+                   r.maxrss_mb, trace, complete, "" if f.get("ok") else "not as expected")
+
+
+# ---------------------------------------------------------------- SPIN
+
+def spin_available() -> bool:
+    return bool(shutil.which("spin") and shutil.which("gcc"))
+
+
+def parse_pan(text: str) -> dict:
+    d: dict = {}
+    for key, pat in (("states", r"([\d.e+]+) states, stored"),
+                     ("transitions", r"([\d.e+]+) transitions \(= stored\+matched\)"),
+                     ("errors", r"errors: (\d+)"),
+                     ("error_depth", r"invalid end state \(at depth (\d+)\)"),
+                     ("pan_s", r"pan: elapsed time ([\d.e+]+) seconds")):
+        m = re.search(pat, text)
+        if m:
+            d[key] = float(m.group(1))
+    d["incomplete"] = "max search depth too small" in text or "Search not completed" in text \
+        or "out of memory" in text
+    return d
+
+
+def spin(pml_name: str, text: str | None, defines: list, work: Path, budget: Budget,
+         copy_from: Path | None = None) -> Outcome:
+    """spin -a, gcc, pan in `work`, each timed; the three times add up.
+    -DMEMLIM only bounds pan's memory as --max-memory bounds ours."""
+    work.mkdir(parents=True, exist_ok=True)
+    if copy_from is not None:
+        for f in copy_from.iterdir():
+            shutil.copy(f, work / f.name)
+    else:
+        (work / pml_name).write_text(text)
+    for stale in work.glob("*.trail"):
+        stale.unlink()
+    total, deadline = 0.0, time.perf_counter() + budget.timeout
+    steps = ([["spin", *defines, "-a", pml_name]],
+             [["gcc", "-O2", "-DSAFETY", "-DBFS", f"-DMEMLIM={budget.max_mb}", "-o", "pan", "pan.c"]],
+             [["./pan"]])
+    build = 0.0
+    for (cmd,) in steps:
+        r = run(cmd, work, deadline - time.perf_counter())
+        total += r.seconds
+        if r.timed_out:
+            return Outcome("timeout", seconds=total)
+        if cmd[0] != "./pan":
+            build += r.seconds
+            if r.rc != 0:
+                return Outcome("error", seconds=total, note=(r.stdout + r.stderr).strip()[-200:])
+    d = parse_pan(r.stdout)
+    if "states" not in d:
+        return Outcome("error", seconds=total, note=r.stdout.strip()[-200:])
+    dead = d.get("errors", 0) > 0             # pan stops at the first one: that is the verdict
+    incomplete = d["incomplete"] and not dead
+    verdict = "deadlock" if dead else "safe (incomplete)" if incomplete else "safe"
+    return Outcome(verdict, int(d["states"]), int(d.get("transitions", 0)), total, r.seconds,
+                   r.maxrss_mb, int(d["error_depth"]) if dead and "error_depth" in d else None,
+                   not incomplete, extra={"build_s": build})
+
+
+# ---------------------------------------------------------------- the table
+
+def fmt(x, spec="{:,}") -> str:
+    return "-" if x is None else spec.format(x)
+
+
+def per_state(o: Outcome, base_mb: float) -> str:
+    """Bytes per stored state above the tool's start-up footprint; '-' where
+    the states are too few for the difference to mean anything."""
+    if o.states is None or o.mb is None or o.states < 10_000 or o.mb <= base_mb:
+        return "-"
+    return f"{(o.mb - base_mb) * 2**20 / o.states:,.0f}"
+
+
+def rate(o: Outcome) -> str:
+    """States per second of search (ours: the search as the checker times it;
+    SPIN: pan's wall time); '-' below 0.2 s, where start-up and timer
+    resolution make it noise."""
+    if o.states is None or not o.search_s or o.search_s < 0.2:
+        return "-"
+    return f"{o.states / o.search_s:,.0f}"
+
+
+def agreement(a: Outcome, b: Outcome | None, traces: bool = True) -> str:
+    """yes / MISMATCH: what differs / - (one side has no answer)."""
+    if b is None or {a.verdict, b.verdict} & {"-", "timeout", "skipped", "error"}:
+        return "-"
+    if not (a.complete and b.complete) and a.verdict.split(" ")[0] != b.verdict.split(" ")[0]:
+        return "-"                                 # a cut-short search claims nothing
+    if a.verdict != b.verdict:
+        return f"MISMATCH: verdict {a.verdict} vs {b.verdict}"
+    if traces and a.trace != b.trace:
+        return f"MISMATCH: trace {a.trace} vs {b.trace} steps"
+    return "yes"
+
+
+def targets(rows: list, native: list) -> list:
+    """The figures the issue sets targets for, read off the tables (nothing
+    is asserted: the targets are for the explorer, this only reports)."""
+    out = []
+    for n in ("8", "10"):
+        hit = [r for r in native if r[0] == "fixed" and r[1] == f"N={n}"]
+        same = [r for r in rows if r[:3] == ["pipeline", "fixed", f"N={n}"]]
+        if hit and hit[0][11] != "-":
+            ratio = float(hit[0][11])
+            line = (f"pipeline fixed N={n}, time to verdict: {hit[0][3]} s; SPIN on the shared model "
+                    f"{hit[0][7]} s, ratio {ratio:.2f} ({'met' if ratio <= 1 else 'missed'}: target <= 1)")
+            if same and same[0][19] != "-":
+                line += f"; SPIN on the same-steps model {same[0][13]} s, ratio {same[0][19]}"
+            out.append(line)
+    rates = [(int(r[7].replace(",", "")), f"{r[0]} {r[1]} {r[2]}") for r in rows if r[7] != "-"]
+    if rates:
+        lo, hi = min(rates), max(rates)
+        out.append(f"states/s of our search: {lo[0]:,} ({lo[1]}) to {hi[0]:,} ({hi[1]}) "
+                   f"(target >= 150,000 without reduction)")
+    per = [(int(r[9].replace(",", "")), f"{r[0]} {r[1]} {r[2]}") for r in rows if r[9] != "-"]
+    if per:
+        lo, hi = min(per), max(per)
+        out.append(f"bytes/state of ours: {lo[0]:,} ({lo[1]}) to {hi[0]:,} ({hi[1]}) (target <= 100)")
+    for r in rows:
+        if r[:3] == ["pipeline", "fixed", "N=12"] and r[6] != "-":
+            ok = r[3] == "safe" and float(r[6]) < 600 and r[8] != "-" and float(r[8]) < 4096
+            out.append(f"pipeline fixed N=12: {r[3]} after {r[6]} s, {r[8]} MB "
+                       f"({'met' if ok else 'missed'}: target under 10 minutes within 4 GB; "
+                       "our model of it has fewer states than the shared one, see bench/README.md)")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="the two smallest sizes of each family")
+    ap.add_argument("--full", action="store_true", help="add the big sizes (tens of minutes)")
+    ap.add_argument("--sizes", nargs="*", default=[], metavar="FAMILY=S,S",
+                    help="sizes per family: pipeline=4,8  pagefault=3x2,4x2 (N x M)  ring=3")
+    ap.add_argument("--families", nargs="*", choices=sorted(FAMILIES), help="only these families")
+    ap.add_argument("--timeout", type=float, default=300, metavar="S",
+                    help="per run and side (default 300 s); a size past it shows 'timeout' "
+                         "and the larger sizes of that side are skipped")
+    ap.add_argument("--max-memory", type=int, default=4096, metavar="MB",
+                    help="memory bound of each run (default 4096): ours --max-memory, pan -DMEMLIM")
+    ap.add_argument("--reps", type=int, default=1, metavar="R",
+                    help="run each measurement R times and report the run of median time")
+    ap.add_argument("--no-spin", action="store_true", help="our side only")
+    ap.add_argument("--work", type=Path, default=HERE / "out", help="scratch directory (default bench/out)")
+    args = ap.parse_args(argv)
+
+    sizes = {name: (f.sizes[:2] if args.quick else f.sizes + (f.full if args.full else []))
+             for name, f in FAMILIES.items()}
+    for item in args.sizes:
+        name, _, vals = item.partition("=")
+        if name not in FAMILIES or not vals:
+            ap.error(f"--sizes takes FAMILY=S,S with FAMILY one of {', '.join(FAMILIES)}, not '{item}'")
+        try:
+            sizes[name] = [tuple(int(v) for v in s.split("x")) for s in vals.split(",")]
+        except ValueError:
+            ap.error(f"--sizes {item}: sizes are integers, NxM for pagefault")
+        if any(len(s) != len(FAMILIES[name].params) for s in sizes[name]):
+            ap.error(f"--sizes {item}: {name} takes {'x'.join(FAMILIES[name].params)}")
+    families = args.families or list(FAMILIES)
+    budget = Budget(args.timeout, args.max_memory, max(1, args.reps))
+
+    use_spin = not args.no_spin and spin_available()
+    if not args.no_spin and not use_spin:
+        print(INSTALL_HINT, file=sys.stderr)
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    # start-up footprints, subtracted for bytes/state
+    base = ours(FAMILIES["ring"], "fixed", (1,), args.work, budget)
+    base_spin = spin("m.pml", promela_for("ring", "fixed", (1,)), [], args.work / "spin" / "base",
+                     budget) if use_spin else None
+    spin_version = subprocess.run(["spin", "-V"], capture_output=True, text=True).stdout.strip() \
+        if use_spin else "SPIN not installed"
+
+    rows, native, bad, t_start = [], [], 0, time.perf_counter()
+    for name in families:
+        fam = FAMILIES[name]
+        for variant in fam.variants:
+            gave_up = {"ours": False, "spin": False, "shared": False}
+            for size in sizes[name]:
+                label = fam.label(size)
+                print(f"{name} {variant} {label} ...", file=sys.stderr, flush=True)
+
+                def side(key: str, fn) -> Outcome:
+                    out = Outcome("skipped") if gave_up[key] else repeat(fn, budget.reps)
+                    gave_up[key] |= out.verdict == "timeout"
+                    return out
+
+                a = side("ours", lambda: ours(fam, variant, size, args.work, budget))
+                b = None
+                if use_spin:
+                    key = f"{name}_{variant}_{label.replace(',', '_').replace('=', '')}"
+                    b = side("spin", lambda: spin("model.pml", promela_for(name, variant, size), [],
+                                                  args.work / "spin" / key, budget))
+                agree = agreement(a, b)
+                if a.note:
+                    agree = f"ours {a.note}" if agree in ("-", "yes") else f"{agree}; ours {a.note}"
+                bad += "MISMATCH" in agree or bool(a.note)
+                rows.append([name, variant, label, a.verdict, fmt(a.states), fmt(a.transitions),
+                             fmt(a.seconds, "{:.2f}"), rate(a), fmt(a.mb, "{:.0f}"),
+                             per_state(a, base.mb or 0), fmt(a.trace),
+                             b.verdict if b else "-", fmt(b.states) if b else "-",
+                             fmt(b.seconds, "{:.2f}") if b else "-",
+                             fmt(b.extra.get("build_s"), "{:.2f}") if b else "-",
+                             rate(b) if b else "-", fmt(b.mb, "{:.0f}") if b else "-",
+                             per_state(b, base_spin.mb or 0) if b and base_spin else "-",
+                             fmt(b.trace) if b else "-", ratio(a, b), agree])
+                if use_spin and name == "pipeline" and SHARED_MODEL.is_dir():
+                    defines = [f"-DN={size[0]}", "-DK=2"] + (["-DFIXED"] if variant == "fixed" else [])
+                    c = side("shared", lambda: spin("pipeline.pml", None, defines,
+                                                    args.work / "spin" / f"shared_{variant}_{size[0]}",
+                                                    budget, copy_from=SHARED_MODEL))
+                    same = agreement(a, c, traces=False)
+                    bad += "MISMATCH" in same
+                    native.append([variant, label, a.verdict, fmt(a.seconds, "{:.2f}"), fmt(a.trace),
+                                   c.verdict, fmt(c.states), fmt(c.seconds, "{:.2f}"),
+                                   fmt(c.extra.get("build_s"), "{:.2f}"), fmt(c.mb, "{:.0f}"),
+                                   fmt(c.trace), ratio(a, c), same])
+
+    headers = ["family", "variant", "size", "verdict", "states", "transitions", "s", "states/s",
+               "MB", "B/state", "trace", "SPIN verdict", "SPIN states", "SPIN s", "SPIN build s",
+               "SPIN states/s", "SPIN MB", "SPIN B/state", "SPIN trace", "ours/SPIN", "agree"]
+    reps = f"median of {budget.reps} runs" if budget.reps > 1 else "one run each"
+    print(f"modelcheck bench: {os.cpu_count()} cores, {spin_version}; {reps}; "
+          f"per-run timeout {budget.timeout:.0f} s, memory {budget.max_mb} MB; "
+          f"total {time.perf_counter() - t_start:.0f} s")
+    print(f"start-up footprint subtracted for B/state: ours {fmt(base.mb, '{:.0f}')} MB, "
+          f"SPIN {fmt(base_spin.mb if base_spin else None, '{:.0f}')} MB\n")
+    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+    if native:
+        print("\npipeline against SPIN on ../shared/bench/spin/models/pipeline.pml (K=2; its own, "
+              "finer steps, so traces and states differ; the model of the issue's targets)\n")
+        print(tabulate(native, headers=["variant", "size", "verdict", "s", "trace",
+                                        "SPIN verdict", "SPIN states", "SPIN s", "SPIN build s",
+                                        "SPIN MB", "SPIN trace", "ours/SPIN", "verdicts agree"],
+                       tablefmt="simple", disable_numparse=True))
+    notes = targets(rows, native)
+    if notes:
+        print("\nissue 4 targets, as measured in this run:\n" + "\n".join(f"  {n}" for n in notes))
+    if not use_spin and not args.no_spin:
+        print("\n" + INSTALL_HINT)
+    if bad:
+        print(f"\n{bad} row(s) disagree or are not as expected: see the agree columns")
+    return 1 if bad else 0
+
+
+def ratio(a: Outcome, b: Outcome | None) -> str:
+    """ours / SPIN wall time, where both sides finished."""
+    done = lambda o: o is not None and o.seconds and o.verdict not in ("timeout", "skipped", "error")
+    return f"{a.seconds / b.seconds:.2f}" if done(a) and done(b) else "-"
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:                      # the running child is already killed
+        print("bench interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -25,15 +25,21 @@ def _rel(path: str) -> str:
 def table(result: Result) -> str:
     path = _rel(result.path)
     st = result.stats
+    nothing = 'safe' if result.complete else 'nothing so far'
+    if result.engine == "smt":
+        nothing = f"nothing within depth {result.bound}"
     head = (f"{printable(path)}: {'ok' if result.ok else 'FAIL'}"
             + (f" ({printable(result.title)})" if result.title else "")
-            + f"\n  found:    {', '.join(sorted(result.kinds)) or ('safe' if result.complete else 'nothing so far')}"
-            + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}"
-            + f"\n  searched: {st.states} states, {st.transitions} transitions, "
-              f"depth {st.depth}, {st.seconds:.2f} s")
-    if not result.complete:
-        head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
-                " and no absence of others is claimed"
+            + f"\n  found:    {', '.join(sorted(result.kinds)) or nothing}"
+            + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}")
+    if result.engine == "smt":
+        head += _smt_head(result)
+    else:
+        head += (f"\n  searched: {st.states} states, {st.transitions} transitions, "
+                 f"depth {st.depth}, {st.seconds:.2f} s")
+        if not result.complete:
+            head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
+                    " and no absence of others is claimed"
     out = [head]
     base = os.path.basename(result.path)
     for f in result.findings:
@@ -57,6 +63,22 @@ def table(result: Result) -> str:
             block.append("who waits for whom:\n" + "\n".join(f"  {printable(w)}" for w in f.waits_for))
         out.append("\n".join(block))
     return "\n".join(out) + "\n"
+
+
+def _smt_head(result: Result) -> str:
+    """The symbolic engine proves nothing beyond its bound but the invariants
+    k-induction proved, and does not look for every kind: say both."""
+    not_looked = sorted(set(result.expected) - result.looked_for)
+    out = (f"\n  searched: symbolically (z3), {result.stats.z3_seconds:.2f} s"
+           f"\n  BOUNDED:  {result.stopped}; no absence of findings is claimed beyond it"
+           "\n  looked for: " + ", ".join(sorted(result.looked_for))
+           + " (deadlock: only where no actor can move)")
+    if result.proved:
+        out += "\n  proved by k-induction for every depth: invariant " + \
+            ", ".join(f'"{printable(n)}"' for n in result.proved)
+    if not_looked:
+        out += "\n  expected but not looked for by this engine: " + ", ".join(not_looked)
+    return out
 
 
 def _final(state: dict) -> str:
@@ -89,5 +111,9 @@ def as_json(results: list[Result]) -> str:
             "complete": r.complete, "stopped": r.stopped, "params": r.params,
             "findings": [f.as_dict() for f in r.findings],
             "stats": r.stats.as_dict(),
+            "engine": r.engine,
         })
+        if r.engine == "smt":
+            files[-1].update({"bound": r.bound, "proved": r.proved,
+                              "looked_for": sorted(r.looked_for)})
     return json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n"

@@ -54,6 +54,7 @@ class Case:
     guard: object
     upd: dict
     found: dict                  # kind -> z3 Bool
+    reads: set = field(default_factory=set)   # state components guard, effect and findings read
 
 
 @dataclass
@@ -68,6 +69,15 @@ class Run:
 
 
 # ----------------------------------------------------------------- encoding
+
+class _Reads(dict):
+    """A state whose lookups are recorded in `seen`."""
+    seen: set
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return dict.__getitem__(self, key)
+
 
 class Encoding:
     def __init__(self, sys: System, z3):
@@ -288,12 +298,19 @@ class Encoding:
         return self.sys.hooks[self.sys.code[site].calls][0]
 
     def build_cases(self, s: dict) -> list[Case]:
-        """Every (actor, pc, stack) case, its guard and effect over state s."""
+        """Every (actor, pc, stack) case, its guard and effect over state s.
+        The components each instruction's cases read are recorded on the way
+        (`Case.reads`, for the independence of steps)."""
         self.cases, self.case_actors = [], []
+        s = _Reads(s)
         for a in range(self.A):
             for pc, stk in sorted(self.pairs[a]):
+                s.seen = set()
+                first = len(self.cases)
                 at = self.z3.And(s["pc", a] == pc, s["stk", a] == self.stacks.index(stk))
                 self._cases(self.sys.code[pc], s, a, pc, stk, at)
+                for c in self.cases[first:]:
+                    c.reads = s.seen
         return self.cases
 
     def _cases(self, ins, s, a, pc, stk, at):
@@ -455,47 +472,56 @@ class Encoding:
                 found.setdefault(kind, []).append(z3.And(sel == i, cond))
         return z3.And(out), {k: z3.Or(v) for k, v in found.items()}, cases
 
-    def independent_before(self) -> list[list[int]]:
+    def compile(self) -> None:
+        """Encode once over template states S -> T with selector SEL; each
+        unrolled step is a substitution of these (done inside z3: fast)."""
+        z3 = self.z3
+        self.S, self.T, self.SEL = self.state("S"), self.state("T"), z3.Int("SEL")
+        self.rel, self.found, cases = self.step(self.S, self.T, self.SEL)
+        enabled = z3.Or([c.guard for c in cases] or [z3.BoolVal(False)])
+        self.dead = z3.And(z3.Not(enabled), z3.Or([self.S["pc", a] != DONE for a in range(self.A)]))
+        self.inv = z3.And(self.invariants(self.S))
+        self.dom = self.domain(self.S)
+        self.PREV = z3.Int("PREV")
+        self.commute = z3.And([z3.Implies(self.SEL == j, z3.And([self.PREV != i for i in before]))
+                               for j, before in enumerate(self.independent_before(cases)) if before])
+
+    def at(self, pre: dict, post: dict = None, sel=None, prev=None):
+        """A function putting template expressions on these step variables
+        (z3's substitute without its per-pair Python checks)."""
+        z3, expr_ref = self.z3, self.z3.z3._to_expr_ref
+        src = [self.S[k] for k in self.S]
+        dst = [pre[k] for k in self.S]
+        if post is not None:
+            src += [self.T[k] for k in self.T] + [self.SEL]
+            dst += [post[k] for k in self.T] + [sel]
+        if prev is not None:
+            src.append(self.PREV)
+            dst.append(prev)
+        n = len(src)
+        frm, to = (z3.Ast * n)(), (z3.Ast * n)()
+        for i in range(n):
+            frm[i], to[i] = src[i].as_ast(), dst[i].as_ast()
+        ctx = self.SEL.ctx
+        return lambda e: expr_ref(z3.Z3_substitute(ctx.ref(), e.as_ast(), n, frm, to), ctx)
+
+    def independent_before(self, cases) -> list[list[int]]:
         """Per case j, the cases of higher-numbered actors that commute with it:
         neither writes what the other reads or writes (guards and findings
         included).  Forbidding such a case right before j keeps one order of
         every pair of independent adjacent steps: the same lengths, final
         states and findings, far fewer interleavings for z3."""
-        s = self.state("footprint")
-        name = {x.get_id(): key for key, x in s.items()}
-        cases = self.build_cases(s)
-        reads, writes = [], []
-        for c in cases:
-            writes.append({k for k, v in c.upd.items() if not v.eq(s[k])})
-            reads.append(self._vars([c.guard] + list(c.found.values()) + list(c.upd.values()), name))
+        s = self.S
+        writes = [{k for k, v in c.upd.items() if not v.eq(s[k])} for c in cases]
         out = []
         for j, cj in enumerate(cases):
             out.append([i for i, ci in enumerate(cases) if ci.a > cj.a
-                        and not writes[i] & (reads[j] | writes[j])
-                        and not writes[j] & (reads[i] | writes[i])])
+                        and not writes[i] & (cj.reads | writes[j])
+                        and not writes[j] & (ci.reads | writes[i])])
         return out
-
-    def _vars(self, exprs, name) -> set:
-        seen, out, todo = set(), set(), list(exprs)
-        while todo:
-            e = todo.pop()
-            if e.get_id() in seen:
-                continue
-            seen.add(e.get_id())
-            if e.get_id() in name:
-                out.add(name[e.get_id()])
-            todo += e.children()
-        return out
-
-    def enabled(self, s: dict):
-        return self.z3.Or([c.guard for c in self.build_cases(s)] or [self.z3.BoolVal(False)])
 
     def invariants(self, s: dict):
         return [self.truth(e, s) for _name, e, _line in self.m.invariants]
-
-    def deadlocked(self, s: dict):
-        z3 = self.z3
-        return z3.And(z3.Not(self.enabled(s)), z3.Or([s["pc", a] != DONE for a in range(self.A)]))
 
 
 # ----------------------------------------------------------------- the search
@@ -506,6 +532,7 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
     import z3                                       # only when this engine runs
     started = time.monotonic()
     enc = Encoding(sys, z3)
+    enc.compile()
     run = Run()
     solver = z3.Solver()
     states = [enc.state("s0")]
@@ -513,17 +540,17 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
     solver.add(enc.initial(states[0]))
     want = [k for k in kinds if k != "invariant" or sys.invariants]
     proving = bool(sys.invariants) and "invariant" in want
-    commutes = enc.independent_before()
+    induction = _Induction(enc, z3)
     try:
         for k in range(depth + 1):
             found_at: dict = {}
             if k:
                 s, t, sel = states[-1], enc.state(f"s{k}"), z3.Int(f"sel{k}")
-                rel, found_at, _ = enc.step(s, t, sel)
-                solver.add(rel)
+                on = enc.at(s, t, sel, sels[-1] if sels else None)
+                solver.add(on(enc.rel))
+                found_at = {kind: on(e) for kind, e in enc.found.items()}
                 if sels:
-                    solver.add([z3.Implies(sel == j, z3.And([sels[-1] != i for i in before]))
-                                for j, before in enumerate(commutes) if before])
+                    solver.add(on(enc.commute))
                 states.append(t)
                 sels.append(sel)
                 if not _sat(solver):                    # no execution has k steps
@@ -533,9 +560,9 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
             goals = {}
             for kind in want:
                 if kind == "deadlock":
-                    goals[kind] = enc.deadlocked(last)
+                    goals[kind] = enc.at(last)(enc.dead)
                 elif kind == "invariant":
-                    goals[kind] = z3.Not(z3.And(enc.invariants(last)))
+                    goals[kind] = z3.Not(enc.at(last)(enc.inv))
                 elif kind in found_at:
                     goals[kind] = found_at[kind]
             if goals and _sat(solver, _lit(z3, solver, z3.Or(list(goals.values())), f"any{k}")):
@@ -543,7 +570,7 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
                     if _sat(solver, _lit(z3, solver, goal, f"{kind}{k}")):
                         run.findings.append((kind, _witness(enc, solver.model(), states, sels)))
                         want.remove(kind)
-            if proving and "invariant" in want and _inductive(enc, z3, k):
+            if proving and "invariant" in want and induction.step_holds(k):
                 run.proved = [name for name, _e, _l in sys.m.invariants]
                 want.remove("invariant")
                 proving = False
@@ -632,21 +659,29 @@ def replay(enc: Encoding, witness) -> list[tuple[int, tuple, tuple, list]]:
     return out
 
 
-def _inductive(enc: Encoding, z3, k: int) -> bool:
-    """k-induction step: k states in a row satisfying the invariants, all
-    distinct, cannot be followed by one that breaks them."""
-    solver = z3.Solver()
-    us = [enc.state(f"u{k}_{i}") for i in range(k + 1)]
-    for i, u in enumerate(us):
-        solver.add(enc.domain(u))
-        if i < k:
-            solver.add(z3.And(enc.invariants(u)))
-            solver.add(enc.step(u, us[i + 1], z3.Int(f"u{k}_sel{i}"))[0])
-    solver.add(z3.Not(z3.And(enc.invariants(us[k]))))
-    for i in range(k + 1):
-        for j in range(i + 1, k + 1):
-            solver.add(z3.Or([us[i][key] != us[j][key] for key in us[i]]))
-    return not _sat(solver)
+class _Induction:
+    """k-induction, one k per call: k states in a row satisfying the
+    invariants, all distinct (a simple path), cannot be followed by one that
+    breaks them.  Together with the base case (no violation within k steps
+    of the initial state) the invariants then hold at every depth."""
+
+    def __init__(self, enc: Encoding, z3):
+        self.enc, self.z3 = enc, z3
+        self.solver = z3.Solver()
+        self.us: list = []
+
+    def step_holds(self, k: int) -> bool:
+        z3, enc, us = self.z3, self.enc, self.us
+        u = enc.state(f"u{k}")
+        self.solver.add(enc.at(u)(enc.dom))
+        if us:
+            self.solver.add(enc.at(us[-1])(enc.inv))
+            self.solver.add(enc.at(us[-1], u, z3.Int(f"usel{k}"))(enc.rel))
+            self.solver.add([z3.Or([v[key] != u[key] for key in u]) for v in us])
+        us.append(u)
+        broken = z3.Bool(f"broken{k}")
+        self.solver.add(z3.Implies(broken, z3.Not(enc.at(u)(enc.inv))))
+        return not _sat(self.solver, broken)
 
 
 class _Unknown(Exception):

@@ -10,6 +10,9 @@ state where no actor can move and some actor is unfinished.
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -17,7 +20,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import modelcheck
-from modelcheck import explorer, symbolic
+from modelcheck import cli, explorer, report, symbolic
 from modelcheck.api import load
 from modelcheck.semantics import System
 
@@ -65,3 +68,243 @@ SPEC_DEPTH = 10      # enough for every spec's shortest findings but two; keeps 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_engines_agree_on_specs(path):
     agree(path.read_text(), SPEC_DEPTH)
+
+
+# ----------------------------------------------------------------- generated specs
+
+HEADER = """\
+lock m
+lock sp : spinlock
+lock rw : rwsem
+resv bo
+fence f0
+fence f1 after f0
+engine ring slots 1
+var x = 0 in 0..2
+"""
+
+SIMPLE = [
+    "lock m", "unlock m", "lock sp", "unlock sp", "lock rw", "unlock rw",
+    "lock rw shared", "unlock rw shared", "lock bo", "unlock bo", "lock mmap_lock shared",
+    "unlock mmap_lock shared", "signal f0", "signal f1", "signal f0 error", "wait f0", "wait f1",
+    "wait bo", "wait any", "wait f0 timeout", "publish f0", "publish f1", "publish f0 in bo",
+    "publish f1 in bo", "alloc kernel", "alloc nowait", "acquire ring", "release ring",
+    "x = x + 1", "x = (x + 2) % 3", "x = x - 1", "x = 2 / (x + 1)", "await x > 0",
+    "await signalled(f0)", "assert x < 2", "assert not held(m)", "assert not errored(f0)",
+    "interrupt_waits", "end_interrupt_waits",
+]
+ACTOR_ONLY = ["fault", "fork", "munmap", "return", "restart"]
+COND = ["x == 0", "x < 2", "signalled(f1)", "held(rw) or published(f0)", "done(t0)"]
+
+
+@st.composite
+def stmts(draw, depth: int, in_hook: bool, n: int = 3):
+    pool = SIMPLE + ([] if in_hook else ACTOR_ONLY)
+    out = []
+    for _ in range(draw(st.integers(1, n))):
+        shape = draw(st.integers(0, 9)) if depth else 0
+        body = lambda: "{ " + "; ".join(draw(stmts(depth - 1, in_hook, 2))) + " }"
+        if shape == 1:
+            out.append(f"signalling {body()}")
+        elif shape == 2:
+            out.append(f"if {draw(st.sampled_from(COND))} {body()} else {body()}")
+        elif shape == 3:
+            out.append(f"choose {body()} or {body()}")
+        elif shape == 4:
+            out.append(f"trylock {draw(st.sampled_from(['m', 'sp', 'rw shared']))} else {body()}")
+        elif shape == 5:
+            out.append(f"wait {draw(st.sampled_from(['f0', 'f1', 'any']))} interruptible else {body()}")
+        elif shape == 6:
+            out.append(f"while x < 2 {{ x = x + 1; {draw(st.sampled_from(SIMPLE))} }}")
+        else:
+            out.append(draw(st.sampled_from(pool)))
+    return out
+
+
+@st.composite
+def specs(draw) -> str:
+    parts = [HEADER]
+    for i in range(draw(st.integers(1, 3))):
+        parts.append(f"thread t{i} {{\n    " + "\n    ".join(draw(stmts(1, False))) + "\n}\n")
+    if draw(st.booleans()):
+        mode = draw(st.sampled_from(["", " preemptible"]))
+        parts.append(f"job j on ring{mode} {{\n    " + "\n    ".join(draw(stmts(1, False, 2))) + "\n}\n")
+    for event in ("reclaim", "fork", "munmap", "fault"):
+        if draw(st.integers(0, 2)) == 0:
+            body = draw(stmts(0, True, 2)) + (["alloc kernel"] if event == "fault" else [])
+            parts.append(f"on {event} {{ " + "; ".join(body) + " }\n")
+    if draw(st.booleans()):
+        parts.append('invariant "small": ' + draw(st.sampled_from(
+            ["x < 2", "not (held(m) and held(sp))", "x == 0 or signalled(f0)"])) + "\n")
+    return "\n".join(parts)
+
+
+GENERATED = 60           # specs per run (derandomized: the same 60 each time)
+GEN_DEPTH = 6
+
+
+@settings(max_examples=GENERATED, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(specs())
+def test_engines_agree_on_generated_specs(text):
+    note(text)
+    agree(text, GEN_DEPTH)
+
+
+# ----------------------------------------------------------------- one example per kind
+
+def smt(text: str, depth: int = 8):
+    return modelcheck.check_source(textwrap.dedent(text), engine="smt", depth=depth)
+
+
+@pytest.mark.parametrize("kind, steps, text", [
+    ("deadlock", 2, """
+        lock a
+        lock b
+        thread t1 { lock a; lock b; unlock b; unlock a }
+        thread t2 { lock b; lock a; unlock a; unlock b }
+     """),
+    ("assert", 2, """
+        var x = 0 in 0..1
+        thread t { x = 1 }
+        thread u { assert x == 0 }
+     """),
+    ("assert", 2, """
+        var x = 0 in 0..1
+        thread t { x = x + 1; x = x + 1 }
+     """),
+    ("invariant", 1, """
+        var x = 0 in 0..1
+        thread t { x = 1 }
+        invariant "x stays 0": x == 0
+     """),
+    ("invariant", 0, """
+        var x = 1 in 0..1
+        thread t { x = 0 }
+        invariant "x starts 0": x == 0
+     """),
+    ("signal-before-deps", 1, """
+        fence a
+        fence b after a
+        thread t { signal b; signal a }
+     """),
+    ("publish-without-lock", 1, """
+        resv bo
+        fence f
+        thread t { publish f in bo; signal f }
+     """),
+    ("unlock-not-held", 1, """
+        lock m
+        thread t { unlock m }
+     """),
+    ("unlock-not-held", 1, """
+        engine ring slots 1
+        thread t { release ring }
+     """),
+    ("sleep-in-atomic", 1, """
+        lock s : spinlock
+        thread t { lock s; alloc kernel; unlock s }
+     """),
+    ("lock-held-at-exit", 1, """
+        lock m
+        thread t { lock m }
+     """),
+    ("lock-held-at-exit", 1, """
+        engine ring slots 1
+        thread t { acquire ring }
+     """),
+])
+def test_each_kind_with_its_shortest_trace(kind, steps, text):
+    result = smt(text)
+    assert result.kinds == {kind}
+    assert len(finding(result, kind).trace) == steps
+    assert explicit_shortest(textwrap.dedent(text))[kind] == steps
+
+
+def test_deadlock_through_a_hook_names_the_actor():
+    result = smt("""
+        resv bo
+        fence proxy
+        thread app { lock bo; publish proxy in bo; unlock bo; fork; signal proxy }
+        on fork { wait bo }
+    """)
+    f = finding(result, "deadlock")
+    assert len(f.trace) == 4
+    assert "app at line" in f.message and "fork hook" in f.message
+
+
+def test_global_deadlock_only():
+    """A wait nobody ends while another actor goes on forever is the explicit
+    engine's deadlock, not a global one: the symbolic engine does not claim it."""
+    text = """
+        fence f
+        var x = 0 in 0..1
+        thread waiter { wait f }
+        thread spinner { while x == 0 { x = 0 } }
+    """
+    assert check(text).kinds == {"deadlock"}
+    assert smt(text).kinds == frozenset()
+
+
+# ----------------------------------------------------------------- proofs and bounds
+
+def test_k_induction_proves_an_inductive_invariant():
+    result = smt("""
+        var x = 0 in 0..4
+        thread t { while x >= 0 { x = (x + 2) % 4 } }
+        invariant "even": x % 2 == 0
+    """, depth=5)
+    assert result.proved == ["even"]
+    assert result.kinds == frozenset()
+    out = report.table(result)
+    assert 'proved by k-induction for every depth: invariant "even"' in out
+    assert "BOUNDED:  bounded to depth" in out and "found:    safe" not in out
+
+
+def test_a_false_invariant_beyond_the_bound_is_only_bounded():
+    text = """
+        var x = 0 in 0..5
+        thread t { while x < 5 { x = x + 1 } }
+        invariant "below 5": x < 5
+    """
+    result = smt(text, depth=4)
+    assert result.kinds == frozenset() and result.proved == []
+    assert result.bound == 4 and not result.complete and not result.ok
+    out = report.table(result)
+    assert "found:    nothing within depth 4" in out
+    assert smt(text, depth=12).kinds == {"invariant"}
+
+
+def test_an_expected_finding_confirmed_within_the_bound_is_ok():
+    result = modelcheck.check_file(REPO / "specs" / "proxy_fence_fork.fspec", engine="smt")
+    assert result.ok and result.kinds == {"deadlock"}
+    assert result.stats.z3_seconds is not None
+
+
+# ----------------------------------------------------------------- command line
+
+def test_cli_engine_and_depth(capsys):
+    spec = str(REPO / "specs" / "tdr_modeset.fspec")
+    assert cli.main(["check", "--engine", "smt", "--depth", "6", spec]) == 0
+    out = capsys.readouterr().out
+    assert "searched: symbolically (z3)" in out and "BOUNDED:" in out
+    assert cli.main(["check", "--engine", "smt", "--format", "json", spec]) == 0
+    data = json.loads(capsys.readouterr().out)["files"][0]
+    assert data["engine"] == "smt" and data["bound"] >= 4 and "z3_seconds" in data["stats"]
+    assert data["findings"][0]["kind"] == "deadlock"
+
+
+@pytest.mark.parametrize("args", [["--depth", "3"], ["--engine", "smt", "--depth", "-1"],
+                                  ["--engine", "z3"]])
+def test_cli_bad_engine_options(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["check", *args, str(REPO / "specs" / "tdr_modeset.fspec")])
+    assert e.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_z3_is_imported_only_by_the_smt_engine():
+    code = ("import sys, modelcheck, modelcheck.cli\n"
+            "modelcheck.check_source('lock m\\nthread t { lock m; unlock m }')\n"
+            "assert 'z3' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

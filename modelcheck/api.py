@@ -67,7 +67,8 @@ class Result:
         return self.complete or bool(want)
 
     def summary(self) -> str:
-        found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else "nothing so far")
+        nothing = f"nothing within depth {self.bound}" if self.engine == "smt" else "nothing so far"
+        found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else nothing)
         want = ", ".join(sorted(self.expected)) or "safe"
         verdict = "ok" if self.ok else "FAIL"
         tail = "" if self.complete else f" (incomplete: {self.stopped})"

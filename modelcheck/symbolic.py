@@ -120,15 +120,25 @@ class Encoding:
                 todo.append((sys.code[stk[-1]].nxt, stk[:-1]))
                 continue
             todo += [(p, stk) for p in self._next_pcs(ins)]
-            if ins.calls:
-                if any(sys.code[s].calls == ins.calls for s in stk):
-                    if ins.calls in ("reclaim", "fault"):   # never re-entered
-                        continue
-                    raise SpecError([Diagnostic(sys.m.path, ins.stmt.line, 1,
-                                    f"the smt engine cannot encode {ins.calls} hooks that run "
-                                    f"{ins.calls} again (line {ins.stmt.line}); use --engine explicit")])
+            if ins.calls and not self._nested(ins, stk):
                 todo.append((sys.hooks[ins.calls][0], stk + (pc,)))
         return seen
+
+    def _nested(self, ins, stk) -> bool:
+        """Can a call site inside hooks not run them?  reclaim and fault are
+        never re-entered; fork / munmap inside their hooks block on the
+        mmap_lock the actor holds, unless some code unlocks mmap_lock there:
+        that unbounded nesting is refused."""
+        code = self.sys.code
+        if ins.calls in ("reclaim", "fault"):
+            return any(code[p].calls == ins.calls for p in stk)
+        if not any(code[p].calls in ("fork", "munmap") for p in stk):
+            return False
+        if any(isinstance(i, Unlock) and self.sys.MMAP in i.stmt.objs for i in code):
+            raise SpecError([Diagnostic(self.m.path, ins.stmt.line, 1,
+                            f"the smt engine cannot encode `{ins.stmt.text}` inside fork/munmap "
+                            "hooks of a spec that unlocks mmap_lock; use --engine explicit")])
+        return True
 
     # -- state variables
     def state(self, tag: str) -> dict:
@@ -375,7 +385,9 @@ class Encoding:
                 add(T, upd, self.call(upd, a, stk, pc))
         elif isinstance(ins, MmapWriter):
             ok = self.can_take(s, a, sys.MMAP, False)
-            if not ins.calls:
+            if ins.calls and self._nested(ins, stk):
+                pass                                  # blocked on its own mmap_lock
+            elif not ins.calls:
                 add(ok, {}, ins.nxt)
             else:
                 upd = {}

@@ -308,3 +308,40 @@ def test_z3_is_imported_only_by_the_smt_engine():
             "modelcheck.check_source('lock m\\nthread t { lock m; unlock m }')\n"
             "assert 'z3' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nested_fork_hooks_that_unlock_mmap_lock_are_refused_clearly():
+    text = """
+        thread t { fork }
+        on fork { unlock mmap_lock; fork }
+    """
+    with pytest.raises(modelcheck.SpecError) as e:
+        smt(text)
+    assert "the smt engine cannot encode `fork`" in str(e.value)
+    assert "use --engine explicit" in str(e.value)
+
+
+def test_nested_fork_that_blocks_on_mmap_lock_is_encoded():
+    text = """
+        fence f
+        thread t { fork; signal f }
+        thread u { munmap }
+        on fork { munmap }
+        on munmap { wait f }
+    """
+    agree(textwrap.dedent(text), 6)
+    assert smt(text).kinds == {"deadlock"}
+
+
+def test_a_finding_reads_as_the_explicit_engines():
+    """Witnesses go through the same replay and words: one actor, one path,
+    so both engines must print the very same finding."""
+    text = """
+        lock s : spinlock
+        fence a
+        fence b after a
+        var x = 0 in 0..1
+        thread t { lock s; x = 1; signal b; alloc kernel; unlock s; signal a }
+    """
+    for kind in ("signal-before-deps", "sleep-in-atomic"):
+        assert finding(smt(text), kind).as_dict() == finding(check(text), kind).as_dict()

@@ -31,7 +31,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from .analysis import StateFinding
-from .errors import Diagnostic, SpecError
+from .errors import SpecError
 from .explorer import Found, Graph
 from .semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
@@ -49,7 +49,9 @@ class EncodingError(AssertionError):
 
 @dataclass
 class Case:
-    """One way actor `a` can step from pc `pc` with stack `stk`."""
+    """One way actor `a` can step from one (pc, hook stack): when `guard`
+    holds, the components in `upd` take their new values (the others stay)
+    and each `found` kind is produced when its condition holds."""
     a: int
     guard: object
     upd: dict
@@ -59,7 +61,7 @@ class Case:
 
 @dataclass
 class Run:
-    findings: list = field(default_factory=list)    # (kind, steps, item) per kind
+    findings: list = field(default_factory=list)    # (kind, witness): the first, shortest, per kind
     depth: int = 0                                  # deepest level searched
     exhausted: bool = False                         # no execution is longer than `depth`
     proved: list = field(default_factory=list)      # invariant names proved by k-induction
@@ -80,6 +82,10 @@ class _Reads(dict):
 
 
 class Encoding:
+    """The system as z3 terms: state variables, the initial state, one step
+    (from the cases of every reachable (actor, pc, hook stack)), and what
+    the kinds and k-induction ask of a state."""
+
     def __init__(self, sys: System, z3):
         self.sys, self.z3, self.m = sys, z3, sys.m
         self.A = sys.L.A
@@ -135,10 +141,14 @@ class Encoding:
         if not any(code[p].calls in ("fork", "munmap") for p in stk):
             return False
         if any(isinstance(i, Unlock) and self.sys.MMAP in i.stmt.objs for i in code):
-            raise SpecError([Diagnostic(self.m.path, ins.stmt.line, 1,
-                            f"the smt engine cannot encode `{ins.stmt.text}` inside fork/munmap "
-                            "hooks of a spec that unlocks mmap_lock; use --engine explicit")])
+            raise self._refuse(ins, f"the smt engine cannot encode `{ins.stmt.text}` inside "
+                               "fork/munmap hooks of a spec that unlocks mmap_lock")
         return True
+
+    def _refuse(self, ins, why: str) -> SpecError:
+        line = ins.stmt.line
+        col = self.m.source.line(line).rfind(ins.stmt.text) + 1 or 1
+        return SpecError([self.m.source.diag(line, col, why + "; use --engine explicit")])
 
     # -- state variables
     def state(self, tag: str) -> dict:
@@ -241,9 +251,6 @@ class Encoding:
         return self.expr(e, s) != 0
 
     # -- helpers mirroring System's, on z3 terms
-    def holder(self, s, l, a):
-        return self.z3.Or(s["lw", l] == a + 1, s["lr", l, a])
-
     def readers(self, s, l):
         return self.z3.Or([s["lr", l, b] for b in range(self.A)])
 
@@ -462,8 +469,7 @@ class Encoding:
         elif isinstance(ins, Jump):
             add(T, {}, ins.nxt)
         else:                                                   # pragma: no cover
-            raise SpecError([Diagnostic(m.path, ins.stmt.line, 1,
-                            f"the smt engine cannot encode '{ins.stmt.text}'; use --engine explicit")])
+            raise self._refuse(ins, f"the smt engine cannot encode `{ins.stmt.text}`")
 
     # -- one step s -> t, chosen by the selector `sel`
     def step(self, s: dict, t: dict, sel):

@@ -77,6 +77,7 @@ lock m
 lock sp : spinlock
 lock rw : rwsem
 resv bo
+resv bo2
 fence f0
 fence f1 after f0
 engine ring slots 1
@@ -85,7 +86,8 @@ var x = 0 in 0..2
 
 SIMPLE = [
     "lock m", "unlock m", "lock sp", "unlock sp", "lock rw", "unlock rw",
-    "lock rw shared", "unlock rw shared", "lock bo", "unlock bo", "lock mmap_lock shared",
+    "lock rw shared", "unlock rw shared", "lock bo", "unlock bo", "lock bo, bo2", "unlock bo2",
+    "lock mmap_lock shared", "lock mmap_lock", "signal f1 error", "x = x * 2 - 1",
     "unlock mmap_lock shared", "signal f0", "signal f1", "signal f0 error", "wait f0", "wait f1",
     "wait bo", "wait any", "wait f0 timeout", "publish f0", "publish f1", "publish f0 in bo",
     "publish f1 in bo", "alloc kernel", "alloc nowait", "acquire ring", "release ring",
@@ -111,9 +113,11 @@ def stmts(draw, depth: int, in_hook: bool, n: int = 3):
         elif shape == 3:
             out.append(f"choose {body()} or {body()}")
         elif shape == 4:
-            out.append(f"trylock {draw(st.sampled_from(['m', 'sp', 'rw shared']))} else {body()}")
+            lock = draw(st.sampled_from(["m", "sp", "rw", "rw shared", "bo"]))
+            out.append(f"trylock {lock} else {body()}")
         elif shape == 5:
-            out.append(f"wait {draw(st.sampled_from(['f0', 'f1', 'any']))} interruptible else {body()}")
+            fence = draw(st.sampled_from(["f0", "f1", "any", "bo"]))
+            out.append(f"wait {fence} interruptible else {body()}")
         elif shape == 6:
             out.append(f"while x < 2 {{ x = x + 1; {draw(st.sampled_from(SIMPLE))} }}")
         else:
@@ -126,6 +130,8 @@ def specs(draw) -> str:
     parts = [HEADER]
     for i in range(draw(st.integers(1, 3))):
         parts.append(f"thread t{i} {{\n    " + "\n    ".join(draw(stmts(1, False))) + "\n}\n")
+    if draw(st.integers(0, 4)) == 0:      # two copies of one thread
+        parts.append("thread c[i in 1..2] {\n    " + "\n    ".join(draw(stmts(0, False, 2))) + "\n}\n")
     if draw(st.booleans()):
         mode = draw(st.sampled_from(["", " preemptible"]))
         parts.append(f"job j on ring{mode} {{\n    " + "\n    ".join(draw(stmts(1, False, 2))) + "\n}\n")

@@ -22,7 +22,7 @@ class Stats:
     transitions: int
     depth: int
     seconds: float
-    z3_seconds: Optional[float] = None     # the smt engine's time in z3
+    z3_seconds: Optional[float] = None     # smt engine: the part of `seconds` z3 spent solving
 
     def as_dict(self) -> dict:
         out = {"states": self.states, "transitions": self.transitions,
@@ -109,7 +109,7 @@ def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
     timeout = limits.timeout if limits else None
     findings, run = symbolic.check(sys, bound, timeout)
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
-    stats = Stats(0, 0, run.depth, run.z3_seconds, run.z3_seconds)
+    stats = Stats(0, 0, run.depth, run.seconds, run.z3_seconds)
     stopped = f"bounded to depth {run.depth}"
     if run.stopped:
         stopped = f"{run.stopped}; {stopped}"

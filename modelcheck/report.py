@@ -69,7 +69,7 @@ def _smt_head(result: Result) -> str:
     """The symbolic engine proves nothing beyond its bound but the invariants
     k-induction proved, and does not look for every kind: say both."""
     not_looked = sorted(set(result.expected) - result.looked_for)
-    out = (f"\n  searched: symbolically (z3), {result.stats.z3_seconds:.2f} s"
+    out = (f"\n  searched: symbolically, {result.stats.seconds:.2f} s ({result.stats.z3_seconds:.2f} s in z3)"
            f"\n  BOUNDED:  {result.stopped}; no absence of findings is claimed beyond it"
            "\n  looked for: " + ", ".join(sorted(result.looked_for))
            + " (deadlock: only where no actor can move)")

@@ -65,7 +65,8 @@ class Run:
     depth: int = 0                                  # deepest level searched
     exhausted: bool = False                         # no execution is longer than `depth`
     proved: list = field(default_factory=list)      # invariant names proved by k-induction
-    z3_seconds: float = 0.0
+    z3_seconds: float = 0.0                         # inside the solver's checks
+    seconds: float = 0.0                            # the whole search, encoding included
     stopped: str = ""                               # a limit ended the deepening early
     encoding: object = None
 
@@ -558,7 +559,7 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
     solver.add(enc.initial(states[0]))
     want = [k for k in kinds if k != "invariant" or sys.invariants]
     proving = bool(sys.invariants) and "invariant" in want
-    induction = _Induction(enc, z3)
+    induction = _Induction(enc, z3, run)
     try:
         for k in range(depth + 1):
             found_at: dict = {}
@@ -571,7 +572,7 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
                     solver.add(on(enc.commute))
                 states.append(t)
                 sels.append(sel)
-                if not _sat(solver):                    # no execution has k steps
+                if not _sat(run, solver):                    # no execution has k steps
                     run.exhausted = True
                     break
             last = states[-1]
@@ -583,9 +584,9 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
                     goals[kind] = z3.Not(enc.at(last)(enc.inv))
                 elif kind in found_at:
                     goals[kind] = found_at[kind]
-            if goals and _sat(solver, _lit(z3, solver, z3.Or(list(goals.values())), f"any{k}")):
+            if goals and _sat(run, solver, _lit(z3, solver, z3.Or(list(goals.values())), f"any{k}")):
                 for kind, goal in goals.items():
-                    if _sat(solver, _lit(z3, solver, goal, f"{kind}{k}")):
+                    if _sat(run, solver, _lit(z3, solver, goal, f"{kind}{k}")):
                         run.findings.append((kind, _witness(enc, solver.model(), states, sels)))
                         want.remove(kind)
             if proving and "invariant" in want and induction.step_holds(k):
@@ -602,7 +603,7 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
         run.stopped = "interrupted (Ctrl-C)"
     except _Unknown as e:
         run.stopped = f"z3 could not decide depth {run.depth + 1} ({e})"
-    run.z3_seconds = time.monotonic() - started
+    run.seconds = time.monotonic() - started
     run.encoding = enc
     return run
 
@@ -683,8 +684,8 @@ class _Induction:
     breaks them.  Together with the base case (no violation within k steps
     of the initial state) the invariants then hold at every depth."""
 
-    def __init__(self, enc: Encoding, z3):
-        self.enc, self.z3 = enc, z3
+    def __init__(self, enc: Encoding, z3, run: Run):
+        self.enc, self.z3, self.run = enc, z3, run
         self.solver = z3.Solver()
         self.us: list = []
 
@@ -699,18 +700,23 @@ class _Induction:
         us.append(u)
         broken = z3.Bool(f"broken{k}")
         self.solver.add(z3.Implies(broken, z3.Not(enc.at(u)(enc.inv))))
-        return not _sat(self.solver, broken)
+        return not _sat(self.run, self.solver, broken)
 
 
 class _Unknown(Exception):
     pass
 
 
-def _sat(solver, *assumptions) -> bool:
+def _sat(run: Run, solver, *assumptions) -> bool:
     import z3
+    started = time.monotonic()
     r = solver.check(*assumptions)
+    run.z3_seconds += time.monotonic() - started
     if r == z3.unknown:
-        raise _Unknown(solver.reason_unknown())
+        why = solver.reason_unknown()
+        if why == "canceled":                  # z3 took the Ctrl-C
+            raise KeyboardInterrupt
+        raise _Unknown(why)
     return r == z3.sat
 
 

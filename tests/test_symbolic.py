@@ -293,7 +293,7 @@ def test_cli_engine_and_depth(capsys):
     spec = str(REPO / "specs" / "tdr_modeset.fspec")
     assert cli.main(["check", "--engine", "smt", "--depth", "6", spec]) == 0
     out = capsys.readouterr().out
-    assert "searched: symbolically (z3)" in out and "BOUNDED:" in out
+    assert "searched: symbolically, " in out and "s in z3)" in out and "BOUNDED:" in out
     assert cli.main(["check", "--engine", "smt", "--format", "json", spec]) == 0
     data = json.loads(capsys.readouterr().out)["files"][0]
     assert data["engine"] == "smt" and data["bound"] >= 4 and "z3_seconds" in data["stats"]

@@ -351,3 +351,14 @@ def test_a_finding_reads_as_the_explicit_engines():
     """
     for kind in ("signal-before-deps", "sleep-in-atomic"):
         assert finding(smt(text), kind).as_dict() == finding(check(text), kind).as_dict()
+
+
+def test_a_time_limit_ends_the_deepening_and_says_so():
+    text = """
+        var x = 0 in 0..1
+        thread t { while x >= 0 { x = 1 - x } }
+    """
+    result = modelcheck.check_source(textwrap.dedent(text), engine="smt", depth=50,
+                                     limits=modelcheck.Limits(timeout=0))
+    assert result.bound == 0 and not result.complete
+    assert result.stopped == "time limit reached (0 s); bounded to depth 0"

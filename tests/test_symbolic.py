@@ -8,7 +8,7 @@ explicit `deadlock` is broader (an actor stuck while others go on), so the
 symbolic global deadlock is compared with the explicit graph's shortest
 state where no actor can move and some actor is unfinished.
 
-Each run checks the 27 specs to depth 10 and 60 generated specs (the same
+Each run checks every spec in specs/ to depth 10 and 60 generated specs (the same
 60 every run) to depth 6.  While the engine was written, every spec was also
 checked to depth 30 and about 1,300 more generated specs to depths 6-9, all
 in agreement; raise GENERATED and GEN_DEPTH locally to hunt further.

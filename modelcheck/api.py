@@ -110,7 +110,7 @@ def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
     findings, run = symbolic.check(sys, bound, timeout)
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
     stats = Stats(0, 0, run.depth, run.seconds, run.z3_seconds)
-    stopped = f"bounded to depth {run.depth}"
+    stopped = f"bounded to depth {run.depth}" if run.depth >= 0 else "not even depth 0 searched"
     if run.stopped:
         stopped = f"{run.stopped}; {stopped}"
     elif run.exhausted:

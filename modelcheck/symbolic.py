@@ -62,7 +62,7 @@ class Case:
 @dataclass
 class Run:
     findings: list = field(default_factory=list)    # (kind, witness): the first, shortest, per kind
-    depth: int = 0                                  # deepest level searched
+    depth: int = -1                                 # deepest level fully searched
     exhausted: bool = False                         # no execution is longer than `depth`
     proved: list = field(default_factory=list)      # invariant names proved by k-induction
     z3_seconds: float = 0.0                         # inside the solver's checks
@@ -558,10 +558,11 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
     sels = []
     solver.add(enc.initial(states[0]))
     want = [k for k in kinds if k != "invariant" or sys.invariants]
-    proving = bool(sys.invariants) and "invariant" in want
+    level = 0
     induction = _Induction(enc, z3, run)
     try:
         for k in range(depth + 1):
+            level = k
             found_at: dict = {}
             if k:
                 s, t, sel = states[-1], enc.state(f"s{k}"), z3.Int(f"sel{k}")
@@ -589,10 +590,9 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
                     if _sat(run, solver, _lit(z3, solver, goal, f"{kind}{k}")):
                         run.findings.append((kind, _witness(enc, solver.model(), states, sels)))
                         want.remove(kind)
-            if proving and "invariant" in want and induction.step_holds(k):
+            if "invariant" in want and induction.step_holds(k):
                 run.proved = [name for name, _e, _l in sys.m.invariants]
                 want.remove("invariant")
-                proving = False
             run.depth = k                           # level k fully searched
             if not want:
                 break
@@ -602,7 +602,7 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
     except KeyboardInterrupt:
         run.stopped = "interrupted (Ctrl-C)"
     except _Unknown as e:
-        run.stopped = f"z3 could not decide depth {run.depth + 1} ({e})"
+        run.stopped = f"z3 could not decide depth {level} ({e})"
     run.seconds = time.monotonic() - started
     run.encoding = enc
     return run

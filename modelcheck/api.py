@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import analysis, explorer, lockorder, model, syntax, trace
+from . import analysis, explorer, lockorder, model, symbolic, syntax, trace
 from .errors import Diagnostic, Source, SpecError
 from .semantics import System
 
@@ -24,7 +24,7 @@ class Stats:
     seconds: float
     lock_classes: int = 0          # lockdep classes, pseudo-locks included
     lock_deps: int = 0             # dependencies handed to z3, boot-primed ones included
-    z3_seconds: float = 0.0
+    z3_seconds: float = 0.0        # lock-order decision, or the smt engine's solving
 
     def as_dict(self) -> dict:
         return {"states": self.states, "transitions": self.transitions,
@@ -45,6 +45,14 @@ class Result:
     params: dict = field(default_factory=dict)
     lock_steps: int = 0            # distinct (lock context, statement) pairs recorded
     lock_order: Optional[lockorder.LockOrder] = None
+    engine: str = "explicit"
+    bound: Optional[int] = None    # smt: every execution up to this many steps was searched
+    proved: list = field(default_factory=list)   # smt: invariants proved by k-induction
+
+    @property
+    def looked_for(self) -> frozenset:
+        """The finding kinds this engine looks for."""
+        return frozenset(symbolic.KINDS if self.engine == "smt" else model.FINDING_KINDS)
 
     @property
     def kinds(self) -> frozenset:
@@ -55,12 +63,14 @@ class Result:
         """Findings equal the expectations.  A search cut short can confirm
         an expected bug; it can never show that nothing else is there, so it
         passes only when everything expected was found and nothing else."""
-        if self.kinds != self.expected:
+        want = self.expected & self.looked_for
+        if self.kinds != want:
             return False
-        return self.complete or bool(self.expected)
+        return self.complete or bool(want)
 
     def summary(self) -> str:
-        found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else "nothing so far")
+        nothing = f"nothing within depth {self.bound}" if self.engine == "smt" else "nothing so far"
+        found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else nothing)
         want = ", ".join(sorted(self.expected)) or "safe"
         verdict = "ok" if self.ok else "FAIL"
         tail = "" if self.complete else f" (incomplete: {self.stopped})"
@@ -75,9 +85,16 @@ def load(text: str, path: str = "<string>", params: Optional[dict] = None) -> mo
 
 def check_source(text: str, params: Optional[dict] = None, path: str = "<string>",
                  limits: Optional[explorer.Limits] = None,
-                 progress: Optional[Callable] = None) -> Result:
+                 progress: Optional[Callable] = None, engine: str = "explicit",
+                 depth: Optional[int] = None) -> Result:
+    """engine "explicit" explores every state; "smt" searches symbolically
+    to `depth` steps (default symbolic.DEFAULT_DEPTH) and says so."""
     m = load(text, path, params)
     sys = System(m)
+    if engine == "smt":
+        return _check_smt(sys, path, limits, depth)
+    if engine != "explicit":
+        raise ValueError(f"unknown engine {engine!r}")
     g = explorer.explore(sys, limits or explorer.Limits(), progress)
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
     items = _cap(items) + analysis.analyse(sys, g)
@@ -106,14 +123,31 @@ def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Fi
                          trace.final_state(sys, g.states[last.src]), cycle=cycle)
 
 
+def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
+    m = sys.m
+    bound = symbolic.DEFAULT_DEPTH if depth is None else depth
+    timeout = limits.timeout if limits else None
+    findings, run = symbolic.check(sys, bound, timeout)
+    findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
+    stats = Stats(0, 0, run.depth, run.seconds, z3_seconds=run.z3_seconds)
+    stopped = f"bounded to depth {run.depth}" if run.depth >= 0 else "not even depth 0 searched"
+    if run.stopped:
+        stopped = f"{run.stopped}; {stopped}"
+    elif run.exhausted:
+        stopped += " (every execution has ended by then)"
+    return Result(path, m.title, m.expected, findings, stats, False, stopped, dict(m.params),
+                  engine="smt", bound=run.depth, proved=run.proved)
+
+
 def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Limits] = None,
-               progress: Optional[Callable] = None) -> Result:
+               progress: Optional[Callable] = None, engine: str = "explicit",
+               depth: Optional[int] = None) -> Result:
     p = str(path)
     try:
         data = Path(p).read_bytes()
     except OSError as e:
         raise SpecError([Diagnostic(p, 0, 0, f"cannot read: {e.strerror or e}")])
-    return check_source(syntax.decode(data, p), params, p, limits, progress)
+    return check_source(syntax.decode(data, p), params, p, limits, progress, engine, depth)
 
 
 def _cap(items: list) -> list:

@@ -15,6 +15,7 @@ from . import explain, lockdep, matrix, picture, report, sarif
 from .api import check_file
 from .errors import SpecError, printable
 from .explorer import Limits, memory_mb
+from .symbolic import DEFAULT_DEPTH
 
 
 FORMATS = ("table", "json", "lockdep", "sarif")
@@ -36,6 +37,16 @@ def _param(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"-D {name}: '{value}' is not an integer")
 
 
+def _depth(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        k = -1
+    if k < 0:
+        raise argparse.ArgumentTypeError(f"--depth takes a number of steps >= 0, not '{text}'")
+    return k
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="modelcheck", description="Model checker for GPU-driver concurrency designs.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -49,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
+    c.add_argument("--engine", choices=("explicit", "smt"), default="explicit",
+                   help="explicit: every state (default); smt: z3, bounded to --depth steps")
+    c.add_argument("--depth", type=_depth, metavar="K",
+                   help=f"bound of the smt engine in steps (default {DEFAULT_DEPTH})")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
     m = sub.add_parser("matrix", help="check a spec for every combination of param values")
     m.add_argument("file", metavar="SPEC")
@@ -106,13 +121,15 @@ def _main(argv) -> int:
         return explain.main(args.kind)
     if args.command == "matrix":
         return _matrix(args)
+    if args.depth is not None and args.engine != "smt":
+        _parser().error("--depth bounds the smt engine: use it with --engine smt")
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory)
     results, errors, status = [], [], 0
     for path in args.files:
         try:
-            progress = _progress(path)
-            result = check_file(path, params, limits, progress)
+            progress = _progress(path) if args.engine == "explicit" else None
+            result = check_file(path, params, limits, progress, args.engine, args.depth)
             if progress:
                 sys.stderr.write("\r\x1b[K")
         except SpecError as e:

@@ -25,19 +25,25 @@ def _rel(path: str) -> str:
 def table(result: Result) -> str:
     path = _rel(result.path)
     st = result.stats
+    nothing = 'safe' if result.complete else 'nothing so far'
+    if result.engine == "smt":
+        nothing = f"nothing within depth {result.bound}"
     head = (f"{printable(path)}: {'ok' if result.ok else 'FAIL'}"
             + (f" ({printable(result.title)})" if result.title else "")
-            + f"\n  found:    {', '.join(sorted(result.kinds)) or ('safe' if result.complete else 'nothing so far')}"
-            + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}"
-            + f"\n  searched: {st.states} states, {st.transitions} transitions, "
-              f"depth {st.depth}, {st.seconds:.2f} s")
-    if result.lock_order:
-        head += (f"\n  {printable(result.lock_order.words())}"
-                 f"\n    ({st.lock_deps} dependencies over {st.lock_classes} classes, "
-                 f"z3 {st.z3_seconds:.2f} s)")
-    if not result.complete:
-        head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
-                " and no absence of others is claimed"
+            + f"\n  found:    {', '.join(sorted(result.kinds)) or nothing}"
+            + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}")
+    if result.engine == "smt":
+        head += _smt_head(result)
+    else:
+        head += (f"\n  searched: {st.states} states, {st.transitions} transitions, "
+                 f"depth {st.depth}, {st.seconds:.2f} s")
+        if result.lock_order:
+            head += (f"\n  {printable(result.lock_order.words())}"
+                     f"\n    ({st.lock_deps} dependencies over {st.lock_classes} classes, "
+                     f"z3 {st.z3_seconds:.2f} s)")
+        if not result.complete:
+            head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
+                    " and no absence of others is claimed"
     out = [head]
     base = os.path.basename(result.path)
     for f in result.findings:
@@ -87,6 +93,22 @@ def _lock_order(f, base: str) -> str:
     return "\n".join(block)
 
 
+def _smt_head(result: Result) -> str:
+    """The symbolic engine proves nothing beyond its bound but the invariants
+    k-induction proved, and does not look for every kind: say both."""
+    not_looked = sorted(set(result.expected) - result.looked_for)
+    out = (f"\n  searched: symbolically, {result.stats.seconds:.2f} s ({result.stats.z3_seconds:.2f} s in z3)"
+           f"\n  BOUNDED:  {result.stopped}; no absence of findings is claimed beyond it"
+           "\n  looked for: " + ", ".join(sorted(result.looked_for))
+           + " (deadlock: only where no actor can move)")
+    if result.proved:
+        out += "\n  proved by k-induction for every depth: invariant " + \
+            ", ".join(f'"{printable(n)}"' for n in result.proved)
+    if not_looked:
+        out += "\n  expected but not looked for by this engine: " + ", ".join(not_looked)
+    return out
+
+
 def _final(state: dict) -> str:
     lines = ["final state:"]
     for name, what in state.get("actors", {}).items():
@@ -118,5 +140,9 @@ def as_json(results: list[Result]) -> str:
             "findings": [f.as_dict() for f in r.findings],
             "stats": r.stats.as_dict(),
             "lock_order": r.lock_order.as_dict() if r.lock_order else None,
+            "engine": r.engine,
         })
+        if r.engine == "smt":
+            files[-1].update({"bound": r.bound, "proved": r.proved,
+                              "looked_for": sorted(r.looked_for)})
     return json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,761 @@
+"""Compiled transitions -> bounded symbolic search with z3 (`--engine smt`).
+
+A second, independent reading of `semantics.System`: every state component
+becomes z3 terms per step, and every `Instr` class gets its guard and effect
+written again here (`_cases`, dispatched by class).  The explicit `step`
+methods stay the reference; the cross-check tests (tests/test_symbolic.py)
+run both engines on the specs and on generated ones and demand the same
+finding kinds and the same shortest trace lengths, which keeps this reading
+honest.  A witness is a list of (actor, next pc) steps; it is replayed
+through the explicit semantics (`trace.build`), and each replayed state is
+compared with z3's, so an encoding bug cannot show an impossible trace.
+
+Unrolling deepens one step at a time (depth 0, 1, 2, ...), so the first
+witness of a kind is a shortest one.  Safety kinds only: a global deadlock
+(no actor can move, some actor unfinished), assert, invariant,
+signal-before-deps, publish-without-lock, unlock-not-held, sleep-in-atomic,
+lock-held-at-exit.  Invariants are also tried by k-induction over simple
+paths; what is not proved is only "bounded to depth K".
+
+State per step (names as in semantics.Layout):
+  pc[a] Int, stk[a] Int (index into the hook call stacks enumerated from the
+  code), lw[l] Int (0 free, a+1 write-held by a), lr[l][a] Bool (read-held),
+  fs[f] Int (0, 1 signalled, 2 errored), fp[f] Bool (published),
+  rv[r][f] Bool (f in resv r), en[e][a] Int (slots of e held by a),
+  var[v] Int, irq Bool.
+"""
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+
+from .analysis import StateFinding
+from .errors import SpecError
+from .explorer import Found, Graph
+from .semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
+                        HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
+                        Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+
+STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
+              "sleep-in-atomic", "lock-held-at-exit")
+KINDS = ("deadlock", "invariant") + STEP_KINDS      # what this engine looks for
+DEFAULT_DEPTH = 30
+
+
+class EncodingError(AssertionError):
+    """z3's witness and the explicit replay disagree: a bug in this module."""
+
+
+@dataclass
+class Case:
+    """One way actor `a` can step from one (pc, hook stack): when `guard`
+    holds, the components in `upd` take their new values (the others stay)
+    and each `found` kind is produced when its condition holds."""
+    a: int
+    guard: object
+    upd: dict
+    found: dict                  # kind -> z3 Bool
+    reads: set = field(default_factory=set)   # state components guard, effect and findings read
+
+
+@dataclass
+class Run:
+    findings: list = field(default_factory=list)    # (kind, witness): the first, shortest, per kind
+    depth: int = -1                                 # deepest level fully searched
+    exhausted: bool = False                         # no execution is longer than `depth`
+    proved: list = field(default_factory=list)      # invariant names proved by k-induction
+    z3_seconds: float = 0.0                         # inside the solver's checks
+    seconds: float = 0.0                            # the whole search, encoding included
+    stopped: str = ""                               # a limit ended the deepening early
+    encoding: object = None
+
+
+# ----------------------------------------------------------------- encoding
+
+class _Reads(dict):
+    """A state whose lookups are recorded in `seen`."""
+    seen: set
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return dict.__getitem__(self, key)
+
+
+class Encoding:
+    """The system as z3 terms: state variables, the initial state, one step
+    (from the cases of every reachable (actor, pc, hook stack)), and what
+    the kinds and k-induction ask of a state."""
+
+    def __init__(self, sys: System, z3):
+        self.sys, self.z3, self.m = sys, z3, sys.m
+        self.A = sys.L.A
+        self.stacks: list[tuple] = [()]
+        self.pairs = [self._reachable(a) for a in range(self.A)]   # actor -> {(pc, stack)}
+        self.cases: list[Case] = []
+        self.case_actors: list[int] = []    # the same for every step: cases are built in one order
+
+    # -- static reachability of (pc, hook stack) per actor
+    def _next_pcs(self, ins) -> list[int]:
+        out = [ins.nxt]
+        if isinstance(ins, Trylock):
+            out.append(ins.else_pc)
+        elif isinstance(ins, Wait) and ins.mode == "interruptible":
+            out += [ins.else_pc, ins.woken_pc]
+        elif isinstance(ins, WaitAny):
+            out += list(ins.picked.values())
+        elif isinstance(ins, Branch):
+            out.append(ins.then_pc)
+        elif isinstance(ins, Choose):
+            out = list(ins.targets)
+        if ins.calls and isinstance(ins, MmapWriter):
+            out = []
+        return out
+
+    def _reachable(self, a: int) -> set:
+        sys = self.sys
+        seen, todo = set(), [(sys.starts[a], ())]
+        while todo:
+            pc, stk = todo.pop()
+            if (pc, stk) in seen or pc == DONE:
+                continue
+            seen.add((pc, stk))
+            if stk not in self.stacks:
+                self.stacks.append(stk)
+            ins = sys.code[pc]
+            if isinstance(ins, HookReturn):
+                todo.append((sys.code[stk[-1]].nxt, stk[:-1]))
+                continue
+            todo += [(p, stk) for p in self._next_pcs(ins)]
+            if ins.calls and not self._nested(ins, stk):
+                todo.append((sys.hooks[ins.calls][0], stk + (pc,)))
+        return seen
+
+    def _nested(self, ins, stk) -> bool:
+        """Can a call site inside hooks not run them?  reclaim and fault are
+        never re-entered; fork / munmap inside their hooks block on the
+        mmap_lock the actor holds, unless some code unlocks mmap_lock there:
+        that unbounded nesting is refused."""
+        code = self.sys.code
+        if ins.calls in ("reclaim", "fault"):
+            return any(code[p].calls == ins.calls for p in stk)
+        if not any(code[p].calls in ("fork", "munmap") for p in stk):
+            return False
+        if any(isinstance(i, Unlock) and self.sys.MMAP in i.stmt.objs for i in code):
+            raise self._refuse(ins, f"the smt engine cannot encode `{ins.stmt.text}` inside "
+                               "fork/munmap hooks of a spec that unlocks mmap_lock")
+        return True
+
+    def _refuse(self, ins, why: str) -> SpecError:
+        line = ins.stmt.line
+        col = self.m.source.line(line).rfind(ins.stmt.text) + 1 or 1
+        return SpecError([self.m.source.diag(line, col, why + "; use --engine explicit")])
+
+    # -- state variables
+    def state(self, tag: str) -> dict:
+        z3, m, A = self.z3, self.m, self.A
+        I, B = z3.Int, z3.Bool
+        s = {}
+        for a in range(A):
+            s["pc", a] = I(f"{tag}_pc{a}")
+            s["stk", a] = I(f"{tag}_stk{a}")
+        for l in range(len(m.locks)):
+            s["lw", l] = I(f"{tag}_lw{l}")
+            for a in range(A):
+                s["lr", l, a] = B(f"{tag}_lr{l}_{a}")
+        for f in range(len(m.fences)):
+            s["fs", f] = I(f"{tag}_fs{f}")
+            s["fp", f] = B(f"{tag}_fp{f}")
+        for r in range(len(m.resvs)):
+            for f in range(len(m.fences)):
+                s["rv", r, f] = B(f"{tag}_rv{r}_{f}")
+        for e in range(len(m.engines)):
+            for a in range(A):
+                s["en", e, a] = I(f"{tag}_en{e}_{a}")
+        for v in range(len(m.vars)):
+            s["var", v] = I(f"{tag}_var{v}")
+        s["irq"] = B(f"{tag}_irq")
+        return s
+
+    def initial(self, s: dict):
+        z3 = self.z3
+        out = []
+        for key, x in s.items():
+            if key[0] == "pc":
+                out.append(x == self.sys.starts[key[1]])
+            elif key[0] == "var":
+                out.append(x == self.m.vars[key[1]].init)
+            elif z3.is_bool(x):
+                out.append(z3.Not(x))
+            else:
+                out.append(x == 0)
+        return z3.And(out)
+
+    def domain(self, s: dict):
+        """What every reachable state satisfies (for k-induction)."""
+        z3, m, A = self.z3, self.m, self.A
+        out = []
+        for a in range(A):
+            pcs = {pc for pc, _ in self.pairs[a]} | {DONE}
+            out.append(z3.Or([s["pc", a] == p for p in sorted(pcs)]))
+            out.append(z3.And(s["stk", a] >= 0, s["stk", a] < len(self.stacks)))
+            out.append(z3.Or([z3.And(s["pc", a] == pc, s["stk", a] == self.stacks.index(stk))
+                              for pc, stk in self.pairs[a]] + [s["pc", a] == DONE]))
+        for l in range(len(m.locks)):
+            out.append(z3.And(s["lw", l] >= 0, s["lw", l] <= A))
+            out.append(z3.Implies(s["lw", l] != 0, z3.Not(z3.Or([s["lr", l, a] for a in range(A)]))))
+        for f in range(len(m.fences)):
+            out.append(z3.And(s["fs", f] >= 0, s["fs", f] <= 2))
+        for e, eng in enumerate(m.engines):
+            out += [s["en", e, a] >= 0 for a in range(A)]
+            out.append(z3.Sum([s["en", e, a] for a in range(A)]) <= eng.slots)
+        for v, var in enumerate(m.vars):
+            out.append(z3.And(s["var", v] >= min(var.lo, var.init), s["var", v] <= max(var.hi, var.init)))
+        return z3.And(out)
+
+    # -- expressions (always z3 Int, as the explicit lambdas return ints)
+    def expr(self, e, s):
+        z3 = self.z3
+        tag = e[0]
+        b2i = lambda b: z3.If(b, z3.IntVal(1), z3.IntVal(0))
+        if tag == "int":
+            return z3.IntVal(e[1])
+        if tag == "var":
+            return s["var", e[1]]
+        if tag == "signalled":
+            return b2i(s["fs", e[1]] != 0)
+        if tag == "errored":
+            return b2i(s["fs", e[1]] == 2)
+        if tag == "published":
+            return b2i(s["fp", e[1]])
+        if tag == "held":
+            return b2i(z3.Or([s["lw", e[1]] != 0] + [s["lr", e[1], a] for a in range(self.A)]))
+        if tag == "done":
+            return b2i(z3.And([s["pc", a] == DONE for a in e[1]]))
+        if tag == "not":
+            return b2i(self.expr(e[1], s) == 0)
+        if tag == "neg":
+            return -self.expr(e[1], s)
+        if tag in ("and", "or"):
+            parts = [self.expr(x, s) != 0 for x in e[1]]
+            return b2i(z3.And(parts) if tag == "and" else z3.Or(parts))
+        op, x, y = e[1], self.expr(e[2], s), self.expr(e[3], s)
+        if op in ("+", "-", "*"):
+            return {"+": x + y, "-": x - y, "*": x * y}[op]
+        if op in ("/", "%"):                 # C division, truncating; a zero divisor gives 0
+            q = z3.If(x >= 0, z3.If(y > 0, x / y, -(x / -y)), z3.If(y > 0, -((-x) / y), (-x) / -y))
+            return z3.If(y == 0, 0, q if op == "/" else x - y * q)
+        cmp = {"==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}
+        return b2i(cmp[op])
+
+    def truth(self, e, s):
+        return self.expr(e, s) != 0
+
+    # -- helpers mirroring System's, on z3 terms
+    def readers(self, s, l):
+        return self.z3.Or([s["lr", l, b] for b in range(self.A)])
+
+    def waiting_writer(self, s, l, a):
+        """Another actor at a write acquisition of rwsem l (writer preference)."""
+        pcs = sorted(self.sys.writer_pcs.get(l, ()))
+        return self.z3.Or([s["pc", b] == p for b in range(self.A) if b != a for p in pcs])
+
+    def can_take(self, s, a, l, shared):
+        z3 = self.z3
+        free = z3.And(s["lw", l] == 0, z3.Not(self.readers(s, l)))
+        if not shared:
+            return free
+        return z3.And(s["lw", l] == 0, z3.Not(s["lr", l, a]),
+                      z3.Or(z3.Not(self.readers(s, l)), z3.Not(self.waiting_writer(s, l, a))))
+
+    def take(self, upd, a, l, shared):
+        if shared:
+            upd["lr", l, a] = self.z3.BoolVal(True)
+        else:
+            upd["lw", l] = self.z3.IntVal(a + 1)
+
+    def slot_free(self, s, e):
+        return self.z3.Sum([s["en", e, b] for b in range(self.A)]) < self.m.engines[e].slots
+
+    def pending(self, s, ins):
+        if ins.fence is not None:
+            return s["fs", ins.fence] == 0
+        return self.z3.Or([self.z3.And(s["rv", ins.resv, f], s["fs", f] == 0)
+                           for f in range(len(self.m.fences))])
+
+    def inside(self, stk, event) -> bool:
+        return any(self.sys.code[pc].calls == event for pc in stk)
+
+    # -- cases: one encoding per Instr class
+    def add(self, s, a, guard, upd, target, found=None):
+        """System.move: set the pc; finishing gives the job's slot back and
+        checks locks still held; moving to a may-sleep pc checks spinlocks."""
+        z3, m, sys = self.z3, self.m, self.sys
+        found = dict(found or {})
+        upd = dict(upd)
+        post = lambda k: upd.get(k, s[k])
+        upd["pc", a] = z3.IntVal(target)
+        more = None
+        if target == DONE:
+            actor = m.actors[a]
+            if actor.kind == "job":
+                k = ("en", actor.engine, a)
+                upd[k] = z3.If(post(k) > 0, post(k) - 1, post(k))
+            held = [z3.Or(post(("lw", l)) == a + 1, post(("lr", l, a))) for l in range(len(m.locks))]
+            held += [post(("en", e, a)) > 0 for e in range(len(m.engines))]
+            more = ("lock-held-at-exit", z3.Or(held))
+        elif sys.spinlocks and sys.code[target].may_sleep:
+            more = ("sleep-in-atomic", z3.Or([post(("lw", l)) == a + 1 for l in sys.spinlocks]))
+        if more:
+            found[more[0]] = z3.Or(found[more[0]], more[1]) if more[0] in found else more[1]
+        self.cases.append(Case(a, guard, upd, found))
+        self.case_actors.append(a)
+
+    def call(self, upd, a, stk, site):
+        upd["stk", a] = self.z3.IntVal(self.stacks.index(stk + (site,)))
+        return self.sys.hooks[self.sys.code[site].calls][0]
+
+    def build_cases(self, s: dict) -> list[Case]:
+        """Every (actor, pc, stack) case, its guard and effect over state s.
+        The components each instruction's cases read are recorded on the way
+        (`Case.reads`, for the independence of steps)."""
+        self.cases, self.case_actors = [], []
+        s = _Reads(s)
+        for a in range(self.A):
+            for pc, stk in sorted(self.pairs[a]):
+                s.seen = set()
+                first = len(self.cases)
+                at = self.z3.And(s["pc", a] == pc, s["stk", a] == self.stacks.index(stk))
+                self._cases(self.sys.code[pc], s, a, pc, stk, at)
+                for c in self.cases[first:]:
+                    c.reads = s.seen
+        return self.cases
+
+    def _cases(self, ins, s, a, pc, stk, at):
+        z3, m, sys = self.z3, self.m, self.sys
+        And, Not, T = z3.And, z3.Not, z3.BoolVal(True)
+        add = lambda guard, upd, target, found=None: self.add(s, a, And(at, guard), upd, target, found)
+        if isinstance(ins, Lock):
+            upd = {}
+            for l in ins.ids:
+                self.take(upd, a, l, ins.shared)
+            add(And([self.can_take(s, a, l, ins.shared) for l in ins.ids]), upd, ins.nxt)
+        elif isinstance(ins, Trylock):
+            ok = self.can_take(s, a, ins.l, ins.shared)
+            upd = {}
+            self.take(upd, a, ins.l, ins.shared)
+            add(ok, upd, ins.nxt)
+            add(Not(ok), {}, ins.else_pc)
+        elif isinstance(ins, Unlock):
+            upd, bad = {}, []
+            for l in ins.stmt.objs:
+                if ins.stmt.mode == "shared":
+                    ok = s["lr", l, a]
+                    upd["lr", l, a] = z3.BoolVal(False)
+                else:
+                    ok = s["lw", l] == a + 1
+                    upd["lw", l] = z3.If(ok, 0, s["lw", l])
+                bad.append(Not(ok))
+            add(T, upd, ins.nxt, {"unlock-not-held": z3.Or(bad)})
+        elif isinstance(ins, Signal):
+            f = ins.stmt.objs[0]
+            fresh = s["fs", f] == 0
+            val = 2 if ins.stmt.mode == "error" else 1
+            early = z3.Or([s["fs", d] == 0 for d in m.fences[f].after])
+            add(T, {("fs", f): z3.If(fresh, val, s["fs", f])}, ins.nxt,
+                {"signal-before-deps": And(fresh, early)})
+        elif isinstance(ins, Wait):
+            pending = self.pending(s, ins)
+            add(Not(pending), {}, ins.nxt)
+            if ins.mode == "timeout":
+                add(pending, {}, ins.nxt)
+            elif ins.mode == "interruptible":
+                add(And(pending, s["irq"]), {}, ins.else_pc)
+        elif isinstance(ins, Woken):
+            add(T, {}, ins.nxt)
+        elif isinstance(ins, WaitAny):
+            add(T, {}, ins.nxt)
+            for f, p in ins.picked.items():
+                add(And(s["fp", f], s["fs", f] == 0), {}, p)
+        elif isinstance(ins, Publish):
+            f = ins.stmt.objs[0]
+            upd = {("fp", f): z3.BoolVal(True)}
+            found = {}
+            if ins.stmt.op == "publish_in":
+                r = ins.stmt.objs[1]
+                upd["rv", m.locks[r].resv, f] = z3.BoolVal(True)
+                found["publish-without-lock"] = s["lw", r] != a + 1
+            add(T, upd, ins.nxt, found)
+        elif isinstance(ins, Alloc):
+            add(T, {}, ins.nxt)
+            if ins.calls and not self.inside(stk, "reclaim"):
+                upd = {}
+                add(T, upd, self.call(upd, a, stk, pc))
+        elif isinstance(ins, MmapWriter):
+            ok = self.can_take(s, a, sys.MMAP, False)
+            if ins.calls and self._nested(ins, stk):
+                pass                                  # blocked on its own mmap_lock
+            elif not ins.calls:
+                add(ok, {}, ins.nxt)
+            else:
+                upd = {}
+                self.take(upd, a, sys.MMAP, False)
+                add(ok, upd, self.call(upd, a, stk, pc))
+        elif isinstance(ins, Fault):
+            if not ins.calls or self.inside(stk, "fault"):
+                add(T, {}, ins.nxt)
+            else:
+                upd = {}
+                actor = m.actors[a]
+                if actor.preemptible and actor.engine >= 0:
+                    k = ("en", actor.engine, a)
+                    upd[k] = z3.If(s[k] > 0, s[k] - 1, s[k])
+                add(T, upd, self.call(upd, a, stk, pc))
+        elif isinstance(ins, HookReturn):
+            site = stk[-1]
+            upd = {("stk", a): z3.IntVal(self.stacks.index(stk[:-1]))}
+            target = sys.code[site].nxt
+            actor = m.actors[a]
+            if ins.event in ("fork", "munmap"):
+                upd["lw", sys.MMAP] = z3.IntVal(0)
+                for b in range(self.A):
+                    upd["lr", sys.MMAP, b] = z3.BoolVal(False)
+                add(T, upd, target)
+            elif ins.event == "fault" and actor.preemptible and actor.engine >= 0:
+                k = ("en", actor.engine, a)
+                add(s[k] > 0, upd, target)
+                add(And(s[k] == 0, self.slot_free(s, actor.engine)), {**upd, k: z3.IntVal(1)},
+                    target)
+            else:
+                add(T, upd, target)
+        elif isinstance(ins, (Start, Acquire)):
+            e = ins.engine if isinstance(ins, Start) else ins.stmt.objs[0]
+            add(self.slot_free(s, e), {("en", e, a): s["en", e, a] + 1}, ins.nxt)
+        elif isinstance(ins, Release):
+            e = ins.stmt.objs[0]
+            holds = s["en", e, a] > 0
+            add(T, {("en", e, a): z3.If(holds, s["en", e, a] - 1, s["en", e, a])}, ins.nxt,
+                {"unlock-not-held": Not(holds)})
+        elif isinstance(ins, Interrupt):
+            on = ins.stmt.op == "interrupt_waits"
+            upd = {"irq": z3.BoolVal(on)}
+            if on:
+                for b in range(self.A):
+                    if b == a:
+                        continue
+                    new = s["pc", b]
+                    for p in sorted({p for p, _ in self.pairs[b]}):
+                        w = sys.code[p]
+                        if isinstance(w, Wait) and w.mode == "interruptible":
+                            new = z3.If(And(s["pc", b] == p, self.pending(s, w)), w.woken_pc, new)
+                    upd["pc", b] = new
+            add(T, upd, ins.nxt)
+        elif isinstance(ins, Assign):
+            v = ins.stmt.objs[0]
+            var = m.vars[v]
+            x = self.expr(ins.stmt.expr, s)
+            add(T, {("var", v): z3.If(x < var.lo, var.lo, z3.If(x > var.hi, var.hi, x))}, ins.nxt,
+                {"assert": z3.Or(x < var.lo, x > var.hi)})
+        elif isinstance(ins, Await):
+            add(self.truth(ins.stmt.expr, s), {}, ins.nxt)
+        elif isinstance(ins, Assert):
+            add(T, {}, ins.nxt, {"assert": Not(self.truth(ins.stmt.expr, s))})
+        elif isinstance(ins, Branch):
+            cond = self.truth(ins.stmt.expr, s)
+            add(cond, {}, ins.then_pc)
+            add(Not(cond), {}, ins.nxt)
+        elif isinstance(ins, Choose):
+            for p in ins.targets:
+                add(T, {}, p)
+        elif isinstance(ins, Jump):
+            add(T, {}, ins.nxt)
+        else:                                                   # pragma: no cover
+            raise self._refuse(ins, f"the smt engine cannot encode `{ins.stmt.text}`")
+
+    # -- one step s -> t, chosen by the selector `sel`
+    def step(self, s: dict, t: dict, sel):
+        """The transition relation and, per kind, 'this step produces it'."""
+        z3 = self.z3
+        cases = self.build_cases(s)
+        out = [sel >= 0, sel < len(cases)]
+        out += [z3.Implies(sel == i, c.guard) for i, c in enumerate(cases)]
+        for key, x in s.items():
+            value = x
+            for i, c in enumerate(cases):
+                if key in c.upd:
+                    value = z3.If(sel == i, c.upd[key], value)
+            out.append(t[key] == value)
+        found = {}
+        for i, c in enumerate(cases):
+            for kind, cond in c.found.items():
+                found.setdefault(kind, []).append(z3.And(sel == i, cond))
+        return z3.And(out), {k: z3.Or(v) for k, v in found.items()}, cases
+
+    def compile(self) -> None:
+        """Encode once over template states S -> T with selector SEL; each
+        unrolled step is a substitution of these (done inside z3: fast)."""
+        z3 = self.z3
+        self.S, self.T, self.SEL = self.state("S"), self.state("T"), z3.Int("SEL")
+        self.rel, self.found, cases = self.step(self.S, self.T, self.SEL)
+        enabled = z3.Or([c.guard for c in cases] or [z3.BoolVal(False)])
+        self.dead = z3.And(z3.Not(enabled), z3.Or([self.S["pc", a] != DONE for a in range(self.A)]))
+        self.inv = z3.And(self.invariants(self.S))
+        self.dom = self.domain(self.S)
+        self.PREV = z3.Int("PREV")
+        self.commute = z3.And([z3.Implies(self.SEL == j, z3.And([self.PREV != i for i in before]))
+                               for j, before in enumerate(self.independent_before(cases)) if before])
+
+    def at(self, pre: dict, post: dict = None, sel=None, prev=None):
+        """A function putting template expressions on these step variables
+        (z3's substitute without its per-pair Python checks)."""
+        z3, expr_ref = self.z3, self.z3.z3._to_expr_ref
+        src = [self.S[k] for k in self.S]
+        dst = [pre[k] for k in self.S]
+        if post is not None:
+            src += [self.T[k] for k in self.T] + [self.SEL]
+            dst += [post[k] for k in self.T] + [sel]
+        if prev is not None:
+            src.append(self.PREV)
+            dst.append(prev)
+        n = len(src)
+        frm, to = (z3.Ast * n)(), (z3.Ast * n)()
+        for i in range(n):
+            frm[i], to[i] = src[i].as_ast(), dst[i].as_ast()
+        ctx = self.SEL.ctx
+        return lambda e: expr_ref(z3.Z3_substitute(ctx.ref(), e.as_ast(), n, frm, to), ctx)
+
+    def independent_before(self, cases) -> list[list[int]]:
+        """Per case j, the cases of higher-numbered actors that commute with it:
+        neither writes what the other reads or writes (guards and findings
+        included).  Forbidding such a case right before j keeps one order of
+        every pair of independent adjacent steps: the same lengths, final
+        states and findings, far fewer interleavings for z3."""
+        s = self.S
+        writes = [{k for k, v in c.upd.items() if not v.eq(s[k])} for c in cases]
+        out = []
+        for j, cj in enumerate(cases):
+            out.append([i for i, ci in enumerate(cases) if ci.a > cj.a
+                        and not writes[i] & (cj.reads | writes[j])
+                        and not writes[j] & (ci.reads | writes[i])])
+        return out
+
+    def invariants(self, s: dict):
+        return [self.truth(e, s) for _name, e, _line in self.m.invariants]
+
+
+# ----------------------------------------------------------------- the search
+
+def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -> Run:
+    """Iterative deepening to `depth` steps; one shortest witness per kind.
+    A `timeout` (seconds) ends the deepening after the level it falls in."""
+    import z3                                       # only when this engine runs
+    started = time.monotonic()
+    enc = Encoding(sys, z3)
+    enc.compile()
+    run = Run()
+    solver = z3.Solver()
+    states = [enc.state("s0")]
+    sels = []
+    solver.add(enc.initial(states[0]))
+    want = [k for k in kinds if k != "invariant" or sys.invariants]
+    level = 0
+    induction = _Induction(enc, z3, run)
+    try:
+        for k in range(depth + 1):
+            level = k
+            found_at: dict = {}
+            if k:
+                s, t, sel = states[-1], enc.state(f"s{k}"), z3.Int(f"sel{k}")
+                on = enc.at(s, t, sel, sels[-1] if sels else None)
+                solver.add(on(enc.rel))
+                found_at = {kind: on(e) for kind, e in enc.found.items()}
+                if sels:
+                    solver.add(on(enc.commute))
+                states.append(t)
+                sels.append(sel)
+                if not _sat(run, solver):                    # no execution has k steps
+                    run.exhausted = True
+                    break
+            last = states[-1]
+            goals = {}
+            for kind in want:
+                if kind == "deadlock":
+                    goals[kind] = enc.at(last)(enc.dead)
+                elif kind == "invariant":
+                    goals[kind] = z3.Not(enc.at(last)(enc.inv))
+                elif kind in found_at:
+                    goals[kind] = found_at[kind]
+            if goals and _sat(run, solver, _lit(z3, solver, z3.Or(list(goals.values())), f"any{k}")):
+                for kind, goal in goals.items():
+                    if _sat(run, solver, _lit(z3, solver, goal, f"{kind}{k}")):
+                        run.findings.append((kind, _witness(enc, solver.model(), states, sels)))
+                        want.remove(kind)
+            if "invariant" in want and induction.step_holds(k):
+                run.proved = [name for name, _e, _l in sys.m.invariants]
+                want.remove("invariant")
+            run.depth = k                           # level k fully searched
+            if not want:
+                break
+            if timeout is not None and time.monotonic() - started >= timeout and k < depth:
+                run.stopped = f"time limit reached ({timeout:g} s)"
+                break
+    except KeyboardInterrupt:
+        run.stopped = "interrupted (Ctrl-C)"
+    except _Unknown as e:
+        run.stopped = f"z3 could not decide depth {level} ({e})"
+    run.seconds = time.monotonic() - started
+    run.encoding = enc
+    return run
+
+
+def _lit(z3, solver, cond, name):
+    """An assumption literal standing for cond (keeps the solver incremental)."""
+    lit = z3.Bool(f"goal_{name}")
+    solver.add(z3.Implies(lit, cond))
+    return lit
+
+
+def _witness(enc: Encoding, model, states, sels) -> list[tuple[int, dict]]:
+    """[(actor, z3's next state)] of the model's path, step by step."""
+    out = []
+    for sel, t in zip(sels, states[1:]):
+        a = enc.case_actors[model.eval(sel, model_completion=True).as_long()]
+        out.append((a, {k: _value(model.eval(x, model_completion=True)) for k, x in t.items()}))
+    return out
+
+
+def _value(v):
+    import z3
+    return z3.is_true(v) if z3.is_bool(v) else v.as_long()
+
+
+def project(enc: Encoding, s: tuple) -> dict:
+    """An explicit state in this module's terms, to compare with z3's."""
+    L, m = enc.sys.L, enc.m
+    out = {}
+    for a in range(enc.A):
+        out["pc", a] = s[L.PC + a]
+        out["stk", a] = enc.stacks.index(s[L.STK + a])
+    for l in range(len(m.locks)):
+        v = s[L.LK + l]
+        out["lw", l] = -v if v < 0 else 0
+        for a in range(enc.A):
+            out["lr", l, a] = v > 0 and bool(v >> a & 1)
+    for f in range(len(m.fences)):
+        out["fs", f] = s[L.FN + f] & 3
+        out["fp", f] = bool(s[L.FN + f] & 4)
+    for r in range(len(m.resvs)):
+        for f in range(len(m.fences)):
+            out["rv", r, f] = bool(s[L.RV + r] >> f & 1)
+    for e in range(len(m.engines)):
+        for a in range(enc.A):
+            out["en", e, a] = s[L.EN + e].count(a)
+    for v in range(len(m.vars)):
+        out["var", v] = s[L.VR + v]
+    out["irq"] = bool(s[L.IRQ])
+    return out
+
+
+def replay(enc: Encoding, witness) -> list[tuple[int, tuple, tuple, list]]:
+    """Run the witness through the explicit semantics: [(actor, before, after,
+    findings)], each state checked against z3's."""
+    sys = enc.sys
+    s = sys.initial()
+    out = []
+    for n, (a, want) in enumerate(witness):
+        for b, (nxt, _label, found, _t) in sys.successors(s):
+            if b == a and nxt[sys.L.PC + a] == want["pc", a]:
+                break
+        else:
+            raise EncodingError(f"step {n + 1}: {sys.actor(a)} cannot go to pc {want['pc', a]}")
+        got = project(enc, nxt)
+        diff = sorted(str(k) for k in want if got[k] != want[k])
+        if diff:
+            raise EncodingError(f"step {n + 1} by {sys.actor(a)}: z3 and the semantics differ on "
+                                + ", ".join(diff))
+        out.append((a, s, nxt, found))
+        s = nxt
+    return out
+
+
+class _Induction:
+    """k-induction, one k per call: k states in a row satisfying the
+    invariants, all distinct (a simple path), cannot be followed by one that
+    breaks them.  Together with the base case (no violation within k steps
+    of the initial state) the invariants then hold at every depth."""
+
+    def __init__(self, enc: Encoding, z3, run: Run):
+        self.enc, self.z3, self.run = enc, z3, run
+        self.solver = z3.Solver()
+        self.us: list = []
+
+    def step_holds(self, k: int) -> bool:
+        z3, enc, us = self.z3, self.enc, self.us
+        u = enc.state(f"u{k}")
+        self.solver.add(enc.at(u)(enc.dom))
+        if us:
+            self.solver.add(enc.at(us[-1])(enc.inv))
+            self.solver.add(enc.at(us[-1], u, z3.Int(f"usel{k}"))(enc.rel))
+            self.solver.add([z3.Or([v[key] != u[key] for key in u]) for v in us])
+        us.append(u)
+        broken = z3.Bool(f"broken{k}")
+        self.solver.add(z3.Implies(broken, z3.Not(enc.at(u)(enc.inv))))
+        return not _sat(self.run, self.solver, broken)
+
+
+class _Unknown(Exception):
+    pass
+
+
+def _sat(run: Run, solver, *assumptions) -> bool:
+    import z3
+    started = time.monotonic()
+    r = solver.check(*assumptions)
+    run.z3_seconds += time.monotonic() - started
+    if r == z3.unknown:
+        why = solver.reason_unknown()
+        if why == "canceled":                  # z3 took the Ctrl-C
+            raise KeyboardInterrupt
+        raise _Unknown(why)
+    return r == z3.sat
+
+
+# ----------------------------------------------------------------- findings
+
+def check(sys: System, depth: int = DEFAULT_DEPTH, timeout=None) -> tuple[list, Run]:
+    """The search, its witnesses replayed into `trace.Finding`s as the
+    explicit engine's are (same tables, same JSON)."""
+    from . import trace
+    run = search(sys, depth, timeout)
+    enc = run.encoding
+    findings = []
+    for kind, witness in run.findings:
+        done = replay(enc, witness)
+        states = [sys.initial()] + [after for _a, _b, after, _f in done]
+        g = Graph(states=states)
+        g.parent = array("l", range(-1, len(done)))
+        g.via = array("h", [-1] + [a for a, *_ in done])
+        n, last = len(done), states[-1]
+        src, actor = (n - 1, done[-1][0]) if done else (0, -1)
+        if kind == "deadlock":
+            stuck = tuple(a for a in range(sys.L.A) if not sys.finished(last, a))
+            if not stuck or any(True for _ in sys.successors(last)):
+                raise EncodingError("the replayed state is not a global deadlock")
+            names = ", ".join(_describe(sys, last, a) for a in stuck)
+            item = StateFinding("deadlock", tuple(sorted(sys.where(last, a) for a in stuck)),
+                                f"blocked forever: {names} (no actor can move)", n, stuck)
+        else:
+            pool = sys.invariant_failures(last) if kind == "invariant" else (done[-1][3] if done else ())
+            hits = [f for f in pool if f[0] == kind]
+            if not hits:
+                raise EncodingError(f"the replayed trace does not produce {kind}")
+            item = Found(kind, hits[0][1], hits[0][2], src, actor, n)
+        findings.append(trace.build(sys, g, item))
+    return findings, run
+
+
+def _describe(sys: System, s: tuple, a: int) -> str:
+    line, text = sys.where(s, a)
+    frames = s[sys.L.STK + a]
+    hook = f", in the {sys.code[frames[-1]].calls} hook" if frames and "(leaving" not in text else ""
+    return f"{sys.actor(a)} at line {line} ({text}{hook})"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .semantics import System
+from .store import Codec, States
 
 
 @dataclass
@@ -39,13 +40,13 @@ class Found:
 
 @dataclass
 class Graph:
-    states: list                                  # id -> state; ids are in BFS order
-    parent: array = field(default_factory=lambda: array("l"))
+    states: States                                # id -> state (packed); ids are in BFS order
+    parent: array = field(default_factory=lambda: array("i"))
     via: array = field(default_factory=lambda: array("h"))      # actor of the step into it
-    depth: array = field(default_factory=lambda: array("l"))
-    switches: array = field(default_factory=lambda: array("l"))
-    offsets: array = field(default_factory=lambda: array("l", [0]))  # CSR successor lists
-    edges: array = field(default_factory=lambda: array("l"))
+    depth: array = field(default_factory=lambda: array("i"))
+    switches: array = field(default_factory=lambda: array("i"))
+    offsets: array = field(default_factory=lambda: array("q", [0]))  # CSR successor lists
+    edges: array = field(default_factory=lambda: array("i"))
     edge_actor: array = field(default_factory=lambda: array("h"))
     timeout_edges: set = field(default_factory=set)   # indices into `edges`
     found: dict = field(default_factory=dict)         # (kind, key) -> Found
@@ -72,52 +73,64 @@ class Graph:
 
 def explore(sys: System, limits: Limits = Limits(),
             progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
+    codec = Codec(sys)
+    pack = codec.pack
     init = sys.initial()
-    g = Graph(states=[init])
+    g = Graph(states=States(codec))
+    records = g.states.records
+    visited = {pack(init): 0}                      # record -> id; the record is stored once
+    records.extend(visited)
     g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
-    visited = {init: 0}
     memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
+    code, actors, acquiring = sys.code, range(sys.L.A), sys.acquiring
+    parent, via, depth, switches = g.parent, g.via, g.depth, g.switches
+    edges, edge_actor, found_at = g.edges, g.edge_actor, g.found
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
     try:
-        while i < len(g.states):
-            if len(g.states) >= max_states:
+        while i < len(records):
+            if len(records) >= max_states:
                 g.stopped = f"state limit reached ({limits.max_states} states)"
                 break
             if i & 1023 == 0:
                 now = time.monotonic()
-                g.stopped = _limit_hit(limits, len(g.states), now - started)
+                g.stopped = _limit_hit(limits, len(records), now - started)
                 if g.stopped:
                     break
                 if progress and now - last_report >= 1.0:
                     progress(g, now - started)
                     last_report = now
-            s = g.states[i]
-            for a, (nxt, label, found, timeout) in sys.successors(s):
-                j = visited.get(nxt)
-                sw = g.switches[i] + (g.via[i] not in (a, -1))
-                if j is None:
-                    j = len(g.states)
-                    visited[nxt] = j
-                    g.states.append(nxt)
-                    g.parent.append(i); g.via.append(a)
-                    g.depth.append(g.depth[i] + 1); g.switches.append(sw)
-                    if sys.invariants:
-                        for kind, key, msg in sys.invariant_failures(nxt):
-                            g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
-                elif g.depth[j] == g.depth[i] + 1 and sw < g.switches[j]:
-                    g.parent[j] = i; g.via[j] = a; g.switches[j] = sw
-                if timeout:
-                    g.timeout_edges.add(len(g.edges))
-                g.edges.append(j)
-                g.edge_actor.append(a)
-                for kind, key, msg in found:
-                    g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
-            _record_lock_steps(sys, g, i, s, memo)
-            g.offsets.append(len(g.edges))
+            s = codec.unpack(records[i])
+            d, last = depth[i] + 1, via[i]
+            for a in actors:
+                pc = s[a]                          # the pcs come first in a state
+                if pc < 0:
+                    continue
+                if acquiring[pc]:
+                    _record_lock_step(sys, g, i, s, a, memo)
+                sw = switches[i] + (last != a and last != -1)
+                for nxt, label, found, timeout in code[pc].step(s, a):
+                    rec = pack(nxt)
+                    j = visited.get(rec)
+                    if j is None:
+                        j = visited[rec] = len(records)
+                        records.append(rec)
+                        parent.append(i); via.append(a); depth.append(d); switches.append(sw)
+                        if sys.invariants:
+                            for kind, key, msg in sys.invariant_failures(nxt):
+                                found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+                    elif depth[j] == d and sw < switches[j]:
+                        parent[j] = i; via[j] = a; switches[j] = sw
+                    if timeout:
+                        g.timeout_edges.add(len(edges))
+                    edges.append(j)
+                    edge_actor.append(a)
+                    for kind, key, msg in found:
+                        found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+            g.offsets.append(len(edges))
             i += 1
     except KeyboardInterrupt:
         g.stopped = "interrupted (Ctrl-C)"
@@ -132,22 +145,18 @@ def explore(sys: System, limits: Limits = Limits(),
     return g
 
 
-def _record_lock_steps(sys: System, g: Graph, i: int, s: tuple, memo: dict) -> None:
-    """Remember, once per (what the actor holds, statement), the first step
-    that reached an acquisition: the raw material of the lock-order model."""
-    L, acquiring = sys.L, sys.acquiring
-    locks = None
-    for a in range(L.A):
-        pc = s[L.PC + a]
-        if pc >= 0 and acquiring[pc]:
-            if locks is None:
-                locks = s[L.LK:L.FN]
-            held = memo.get((a, s[L.STK + a], locks, pc))
-            if held is None:
-                held = memo[(a, s[L.STK + a], locks, pc)] = sys.lock_context(s, a)
-            key = (held, pc)
-            if key not in g.deps:
-                g.deps[key] = (i, a)
+def _record_lock_step(sys: System, g: Graph, i: int, s: tuple, a: int, memo: dict) -> None:
+    """Actor a of state i stands at an acquisition: remember, once per (what
+    the actor holds, statement), the first step that reached it.  The raw
+    material of the lock-order model."""
+    L = sys.L
+    pc = s[L.PC + a]
+    memo_key = (a, s[L.STK + a], s[L.LK:L.FN], pc)
+    key = memo.get(memo_key)
+    if key is None:
+        key = memo[memo_key] = (sys.lock_context(s, a), pc)
+    if key not in g.deps:
+        g.deps[key] = (i, a)
 
 
 def _limit_hit(limits: Limits, states: int, seconds: float) -> str:

@@ -490,6 +490,7 @@ class System:
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
+        self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
         for ins in self.code:
             if ins.site is None:
                 ins.site = ins.pc

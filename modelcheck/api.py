@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -22,10 +22,13 @@ class Stats:
     transitions: int
     depth: int
     seconds: float
+    reduction: str = "off"         # partial-order reduction: on / off / off for this spec: why
+    researched: bool = False       # findings searched again without reduction (shortest traces)
 
     def as_dict(self) -> dict:
         return {"states": self.states, "transitions": self.transitions,
-                "depth": self.depth, "seconds": round(self.seconds, 3)}
+                "depth": self.depth, "seconds": round(self.seconds, 3),
+                "reduction": self.reduction, "researched": self.researched}
 
 
 @dataclass
@@ -72,14 +75,29 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                  progress: Optional[Callable] = None) -> Result:
     m = load(text, path, params)
     sys = System(m)
-    g = explorer.explore(sys, limits or explorer.Limits(), progress)
+    limits = limits or explorer.Limits()
+    g = explorer.explore(sys, limits, progress)
+    findings, seconds, researched = _findings(sys, g), g.seconds, False
+    if findings and g.pruned:
+        # A reduced graph has every kind of finding, not every shortest path:
+        # search again without reduction for the traces (kept only if complete).
+        left = None if limits.timeout is None else max(limits.timeout - seconds, 0.0)
+        full = explorer.explore(sys, replace(limits, reduction=False, timeout=left), progress)
+        seconds += full.seconds
+        if not full.stopped or g.stopped:
+            g, findings, researched = full, _findings(sys, full), True
+    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
+                  g.reduction, researched)
+    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
+                  dict(m.params), len(g.deps))
+
+
+def _findings(sys: System, g: explorer.Graph) -> list:
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
     items = _cap(items) + analysis.analyse(sys, g)
     findings = [trace.build(sys, g, it) for it in items]
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
-    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, g.seconds)
-    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), len(g.deps))
+    return findings
 
 
 def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Limits] = None,

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
     c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
+    c.add_argument("--no-reduction", action="store_true",
+                   help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
     return p
 
@@ -62,7 +64,8 @@ def _progress(path: str):
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     params = dict(args.params)
-    limits = Limits(args.max_states, args.timeout, args.max_memory)
+    limits = Limits(args.max_states, args.timeout, args.max_memory,
+                    reduction=not args.no_reduction)
     results, status = [], 0
     for path in args.files:
         try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .semantics import System
+from .reduction import Reduction
 from .store import Codec, States
 
 
@@ -25,6 +26,7 @@ class Limits:
     max_states: Optional[int] = None
     timeout: Optional[float] = None          # seconds
     max_memory_mb: Optional[int] = None      # resident memory during the search
+    reduction: bool = True                   # partial-order reduction (see reduction.py)
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Graph:
     found: dict = field(default_factory=dict)         # (kind, key) -> Found
     deps: dict = field(default_factory=dict)          # (lock context, pc) -> (src, actor)
     stopped: str = ""                                 # why the search ended early, if it did
+    reduction: str = "off"                            # on / off / off for this spec: why
+    pruned: int = 0                                   # states expanded only partially
     seconds: float = 0.0
 
     @property
@@ -87,6 +91,34 @@ def explore(sys: System, limits: Limits = Limits(),
     code, actors, acquiring = sys.code, range(sys.L.A), sys.acquiring
     parent, via, depth, switches = g.parent, g.via, g.depth, g.switches
     edges, edge_actor, found_at = g.edges, g.edge_actor, g.found
+    reduce = Reduction(sys) if limits.reduction else None
+    g.reduction = "on" if reduce else "off"
+    if reduce and reduce.why_off:
+        g.reduction, reduce = f"off for this spec: {reduce.why_off}", None
+
+    def add(i: int, a: int, outs: list) -> None:
+        """The steps of actor a from state i into the graph."""
+        d, last = depth[i] + 1, via[i]
+        sw = switches[i] + (last != a and last != -1)
+        for nxt, label, found, timeout in outs:
+            rec = pack(nxt)
+            j = visited.get(rec)
+            if j is None:
+                j = visited[rec] = len(records)
+                records.append(rec)
+                parent.append(i); via.append(a); depth.append(d); switches.append(sw)
+                if sys.invariants:
+                    for kind, key, msg in sys.invariant_failures(nxt):
+                        found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+            elif depth[j] == d and sw < switches[j]:
+                parent[j] = i; via[j] = a; switches[j] = sw
+            if timeout:
+                g.timeout_edges.add(len(edges))
+            edges.append(j)
+            edge_actor.append(a)
+            for kind, key, msg in found:
+                found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
@@ -104,32 +136,31 @@ def explore(sys: System, limits: Limits = Limits(),
                     progress(g, now - started)
                     last_report = now
             s = codec.unpack(records[i])
-            d, last = depth[i] + 1, via[i]
+            steps = []                             # (actor, outcomes) of every enabled actor
             for a in actors:
                 pc = s[a]                          # the pcs come first in a state
                 if pc < 0:
                     continue
                 if acquiring[pc]:
                     _record_lock_step(sys, g, i, s, a, memo)
-                sw = switches[i] + (last != a and last != -1)
-                for nxt, label, found, timeout in code[pc].step(s, a):
-                    rec = pack(nxt)
-                    j = visited.get(rec)
-                    if j is None:
-                        j = visited[rec] = len(records)
-                        records.append(rec)
-                        parent.append(i); via.append(a); depth.append(d); switches.append(sw)
-                        if sys.invariants:
-                            for kind, key, msg in sys.invariant_failures(nxt):
-                                found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
-                    elif depth[j] == d and sw < switches[j]:
-                        parent[j] = i; via[j] = a; switches[j] = sw
-                    if timeout:
-                        g.timeout_edges.add(len(edges))
-                    edges.append(j)
-                    edge_actor.append(a)
-                    for kind, key, msg in found:
-                        found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+                outs = code[pc].step(s, a)
+                if outs:
+                    steps.append((a, outs))
+            rest = ()
+            if reduce and len(steps) > 1:
+                keep = reduce.persistent(s, [a for a, _ in steps])
+                if len(keep) < len(steps):
+                    rest = [x for x in steps if x[0] not in keep]
+                    steps = [x for x in steps if x[0] in keep]
+            first = len(records)
+            for a, outs in steps:
+                add(i, a, outs)
+            if rest:
+                if any(edges[e] < first for e in range(g.offsets[-1], len(edges))):
+                    for a, outs in rest:           # cycle proviso: a step back, expand fully
+                        add(i, a, outs)
+                else:
+                    g.pruned += 1
             g.offsets.append(len(edges))
             i += 1
     except KeyboardInterrupt:

@@ -1,0 +1,247 @@
+"""Partial-order reduction: which actors' steps a state must expand.
+
+Each statement touches a few objects: a lock, a fence, a resv list, an
+engine's slots, a variable, the irq flag, whether an actor has finished.
+Two steps of different actors that touch no common object, or only read
+it, commute and neither enables nor disables the other (independent).
+
+At a state, `persistent` starts from one enabled actor and adds every
+actor whose *future* (any statement its code can still reach, hooks
+included) conflicts with the current statement of an actor already in the
+set.  Whatever the actors left out do, they cannot touch what the set's
+current statements touch, nor enable a blocked one of them: expanding only
+the set's steps is a persistent set (Godefroid).  Of all seeds, the set with
+the fewest enabled actors is taken.  Three conditions keep every finding:
+
+- visibility: a set whose step writes what an invariant reads is not used;
+- cycle proviso: a state with a step into an already visited state is
+  expanded fully (every cycle of the reduced graph has a full state), so no
+  actor's step is postponed for ever;
+- then every step possible in the full graph from a reached state is taken
+  in the reduced graph from a reached state, reading the same objects: the
+  same step findings, the same lock contexts at every acquisition (the
+  lock-order `deps`), and "actor a never moves again from s" is the same on
+  both graphs for every state both have (deadlocks).
+
+Fair cycles (indefinite-fence) and `wait ... timeout` (timeout-hang) are
+questions this argument does not settle, so a spec where they can arise
+(a published fence and a loop, or a timeout wait) is expanded fully.
+Shortest traces are not preserved by any such reduction: when the reduced
+search finds anything, `api` searches again without it (see README).
+"""
+from __future__ import annotations
+
+from .semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
+                        HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
+                        Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+
+
+class Reduction:
+    def __init__(self, sys: System):
+        self.sys = sys
+        self.bits: dict = {}              # object -> bit
+        self.why_off = self._why_off()
+        if self.why_off:
+            return
+        m, A = sys.m, sys.L.A
+        self.invariant_reads = 0
+        for _name, e, _line in m.invariants:
+            self.invariant_reads |= self._expr_reads(e)
+        self.own = [self._actor_graph(a) for a in range(A)]      # pc -> next pcs, per actor
+        self.fp = [{pc: self._footprint(a, pc) for pc in g} for a, g in enumerate(self.own)]
+        self.future = [self._futures(a) for a in range(A)]       # pc -> (reads, writes)
+        self.conflict: dict = {}
+
+    # -- where reduction is safe
+    def _why_off(self) -> str:
+        code = self.sys.code
+        if any(isinstance(ins, Wait) and ins.mode == "timeout" for ins in code):
+            return "a timeout wait (timeout-hang needs the full graph)"
+        loops = any(isinstance(ins, Jump) and ins.stmt.op == "restart" or
+                    isinstance(ins, Branch) and ins.stmt.op == "while" for ins in code)
+        if loops and any(isinstance(ins, Publish) for ins in code):
+            return "a loop and a published fence (fair cycles need the full graph)"
+        return ""
+
+    # -- what each statement touches, as bitmasks over objects
+    def _bit(self, *obj) -> int:
+        b = self.bits.get(obj)
+        if b is None:
+            b = self.bits[obj] = 1 << len(self.bits)
+        return b
+
+    def _expr_reads(self, e) -> int:
+        tag = e[0]
+        if tag == "var":
+            return self._bit("var", e[1])
+        if tag in ("signalled", "errored", "published"):
+            return self._bit("fence", e[1])
+        if tag == "held":
+            return self._bit("lock", e[1])
+        if tag == "done":
+            out = 0
+            for a in e[1]:
+                out |= self._bit("done", a)
+            return out
+        out = 0
+        for x in e[1:]:
+            for y in (x if isinstance(x, list) else [x]):
+                if isinstance(y, tuple):
+                    out |= self._expr_reads(y)
+        return out
+
+    def next_pcs(self, pc: int) -> set:
+        """Where the actor at pc may be after its next step (or an interrupt)."""
+        sys, ins = self.sys, self.sys.code[pc]
+        out = {ins.nxt}
+        if isinstance(ins, Trylock):
+            out.add(ins.else_pc)
+        elif isinstance(ins, Wait):
+            out |= {ins.else_pc, getattr(ins, "woken_pc", None)} - {None}
+        elif isinstance(ins, WaitAny):
+            out |= set(ins.picked.values())
+        elif isinstance(ins, Branch):
+            out.add(ins.then_pc)
+        elif isinstance(ins, Choose):
+            out = set(ins.targets)
+        elif isinstance(ins, HookReturn):
+            out = {c.nxt for c in sys.code if c.calls == ins.event}
+        if ins.calls:
+            out.add(sys.hooks[ins.calls][0])
+        return out
+
+    def _actor_graph(self, a: int) -> dict:
+        """pc -> next pcs over the code actor a can run; a hook returns only
+        to the call sites of a's own code."""
+        graph, todo = {}, [self.sys.starts[a]]
+        while todo:
+            pc = todo.pop()
+            if pc == DONE or pc in graph:
+                continue
+            graph[pc] = self.next_pcs(pc)
+            todo.extend(graph[pc])
+        sites = {pc for pc in graph if self.sys.code[pc].calls}
+        for pc, nxt in graph.items():
+            ins = self.sys.code[pc]
+            if isinstance(ins, HookReturn):
+                graph[pc] = {self.sys.code[s].nxt for s in sites if self.sys.code[s].calls == ins.event}
+        return graph
+
+    def _footprint(self, a: int, pc: int) -> tuple[int, int, bool]:
+        """(reads, writes, touches everything) of actor a's statement at pc."""
+        sys, ins, b = self.sys, self.sys.code[pc], self._bit
+        m = sys.m
+        r = w = 0
+        if isinstance(ins, Interrupt):
+            return 0, 0, True                  # moves other actors' pcs
+        if isinstance(ins, (Lock, Unlock)):
+            for l in ins.stmt.objs:
+                w |= b("lock", l)
+            if isinstance(ins, Lock) and ins.shared:
+                for l in ins.stmt.objs:
+                    r |= b("writer", l)
+        elif isinstance(ins, Trylock):
+            w |= b("lock", ins.l)
+            if ins.shared:
+                r |= b("writer", ins.l)
+        elif isinstance(ins, Signal):
+            f = ins.stmt.objs[0]
+            w |= b("fence", f)
+            for d in m.fences[f].after:
+                r |= b("fence", d)
+        elif isinstance(ins, Wait):
+            if ins.fence is not None:
+                r |= b("fence", ins.fence)
+            else:
+                r |= b("resv", ins.resv)
+                for f in range(len(m.fences)):
+                    r |= b("fence", f)
+            if ins.mode == "interruptible":
+                r |= b("irq")
+        elif isinstance(ins, WaitAny):
+            for f in range(len(m.fences)):
+                r |= b("fence", f)
+        elif isinstance(ins, Publish):
+            w |= b("fence", ins.stmt.objs[0])
+            if ins.stmt.op == "publish_in":
+                w |= b("resv", m.locks[ins.stmt.objs[1]].resv)
+        elif isinstance(ins, MmapWriter):
+            w |= b("lock", sys.MMAP)
+        elif isinstance(ins, Fault):
+            if m.actors[a].preemptible:
+                w |= b("engine", m.actors[a].engine)
+        elif isinstance(ins, HookReturn):
+            if ins.event in ("fork", "munmap"):
+                w |= b("lock", sys.MMAP)
+            elif ins.event == "fault" and m.actors[a].preemptible:
+                w |= b("engine", m.actors[a].engine)
+        elif isinstance(ins, Start):
+            w |= b("engine", ins.engine)
+        elif isinstance(ins, (Acquire, Release)):
+            w |= b("engine", ins.stmt.objs[0])
+        elif isinstance(ins, Assign):
+            w |= b("var", ins.stmt.objs[0])
+            r |= self._expr_reads(ins.stmt.expr)
+        elif isinstance(ins, (Await, Assert, Branch)):
+            r |= self._expr_reads(ins.stmt.expr)
+        else:
+            assert isinstance(ins, (Alloc, Choose, Jump, Woken)), type(ins)   # actor-local
+        nxt = self.own[a][pc]
+        if DONE in nxt:
+            w |= b("done", a)
+            if m.actors[a].kind == "job":
+                w |= b("engine", m.actors[a].engine)
+        for l, writers in sys.writer_pcs.items():   # a writer queued at an rwsem
+            if pc in writers or nxt & writers:
+                w |= b("writer", l)
+        return r, w, False
+
+    def _futures(self, a: int) -> dict:
+        """pc -> (reads, writes, touches everything) of every statement a can still run."""
+        graph, fp = self.own[a], self.fp[a]
+        out = {}
+        for pc in graph:
+            r = w = 0
+            glob = False
+            seen, todo = set(), [pc]
+            while todo:
+                p = todo.pop()
+                if p == DONE or p in seen:
+                    continue
+                seen.add(p)
+                pr, pw, pg = fp[p]
+                r, w, glob = r | pr, w | pw, glob or pg
+                todo.extend(graph[p])
+            out[pc] = (r, w, glob)
+        return out
+
+    # -- per state
+    def _conflicts(self, x: int, px: int, b: int, pb: int) -> bool:
+        key = (x, px, b, pb)
+        c = self.conflict.get(key)
+        if c is None:
+            r, w, g = self.fp[x][px]
+            fr, fw, fg = self.future[b][pb]
+            c = self.conflict[key] = bool(g or fg or w & (fr | fw) or r & fw)
+        return c
+
+    def persistent(self, s: tuple, enabled: list) -> set:
+        """The actors to expand at s (a subset of `enabled`, never empty)."""
+        live = [a for a in range(self.sys.L.A) if s[a] != DONE]
+        best = set(enabled)
+        for seed in enabled:
+            group, work = {seed}, [seed]
+            while work:
+                x = work.pop()
+                px = s[x]
+                for b in live:
+                    if b not in group and self._conflicts(x, px, b, s[b]):
+                        group.add(b)
+                        work.append(b)
+            chosen = group.intersection(enabled)
+            if len(chosen) < len(best) and not any(self.fp[a][s[a]][1] & self.invariant_reads
+                                                   for a in chosen):
+                best = chosen
+                if len(best) == 1:
+                    break
+        return best

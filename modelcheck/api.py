@@ -24,11 +24,13 @@ class Stats:
     seconds: float
     reduction: str = "off"         # partial-order reduction: on / off / off for this spec: why
     researched: bool = False       # findings searched again without reduction (shortest traces)
+    symmetry: str = "off"          # one state per permutation of copies: on / off / off for this spec: why
 
     def as_dict(self) -> dict:
         return {"states": self.states, "transitions": self.transitions,
                 "depth": self.depth, "seconds": round(self.seconds, 3),
-                "reduction": self.reduction, "researched": self.researched}
+                "reduction": self.reduction, "researched": self.researched,
+                "symmetry": self.symmetry}
 
 
 @dataclass
@@ -77,19 +79,33 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
     sys = System(m)
     limits = limits or explorer.Limits()
     g = explorer.explore(sys, limits, progress)
-    findings, seconds, researched = _findings(sys, g), g.seconds, False
-    if findings and g.pruned:
-        # A reduced graph has every kind of finding, not every shortest path:
-        # search again without reduction for the traces (kept only if complete).
-        left = None if limits.timeout is None else max(limits.timeout - seconds, 0.0)
-        full = explorer.explore(sys, replace(limits, reduction=False, timeout=left), progress)
-        seconds += full.seconds
-        if not full.stopped or g.stopped:
-            g, findings, researched = full, _findings(sys, full), True
+    seconds, researched, lock_steps = g.seconds, False, len(g.deps)
+    if g.quotient and g.quotient.verdict(g):
+        # Findings must name the real actors: search again without symmetry.
+        g = _again(sys, seconds, limits, progress, symmetry=False)
+        seconds += g.seconds
+    if g.quotient:                      # the quotient shows nothing: no findings
+        findings, lock_steps = [], len(g.quotient.close_deps(g.deps))
+    else:
+        findings, lock_steps = _findings(sys, g), len(g.deps)
+        if findings and g.pruned:
+            # A reduced graph has every kind of finding, not every shortest path:
+            # search again without reduction for the traces (kept only if complete).
+            full = _again(sys, seconds, limits, progress, symmetry=False, reduction=False)
+            seconds += full.seconds
+            if not full.stopped or g.stopped:
+                g, findings, researched = full, _findings(sys, full), True
+                lock_steps = len(g.deps)
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
-                  g.reduction, researched)
+                  g.reduction, researched, g.symmetry)
     return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), len(g.deps))
+                  dict(m.params), lock_steps)
+
+
+def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):
+    """The same search with some reductions off, in the time that is left."""
+    left = None if limits.timeout is None else max(limits.timeout - spent, 0.0)
+    return explorer.explore(sys, replace(limits, timeout=left, **changes), progress)
 
 
 def _findings(sys: System, g: explorer.Graph) -> list:

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
+    c.add_argument("--no-symmetry", action="store_true",
+                   help="search every permutation of interchangeable actor copies")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
     return p
 
@@ -65,7 +67,7 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory,
-                    reduction=not args.no_reduction)
+                    reduction=not args.no_reduction, symmetry=not args.no_symmetry)
     results, status = [], 0
     for path in args.files:
         try:

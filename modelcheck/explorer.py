@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from .semantics import System
 from .reduction import Reduction
 from .store import Codec, States
+from .symmetry import Symmetry
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Limits:
     timeout: Optional[float] = None          # seconds
     max_memory_mb: Optional[int] = None      # resident memory during the search
     reduction: bool = True                   # partial-order reduction (see reduction.py)
+    symmetry: bool = True                    # one state per permutation of actor copies (symmetry.py)
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Graph:
     stopped: str = ""                                 # why the search ended early, if it did
     reduction: str = "off"                            # on / off / off for this spec: why
     pruned: int = 0                                   # states expanded only partially
+    symmetry: str = "off"                             # on / off / off for this spec: why
+    quotient: Optional[Symmetry] = None               # set when states stand for their permutations
+    edge_perm: array = field(default_factory=lambda: array("h"))   # renaming id per edge, if so
     seconds: float = 0.0
 
     @property
@@ -96,11 +101,20 @@ def explore(sys: System, limits: Limits = Limits(),
     if reduce and reduce.why_off:
         g.reduction, reduce = f"off for this spec: {reduce.why_off}", None
 
+    sym = Symmetry(sys) if limits.symmetry else None
+    g.symmetry = "on" if sym else "off"
+    if sym and sym.why_off:
+        g.symmetry, sym = f"off for this spec: {sym.why_off}", None
+    g.quotient = sym
+
     def add(i: int, a: int, outs: list) -> None:
         """The steps of actor a from state i into the graph."""
         d, last = depth[i] + 1, via[i]
         sw = switches[i] + (last != a and last != -1)
         for nxt, label, found, timeout in outs:
+            if sym:
+                nxt, renaming = sym.canon(nxt)
+                g.edge_perm.append(renaming)
             rec = pack(nxt)
             j = visited.get(rec)
             if j is None:

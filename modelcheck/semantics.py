@@ -486,6 +486,7 @@ class System:
         self.events = {e for e, bodies in m.hooks.items() if bodies}   # events with hooks
         self.hooks: dict[str, tuple[int, int]] = {}      # event -> (entry pc, return pc)
         self.starts: list[int] = []
+        self.actor_code: list[range] = []               # actor -> the pcs of its own code
         self.writer_pcs: dict[int, set] = {}            # rwsem -> pcs that take it for write
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
@@ -515,6 +516,7 @@ class System:
                     entry = self._block(body, entry, ret=entry, restart=None, sig=0)
                 self.hooks[event] = (entry, ret)
         for actor in self.m.actors:
+            first = len(self.code)
             patch: list[Jump] = []
             body = self._block(actor.body, DONE, ret=DONE, restart=patch, sig=0)
             for j in patch:
@@ -522,6 +524,7 @@ class System:
             if actor.kind == "job":
                 body = self._emit(Start(self, actor, body))
             self.starts.append(body)
+            self.actor_code.append(range(first, len(self.code)))
         for pc, ins in enumerate(self.code):
             if isinstance(ins, Lock) and not ins.shared:
                 for l in ins.ids:

@@ -23,7 +23,7 @@ class Stats:
     depth: int
     seconds: float
     reduction: str = "off"         # partial-order reduction: on / off / off for this spec: why
-    researched: bool = False       # findings searched again without reduction (shortest traces)
+    researched: bool = False       # findings searched again without reduction/symmetry (shortest traces)
     symmetry: str = "off"          # one state per permutation of copies: on / off / off for this spec: why
 
     def as_dict(self) -> dict:
@@ -79,11 +79,12 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
     sys = System(m)
     limits = limits or explorer.Limits()
     g = explorer.explore(sys, limits, progress)
-    seconds, researched, lock_steps = g.seconds, False, len(g.deps)
+    seconds, researched, how = g.seconds, False, (g.reduction, g.symmetry)
     if g.quotient and g.quotient.verdict(g):
         # Findings must name the real actors: search again without symmetry.
         g = _again(sys, seconds, limits, progress, symmetry=False)
         seconds += g.seconds
+        researched = True
     if g.quotient:                      # the quotient shows nothing: no findings
         findings, lock_steps = [], len(g.quotient.close_deps(g.deps))
     else:
@@ -97,7 +98,7 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 g, findings, researched = full, _findings(sys, full), True
                 lock_steps = len(g.deps)
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
-                  g.reduction, researched, g.symmetry)
+                  how[0], researched, how[1])
     return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
                   dict(m.params), lock_steps)
 

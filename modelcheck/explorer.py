@@ -150,12 +150,15 @@ def explore(sys: System, limits: Limits = Limits(),
                     progress(g, now - started)
                     last_report = now
             s = codec.unpack(records[i])
+            # an actor that did not make the step into s stands where it stood
+            # before, holding what it held: its lock context is recorded already
+            mover = via[i] if i and not sym else None
             steps = []                             # (actor, outcomes) of every enabled actor
             for a in actors:
                 pc = s[a]                          # the pcs come first in a state
                 if pc < 0:
                     continue
-                if acquiring[pc]:
+                if acquiring[pc] and (mover is None or mover == a):
                     _record_lock_step(sys, g, i, s, a, memo)
                 outs = code[pc].step(s, a)
                 if outs:

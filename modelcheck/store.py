@@ -46,6 +46,7 @@ class Codec:
         self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines)))
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
+        self.last = (None, -1)          # the nested fields packed last, and their number
         try:
             pc = _int_code(-1, len(sys.code))
             lock = _int_code(-L.A, (1 << L.A) - 1)
@@ -66,10 +67,14 @@ class Codec:
         if self.packer is None:
             return s
         nested = self.get_nested(s)
-        n = self.interned.get(nested)
-        if n is None:
-            n = self.interned[nested] = len(self.objects)
-            self.objects.append(nested)
+        if nested == self.last[0]:            # most steps leave stacks and slots alone
+            n = self.last[1]
+        else:
+            n = self.interned.get(nested)
+            if n is None:
+                n = self.interned[nested] = len(self.objects)
+                self.objects.append(nested)
+            self.last = (nested, n)
         return self.packer.pack(*self.get_flat(s), n)
 
     def unpack(self, rec) -> tuple:

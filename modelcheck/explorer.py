@@ -22,6 +22,9 @@ from .store import Codec, States
 from .symmetry import Symmetry
 
 
+LEVEL_CACHE = 1 << 18        # at most this many tuples kept per BFS level
+
+
 @dataclass
 class Limits:
     max_states: Optional[int] = None
@@ -49,7 +52,7 @@ class Graph:
     via: array = field(default_factory=lambda: array("h"))      # actor of the step into it
     depth: array = field(default_factory=lambda: array("i"))
     switches: array = field(default_factory=lambda: array("i"))
-    offsets: array = field(default_factory=lambda: array("q", [0]))  # CSR successor lists
+    offsets: array = field(default_factory=lambda: array("i", [0]))  # CSR successor lists
     edges: array = field(default_factory=lambda: array("i"))
     edge_actor: array = field(default_factory=lambda: array("h"))
     timeout_edges: set = field(default_factory=set)   # indices into `edges`
@@ -86,9 +89,10 @@ def explore(sys: System, limits: Limits = Limits(),
     pack = codec.pack
     init = sys.initial()
     g = Graph(states=States(codec))
-    records = g.states.records
-    visited = {pack(init): 0}                      # record -> id; the record is stored once
-    records.extend(visited)
+    visited = g.states                             # packed record -> id, and id -> state
+    visited.add(pack(init))
+    if sys.L.A < 128:
+        g.via, g.edge_actor = array("b"), array("b")
     g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
     memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
@@ -115,12 +119,18 @@ def explore(sys: System, limits: Limits = Limits(),
             if sym:
                 nxt, renaming = sym.canon(nxt)
                 g.edge_perm.append(renaming)
-            rec = pack(nxt)
-            j = visited.get(rec)
+            j = next_level.get(nxt)
             if j is None:
-                j = visited[rec] = len(records)
-                records.append(rec)
+                j = this_level.get(nxt)
+            if j is None:
+                rec = pack(nxt)
+                j = visited.find(rec)
+            if j is None:
+                j = visited.add(rec)
                 parent.append(i); via.append(a); depth.append(d); switches.append(sw)
+                if len(next_list) < LEVEL_CACHE:
+                    next_list.append(nxt)
+                    next_level[nxt] = j
                 if sys.invariants:
                     for kind, key, msg in sys.invariant_failures(nxt):
                         found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
@@ -133,23 +143,31 @@ def explore(sys: System, limits: Limits = Limits(),
             for kind, key, msg in found:
                 found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
 
+    # The states of the level being expanded and of the next one, as tuples:
+    # nearly every step that finds a known state finds one of those, without
+    # packing it; every state is expanded from here without unpacking it.
+    level, this_first, this_list, this_level = 0, 0, [init], {init: 0}
+    next_list, next_level = [], {}
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
     try:
-        while i < len(records):
-            if len(records) >= max_states:
+        while i < len(visited):
+            if len(visited) >= max_states:
                 g.stopped = f"state limit reached ({limits.max_states} states)"
                 break
             if i & 1023 == 0:
                 now = time.monotonic()
-                g.stopped = _limit_hit(limits, len(records), now - started)
+                g.stopped = _limit_hit(limits, len(visited), now - started)
                 if g.stopped:
                     break
                 if progress and now - last_report >= 1.0:
                     progress(g, now - started)
                     last_report = now
-            s = codec.unpack(records[i])
+            if depth[i] != level:                  # on to the next BFS level
+                level, this_first = depth[i], i
+                this_level, this_list, next_level, next_list = next_level, next_list, {}, []
+            s = this_list[i - this_first] if i - this_first < len(this_list) else visited[i]
             # an actor that did not make the step into s stands where it stood
             # before, holding what it held: its lock context is recorded already
             mover = via[i] if i and not sym else None
@@ -169,7 +187,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 if len(keep) < len(steps):
                     rest = [x for x in steps if x[0] not in keep]
                     steps = [x for x in steps if x[0] in keep]
-            first = len(records)
+            first = len(visited)
             for a, outs in steps:
                 add(i, a, outs)
             if rest:

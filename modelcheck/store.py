@@ -14,6 +14,7 @@ than 64 fences in one resv mask, huge var ranges) is stored as plain tuples.
 from __future__ import annotations
 
 import struct
+from array import array
 from operator import itemgetter
 
 from .semantics import System
@@ -39,16 +40,17 @@ def _getter(indices):
 
 
 class Codec:
-    """tuple state <-> bytes record, for one `System`."""
+    """tuple state <-> packed record, for one `System`."""
 
     def __init__(self, sys: System):
         L, m = sys.L, sys.m
+        self.A = L.A
         self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines)))
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
         self.last = (None, -1)          # the nested fields packed last, and their number
         try:
-            pc = _int_code(-1, len(sys.code))
+            pc = _int_code(0, len(sys.code))             # stored as pc + 1: DONE is 0
             lock = _int_code(-L.A, (1 << L.A) - 1)
             mask = _int_code(0, (1 << len(m.fences)) - 1)
             var = "".join(_int_code(v.lo, v.hi) for v in m.vars)
@@ -56,11 +58,10 @@ class Codec:
                                         + mask * len(m.resvs) + var + "BI")
         except OverflowError:
             self.packer = None
-        # the record drops the nested fields and puts their one number at the end
-        flat = [i for i in range(L.size) if i not in set(self.nested)]
-        self.get_flat, self.get_nested = _getter(flat), _getter(self.nested)
-        # unpacking: (record fields without the number) + nested fields -> state order
-        where = {i: n for n, i in enumerate(flat + [None] + list(self.nested))}
+        # the record: pcs, the other flat fields, then the nested fields' one number
+        rest = [i for i in range(L.A, L.size) if i not in set(self.nested)]
+        self.get_rest, self.get_nested = _getter(rest), _getter(self.nested)
+        where = {i: n for n, i in enumerate(list(range(L.A)) + rest + [None] + list(self.nested))}
         self.reorder = _getter([where[i] for i in range(L.size)])
 
     def pack(self, s: tuple):
@@ -75,34 +76,98 @@ class Codec:
                 n = self.interned[nested] = len(self.objects)
                 self.objects.append(nested)
             self.last = (nested, n)
-        return self.packer.pack(*self.get_flat(s), n)
+        return self.packer.pack(*[pc + 1 for pc in s[:self.A]], *self.get_rest(s), n)
 
     def unpack(self, rec) -> tuple:
         if self.packer is None:
             return rec
-        flat = self.packer.unpack(rec)
-        return self.reorder(flat + self.objects[flat[-1]])
+        vals = self.packer.unpack(rec)
+        A = self.A
+        return self.reorder(tuple([pc - 1 for pc in vals[:A]]) + vals[A:] + self.objects[vals[-1]])
 
 
 class States:
-    """id -> state, stored packed; reads give tuples."""
+    """The visited table and id -> state in one.  Packed records lie end to
+    end in one bytearray (id i at i * width); an open-addressing table of ids,
+    probed by each record's hash (kept, 4 bytes), finds a record's id.  About
+    width + 12 bytes per state, no Python object per state.  Reads give tuples."""
 
     def __init__(self, codec: Codec):
         self.codec = codec
-        self.records: list = []
+        self.packed = codec.packer is not None
+        self.ids: dict = {}                   # unpacked layouts: state -> id
+        self.tuples: list = []
+        self.width = codec.packer.size if self.packed else 0
+        self.data = bytearray()
+        self.hashes = array("I")
+        self.slots = array("i", [-1]) * 1024
+        self.mask = 1023
+        self.pending = (None, 0, 0)           # (record, hash, free slot) of the last miss
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.hashes) if self.packed else len(self.tuples)
+
+    def find(self, rec):
+        """The id of a packed state, or None."""
+        if not self.packed:
+            return self.ids.get(rec)
+        h = hash(rec) & 0xFFFFFFFF
+        slots, hashes, data, w, mask = self.slots, self.hashes, self.data, self.width, self.mask
+        k = h & mask
+        while True:
+            j = slots[k]
+            if j < 0:
+                self.pending = (rec, h, k)
+                return None
+            if hashes[j] == h and data[j * w:j * w + w] == rec:
+                return j
+            k = (k + 1) & mask
+
+    def add(self, rec) -> int:
+        """Store a packed state not stored yet; its id."""
+        if not self.packed:
+            j = self.ids[rec] = len(self.tuples)
+            self.tuples.append(rec)
+            return j
+        if self.pending[0] is not rec:
+            assert self.find(rec) is None
+        _rec, h, k = self.pending
+        self.pending = (None, 0, 0)
+        j = len(self.hashes)
+        self.data += rec
+        self.hashes.append(h)
+        self.slots[k] = j
+        if 2 * (j + 1) > self.mask:
+            self._rehash(2 * self.mask + 1)
+        return j
+
+    def _rehash(self, mask: int) -> None:
+        slots = array("i", [-1]) * (mask + 1)
+        for j, h in enumerate(self.hashes):
+            k = h & mask
+            while slots[k] >= 0:
+                k = (k + 1) & mask
+            slots[k] = j
+        self.slots, self.mask = slots, mask
+
+    def record(self, i: int):
+        w = self.width
+        return bytes(self.data[i * w:i * w + w]) if self.packed else self.tuples[i]
 
     def __getitem__(self, i: int) -> tuple:
-        return self.codec.unpack(self.records[i])
+        return self.codec.unpack(self.record(i))
 
     def __iter__(self):
-        unpack = self.codec.unpack
-        return (unpack(r) for r in self.records)
+        return (self[i] for i in range(len(self)))
 
-    def __delitem__(self, sl) -> None:
-        del self.records[sl]
-
-    def append(self, record) -> None:
-        self.records.append(record)
+    def __delitem__(self, sl: slice) -> None:
+        """Forget the states from sl.start on (a search cut short)."""
+        n = sl.start
+        if not self.packed:
+            for s in self.tuples[n:]:
+                del self.ids[s]
+            del self.tuples[n:]
+            return
+        del self.data[n * self.width:]
+        del self.hashes[n:]
+        self._rehash(self.mask)

@@ -1,10 +1,11 @@
-"""States are stored packed; every state read back is the one stored."""
+"""States are stored packed; every state read back is the one stored, and
+the visited table finds each by its packed record."""
 import pytest
 
 from modelcheck.api import load
-from modelcheck.explorer import explore
+from modelcheck.explorer import Limits, explore
 from modelcheck.semantics import System
-from modelcheck.store import Codec
+from modelcheck.store import Codec, States
 from helpers import REPO
 
 SPECS = sorted((REPO / "specs").glob("*.fspec"))
@@ -13,15 +14,32 @@ SPECS = sorted((REPO / "specs").glob("*.fspec"))
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_every_stored_state_reads_back(path):
     sys = System(load(path.read_text(), str(path)))
-    g = explore(sys)
+    g = explore(sys, Limits(reduction=False, symmetry=False))
     codec = g.states.codec
     assert codec.packer is not None
     seen = set()
     for i, s in enumerate(g.states):
         assert len(s) == sys.L.size and s not in seen
         seen.add(s)
-        assert codec.pack(s) == g.states.records[i]
+        assert codec.pack(s) == g.states.record(i)
+        assert g.states.find(codec.pack(s)) == i
     assert g.states[0] == sys.initial()
+
+
+def test_the_table_grows_and_forgets():
+    sys = System(load("var x = 0 in 0..5000\nthread t { x = 1 }\n"))
+    codec = Codec(sys)
+    table = States(codec)
+    s = list(sys.initial())
+    keys = []
+    for v in range(5000):
+        s[sys.L.VR] = v
+        keys.append(codec.pack(tuple(s)))
+        assert table.find(keys[-1]) is None
+        assert table.add(keys[-1]) == v
+    assert all(table.find(k) == v for v, k in enumerate(keys))
+    del table[100:]
+    assert len(table) == 100 and table.find(keys[100]) is None and table.find(keys[99]) == 99
 
 
 def test_too_many_actors_for_a_fixed_width_are_stored_as_tuples():
@@ -29,3 +47,5 @@ def test_too_many_actors_for_a_fixed_width_are_stored_as_tuples():
     codec = Codec(sys)
     s = sys.initial()
     assert codec.packer is None and codec.unpack(codec.pack(s)) == s
+    table = States(codec)
+    assert table.find(s) is None and table.add(s) == 0 and table.find(s) == 0 and table[0] == s

@@ -97,7 +97,7 @@ def explore(sys: System, limits: Limits = Limits(),
     memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
-    code, actors, acquiring = sys.code, range(sys.L.A), sys.acquiring
+    code, actors, acquiring, invariants = sys.code, range(sys.L.A), sys.acquiring, bool(sys.invariants)
     parent, via, depth, switches = g.parent, g.via, g.depth, g.switches
     edges, edge_actor, found_at = g.edges, g.edge_actor, g.found
     reduce = Reduction(sys) if limits.reduction else None
@@ -131,7 +131,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 if len(next_list) < LEVEL_CACHE:
                     next_list.append(nxt)
                     next_level[nxt] = j
-                if sys.invariants:
+                if invariants:
                     for kind, key, msg in sys.invariant_failures(nxt):
                         found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
             elif depth[j] == d and sw < switches[j]:
@@ -152,13 +152,13 @@ def explore(sys: System, limits: Limits = Limits(),
     i = 0
     max_states = limits.max_states or float("inf")
     try:
-        while i < len(visited):
-            if len(visited) >= max_states:
+        while i < len(depth):                      # one depth per known state
+            if len(depth) >= max_states:
                 g.stopped = f"state limit reached ({limits.max_states} states)"
                 break
             if i & 1023 == 0:
                 now = time.monotonic()
-                g.stopped = _limit_hit(limits, len(visited), now - started)
+                g.stopped = _limit_hit(limits, len(depth), now - started)
                 if g.stopped:
                     break
                 if progress and now - last_report >= 1.0:
@@ -187,7 +187,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 if len(keep) < len(steps):
                     rest = [x for x in steps if x[0] not in keep]
                     steps = [x for x in steps if x[0] in keep]
-            first = len(visited)
+            first = len(depth)
             for a, outs in steps:
                 add(i, a, outs)
             if rest:

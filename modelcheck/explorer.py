@@ -23,6 +23,7 @@ from .symmetry import Symmetry
 
 
 LEVEL_CACHE = 1 << 18        # at most this many tuples kept per BFS level
+REDUCTION_TRIAL = 20_000     # states after which a reduction leaving out < 10% of steps is dropped
 
 
 @dataclass
@@ -148,6 +149,7 @@ def explore(sys: System, limits: Limits = Limits(),
     # packing it; every state is expanded from here without unpacking it.
     level, this_first, this_list, this_level = 0, 0, [init], {init: 0}
     next_list, next_level = [], {}
+    skipped = 0                                    # steps left out by the reduction
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
@@ -182,6 +184,10 @@ def explore(sys: System, limits: Limits = Limits(),
                 if outs:
                     steps.append((a, outs))
             rest = ()
+            if reduce and i == REDUCTION_TRIAL and skipped * 10 < len(edges):
+                reduce = None                      # it saves next to nothing here: stop trying
+                g.reduction = f"on for the first {i} states (it left out {skipped} of " \
+                              f"{len(edges) + skipped} steps, then stopped)"
             if reduce and len(steps) > 1:
                 keep = reduce.persistent(s, [a for a, _ in steps])
                 if len(keep) < len(steps):
@@ -196,6 +202,7 @@ def explore(sys: System, limits: Limits = Limits(),
                         add(i, a, outs)
                 else:
                     g.pruned += 1
+                    skipped += sum(len(outs) for _a, outs in rest)
             g.offsets.append(len(edges))
             i += 1
     except KeyboardInterrupt:

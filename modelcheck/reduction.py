@@ -216,26 +216,34 @@ class Reduction:
         return out
 
     # -- per state
-    def _conflicts(self, x: int, px: int, b: int, pb: int) -> bool:
-        key = (x, px, b, pb)
-        c = self.conflict.get(key)
-        if c is None:
+    def _conflicting(self, x: int, px: int) -> list:
+        """[(b, bitmask of the pcs of b whose future conflicts with x's statement at px)]."""
+        key = (x, px)
+        out = self.conflict.get(key)
+        if out is None:
             r, w, g = self.fp[x][px]
-            fr, fw, fg = self.future[b][pb]
-            c = self.conflict[key] = bool(g or fg or w & (fr | fw) or r & fw)
-        return c
+            out = []
+            for b, futures in enumerate(self.future):
+                if b == x:
+                    continue
+                mask = 0
+                for pb, (fr, fw, fg) in futures.items():
+                    if g or fg or w & (fr | fw) or r & fw:
+                        mask |= 1 << pb
+                if mask:
+                    out.append((b, mask))
+            self.conflict[key] = out
+        return out
 
     def persistent(self, s: tuple, enabled: list) -> set:
         """The actors to expand at s (a subset of `enabled`, never empty)."""
-        live = [a for a in range(self.sys.L.A) if s[a] != DONE]
         best = set(enabled)
         for seed in enabled:
             group, work = {seed}, [seed]
             while work:
                 x = work.pop()
-                px = s[x]
-                for b in live:
-                    if b not in group and self._conflicts(x, px, b, s[b]):
+                for b, pcs in self._conflicting(x, s[x]):
+                    if b not in group and s[b] >= 0 and pcs >> s[b] & 1:
                         group.add(b)
                         work.append(b)
             chosen = group.intersection(enabled)

@@ -23,7 +23,7 @@ from .symmetry import Symmetry
 
 
 LEVEL_CACHE = 1 << 18        # at most this many tuples kept per BFS level
-REDUCTION_TRIAL = 20_000     # states after which a reduction leaving out < 10% of steps is dropped
+REDUCTION_TRIAL = 20_000     # states after which a reduction saving < 5% of states is dropped
 
 
 @dataclass
@@ -149,7 +149,7 @@ def explore(sys: System, limits: Limits = Limits(),
     # packing it; every state is expanded from here without unpacking it.
     level, this_first, this_list, this_level = 0, 0, [init], {init: 0}
     next_list, next_level = [], {}
-    skipped = 0                                    # steps left out by the reduction
+    skipped, left_out = 0, []                      # steps left out by the reduction; a sample
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
@@ -184,10 +184,15 @@ def explore(sys: System, limits: Limits = Limits(),
                 if outs:
                     steps.append((a, outs))
             rest = ()
-            if reduce and i == REDUCTION_TRIAL and skipped * 10 < len(edges):
-                reduce = None                      # it saves next to nothing here: stop trying
-                g.reduction = f"on for the first {i} states (it left out {skipped} of " \
-                              f"{len(edges) + skipped} steps, then stopped)"
+            if reduce and i == REDUCTION_TRIAL:
+                # Of the states the left-out steps lead to, how many are still
+                # unknown?  Next to none: the reduction saves nothing here, stop.
+                unseen = sum(visited.find(pack(t)) is None for t in left_out)
+                saved = skipped * unseen // max(len(left_out), 1)
+                if saved * 20 < len(depth):
+                    reduce = None
+                    g.reduction = f"on for the first {i} states, then off: it saved about " \
+                                  f"{saved} of {len(depth)} states"
             if reduce and len(steps) > 1:
                 keep = reduce.persistent(s, [a for a, _ in steps])
                 if len(keep) < len(steps):
@@ -202,7 +207,10 @@ def explore(sys: System, limits: Limits = Limits(),
                         add(i, a, outs)
                 else:
                     g.pruned += 1
-                    skipped += sum(len(outs) for _a, outs in rest)
+                    for _a, outs in rest:
+                        skipped += len(outs)
+                        if len(left_out) < 5000:
+                            left_out.extend(sym.canon(o[0])[0] if sym else o[0] for o in outs)
             g.offsets.append(len(edges))
             i += 1
     except KeyboardInterrupt:

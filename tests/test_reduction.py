@@ -113,3 +113,19 @@ CORPUS = 150
 def test_generated_specs_agree_with_and_without_reduction(text):
     note(text)
     agree(text)
+
+
+def test_a_reduction_that_saves_nothing_is_dropped_midway(monkeypatch):
+    from modelcheck import explorer
+    monkeypatch.setattr(explorer, "REDUCTION_TRIAL", 3)
+    text = (REPO / "bench" / "probes" / "stages_reclaim_once.fspec").read_text()
+    g = explore(System(load(text, params={"N": 2})), REDUCED)
+    assert g.reduction.startswith("on for the first 3 states, then off")
+    agree(text.replace("param N = 3", "param N = 2"))
+
+
+@pytest.mark.parametrize("path", SPECS[::3], ids=lambda p: p.stem)
+def test_specs_agree_when_reduction_stops_midway(path, monkeypatch):
+    from modelcheck import explorer
+    monkeypatch.setattr(explorer, "REDUCTION_TRIAL", 4)
+    agree(path.read_text(), str(path))

@@ -49,3 +49,17 @@ def test_too_many_actors_for_a_fixed_width_are_stored_as_tuples():
     assert codec.packer is None and codec.unpack(codec.pack(s)) == s
     table = States(codec)
     assert table.find(s) is None and table.add(s) == 0 and table.find(s) == 0 and table[0] == s
+
+
+@pytest.mark.parametrize("cache", [0, 1, 3])
+def test_the_level_cache_only_saves_time(cache, monkeypatch):
+    """With any size of the tuple cache of BFS levels, the same graph."""
+    from modelcheck import explorer
+    path = REPO / "specs" / "pagefault_dedicated_engines.fspec"
+    sys = System(load(path.read_text(), str(path)))
+    plain = explore(sys, Limits(reduction=False, symmetry=False))
+    monkeypatch.setattr(explorer, "LEVEL_CACHE", cache)
+    small = explore(sys, Limits(reduction=False, symmetry=False))
+    assert list(small.states) == list(plain.states)
+    assert (small.edges, small.offsets, small.parent) == (plain.edges, plain.offsets, plain.parent)
+    assert small.deps == plain.deps

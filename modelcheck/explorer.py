@@ -23,7 +23,7 @@ from .symmetry import Symmetry
 
 
 LEVEL_CACHE = 1 << 18        # at most this many tuples kept per BFS level
-REDUCTION_TRIAL = 20_000     # states after which a reduction saving < 5% of states is dropped
+REDUCTION_TRIAL = 20_000     # states after which a reduction saving < 5% of them is dropped
 
 
 @dataclass
@@ -149,7 +149,7 @@ def explore(sys: System, limits: Limits = Limits(),
     # packing it; every state is expanded from here without unpacking it.
     level, this_first, this_list, this_level = 0, 0, [init], {init: 0}
     next_list, next_level = [], {}
-    skipped, left_out = 0, []                      # steps left out by the reduction; a sample
+    known = lambda s: visited.find(pack(s)) is not None
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
@@ -183,21 +183,11 @@ def explore(sys: System, limits: Limits = Limits(),
                 outs = code[pc].step(s, a)
                 if outs:
                     steps.append((a, outs))
-            rest = ()
-            if reduce and i == REDUCTION_TRIAL:
-                # Of the states the left-out steps lead to, how many are still
-                # unknown?  Next to none: the reduction saves nothing here, stop.
-                unseen = sum(visited.find(pack(t)) is None for t in left_out)
-                saved = skipped * unseen // max(len(left_out), 1)
-                if saved * 20 < len(depth):
-                    reduce = None
-                    g.reduction = f"on for the first {i} states, then off: it saved about " \
-                                  f"{saved} of {len(depth)} states"
-            if reduce and len(steps) > 1:
-                keep = reduce.persistent(s, [a for a, _ in steps])
-                if len(keep) < len(steps):
-                    rest = [x for x in steps if x[0] not in keep]
-                    steps = [x for x in steps if x[0] in keep]
+            if reduce and i == REDUCTION_TRIAL and not reduce.worth_it(known, len(depth)):
+                g.reduction = f"on for the first {i} states, then off: it saved about " \
+                              f"{reduce.saved} of {len(depth)} states"
+                reduce = None
+            steps, rest = reduce.split(s, steps) if reduce else (steps, ())
             first = len(depth)
             for a, outs in steps:
                 add(i, a, outs)
@@ -207,10 +197,7 @@ def explore(sys: System, limits: Limits = Limits(),
                         add(i, a, outs)
                 else:
                     g.pruned += 1
-                    for _a, outs in rest:
-                        skipped += len(outs)
-                        if len(left_out) < 5000:
-                            left_out.extend(sym.canon(o[0])[0] if sym else o[0] for o in outs)
+                    reduce.note_left_out(rest, sym)
             g.offsets.append(len(edges))
             i += 1
     except KeyboardInterrupt:

@@ -23,6 +23,10 @@ the fewest enabled actors is taken.  Three conditions keep every finding:
   lock-order `deps`), and "actor a never moves again from s" is the same on
   both graphs for every state both have (deadlocks).
 
+Expanding a state fully is always allowed, so when after `REDUCTION_TRIAL`
+states the reduction is seen to save next to nothing, the explorer stops
+asking for it.
+
 Fair cycles (indefinite-fence) and `wait ... timeout` (timeout-hang) are
 questions this argument does not settle, so a spec where they can arise
 (a published fence and a loop, or a timeout wait) is expanded fully.
@@ -34,6 +38,9 @@ from __future__ import annotations
 from .semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
                         Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+
+
+SAMPLE = 5000           # left-out steps whose targets are looked up to judge the reduction
 
 
 class Reduction:
@@ -51,6 +58,7 @@ class Reduction:
         self.fp = [{pc: self._footprint(a, pc) for pc in g} for a, g in enumerate(self.own)]
         self.future = [self._futures(a) for a in range(A)]       # pc -> (reads, writes)
         self.conflict: dict = {}
+        self.skipped, self.sample, self.saved = 0, [], 0    # steps left out; some of their targets
 
     # -- where reduction is safe
     def _why_off(self) -> str:
@@ -234,6 +242,29 @@ class Reduction:
                     out.append((b, mask))
             self.conflict[key] = out
         return out
+
+    def split(self, s: tuple, steps: list) -> tuple[list, list]:
+        """[(actor, outcomes)] -> (those to expand, those left out)."""
+        if len(steps) < 2:
+            return steps, []
+        keep = self.persistent(s, [a for a, _ in steps])
+        if len(keep) == len(steps):
+            return steps, []
+        return [x for x in steps if x[0] in keep], [x for x in steps if x[0] not in keep]
+
+    def note_left_out(self, rest: list, sym) -> None:
+        for _a, outs in rest:
+            self.skipped += len(outs)
+            if len(self.sample) < SAMPLE:
+                self.sample.extend(sym.canon(o[0])[0] if sym else o[0] for o in outs)
+
+    def worth_it(self, known, states: int) -> bool:
+        """Did leaving steps out save at least 1 in 20 of the states so far?
+        Estimated from a sample: the states its left-out steps lead to that
+        are still unknown."""
+        unseen = sum(not known(t) for t in self.sample)
+        self.saved = self.skipped * unseen // max(len(self.sample), 1)
+        return self.saved * 20 >= states
 
     def persistent(self, s: tuple, enabled: list) -> set:
         """The actors to expand at s (a subset of `enabled`, never empty)."""

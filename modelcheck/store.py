@@ -154,7 +154,13 @@ class States:
         w = self.width
         return bytes(self.data[i * w:i * w + w]) if self.packed else self.tuples[i]
 
-    def __getitem__(self, i: int) -> tuple:
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
         return self.codec.unpack(self.record(i))
 
     def __iter__(self):

@@ -63,3 +63,12 @@ def test_the_level_cache_only_saves_time(cache, monkeypatch):
     assert list(small.states) == list(plain.states)
     assert (small.edges, small.offsets, small.parent) == (plain.edges, plain.offsets, plain.parent)
     assert small.deps == plain.deps
+
+
+def test_states_read_like_a_list():
+    sys = System(load("lock l\nthread t { lock l; unlock l }\n"))
+    g = explore(sys, Limits(reduction=False, symmetry=False))
+    every = list(g.states)
+    assert len(every) == 3 and g.states[-1] == every[-1] and g.states[1:] == every[1:]
+    with pytest.raises(IndexError):
+        g.states[3]

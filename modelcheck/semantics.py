@@ -75,8 +75,15 @@ class Lock(Instr):
         kinds = {sys.m.locks[i].kind for i in self.ids}
         self.may_sleep = kinds != {"spinlock"}
         self.acquires = tuple((sys.m.locks[i].cls, "r" if self.shared else "w") for i in self.ids)
+        self.one = sys.L.LK + self.ids[0] if len(self.ids) == 1 and not self.shared else None
 
     def step(self, s, a):
+        if self.one is not None:                  # one lock, exclusive: the common case
+            if s[self.one]:
+                return []
+            lst = list(s)
+            lst[self.one] = -(a + 1)
+            return [self.move(s, a, self.nxt, lst=lst)]
         if not all(self.sys.can_take(s, a, l, self.shared) for l in self.ids):
             return []
         lst = list(s)
@@ -683,9 +690,12 @@ class System:
             actor = self.m.actors[a]
             if actor.kind == "job" and self.holds_slot(lst, a, actor.engine):
                 self.give_slot(lst, a, actor.engine)
-            held = [self.m.locks[l].name for l in range(len(self.m.locks)) if self.holder(lst, l, a)]
-            held += [f"a slot of {e.name}" for i, e in enumerate(self.m.engines)
-                     if a in lst[L.EN + i]]
+            me, bit = -(a + 1), 1 << a
+            held = [self.m.locks[l].name for l, v in enumerate(lst[L.LK:L.FN])
+                    if v == me or v > 0 and v & bit]
+            if self.m.engines:
+                held += [f"a slot of {e.name}" for i, e in enumerate(self.m.engines)
+                         if a in lst[L.EN + i]]
             if held:
                 found = found + tuple(("lock-held-at-exit", (actor.name, what),
                                        f"{actor.name} finishes holding {what}") for what in held)

@@ -165,6 +165,7 @@ class Wait(Instr):
         self.mode = stmt.mode
         if self.mode != "interruptible":
             self.acquires = (("dma_fence_map", "w"),)
+        self.plain = sys.L.FN + fence if fence is not None and not self.mode else None
 
     def pending(self, s) -> list:
         sys = self.sys
@@ -174,6 +175,8 @@ class Wait(Instr):
         return [f for f in sys.bits(mask) if not s[sys.L.FN + f] & 3]
 
     def step(self, s, a):
+        if self.plain is not None:                # wait F, the common case
+            return [self.move(s, a, self.nxt)] if s[self.plain] & 3 else []
         if not self.pending(s):
             return [self.move(s, a, self.nxt)]
         if self.mode == "timeout":

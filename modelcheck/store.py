@@ -81,7 +81,10 @@ class Codec:
     def unpack(self, rec) -> tuple:
         if self.packer is None:
             return rec
-        vals = self.packer.unpack(rec)
+        return self.unpacked(self.packer.unpack(rec))
+
+    def unpacked(self, vals: tuple) -> tuple:
+        """The state from a record's fields."""
         A = self.A
         return self.reorder(tuple([pc - 1 for pc in vals[:A]]) + vals[A:] + self.objects[vals[-1]])
 
@@ -164,7 +167,9 @@ class States:
         return self.codec.unpack(self.record(i))
 
     def __iter__(self):
-        return (self[i] for i in range(len(self)))
+        if not self.packed:
+            return iter(self.tuples)
+        return map(self.codec.unpacked, self.codec.packer.iter_unpack(self.data))
 
     def __delitem__(self, sl: slice) -> None:
         """Forget the states from sl.start on (a search cut short)."""

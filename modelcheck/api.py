@@ -80,6 +80,9 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
     limits = limits or explorer.Limits()
     g = explorer.explore(sys, limits, progress)
     seconds, researched, how = g.seconds, False, (g.reduction, g.symmetry)
+    # The quotient graph of symmetric copies gives the verdict only (its edges
+    # rename actors); a finding kind computed from the graph must be in
+    # `verdict` (lock contexts: `g.quotient.close_deps(g.deps)`).
     if g.quotient and g.quotient.verdict(g):
         # Findings must name the real actors: search again without symmetry.
         g = _again(sys, seconds, limits, progress, symmetry=False)

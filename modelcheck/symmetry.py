@@ -12,16 +12,16 @@ renaming; the search stores one representative per permutation class
 (copies sorted by their local state), and each edge remembers the renaming
 it applied so that "actor a never moves again" can follow a across it.
 
-Kept simple where soundness needs it: a spec with loops (`while`,
-`restart`) is searched without symmetry, since fair cycles across renamed
-copies are not followed here; on the loop-free rest the quotient graph has
-no cycles.  The quotient graph is used for the verdict only: as soon as it
-shows any finding, `api` searches again without symmetry for traces that
-name the real actors.
+Kept simple where soundness needs it: fair cycles across renamed copies
+are not followed here, so a spec with a loop (`while`, `restart`) and a
+published fence (where a fair cycle could leave it unsignalled) is searched
+without symmetry.  The quotient graph is used for the verdict only: as soon
+as it shows any finding, `api` searches again without symmetry for traces
+that name the real actors.
 """
 from __future__ import annotations
 
-from .semantics import DONE, PUBLISHED, Branch, Jump, System, Wait, WaitAny
+from .semantics import DONE, PUBLISHED, Branch, Jump, Publish, System, Wait, WaitAny
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
@@ -140,9 +140,11 @@ class Symmetry:
                     self.frame[pj] = (gi, j, p1)
 
     def _why_off(self) -> str:
-        if any(isinstance(ins, Jump) and ins.stmt.op == "restart" or
-               isinstance(ins, Branch) and ins.stmt.op == "while" for ins in self.sys.code):
-            return "a loop (fair cycles across renamed copies are not followed)"
+        code = self.sys.code
+        loops = any(isinstance(ins, Jump) and ins.stmt.op == "restart" or
+                    isinstance(ins, Branch) and ins.stmt.op == "while" for ins in code)
+        if loops and any(isinstance(ins, Publish) for ins in code):
+            return "a loop and a published fence (fair cycles across renamed copies are not followed)"
         return ""
 
     # -- finding the groups
@@ -356,8 +358,11 @@ class Symmetry:
         return out
 
     def verdict(self, g) -> set:
-        """The finding kinds the (loop-free) quotient graph shows.  Actor
-        sets are carried back over each edge through its renaming."""
+        """The finding kinds the quotient graph shows.  "Actor a never moves
+        again from v" follows a across each edge through its renaming.  Fair
+        cycles are not followed: a spec where they can keep a published fence
+        unsignalled (a loop and a publish) is searched without symmetry."""
+        from .analysis import sccs                   # (analysis imports the explorer)
         sys, L = self.sys, self.sys.L
         A, every = L.A, (1 << L.A) - 1
         kinds = {f.kind for f in g.found.values()}
@@ -378,23 +383,24 @@ class Symmetry:
                     out |= 1 << inv[b]
             return out
 
-        order = _topological(n, expanded, g)
         states = g.states
         for skip_timeouts in (False, True):
             if skip_timeouts and not g.timeout_edges:
                 break
-            reach = [0] * n
-            for v in order:
-                if v >= expanded:
-                    reach[v] = every
-                    continue
-                m = 0
-                for e in g.successors(v):
-                    if skip_timeouts and e in g.timeout_edges:
-                        continue
-                    m |= 1 << g.edge_actor[e]
-                    m |= carry(reach[g.edges[e]], g.edge_perm[e])
-                reach[v] = m
+            out = lambda v: [e for e in g.successors(v)
+                             if not (skip_timeouts and e in g.timeout_edges)] if v < expanded else []
+            reach = [0] * n                          # actors enabled somewhere reachable
+            for comp in sccs(range(n), lambda v: [g.edges[e] for e in out(v)]):   # sinks first
+                cyclic = len(comp) > 1 or any(g.edges[e] == comp[0] for e in out(comp[0]))
+                changed = True
+                while changed:                       # around a cycle of renamings: to a fixpoint
+                    changed = False
+                    for v in comp:
+                        m = reach[v] if v < expanded else every
+                        for e in out(v):
+                            m |= 1 << g.edge_actor[e] | carry(reach[g.edges[e]], g.edge_perm[e])
+                        if m != reach[v]:
+                            reach[v], changed = m, cyclic
             for v in range(min(n, expanded)):
                 s = states[v]
                 stuck = every & ~reach[v]
@@ -415,28 +421,3 @@ class Symmetry:
                         any(s[L.FN + f] & 7 == PUBLISHED for f in range(len(sys.m.fences))):
                     kinds.add("indefinite-fence")
         return kinds
-
-
-def _topological(n: int, expanded: int, g) -> list:
-    """States, each after all its successors (the quotient graph is acyclic)."""
-    out, seen, open_ = [], [False] * n, [False] * n
-    for root in range(n):
-        if seen[root]:
-            continue
-        seen[root] = open_[root] = True
-        stack = [(root, iter(g.successors(root) if root < expanded else ()))]
-        while stack:
-            v, it = stack[-1]
-            for e in it:
-                w = g.edges[e]
-                if open_[w]:
-                    raise AssertionError("a cycle in a quotient graph of loop-free code")
-                if not seen[w]:
-                    seen[w] = open_[w] = True
-                    stack.append((w, iter(g.successors(w) if w < expanded else ())))
-                    break
-            else:
-                stack.pop()
-                open_[v] = False
-                out.append(v)
-    return out

@@ -1,5 +1,5 @@
 """Symmetry of actor copies: one state per permutation of interchangeable
-copies.  The verdict, the findings (kind, message, shortest trace length)
+copies, loops included where no fence is published.  The verdict, the findings (kind, message, shortest trace length)
 and the recorded lock contexts are the same with and without it, on every
 spec in specs/ and on a generated corpus of specs with copies; copies that
 are not interchangeable are left alone."""
@@ -94,13 +94,16 @@ COPY_STMTS = ["lock L", "unlock L", "lock k[i]", "unlock k[i]", "signal f[i]", "
 OTHER_STMTS = ["lock L", "unlock L", "signal G", "wait G", "wait any", "x = 1", "await x > 1",
                "publish G", "assert x < 2", "acquire E", "release E"]
 ASYMMETRIC = ["wait f[1]", "lock k[2]", "await v[1] == 1"]
+LOOPS = ["while v[i] < 2 { v[i] = v[i] + 1 }", "while x < 2 { lock L; x = x + 1; unlock L }",
+         "trylock L else { restart }", "while x == 0 { wait any }"]
 
 
 @st.composite
 def copy_specs(draw):
     n = draw(st.integers(2, 3))
-    body = "; ".join(draw(st.lists(st.sampled_from(COPY_STMTS), min_size=1, max_size=4)))
-    other = draw(st.lists(st.sampled_from(OTHER_STMTS + ASYMMETRIC), min_size=0, max_size=3))
+    loops = LOOPS if draw(st.booleans()) else []
+    body = "; ".join(draw(st.lists(st.sampled_from(COPY_STMTS + loops), min_size=1, max_size=4)))
+    other = draw(st.lists(st.sampled_from(OTHER_STMTS + ASYMMETRIC + loops[1:]), min_size=0, max_size=3))
     hook = draw(st.sampled_from(["", "on reclaim { lock L; unlock L }", "on reclaim { wait G }"]))
     lines = [f"param N = {n}", "lock L", "lock k[1..N]", "resv R[1..N]", "fence f[1..N]",
              "fence G", "engine E slots 1", "var x = 0 in 0..2", "var v[1..N] = 0 in 0..2", hook,

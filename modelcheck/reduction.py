@@ -11,17 +11,18 @@ included) conflicts with the current statement of an actor already in the
 set.  Whatever the actors left out do, they cannot touch what the set's
 current statements touch, nor enable a blocked one of them: expanding only
 the set's steps is a persistent set (Godefroid).  Of all seeds, the set with
-the fewest enabled actors is taken.  Three conditions keep every finding:
+the fewest enabled actors is taken.  Two more conditions:
 
 - visibility: a set whose step writes what an invariant reads is not used;
 - cycle proviso: a state with a step into an already visited state is
   expanded fully (every cycle of the reduced graph has a full state), so no
-  actor's step is postponed for ever;
-- then every step possible in the full graph from a reached state is taken
-  in the reduced graph from a reached state, reading the same objects: the
-  same step findings, the same lock contexts at every acquisition (the
-  lock-order `deps`), and "actor a never moves again from s" is the same on
-  both graphs for every state both have (deadlocks).
+  actor's step is postponed for ever.
+
+Then every step possible in the full graph from a reached state is taken
+in the reduced graph from a reached state, reading the same objects: the
+same step findings, the same lock contexts at every acquisition (the
+lock-order `deps`), and "actor a never moves again from s" is the same on
+both graphs for every state both have (deadlocks).
 
 Expanding a state fully is always allowed, so when after `REDUCTION_TRIAL`
 states the reduction is seen to save next to nothing, the explorer stops

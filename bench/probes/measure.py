@@ -1,6 +1,7 @@
 """Explorer figures on the probes: states, states/s (CPU time of the search
-alone), bytes per stored state (resident memory the graph adds, divided by
-the states), and the states each reduction leaves.
+alone), bytes per stored state (resident memory the search adds, divided by
+the states; and what the visited table and the graph arrays hold), and the
+states each reduction leaves.
 
     .venv/bin/python bench/probes/measure.py [N...]      (default N = 6 8)
 
@@ -31,8 +32,13 @@ def measure(path: Path, n: int, mode: str) -> dict:
     g = explorer.explore(sys_, explorer.Limits(**MODES[mode]))
     cpu = time.process_time() - cpu
     grown = (explorer.memory_mb() - before) * 2**20
+    st = g.states
+    table = len(st.data) + st.hashes.itemsize * len(st.hashes) + st.slots.itemsize * len(st.slots)
+    arrays = sum(a.itemsize * len(a) for a in (g.parent, g.via, g.depth, g.switches, g.offsets,
+                                               g.edges, g.edge_actor, g.edge_perm))
     return {"states": len(g.states), "edges": len(g.edges), "cpu": cpu,
             "rate": len(g.states) / cpu if cpu else 0.0, "bytes": grown / len(g.states),
+            "table": table / len(g.states), "arrays": arrays / len(g.states),
             "reduction": g.reduction, "symmetry": g.symmetry}
 
 
@@ -42,7 +48,8 @@ def main(sizes: list[int]) -> None:
             rows = {mode: measure(HERE / name, n, mode) for mode in MODES}
             plain = rows["plain"]
             print(f"{name} N={n}: {plain['states']} states, {plain['edges']} transitions, "
-                  f"{plain['rate']:,.0f} states/s, {plain['bytes']:.0f} B/state")
+                  f"{plain['rate']:,.0f} states/s, {plain['bytes']:.0f} B/state resident "
+                  f"(visited table {plain['table']:.0f} + graph arrays {plain['arrays']:.0f} B/state)")
             for mode in ("reduction", "symmetry", "both"):
                 r = rows[mode]
                 print(f"    {mode:9} {r['states']:>8} states ({plain['states'] / r['states']:.2f}x fewer)"

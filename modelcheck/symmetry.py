@@ -1,5 +1,7 @@
 """Symmetry of actor copies: `thread w[i in 1..N]` whose copies differ only
-by which elements of arrays they use.
+by which elements of arrays they use.  Declarations copied over the same
+indices (`thread w[i in 1..N]` beside `job j[i in 1..N] on E[i]`) are
+exchanged together, index by index, when that is what makes them symmetric.
 
 Copies c1..cN of one declaration are interchangeable when, for every j,
 exchanging c1 and cj (with the objects only they use: f[1] <-> f[j]...)
@@ -113,19 +115,28 @@ class Swap:
 class Symmetry:
     def __init__(self, sys: System):
         self.sys = sys
-        self.groups = []         # [(copies, pcmaps: copy -> {pc of copy 1: pc}, own: copy -> [obj])]
+        # [(units, pcmaps: unit -> {pc of unit 1: pc}, own: unit -> [obj])]; a unit is
+        # the copies of one index: (w[i],) or, exchanged together, (w[i], j[i])
+        self.groups = []
         self.why_off = self._why_off()
         if self.why_off:
             return
         by_decl: dict = {}
         for a, actor in enumerate(sys.m.actors):
             if "[" in actor.name:
-                by_decl.setdefault((actor.line, actor.name.split("[")[0]), []).append(a)
+                index = int(actor.name[actor.name.index("[") + 1:-1])
+                by_decl.setdefault((actor.line, actor.name.split("[")[0]), []).append((index, a))
+        by_range: dict = {}                            # declarations copied over the same indices
         for copies in by_decl.values():
-            if len(copies) > 1:
-                g = self._group(copies)
-                if g:
-                    self.groups.append(g)
+            by_range.setdefault(tuple(i for i, _a in copies), []).append([a for _i, a in copies])
+        for decls in by_range.values():
+            if len(decls[0]) < 2:
+                continue
+            joint = self._group(list(zip(*decls)))     # all of them at once, else one by one
+            if joint:
+                self.groups.append(joint)
+            elif len(decls) > 1:
+                self.groups.extend(g for g in (self._group([(a,) for a in d]) for d in decls) if g)
         if not self.groups:
             self.why_off = "no interchangeable actor copies"
             return
@@ -133,8 +144,8 @@ class Symmetry:
         self.perms: dict = {}                         # actor renaming -> id (0: none)
         self.perm_list: list = []
         self._perm_id(tuple(range(sys.L.A)))
-        self.frame = {}                                # pc of copy j -> (group, j, pc of copy 1)
-        for gi, (copies, pcmaps, _own) in enumerate(self.groups):
+        self.frame = {}                                # pc of unit j -> (group, j, pc of unit 1)
+        for gi, (_units, pcmaps, _own) in enumerate(self.groups):
             for j, pm in enumerate(pcmaps):
                 for p1, pj in pm.items():
                     self.frame[pj] = (gi, j, p1)
@@ -148,20 +159,21 @@ class Symmetry:
         return ""
 
     # -- finding the groups
-    def _swap(self, c: int, d: int):
-        """(object renaming, pc map c -> d) of exchanging copies c and d, or None."""
+    def _swap(self, u: tuple, v: tuple):
+        """(object renaming, pc map u -> v) of exchanging units u and v, or None."""
         sys, m = self.sys, self.sys.m
         sw = Swap(m)
         try:
-            ac, ad = m.actors[c], m.actors[d]
-            if (ac.kind, ac.preemptible) != (ad.kind, ad.preemptible):
-                raise Mismatch
-            sw.unify(("actor", c), ("actor", d))
-            if ac.kind == "job":
-                sw.unify(("engine", ac.engine), ("engine", ad.engine))
-            sw.stmts(ac.body, ad.body)
+            for c, d in zip(u, v):
+                ac, ad = m.actors[c], m.actors[d]
+                if (ac.kind, ac.preemptible) != (ad.kind, ad.preemptible):
+                    raise Mismatch
+                sw.unify(("actor", c), ("actor", d))
+                if ac.kind == "job":
+                    sw.unify(("engine", ac.engine), ("engine", ad.engine))
+                sw.stmts(ac.body, ad.body)
             for b, actor in enumerate(m.actors):
-                if b not in (c, d):
+                if b not in u + v:
                     sw.fixed(("actor", b))
                     if actor.kind == "job":
                         sw.fixed(("engine", actor.engine))
@@ -184,7 +196,9 @@ class Symmetry:
                 image = {sw(("fence", g))[1] for g in fence.after}
                 if image != set(m.fences[sw(("fence", f))[1]].after):
                     raise Mismatch
-            pcmap = self._align(sw, c, d)
+            pcmap = {}
+            for c, d in zip(u, v):
+                pcmap.update(self._align(sw, c, d))
         except Mismatch:
             return None
         return sw, pcmap
@@ -225,8 +239,8 @@ class Symmetry:
                     raise Mismatch
         return pcmap
 
-    def _group(self, copies: list):
-        swaps = [self._swap(copies[0], d) for d in copies[1:]]
+    def _group(self, units: list):
+        swaps = [self._swap(units[0], u) for u in units[1:]]
         if any(s is None for s in swaps):
             return None
         first = swaps[0][0]
@@ -239,12 +253,12 @@ class Symmetry:
             moved = {x for x, y in sw.map.items() if x != y and x[0] != "actor"}
             if moved != set(own[0]) | set(own[j]):
                 return None
-        identity = {pc: pc for pc in self.sys.actor_code[copies[0]]}
+        identity = {pc: pc for c in units[0] for pc in self.sys.actor_code[c]}
         pcmaps = [identity] + [pm for _sw, pm in swaps]
         for pm in pcmaps[1:]:                          # wait-any waits may sit outside the range
             for p in list(pm):
                 identity.setdefault(p, p)
-        return copies, pcmaps, own
+        return units, pcmaps, own
 
     # -- renaming states
     def _perm_id(self, amap: tuple) -> int:
@@ -257,8 +271,8 @@ class Symmetry:
     def canon(self, s: tuple) -> tuple[tuple, int]:
         """(representative of s, id of the actor renaming applied)."""
         moves = []
-        for copies, _pcmaps, own in self.groups:
-            keys = sorted((self._local(s, c, j, own), j) for j, c in enumerate(copies))
+        for units, _pcmaps, own in self.groups:
+            keys = sorted((self._local(s, unit, j, own), j) for j, unit in enumerate(units))
             moves.append([j for _k, j in keys])       # slot k gets copy order[k]
         if all(order == sorted(order) for order in moves):
             return s, 0
@@ -269,11 +283,12 @@ class Symmetry:
         """Actor, pc and object maps of putting, per group, copy order[k] in slot k."""
         amap = list(range(self.sys.L.A))
         pcm, omap = {}, {}
-        for (copies, pcmaps, own), order in zip(self.groups, moves):
+        for (units, pcmaps, own), order in zip(self.groups, moves):
             for k, j in enumerate(order):
                 if k == j:
                     continue
-                amap[copies[j]] = copies[k]
+                for c, d in zip(units[j], units[k]):
+                    amap[c] = d
                 src, dst = pcmaps[j], pcmaps[k]
                 for p1, pj in src.items():
                     pcm[pj] = dst[p1]
@@ -289,22 +304,27 @@ class Symmetry:
                     pcm[code[w].woken_pc] = code[w2].woken_pc
         return amap, pcm, omap
 
-    def _local(self, s, c: int, j: int, own) -> tuple:
-        """What copy c looks like from inside, in copy 1's terms: the sort key."""
+    def _local(self, s, unit: tuple, j: int, own) -> tuple:
+        """What unit j looks like from inside, in unit 1's terms: the sort key
+        (any key gives a sound search; a finer one merges more states)."""
         L = self.sys.L
         to1 = lambda p: self.frame[p][2] if p in self.frame and self.frame[p][1] == j else p
         vals = []
         for kind, x in own[j]:
             v = s[self._slot(kind, x)]
             if kind == "lock":
-                v = (v == -(c + 1), v < 0, v > 0 and bool(v >> c & 1), v > 0)
+                v = (unit.index(-v - 1) if v < 0 and -v - 1 in unit else -1, v < 0,
+                     tuple(v > 0 and bool(v >> c & 1) for c in unit), v > 0)
             elif kind in ("resv", "engine"):
                 v = len(v) if kind == "engine" else bin(v).count("1")
             vals.append(v)
-        held = tuple(s[L.LK + l] == -(c + 1) or (s[L.LK + l] > 0 and s[L.LK + l] >> c & 1)
-                     for l in range(len(self.sys.m.locks)))
-        slots = tuple(c in s[L.EN + e] for e in range(len(self.sys.m.engines)))
-        return (to1(s[L.PC + c]), tuple(to1(p) for p in s[L.STK + c]), tuple(vals), held, slots)
+        mine = []
+        for c in unit:
+            held = tuple(s[L.LK + l] == -(c + 1) or (s[L.LK + l] > 0 and s[L.LK + l] >> c & 1)
+                         for l in range(len(self.sys.m.locks)))
+            slots = tuple(c in s[L.EN + e] for e in range(len(self.sys.m.engines)))
+            mine.append((to1(s[L.PC + c]), tuple(to1(p) for p in s[L.STK + c]), held, slots))
+        return tuple(mine), tuple(vals)
 
     def _slot(self, kind: str, x: int) -> int:
         L = self.sys.L
@@ -342,8 +362,8 @@ class Symmetry:
         """The lock contexts of every copy, from those seen at representatives:
         closed under exchanging copy 1 with each other copy."""
         swaps = []
-        for gi, (copies, _pcmaps, _own) in enumerate(self.groups):
-            for j in range(1, len(copies)):
+        for gi, (units, _pcmaps, _own) in enumerate(self.groups):
+            for j in range(1, len(units)):
                 moves = [list(range(len(c))) for c, _p, _o in self.groups]
                 moves[gi][0], moves[gi][j] = j, 0
                 swaps.append(self._renaming(moves)[1])

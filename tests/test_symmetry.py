@@ -76,6 +76,20 @@ def test_copies_that_use_their_neighbour_are_not_interchangeable():
     assert explore(System(load(text)), BOTH).symmetry.startswith("off")
 
 
+def test_a_submitter_and_its_job_are_exchanged_together():
+    text = textwrap.dedent("""
+        param N = 3
+        engine E[1..N] slots 1
+        fence f[1..N]
+        lock l
+        thread w[i in 1..N] { lock l; publish f[i]; unlock l }
+        job j[i in 1..N] on E[i] { wait f[i]; signal f[i] }
+        thread reclaim { lock l; wait any; unlock l }
+    """)
+    plain, reduced, status = agree(text)
+    assert status == "on" and reduced * 3 < plain
+
+
 def test_no_symmetry_flag(tmp_path, capsys):
     from modelcheck import cli
     p = tmp_path / "w.fspec"
@@ -102,18 +116,21 @@ LOOPS = ["while v[i] < 2 { v[i] = v[i] + 1 }", "while x < 2 { lock L; x = x + 1;
 def copy_specs(draw):
     n = draw(st.integers(2, 3))
     loops = LOOPS if draw(st.booleans()) else []
-    body = "; ".join(draw(st.lists(st.sampled_from(COPY_STMTS + loops), min_size=1, max_size=4)))
-    other = draw(st.lists(st.sampled_from(OTHER_STMTS + ASYMMETRIC + loops[1:]), min_size=0, max_size=3))
+    body = "; ".join(draw(st.lists(st.sampled_from(COPY_STMTS + loops), min_size=1, max_size=5 - n)))
+    other = draw(st.lists(st.sampled_from(OTHER_STMTS + ASYMMETRIC + loops[1:]), min_size=0, max_size=2))
     hook = draw(st.sampled_from(["", "on reclaim { lock L; unlock L }", "on reclaim { wait G }"]))
     lines = [f"param N = {n}", "lock L", "lock k[1..N]", "resv R[1..N]", "fence f[1..N]",
              "fence G", "engine E slots 1", "var x = 0 in 0..2", "var v[1..N] = 0 in 0..2", hook,
              f"{draw(st.sampled_from(['thread w[i in 1..N]', 'job w[i in 1..N] on E']))} {{ {body} }}"]
+    if n == 2 and draw(st.booleans()):         # a second declaration copied over the same i
+        second = "; ".join(draw(st.lists(st.sampled_from(COPY_STMTS), min_size=1, max_size=3)))
+        lines.append(f"thread u[i in 1..N] {{ {second} }}")
     if other:
         lines.append("thread o { " + "; ".join(other) + " }")
     return "\n".join(lines) + "\n"
 
 
-CORPUS = 120
+CORPUS = 100
 
 
 @settings(max_examples=CORPUS, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,16 +14,15 @@ renaming; the search stores one representative per permutation class
 (copies sorted by their local state), and each edge remembers the renaming
 it applied so that "actor a never moves again" can follow a across it.
 
-Kept simple where soundness needs it: fair cycles across renamed copies
-are not followed here, so a spec with a loop (`while`, `restart`) and a
-published fence (where a fair cycle could leave it unsignalled) is searched
-without symmetry.  The quotient graph is used for the verdict only: as soon
-as it shows any finding, `api` searches again without symmetry for traces
-that name the real actors.
+A cycle of the quotient graph stands for cycles of the full graph through
+the renamings met around it; fairness is judged on the orbits of the actors
+under those renamings (`_fair_cycle`).  The quotient graph is used for the
+verdict only: as soon as it shows any finding, `api` searches again without
+symmetry for traces that name the real actors.
 """
 from __future__ import annotations
 
-from .semantics import DONE, PUBLISHED, Branch, Jump, Publish, System, Wait, WaitAny
+from .semantics import DONE, PUBLISHED, System, Wait, WaitAny
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
@@ -118,9 +117,7 @@ class Symmetry:
         # [(units, pcmaps: unit -> {pc of unit 1: pc}, own: unit -> [obj])]; a unit is
         # the copies of one index: (w[i],) or, exchanged together, (w[i], j[i])
         self.groups = []
-        self.why_off = self._why_off()
-        if self.why_off:
-            return
+        self.why_off = ""
         by_decl: dict = {}
         for a, actor in enumerate(sys.m.actors):
             if "[" in actor.name:
@@ -149,14 +146,6 @@ class Symmetry:
             for j, pm in enumerate(pcmaps):
                 for p1, pj in pm.items():
                     self.frame[pj] = (gi, j, p1)
-
-    def _why_off(self) -> str:
-        code = self.sys.code
-        loops = any(isinstance(ins, Jump) and ins.stmt.op == "restart" or
-                    isinstance(ins, Branch) and ins.stmt.op == "while" for ins in code)
-        if loops and any(isinstance(ins, Publish) for ins in code):
-            return "a loop and a published fence (fair cycles across renamed copies are not followed)"
-        return ""
 
     # -- finding the groups
     def _swap(self, u: tuple, v: tuple):
@@ -378,10 +367,9 @@ class Symmetry:
         return out
 
     def verdict(self, g) -> set:
-        """The finding kinds the quotient graph shows.  "Actor a never moves
-        again from v" follows a across each edge through its renaming.  Fair
-        cycles are not followed: a spec where they can keep a published fence
-        unsignalled (a loop and a publish) is searched without symmetry."""
+        """The finding kinds the quotient graph shows, as analysis would find
+        them on the full graph.  "Actor a never moves again from v" follows a
+        across each edge through its renaming, to a fixpoint around cycles."""
         from .analysis import sccs                   # (analysis imports the explorer)
         sys, L = self.sys, self.sys.L
         A, every = L.A, (1 << L.A) - 1
@@ -404,6 +392,7 @@ class Symmetry:
             return out
 
         states = g.states
+        dead = [False] * n
         for skip_timeouts in (False, True):
             if skip_timeouts and not g.timeout_edges:
                 break
@@ -430,6 +419,7 @@ class Symmetry:
                         continue
                     if not skip_timeouts:
                         kinds.add("deadlock")
+                        dead[v] = True
                     else:
                         ins = sys.code[pc]
                         if isinstance(ins, Wait) and ins.mode == "timeout" and ins.pending(s):
@@ -440,4 +430,77 @@ class Symmetry:
                 if all(s[L.PC + a] == DONE for a in range(A)) and \
                         any(s[L.FN + f] & 7 == PUBLISHED for f in range(len(sys.m.fences))):
                     kinds.add("indefinite-fence")
+        if self._fair_cycle(g, [v for v in range(min(n, expanded)) if not dead[v]], back):
+            kinds.add("indefinite-fence")
         return kinds
+
+    def _fair_cycle(self, g, live: list, back: list) -> bool:
+        """A fair cycle of live states keeping a published fence unsignalled,
+        as analysis looks for it, on the quotient.  A quotient cycle stands
+        for full cycles through the renamings met around it (the holonomy
+        group H): an actor enabled somewhere stands for its whole H-orbit,
+        and so does an actor that moves; the cycle is fair when every orbit
+        that is enabled somewhere also moves."""
+        from .analysis import sccs
+        L, A = self.sys.L, self.sys.L.A
+        nf = len(self.sys.m.fences)
+        enabled = {}
+        for v in live:
+            m = 0
+            for e in g.successors(v):
+                m |= 1 << g.edge_actor[e]
+            enabled[v] = m
+
+        def inside(keep):
+            return lambda v: [g.edges[e] for e in g.successors(v) if g.edges[e] in keep]
+
+        keep0 = set(live)
+        work = sccs(sorted(keep0), inside(keep0))
+        while work:
+            comp = work.pop()
+            members = set(comp)
+            edges = [(v, e) for v in comp for e in g.successors(v) if g.edges[e] in members]
+            if len(comp) == 1 and not edges:
+                continue
+            tau = {comp[0]: list(range(A))}          # v's actors -> the root's actors
+            todo = [comp[0]]
+            while todo:
+                v = todo.pop()
+                for e in g.successors(v):
+                    w = g.edges[e]
+                    if w in members and w not in tau:
+                        tau[w] = [tau[v][back[g.edge_perm[e]][x]] for x in range(A)]
+                        todo.append(w)
+            orbit = list(range(A))                   # union-find over the root's actors
+
+            def find(x):
+                while orbit[x] != x:
+                    orbit[x] = orbit[orbit[x]]
+                    x = orbit[x]
+                return x
+            for v, e in edges:                       # each edge's holonomy joins orbits
+                w, inv = g.edges[e], back[g.edge_perm[e]]
+                for x in range(A):
+                    orbit[find(tau[w][x])] = find(tau[v][inv[x]])
+            closure = [0] * A
+            for x in range(A):
+                closure[find(x)] |= 1 << x
+            close = lambda v, mask: _or(closure[find(tau[v][x])] for x in range(A) if mask >> x & 1)
+            enabled_any = _or(close(v, enabled[v]) for v in comp)
+            moved = _or(close(v, 1 << g.edge_actor[e]) for v, e in edges)
+            unfair = enabled_any & ~moved
+            if not unfair:
+                s = g.states[comp[0]]
+                if any(s[L.FN + f] & 7 == PUBLISHED for f in range(nf)):
+                    return True
+                continue
+            keep = {v for v in comp if not close(v, enabled[v]) & unfair}
+            work.extend(sccs(sorted(keep), inside(keep)))
+        return False
+
+
+def _or(masks) -> int:
+    out = 0
+    for m in masks:
+        out |= m
+    return out

@@ -1,5 +1,5 @@
 """Symmetry of actor copies: one state per permutation of interchangeable
-copies, loops included where no fence is published.  The verdict, the findings (kind, message, shortest trace length)
+copies, loops included.  The verdict, the findings (kind, message, shortest trace length)
 and the recorded lock contexts are the same with and without it, on every
 spec in specs/ and on a generated corpus of specs with copies; copies that
 are not interchangeable are left alone."""
@@ -88,6 +88,29 @@ def test_a_submitter_and_its_job_are_exchanged_together():
     """)
     plain, reduced, status = agree(text)
     assert status == "on" and reduced * 3 < plain
+
+
+LOOPING = WORKERS.replace("thread reclaim { lock l; wait any; unlock l }",
+                          "thread reclaim { while 1 { lock l; wait any; unlock l } }")
+
+
+@pytest.mark.parametrize("text, kinds", [
+    (LOOPING, set()),
+    # a copy spins for ever after publishing: reclaim waits for its fence holding l
+    (LOOPING.replace("signal f[i] }", "while c < 9 { c = c }; signal f[i] }"),
+     {"deadlock", "indefinite-fence"}),
+    # copies take turns for ever, each publishing its fence while it holds l
+    (LOOPING.replace("{ lock l; c = c + 1; publish f[i]; unlock l; signal f[i] }",
+                     "{ while 1 { lock l; publish f[i]; unlock l } }"), {"deadlock", "indefinite-fence"}),
+    # nobody waits, nobody signals, a loop goes on: only a fair cycle shows it
+    (LOOPING.replace("thread reclaim { while 1 { lock l; wait any; unlock l } }",
+                     "thread reclaim { while 1 { c = c } }").replace("signal f[i] }", "}"),
+     {"indefinite-fence"}),
+])
+def test_fair_cycles_through_renamed_copies(text, kinds):
+    plain, reduced, status = agree(text)
+    assert status == "on" and reduced < plain
+    assert modelcheck.check_source(text).kinds == kinds
 
 
 def test_no_symmetry_flag(tmp_path, capsys):

@@ -19,7 +19,8 @@ from modelcheck import api, explorer
 from modelcheck.semantics import System
 
 HERE = Path(__file__).resolve().parent
-PROBES = ["stages_reclaim.fspec", "stages_reclaim_once.fspec", "copies.fspec"]
+PROBES = ["stages_reclaim.fspec", "stages_reclaim_once.fspec", "copies.fspec",
+          "copies_reclaim_loop.fspec"]
 MODES = {"plain": dict(reduction=False, symmetry=False), "reduction": dict(symmetry=False),
          "symmetry": dict(reduction=False), "both": {}}
 

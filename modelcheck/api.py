@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -25,12 +25,17 @@ class Stats:
     lock_classes: int = 0          # lockdep classes, pseudo-locks included
     lock_deps: int = 0             # dependencies handed to z3, boot-primed ones included
     z3_seconds: float = 0.0        # lock-order decision, or the smt engine's solving
+    reduction: str = "off"         # partial-order reduction: on / off / off for this spec: why
+    researched: bool = False       # findings searched again without reduction/symmetry (shortest traces)
+    symmetry: str = "off"          # one state per permutation of copies: on / off / off for this spec: why
 
     def as_dict(self) -> dict:
         return {"states": self.states, "transitions": self.transitions,
                 "depth": self.depth, "seconds": round(self.seconds, 3),
                 "lock_classes": self.lock_classes, "lock_deps": self.lock_deps,
-                "z3_seconds": round(self.z3_seconds, 3)}
+                "z3_seconds": round(self.z3_seconds, 3),
+                "reduction": self.reduction, "researched": self.researched,
+                "symmetry": self.symmetry}
 
 
 @dataclass
@@ -95,7 +100,46 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
         return _check_smt(sys, path, limits, depth)
     if engine != "explicit":
         raise ValueError(f"unknown engine {engine!r}")
-    g = explorer.explore(sys, limits or explorer.Limits(), progress)
+    limits = limits or explorer.Limits()
+    g = explorer.explore(sys, limits, progress)
+    seconds, researched, how = g.seconds, False, (g.reduction, g.symmetry)
+    # The quotient graph of symmetric copies gives the verdict only (its edges
+    # rename actors).  Its lock-order verdict is the full graph's: copies
+    # exchanged take locks of the same classes at the same statements.
+    order = lockorder.check(sys, g) if g.quotient else None
+    if g.quotient and (g.quotient.verdict(g) or order.cycles):
+        # Findings must name the real actors: search again without symmetry.
+        g = _again(sys, seconds, limits, progress, symmetry=False)
+        seconds += g.seconds
+        researched = True
+    if g.quotient:                      # the quotient shows nothing: no findings
+        findings = []
+        lock_steps = len(g.quotient.close_deps(g.deps))
+    else:
+        findings, order = _findings(sys, g)
+        lock_steps = len(g.deps)
+        if findings and g.pruned:
+            # A reduced graph has every kind of finding, not every shortest path:
+            # search again without reduction for the traces (kept only if complete).
+            full = _again(sys, seconds, limits, progress, symmetry=False, reduction=False)
+            seconds += full.seconds
+            if not full.stopped or g.stopped:
+                g, researched = full, True
+                findings, order = _findings(sys, g)
+                lock_steps = len(g.deps)
+    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
+                  order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
+    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
+                  dict(m.params), lock_steps, order)
+
+
+def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):
+    """The same search with some reductions off, in the time that is left."""
+    left = None if limits.timeout is None else max(limits.timeout - spent, 0.0)
+    return explorer.explore(sys, replace(limits, timeout=left, **changes), progress)
+
+
+def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder]:
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
     items = _cap(items) + analysis.analyse(sys, g)
     findings = [trace.build(sys, g, it) for it in items]
@@ -106,10 +150,7 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
     order = lockorder.check(sys, g)
     findings += [_lock_order_finding(sys, g, cycle) for cycle in order.cycles]
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
-    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, g.seconds,
-                  order.classes, len(order.edges), order.seconds)
-    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), len(g.deps), order)
+    return findings, order
 
 
 def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Finding:

@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="explicit: every state (default); smt: z3, bounded to --depth steps")
     c.add_argument("--depth", type=_depth, metavar="K",
                    help=f"bound of the smt engine in steps (default {DEFAULT_DEPTH})")
+    c.add_argument("--no-reduction", action="store_true",
+                   help="expand every enabled step (no partial-order reduction)")
+    c.add_argument("--no-symmetry", action="store_true",
+                   help="search every permutation of interchangeable actor copies")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
     m = sub.add_parser("matrix", help="check a spec for every combination of param values")
     m.add_argument("file", metavar="SPEC")
@@ -124,7 +128,8 @@ def _main(argv) -> int:
     if args.depth is not None and args.engine != "smt":
         _parser().error("--depth bounds the smt engine: use it with --engine smt")
     params = dict(args.params)
-    limits = Limits(args.max_states, args.timeout, args.max_memory)
+    limits = Limits(args.max_states, args.timeout, args.max_memory,
+                    reduction=not args.no_reduction, symmetry=not args.no_symmetry)
     results, errors, status = [], [], 0
     for path in args.files:
         try:

@@ -17,6 +17,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .semantics import System
+from .reduction import Reduction
+from .store import Codec, States
+from .symmetry import Symmetry
+
+
+LEVEL_CACHE = 1 << 18        # at most this many tuples kept per BFS level
+REDUCTION_TRIAL = 20_000     # states after which a reduction saving < 5% of them is dropped
 
 
 @dataclass
@@ -24,6 +31,8 @@ class Limits:
     max_states: Optional[int] = None
     timeout: Optional[float] = None          # seconds
     max_memory_mb: Optional[int] = None      # resident memory during the search
+    reduction: bool = True                   # partial-order reduction (see reduction.py)
+    symmetry: bool = True                    # one state per permutation of actor copies (symmetry.py)
 
 
 @dataclass
@@ -39,18 +48,23 @@ class Found:
 
 @dataclass
 class Graph:
-    states: list                                  # id -> state; ids are in BFS order
-    parent: array = field(default_factory=lambda: array("l"))
+    states: States                                # id -> state (packed); ids are in BFS order
+    parent: array = field(default_factory=lambda: array("i"))
     via: array = field(default_factory=lambda: array("h"))      # actor of the step into it
-    depth: array = field(default_factory=lambda: array("l"))
-    switches: array = field(default_factory=lambda: array("l"))
-    offsets: array = field(default_factory=lambda: array("l", [0]))  # CSR successor lists
-    edges: array = field(default_factory=lambda: array("l"))
+    depth: array = field(default_factory=lambda: array("i"))
+    switches: array = field(default_factory=lambda: array("i"))
+    offsets: array = field(default_factory=lambda: array("i", [0]))  # CSR successor lists
+    edges: array = field(default_factory=lambda: array("i"))
     edge_actor: array = field(default_factory=lambda: array("h"))
     timeout_edges: set = field(default_factory=set)   # indices into `edges`
     found: dict = field(default_factory=dict)         # (kind, key) -> Found
     deps: dict = field(default_factory=dict)          # (lock context, pc) -> (src, actor)
     stopped: str = ""                                 # why the search ended early, if it did
+    reduction: str = "off"                            # on / off / off for this spec: why
+    pruned: int = 0                                   # states expanded only partially
+    symmetry: str = "off"                             # on / off / off for this spec: why
+    quotient: Optional[Symmetry] = None               # set when states stand for their permutations
+    edge_perm: array = field(default_factory=lambda: array("h"))   # renaming id per edge, if so
     seconds: float = 0.0
 
     @property
@@ -72,52 +86,119 @@ class Graph:
 
 def explore(sys: System, limits: Limits = Limits(),
             progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
+    codec = Codec(sys)
+    pack = codec.pack
     init = sys.initial()
-    g = Graph(states=[init])
+    g = Graph(states=States(codec))
+    visited = g.states                             # packed record -> id, and id -> state
+    visited.add(pack(init))
+    if sys.L.A < 128:
+        g.via, g.edge_actor = array("b"), array("b")
     g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
-    visited = {init: 0}
     memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
+    code, actors, acquiring, invariants = sys.code, range(sys.L.A), sys.acquiring, bool(sys.invariants)
+    parent, via, depth, switches = g.parent, g.via, g.depth, g.switches
+    edges, edge_actor, found_at = g.edges, g.edge_actor, g.found
+    reduce = Reduction(sys) if limits.reduction else None
+    g.reduction = "on" if reduce else "off"
+    if reduce and reduce.why_off:
+        g.reduction, reduce = f"off for this spec: {reduce.why_off}", None
+
+    sym = Symmetry(sys) if limits.symmetry else None
+    g.symmetry = "on" if sym else "off"
+    if sym and sym.why_off:
+        g.symmetry, sym = f"off for this spec: {sym.why_off}", None
+    g.quotient = sym
+
+    def add(i: int, a: int, outs: list) -> None:
+        """The steps of actor a from state i into the graph."""
+        d, last = depth[i] + 1, via[i]
+        sw = switches[i] + (last != a and last != -1)
+        for nxt, label, found, timeout in outs:
+            if sym:
+                nxt, renaming = sym.canon(nxt)
+                g.edge_perm.append(renaming)
+            j = next_level.get(nxt)
+            if j is None:
+                j = this_level.get(nxt)
+            if j is None:
+                rec = pack(nxt)
+                j = visited.find(rec)
+            if j is None:
+                j = visited.add(rec)
+                parent.append(i); via.append(a); depth.append(d); switches.append(sw)
+                if len(next_list) < LEVEL_CACHE:
+                    next_list.append(nxt)
+                    next_level[nxt] = j
+                if invariants:
+                    for kind, key, msg in sys.invariant_failures(nxt):
+                        found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+            elif depth[j] == d and sw < switches[j]:
+                parent[j] = i; via[j] = a; switches[j] = sw
+            if timeout:
+                g.timeout_edges.add(len(edges))
+            edges.append(j)
+            edge_actor.append(a)
+            for kind, key, msg in found:
+                found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+
+    # The states of the level being expanded and of the next one, as tuples:
+    # nearly every step that finds a known state finds one of those, without
+    # packing it; every state is expanded from here without unpacking it.
+    level, this_first, this_list, this_level = 0, 0, [init], {init: 0}
+    next_list, next_level = [], {}
+    known = lambda s: visited.find(pack(s)) is not None
     started = last_report = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
     try:
-        while i < len(g.states):
-            if len(g.states) >= max_states:
+        while i < len(depth):                      # one depth per known state
+            if len(depth) >= max_states:
                 g.stopped = f"state limit reached ({limits.max_states} states)"
                 break
             if i & 1023 == 0:
                 now = time.monotonic()
-                g.stopped = _limit_hit(limits, len(g.states), now - started)
+                g.stopped = _limit_hit(limits, len(depth), now - started)
                 if g.stopped:
                     break
                 if progress and now - last_report >= 1.0:
                     progress(g, now - started)
                     last_report = now
-            s = g.states[i]
-            for a, (nxt, label, found, timeout) in sys.successors(s):
-                j = visited.get(nxt)
-                sw = g.switches[i] + (g.via[i] not in (a, -1))
-                if j is None:
-                    j = len(g.states)
-                    visited[nxt] = j
-                    g.states.append(nxt)
-                    g.parent.append(i); g.via.append(a)
-                    g.depth.append(g.depth[i] + 1); g.switches.append(sw)
-                    if sys.invariants:
-                        for kind, key, msg in sys.invariant_failures(nxt):
-                            g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
-                elif g.depth[j] == g.depth[i] + 1 and sw < g.switches[j]:
-                    g.parent[j] = i; g.via[j] = a; g.switches[j] = sw
-                if timeout:
-                    g.timeout_edges.add(len(g.edges))
-                g.edges.append(j)
-                g.edge_actor.append(a)
-                for kind, key, msg in found:
-                    g.found.setdefault((kind, key), Found(kind, key, msg, i, a, j))
-            _record_lock_steps(sys, g, i, s, memo)
-            g.offsets.append(len(g.edges))
+            if depth[i] != level:                  # on to the next BFS level
+                level, this_first = depth[i], i
+                this_level, this_list, next_level, next_list = next_level, next_list, {}, []
+            s = this_list[i - this_first] if i - this_first < len(this_list) else visited[i]
+            # an actor that did not make the step into s stands where it stood
+            # before, holding what it held: its lock context is recorded already
+            mover = via[i] if i and not sym else None
+            steps = []                             # (actor, outcomes) of every enabled actor
+            for a in actors:
+                pc = s[a]                          # the pcs come first in a state
+                if pc < 0:
+                    continue
+                if acquiring[pc] and (mover is None or mover == a):
+                    _record_lock_step(sys, g, i, s, a, memo)
+                outs = code[pc].step(s, a)
+                if outs:
+                    steps.append((a, outs))
+            if reduce and i == REDUCTION_TRIAL and not reduce.worth_it(known, len(depth)):
+                g.reduction = f"on for the first {i} states, then off: it saved about " \
+                              f"{reduce.saved} of {len(depth)} states"
+                reduce = None
+            steps, rest = reduce.split(s, steps) if reduce else (steps, ())
+            first = len(depth)
+            for a, outs in steps:
+                add(i, a, outs)
+            if rest:
+                if any(edges[e] < first for e in range(g.offsets[-1], len(edges))):
+                    for a, outs in rest:           # cycle proviso: a step back, expand fully
+                        add(i, a, outs)
+                else:
+                    g.pruned += 1
+                    reduce.note_left_out(rest, sym)
+            g.offsets.append(len(edges))
             i += 1
     except KeyboardInterrupt:
         g.stopped = "interrupted (Ctrl-C)"
@@ -132,22 +213,18 @@ def explore(sys: System, limits: Limits = Limits(),
     return g
 
 
-def _record_lock_steps(sys: System, g: Graph, i: int, s: tuple, memo: dict) -> None:
-    """Remember, once per (what the actor holds, statement), the first step
-    that reached an acquisition: the raw material of the lock-order model."""
-    L, acquiring = sys.L, sys.acquiring
-    locks = None
-    for a in range(L.A):
-        pc = s[L.PC + a]
-        if pc >= 0 and acquiring[pc]:
-            if locks is None:
-                locks = s[L.LK:L.FN]
-            held = memo.get((a, s[L.STK + a], locks, pc))
-            if held is None:
-                held = memo[(a, s[L.STK + a], locks, pc)] = sys.lock_context(s, a)
-            key = (held, pc)
-            if key not in g.deps:
-                g.deps[key] = (i, a)
+def _record_lock_step(sys: System, g: Graph, i: int, s: tuple, a: int, memo: dict) -> None:
+    """Actor a of state i stands at an acquisition: remember, once per (what
+    the actor holds, statement), the first step that reached it.  The raw
+    material of the lock-order model."""
+    L = sys.L
+    pc = s[L.PC + a]
+    memo_key = (a, s[L.STK + a], s[L.LK:L.FN], pc)
+    key = memo.get(memo_key)
+    if key is None:
+        key = memo[memo_key] = (sys.lock_context(s, a), pc)
+    if key not in g.deps:
+        g.deps[key] = (i, a)
 
 
 def _limit_hit(limits: Limits, states: int, seconds: float) -> str:

@@ -76,8 +76,15 @@ class Lock(Instr):
         kinds = {sys.m.locks[i].kind for i in self.ids}
         self.may_sleep = kinds != {"spinlock"}
         self.acquires = tuple((sys.m.locks[i].cls, "r" if self.shared else "w") for i in self.ids)
+        self.one = sys.L.LK + self.ids[0] if len(self.ids) == 1 and not self.shared else None
 
     def step(self, s, a):
+        if self.one is not None:                  # one lock, exclusive: the common case
+            if s[self.one]:
+                return []
+            lst = list(s)
+            lst[self.one] = -(a + 1)
+            return [self.move(s, a, self.nxt, lst=lst)]
         if not all(self.sys.can_take(s, a, l, self.shared) for l in self.ids):
             return []
         lst = list(s)
@@ -159,6 +166,7 @@ class Wait(Instr):
         self.mode = stmt.mode
         if self.mode != "interruptible":
             self.acquires = (("dma_fence_map", "w"),)
+        self.plain = sys.L.FN + fence if fence is not None and not self.mode else None
 
     def pending(self, s) -> list:
         sys = self.sys
@@ -168,6 +176,8 @@ class Wait(Instr):
         return [f for f in sys.bits(mask) if not s[sys.L.FN + f] & 3]
 
     def step(self, s, a):
+        if self.plain is not None:                # wait F, the common case
+            return [self.move(s, a, self.nxt)] if s[self.plain] & 3 else []
         if not self.pending(s):
             return [self.move(s, a, self.nxt)]
         if self.mode == "timeout":
@@ -487,10 +497,12 @@ class System:
         self.events = {e for e, bodies in m.hooks.items() if bodies}   # events with hooks
         self.hooks: dict[str, tuple[int, int]] = {}      # event -> (entry pc, return pc)
         self.starts: list[int] = []
+        self.actor_code: list[range] = []               # actor -> the pcs of its own code
         self.writer_pcs: dict[int, set] = {}            # rwsem -> pcs that take it for write
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
+        self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
         for ins in self.code:
             if ins.site is None:
                 ins.site = ins.pc
@@ -515,6 +527,7 @@ class System:
                     entry = self._block(body, entry, ret=entry, restart=None, sig=0)
                 self.hooks[event] = (entry, ret)
         for actor in self.m.actors:
+            first = len(self.code)
             patch: list[Jump] = []
             body = self._block(actor.body, DONE, ret=DONE, restart=patch, sig=0)
             for j in patch:
@@ -522,6 +535,7 @@ class System:
             if actor.kind == "job":
                 body = self._emit(Start(self, actor, body))
             self.starts.append(body)
+            self.actor_code.append(range(first, len(self.code)))
         for pc, ins in enumerate(self.code):
             if isinstance(ins, Lock) and not ins.shared:
                 for l in ins.ids:
@@ -680,9 +694,12 @@ class System:
             actor = self.m.actors[a]
             if actor.kind == "job" and self.holds_slot(lst, a, actor.engine):
                 self.give_slot(lst, a, actor.engine)
-            held = [self.m.locks[l].name for l in range(len(self.m.locks)) if self.holder(lst, l, a)]
-            held += [f"a slot of {e.name}" for i, e in enumerate(self.m.engines)
-                     if a in lst[L.EN + i]]
+            me, bit = -(a + 1), 1 << a
+            held = [self.m.locks[l].name for l, v in enumerate(lst[L.LK:L.FN])
+                    if v == me or v > 0 and v & bit]
+            if self.m.engines:
+                held += [f"a slot of {e.name}" for i, e in enumerate(self.m.engines)
+                         if a in lst[L.EN + i]]
             if held:
                 found = found + tuple(("lock-held-at-exit", (actor.name, what),
                                        f"{actor.name} finishes holding {what}") for what in held)

@@ -73,3 +73,21 @@ def test_trylock_and_interruptible_waits_add_no_acquisition():
     """)
     assert "trylock m else { }" not in seen
     assert not any(k.startswith("wait f") for k in seen)
+
+
+def test_every_acquisition_in_every_state_is_recorded_at_its_first_state():
+    """The explorer records a lock context only for the actor that moved
+    (the others stand where they stood); the result is the same as looking
+    at every actor in every state."""
+    from helpers import REPO
+    from modelcheck.explorer import Limits
+    for path in sorted((REPO / "specs").glob("*.fspec")):
+        sys = System(load(path.read_text(), str(path)))
+        g = explore(sys, Limits(reduction=False, symmetry=False))
+        every = {}
+        for i, s in enumerate(g.states):
+            for a in range(sys.L.A):
+                pc = s[sys.L.PC + a]
+                if pc >= 0 and sys.acquiring[pc]:
+                    every.setdefault((sys.lock_context(s, a), pc), (i, a))
+        assert g.deps == every, path.name

@@ -487,3 +487,37 @@ def test_generated_specs_get_a_checkable_order_or_a_closed_cycle(text):
 def acyclic_edges(edges) -> bool:
     names = sorted({c for e in edges for c in (e.frm, e.to)})
     return acyclic(len(names), [(names.index(e.frm), names.index(e.to)) for e in edges])
+
+
+# ---------------------------------------------------------------- reductions keep lockdep's view
+
+@pytest.mark.parametrize("text", [
+    """
+    lock g
+    lock l[1..3]
+    thread w[i in 1..3] { lock g; lock l[i]; unlock l[i]; unlock g }
+    """,
+    """
+    lock a
+    lock b
+    thread w[i in 1..2] { lock a; lock b; unlock b; unlock a }
+    thread v[i in 1..2] { lock b; unlock b; lock b; lock a; unlock a; unlock b }
+    """,
+    """
+    lock m
+    fence f[1..2]
+    thread w[i in 1..2] { publish f[i]; signalling { lock m; unlock m; signal f[i] } }
+    thread r { lock m; wait any; unlock m }
+    """,
+])
+def test_symmetry_and_reduction_keep_the_lock_order(text):
+    import textwrap
+    full = modelcheck.check_source(textwrap.dedent(text),
+                                   limits=modelcheck.Limits(reduction=False, symmetry=False))
+    fast = modelcheck.check_source(textwrap.dedent(text))
+    edges = lambda r: {(e.frm, e.to) for e in r.lock_order.edges}
+    assert fast.lock_order.status == full.lock_order.status
+    assert edges(fast) == edges(full)
+    assert fast.kinds == full.kinds
+    cycles = lambda r: [[(e.frm, e.to, e.actor, e.line, len(e.trace)) for e in c] for c in r.lock_order.cycles]
+    assert cycles(fast) == cycles(full)        # a cycle is traced on the full graph

@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _internal_error(path: str, e: Exception) -> int:
+    """A bug of ours: one line and exit 3, the traceback only on request."""
+    if os.environ.get("MODELCHECK_DEBUG"):
+        raise e
+    print(f"{printable(path)}: internal error: {type(e).__name__}: {printable(str(e))}\n"
+          "  this is a bug in modelcheck; MODELCHECK_DEBUG=1 shows the traceback", file=sys.stderr)
+    return 3
+
+
 def _matrix(args) -> int:
     try:
         rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory))
@@ -90,11 +99,7 @@ def _matrix(args) -> int:
         print(f"{printable(args.file)}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:                     # a bug of ours, not bad input
-        if os.environ.get("MODELCHECK_DEBUG"):
-            raise
-        print(f"{printable(args.file)}: internal error: {type(e).__name__}: {printable(str(e))}\n"
-              "  this is a bug in modelcheck; MODELCHECK_DEBUG=1 shows the traceback", file=sys.stderr)
-        return 3
+        return _internal_error(args.file, e)
     print(matrix.table(args.file, rows), end="")
     return 130 if rows and rows[-1].result.stopped.startswith("interrupted") else matrix.status(rows)
 
@@ -146,12 +151,7 @@ def _main(argv) -> int:
             print(f"{printable(path)}: interrupted", file=sys.stderr)
             return 130
         except Exception as e:                     # a bug of ours, not bad input
-            if os.environ.get("MODELCHECK_DEBUG"):
-                raise
-            print(f"{printable(path)}: internal error: {type(e).__name__}: {printable(str(e))}\n"
-                  "  this is a bug in modelcheck; MODELCHECK_DEBUG=1 shows the traceback",
-                  file=sys.stderr)
-            return 3
+            return _internal_error(path, e)
         results.append(result)
         if not result.ok:
             status = max(status, 1)

@@ -6,8 +6,8 @@ Pipeline, one module per arrow:
   trace (replayed, described findings) -> report (tables, JSON).
 """
 from .api import Result, check_file, check_source
-from .errors import SpecError
-from .explorer import Limits
+from .language.errors import SpecError
+from .search.explorer import Limits
 
 __all__ = ["check_file", "check_source", "Result", "SpecError", "Limits"]
 __version__ = "0.1.0"

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import analysis, explorer, lockorder, model, symbolic, syntax, trace
-from .errors import Diagnostic, Source, SpecError
+from .verdicts import analysis, lockorder, trace
+
+from .search import explorer, symbolic
+
+from .language import model, syntax
+from .language.errors import Diagnostic, Source, SpecError
 from .semantics import System
 
 

@@ -11,11 +11,13 @@ import argparse
 import os
 import sys
 
-from . import explain, lockdep, matrix, picture, report, sarif
+from .reports import explain, lockdep, picture, report, sarif
+
+from . import matrix
 from .api import check_file
-from .errors import SpecError, printable
-from .explorer import Limits, memory_mb
-from .symbolic import DEFAULT_DEPTH
+from .language.errors import SpecError, printable
+from .search.explorer import Limits, memory_mb
+from .search.symbolic import DEFAULT_DEPTH
 
 
 FORMATS = ("table", "json", "lockdep", "sarif")

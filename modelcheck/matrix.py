@@ -16,8 +16,8 @@ from pathlib import Path
 from tabulate import tabulate
 
 from .api import Result, check_file, load
-from .errors import Diagnostic, SpecError, printable
-from .syntax import decode
+from .language.errors import Diagnostic, SpecError, printable
+from .language.syntax import decode
 
 
 def values(text: str) -> tuple[str, list[int]]:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from . import report
+from .reports import report
 from .api import Result, check_file, check_source, load
-from .errors import SpecError
-from .syntax import decode
+from .language.errors import SpecError
+from .language.syntax import decode
 
 
 def pytest_addoption(parser):

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 import modelcheck
-from modelcheck.trace import Step
+from modelcheck.verdicts.trace import Step
 
 from helpers import REPO
 
@@ -194,7 +194,7 @@ def test_public_names():
 def test_same_input_same_output():
     """Deterministic: two runs give the same findings, traces and counts."""
     import json
-    from modelcheck import report
+    from modelcheck.reports import report
     spec = (REPO / "specs" / "proxy_fence_fork_mt.fspec")
     runs = []
     for _ in range(2):

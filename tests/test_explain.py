@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from modelcheck import cli
-from modelcheck.model import FINDING_KINDS
+from modelcheck.language.model import FINDING_KINDS
 
 
 @pytest.mark.parametrize("kind", FINDING_KINDS)

@@ -12,9 +12,10 @@ from html.parser import HTMLParser
 import pytest
 
 import modelcheck
-from modelcheck.trace import Finding
+from modelcheck.verdicts.trace import Finding
 from helpers import REPO
-from modelcheck import cli, picture
+from modelcheck import cli
+from modelcheck.reports import picture
 
 SVG = "{http://www.w3.org/2000/svg}"
 SPECS = ["specs/proxy_fence_fork.fspec", "specs/pagefault_shared_engine.fspec",

@@ -4,7 +4,8 @@ import json
 import textwrap
 
 import modelcheck
-from modelcheck import cli, explorer
+from modelcheck import cli
+from modelcheck.search import explorer
 from modelcheck.api import load
 from modelcheck.semantics import System
 from test_errors import write

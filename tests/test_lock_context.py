@@ -4,7 +4,7 @@ lock-order model (lockdep with the dma_fence annotations)."""
 import textwrap
 
 from modelcheck.api import load
-from modelcheck.explorer import explore
+from modelcheck.search.explorer import explore
 from modelcheck.semantics import MEMALLOC, System
 
 
@@ -80,7 +80,7 @@ def test_every_acquisition_in_every_state_is_recorded_at_its_first_state():
     (the others stand where they stood); the result is the same as looking
     at every actor in every state."""
     from helpers import REPO
-    from modelcheck.explorer import Limits
+    from modelcheck.search.explorer import Limits
     for path in sorted((REPO / "specs").glob("*.fspec")):
         sys = System(load(path.read_text(), str(path)))
         g = explore(sys, Limits(reduction=False, symmetry=False))

@@ -14,8 +14,8 @@ import generate
 
 from helpers import REPO, check, finding
 import modelcheck
-from modelcheck import lockorder
-from modelcheck.trace import replay
+from modelcheck.verdicts import lockorder
+from modelcheck.verdicts.trace import replay
 
 PRIMED = ["mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map"]
 
@@ -364,7 +364,7 @@ thread t { x = 1; x = 2; x = 3; lock A; lock B; unlock B; unlock A }
 """, limits=modelcheck.Limits(max_states=3))
     assert not r.complete
     assert r.lock_order.status == "incomplete"
-    from modelcheck import report
+    from modelcheck.reports import report
     assert "not a proof" in report.table(r)
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import modelcheck
-from modelcheck import lockdep
+from modelcheck.reports import lockdep
 
 from helpers import REPO, check
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import modelcheck
-from modelcheck import analysis
+from modelcheck.verdicts import analysis
 from modelcheck.api import load
-from modelcheck.explorer import Limits, explore
+from modelcheck.search.explorer import Limits, explore
 from modelcheck.semantics import System
 from helpers import REPO
 
@@ -116,7 +116,7 @@ def test_generated_specs_agree_with_and_without_reduction(text):
 
 
 def test_a_reduction_that_saves_nothing_is_dropped_midway(monkeypatch):
-    from modelcheck import explorer
+    from modelcheck.search import explorer
     monkeypatch.setattr(explorer, "REDUCTION_TRIAL", 3)
     text = (REPO / "bench" / "probes" / "stages_reclaim_once.fspec").read_text()
     g = explore(System(load(text, params={"N": 2})), REDUCED)
@@ -126,6 +126,6 @@ def test_a_reduction_that_saves_nothing_is_dropped_midway(monkeypatch):
 
 @pytest.mark.parametrize("path", SPECS[::3], ids=lambda p: p.stem)
 def test_specs_agree_when_reduction_stops_midway(path, monkeypatch):
-    from modelcheck import explorer
+    from modelcheck.search import explorer
     monkeypatch.setattr(explorer, "REDUCTION_TRIAL", 4)
     agree(path.read_text(), str(path))

@@ -1,5 +1,5 @@
 """Golden files for the table output: tests/golden/NAME.fspec is checked
-from the repository root and `modelcheck.report.table(result)` must equal
+from the repository root and `modelcheck.reports.report.table(result)` must equal
 tests/golden/NAME.txt, with the search time replaced by `<seconds>`.
 
 Regenerate after an intended change with
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import modelcheck
-from modelcheck import report
+from modelcheck.reports import report
 
 GOLDEN = Path("tests") / "golden"
 SPECS = sorted(p.stem for p in (Path(__file__).parent / "golden").glob("*.fspec"))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from helpers import REPO
-from modelcheck import cli, explain
-from modelcheck.model import FINDING_KINDS
-from modelcheck.sarif import decisive
+from modelcheck import cli
+from modelcheck.reports import explain
+from modelcheck.language.model import FINDING_KINDS
+from modelcheck.reports.sarif import decisive
 
 SPECS = ["specs/proxy_fence_fork.fspec", "specs/userspace_fence_timeout.fspec",
          "specs/signalling_alloc_kernel.fspec", "specs/ok_fair_spin.fspec",

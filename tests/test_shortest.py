@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 import modelcheck
 from modelcheck.api import load
-from modelcheck.explorer import Limits
+from modelcheck.search.explorer import Limits
 from modelcheck.semantics import System
 
 STEP_KINDS = ("assert", "unlock-not-held", "signal-before-deps", "lock-held-at-exit",

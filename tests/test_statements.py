@@ -1381,7 +1381,7 @@ ONE_PER_KIND = {
 
 
 def test_every_finding_kind_has_an_example():
-    from modelcheck.model import FINDING_KINDS
+    from modelcheck.language.model import FINDING_KINDS
     assert set(ONE_PER_KIND) == set(FINDING_KINDS)
 
 

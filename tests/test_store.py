@@ -3,9 +3,9 @@ the visited table finds each by its packed record."""
 import pytest
 
 from modelcheck.api import load
-from modelcheck.explorer import Limits, explore
+from modelcheck.search.explorer import Limits, explore
 from modelcheck.semantics import System
-from modelcheck.store import Codec, States
+from modelcheck.search.store import Codec, States
 from helpers import REPO
 
 SPECS = sorted((REPO / "specs").glob("*.fspec"))
@@ -54,7 +54,7 @@ def test_too_many_actors_for_a_fixed_width_are_stored_as_tuples():
 @pytest.mark.parametrize("cache", [0, 1, 3])
 def test_the_level_cache_only_saves_time(cache, monkeypatch):
     """With any size of the tuple cache of BFS levels, the same graph."""
-    from modelcheck import explorer
+    from modelcheck.search import explorer
     path = REPO / "specs" / "pagefault_dedicated_engines.fspec"
     sys = System(load(path.read_text(), str(path)))
     plain = explore(sys, Limits(reduction=False, symmetry=False))

@@ -25,7 +25,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import modelcheck
-from modelcheck import cli, explorer, report, symbolic
+from modelcheck import cli
+from modelcheck.search import explorer, symbolic
+from modelcheck.reports import report
 from modelcheck.api import load
 from modelcheck.semantics import System
 

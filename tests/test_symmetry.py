@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import modelcheck
-from modelcheck import analysis
+from modelcheck.verdicts import analysis
 from modelcheck.api import load
-from modelcheck.explorer import Limits, explore
+from modelcheck.search.explorer import Limits, explore
 from modelcheck.semantics import System
 from helpers import REPO
 

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from modelcheck import api, explorer
+from modelcheck import api
+from modelcheck.search import explorer
 from modelcheck.semantics import System
 
 HERE = Path(__file__).resolve().parent

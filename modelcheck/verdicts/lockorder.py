@@ -18,8 +18,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from .explorer import Graph
-from .semantics import MEMALLOC, Alloc, System
+from ..search.explorer import Graph
+from ..semantics import MEMALLOC, Alloc, System
 
 PRIMED = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
 PSEUDO = {"dma_fence_map": " (in a signalling section)", "fs_reclaim": " (in reclaim)",

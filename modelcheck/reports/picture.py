@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import drawsvg as dw
 
 from . import report
-from .api import Result
-from .errors import printable
-from .trace import Finding
+from ..api import Result
+from ..language.errors import printable
+from ..verdicts.trace import Finding
 
 ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: separator row, header, left column, char width
 WRAP, STMT = 30, 56                            # chars: effects wrap at, box text clipped at

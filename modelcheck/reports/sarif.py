@@ -13,9 +13,11 @@ import os
 import re
 from pathlib import Path
 
-from . import __version__, explain
-from .api import Result
-from .model import FINDING_KINDS
+from .. import __version__
+
+from . import explain
+from ..api import Result
+from ..language.model import FINDING_KINDS
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

@@ -17,7 +17,7 @@ import struct
 from array import array
 from operator import itemgetter
 
-from .semantics import System
+from ..semantics import System
 
 
 def _int_code(lo: int, hi: int) -> str:

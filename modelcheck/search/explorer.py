@@ -16,7 +16,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .semantics import System
+from ..semantics import System
 from .reduction import Reduction
 from .store import Codec, States
 from .symmetry import Symmetry

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from .explorer import Graph
-from .semantics import DONE, PUBLISHED, System, Wait
+from ..search.explorer import Graph
+from ..semantics import DONE, PUBLISHED, System, Wait
 
 MAX_PER_KIND = 10
 

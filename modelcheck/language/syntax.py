@@ -27,7 +27,7 @@ def grammar_text() -> str:
     try:
         return resources.files("modelcheck.grammar").joinpath("fspec.lark").read_text()
     except (ModuleNotFoundError, FileNotFoundError):   # running from a bare checkout
-        return (Path(__file__).resolve().parent.parent / "grammar" / "fspec.lark").read_text()
+        return (Path(__file__).resolve().parents[2] / "grammar" / "fspec.lark").read_text()
 
 
 @functools.lru_cache(maxsize=1)

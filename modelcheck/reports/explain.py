@@ -10,8 +10,8 @@ import sys
 import textwrap
 from dataclasses import dataclass
 
-from .errors import printable
-from .model import FINDING_KINDS
+from ..language.errors import printable
+from ..language.model import FINDING_KINDS
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .explorer import Found, Graph
+from ..search.explorer import Found, Graph
 from .analysis import StateFinding
-from .model import hook_event
-from .semantics import DONE, ERRORED, PUBLISHED, System
+from ..language.model import hook_event
+from ..semantics import DONE, ERRORED, PUBLISHED, System
 
 
 @dataclass

@@ -22,7 +22,7 @@ symmetry for traces that name the real actors.
 """
 from __future__ import annotations
 
-from .semantics import DONE, PUBLISHED, System, Wait, WaitAny
+from ..semantics import DONE, PUBLISHED, System, Wait, WaitAny
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
@@ -370,7 +370,7 @@ class Symmetry:
         """The finding kinds the quotient graph shows, as analysis would find
         them on the full graph.  "Actor a never moves again from v" follows a
         across each edge through its renaming, to a fixpoint around cycles."""
-        from .analysis import sccs                   # (analysis imports the explorer)
+        from ..verdicts.analysis import sccs                   # (analysis imports the explorer)
         sys, L = self.sys, self.sys.L
         A, every = L.A, (1 << L.A) - 1
         kinds = {f.kind for f in g.found.values()}
@@ -441,7 +441,7 @@ class Symmetry:
         group H): an actor enabled somewhere stands for its whole H-orbit,
         and so does an actor that moves; the cycle is fair when every orbit
         that is enabled somewhere also moves."""
-        from .analysis import sccs
+        from ..verdicts.analysis import sccs
         L, A = self.sys.L, self.sys.L.A
         nf = len(self.sys.m.fences)
         enabled = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .model import BINOPS, Model, Stmt, hook_event
+from ..language.model import BINOPS, Model, Stmt, hook_event
 
 DONE = -1
 MEMALLOC = ("PF_MEMALLOC", "")     # in a lock context: the actor runs reclaim hooks

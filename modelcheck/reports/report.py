@@ -10,8 +10,8 @@ import os
 
 from tabulate import tabulate
 
-from .api import Result
-from .errors import printable
+from ..api import Result
+from ..language.errors import printable
 
 
 def _rel(path: str) -> str:

@@ -36,7 +36,7 @@ search finds anything, `api` searches again without it (see README).
 """
 from __future__ import annotations
 
-from .semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
+from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
                         Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
 

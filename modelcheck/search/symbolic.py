@@ -30,10 +30,10 @@ import time
 from array import array
 from dataclasses import dataclass, field
 
-from .analysis import StateFinding
-from .errors import SpecError
+from ..verdicts.analysis import StateFinding
+from ..language.errors import SpecError
 from .explorer import Found, Graph
-from .semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
+from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
                         Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
 
@@ -725,7 +725,7 @@ def _sat(run: Run, solver, *assumptions) -> bool:
 def check(sys: System, depth: int = DEFAULT_DEPTH, timeout=None) -> tuple[list, Run]:
     """The search, its witnesses replayed into `trace.Finding`s as the
     explicit engine's are (same tables, same JSON)."""
-    from . import trace
+    from ..verdicts import trace
     run = search(sys, depth, timeout)
     enc = run.encoding
     findings = []

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from .api import Result
-from .errors import printable
-from .lockorder import BOOT, PSEUDO
+from ..api import Result
+from ..language.errors import printable
+from ..verdicts.lockorder import BOOT, PSEUDO
 
 RULE = "=" * 54
 DASH = "-" * 54

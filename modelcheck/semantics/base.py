@@ -1,0 +1,55 @@
+"""What every instruction shares: the state layout, the constants, the `Instr` base."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from ..language.model import Model, Stmt
+
+if TYPE_CHECKING:
+    from .system import System
+
+DONE = -1
+MEMALLOC = ("PF_MEMALLOC", "")     # in a lock context: the actor runs reclaim hooks
+SIGNALLED, ERRORED, PUBLISHED = 1, 2, 4
+
+# Outcome of one step: (next state, label, findings, is_timeout).  A label
+# says what the state change alone cannot (a choice, a timeout, a hook).
+# A finding is (kind, key, message); the key tells findings apart.
+
+
+class Layout:
+    def __init__(self, m: Model):
+        self.A = len(m.actors)
+        self.PC = 0
+        self.STK = self.A
+        self.LK = 2 * self.A
+        self.FN = self.LK + len(m.locks)
+        self.RV = self.FN + len(m.fences)
+        self.EN = self.RV + len(m.resvs)
+        self.VR = self.EN + len(m.engines)
+        self.IRQ = self.VR + len(m.vars)
+        self.size = self.IRQ + 1
+
+
+# ----------------------------------------------------------------- instructions
+
+class Instr:
+    may_sleep = False
+    acquires: tuple = ()        # (lock class, "r"|"w") taken by this step, for lockdep
+    calls: Optional[str] = None  # hook event entered by this step
+
+    def __init__(self, sys: "System", stmt: Stmt, nxt: int, sig: int):
+        self.sys, self.stmt, self.nxt, self.sig = sys, stmt, nxt, sig
+        self.site = None            # the pc that findings at this statement are keyed by
+
+    def step(self, s: tuple, a: int) -> list:
+        raise NotImplementedError
+
+    def blocked_on(self, s: tuple, a: int) -> list:
+        """Why `step` gives nothing: [("lock", l) | ("writer", l, waiting writer) |
+        ("fence", f) | ("engine", e) | ("cond", text)]."""
+        return []
+
+    def move(self, s: tuple, a: int, pc: int, label: str = "", lst=None, found=()):
+        """The common tail of every step: set the pc, finish the actor if it ends."""
+        return self.sys.move(s if lst is None else lst, a, pc, label, found)

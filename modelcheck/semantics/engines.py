@@ -1,0 +1,52 @@
+"""Engines: job slots on shared hardware."""
+from __future__ import annotations
+
+from ..language.model import Stmt
+from .base import Instr
+
+
+class Start(Instr):
+    """A job's first step: it waits for a free slot of its engine and holds it to the end."""
+    may_sleep = True
+
+    def __init__(self, sys, actor, nxt):
+        super().__init__(sys, Stmt("start", actor.line, f"job {actor.name} on "
+                                   f"{sys.m.engines[actor.engine].name}"), nxt, 0)
+        self.engine = actor.engine
+
+    def step(self, s, a):
+        if not self.sys.slot_free(s, self.engine):
+            return []
+        lst = list(s)
+        self.sys.take_slot(lst, a, self.engine)
+        return [self.move(s, a, self.nxt, "starts", lst=lst)]
+
+    def blocked_on(self, s, a):
+        return [("engine", self.engine)]
+
+
+class Acquire(Instr):
+    may_sleep = True
+
+    def step(self, s, a):
+        e = self.stmt.objs[0]
+        if not self.sys.slot_free(s, e):
+            return []
+        lst = list(s)
+        self.sys.take_slot(lst, a, e)
+        return [self.move(s, a, self.nxt, lst=lst)]
+
+    def blocked_on(self, s, a):
+        return [("engine", self.stmt.objs[0])]
+
+
+class Release(Instr):
+    def step(self, s, a):
+        sys, e = self.sys, self.stmt.objs[0]
+        if not sys.holds_slot(s, a, e):
+            return [self.move(s, a, self.nxt, found=(("unlock-not-held", (self.pc, "engine", e),
+                    f"{sys.actor(a)} releases a slot of {sys.m.engines[e].name} it does not hold "
+                    f"(line {self.stmt.line})"),))]
+        lst = list(s)
+        sys.give_slot(lst, a, e)
+        return [self.move(s, a, self.nxt, lst=lst)]

@@ -1,0 +1,131 @@
+"""Fences: signal, wait, publish, and interruptible waits."""
+from __future__ import annotations
+
+from .base import DONE, SIGNALLED, ERRORED, PUBLISHED, Instr
+
+
+class Signal(Instr):
+    def step(self, s, a):
+        sys, f = self.sys, self.stmt.objs[0]
+        at = sys.L.FN + f
+        if s[at] & 3:
+            return [self.move(s, a, self.nxt, "already signalled: no effect")]
+        lst = list(s)
+        lst[at] = s[at] | (ERRORED if self.stmt.mode == "error" else SIGNALLED)
+        pending = [d for d in sys.m.fences[f].after if not s[sys.L.FN + d] & 3]
+        found = ()
+        if pending:
+            names = ", ".join(sys.m.fences[d].name for d in pending)
+            found = (("signal-before-deps", (self.pc, f),
+                      f"{sys.actor(a)} signals {sys.m.fences[f].name} while {names} "
+                      f"(which it comes after) is unsignalled (line {self.stmt.line})"),)
+        return [self.move(s, a, self.nxt, lst=lst, found=found)]
+
+
+class Wait(Instr):
+    """wait F / wait R, plain, `interruptible else {}` or `timeout`.  The picked
+    fence of `wait any` is also waited for by a Wait on that one fence."""
+    may_sleep = True
+
+    def __init__(self, sys, stmt, nxt, sig, else_pc=None, fence=None, resv=None):
+        super().__init__(sys, stmt, nxt, sig)
+        self.fence, self.resv, self.else_pc = fence, resv, else_pc
+        self.mode = stmt.mode
+        if self.mode != "interruptible":
+            self.acquires = (("dma_fence_map", "w"),)
+        self.plain = sys.L.FN + fence if fence is not None and not self.mode else None
+
+    def pending(self, s) -> list:
+        sys = self.sys
+        if self.fence is not None:
+            return [] if s[sys.L.FN + self.fence] & 3 else [self.fence]
+        mask = s[sys.L.RV + self.resv]
+        return [f for f in sys.bits(mask) if not s[sys.L.FN + f] & 3]
+
+    def step(self, s, a):
+        if self.plain is not None:                # wait F, the common case
+            return [self.move(s, a, self.nxt)] if s[self.plain] & 3 else []
+        if not self.pending(s):
+            return [self.move(s, a, self.nxt)]
+        if self.mode == "timeout":
+            return [self.sys.move(s, a, self.nxt, "times out", timeout=True)]
+        if self.mode == "interruptible" and s[self.sys.L.IRQ]:
+            return [self.move(s, a, self.else_pc, "interrupted: -ERESTARTSYS")]
+        return []
+
+    def blocked_on(self, s, a):
+        return [("fence", f) for f in self.pending(s)]
+
+
+class Woken(Instr):
+    """Where interrupt_waits leaves a blocked interruptible wait: its next
+    step returns -ERESTARTSYS and runs the else branch."""
+
+    def __init__(self, sys, wait: Wait):
+        super().__init__(sys, wait.stmt, wait.else_pc, wait.sig)
+
+    def step(self, s, a):
+        return [self.move(s, a, self.nxt, "wait returns -ERESTARTSYS")]
+
+
+class WaitAny(Instr):
+    """wait any: picks one published unsignalled fence to wait for, or none."""
+    may_sleep = True
+    acquires = (("dma_fence_map", "w"),)
+
+    def __init__(self, sys, stmt, nxt, sig, picked: dict):
+        super().__init__(sys, stmt, nxt, sig)
+        self.picked = picked           # fence -> pc of the Wait on that fence
+        if stmt.mode == "interruptible":
+            self.acquires = ()
+
+    def step(self, s, a):
+        FN = self.sys.L.FN
+        outs = [self.move(s, a, self.nxt, "finds nothing to wait for")]
+        for f, pc in self.picked.items():
+            if s[FN + f] & 7 == PUBLISHED:
+                outs.append(self.move(s, a, pc, f"picks {self.sys.m.fences[f].name}"))
+        return outs
+
+
+class Publish(Instr):
+    """publish F / publish F in R (the caller must hold R's lock)."""
+
+    def step(self, s, a):
+        sys, f = self.sys, self.stmt.objs[0]
+        lst = list(s)
+        lst[sys.L.FN + f] = s[sys.L.FN + f] | PUBLISHED
+        found = ()
+        if self.stmt.op == "publish_in":
+            r = self.stmt.objs[1]
+            lock = sys.m.locks[r]
+            lst[sys.L.RV + lock.resv] = s[sys.L.RV + lock.resv] | (1 << f)
+            if s[sys.L.LK + r] != -(a + 1):
+                found = (("publish-without-lock", (self.pc,),
+                          f"{sys.actor(a)} publishes {sys.m.fences[f].name} in {lock.name} "
+                          f"without holding {lock.name} (line {self.stmt.line})"),)
+        return [self.move(s, a, self.nxt, lst=lst, found=found)]
+
+
+class Interrupt(Instr):
+    """interrupt_waits wakes every interruptible wait now blocked (it fails
+    with -ERESTARTSYS: its else branch runs next) and makes later ones fail
+    until end_interrupt_waits."""
+
+    def step(self, s, a):
+        sys = self.sys
+        lst = list(s)
+        on = self.stmt.op == "interrupt_waits"
+        lst[sys.L.IRQ] = int(on)
+        label = ""
+        if on:
+            woken = []
+            for b in range(sys.L.A):
+                pc = s[sys.L.PC + b]
+                ins = sys.code[pc] if pc != DONE else None
+                if b != a and isinstance(ins, Wait) and ins.mode == "interruptible" and ins.pending(s):
+                    lst[sys.L.PC + b] = ins.woken_pc
+                    woken.append(sys.actor(b))
+            if woken:
+                label = "wakes " + ", ".join(woken) + " with -ERESTARTSYS"
+        return [self.move(s, a, self.nxt, label, lst=lst)]

@@ -1,0 +1,344 @@
+"""The compiled transition system: statements -> instructions, and the
+helpers instructions share."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..language.model import BINOPS, Model, Stmt
+from .base import DONE, ERRORED, MEMALLOC, PUBLISHED, Instr, Layout
+from .locks import Lock, Trylock, Unlock
+from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
+from .memory import Alloc, MmapWriter, Fault, HookReturn
+from .engines import Start, Acquire, Release
+from .control import Assign, Await, Assert, Branch, Choose, Jump
+
+
+# ----------------------------------------------------------------- the system
+
+class System:
+    """The compiled transition system of one model (stateright's `Model`):
+    `initial`, `successors`, `invariant_failures`, and what reports need."""
+
+    def __init__(self, m: Model):
+        self.m = m
+        self.L = Layout(m)
+        self.MMAP = 0                                   # mmap_lock is lock 0
+        self.spinlocks = [i for i, l in enumerate(m.locks) if l.kind == "spinlock"]
+        self.code: list[Instr] = []
+        self.events = {e for e, bodies in m.hooks.items() if bodies}   # events with hooks
+        self.hooks: dict[str, tuple[int, int]] = {}      # event -> (entry pc, return pc)
+        self.starts: list[int] = []
+        self.actor_code: list[range] = []               # actor -> the pcs of its own code
+        self.writer_pcs: dict[int, set] = {}            # rwsem -> pcs that take it for write
+        self._compile()
+        self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
+        self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
+        self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
+        for ins in self.code:
+            if ins.site is None:
+                ins.site = ins.pc
+
+    # -- compiling
+    def _emit(self, instr: Instr) -> int:
+        instr.pc = len(self.code)
+        self.code.append(instr)
+        return instr.pc
+
+    def _same_statement(self, pcs, site: int) -> None:
+        for pc in pcs:
+            self.code[pc].site = site
+
+    def _compile(self) -> None:
+        for event in ("reclaim", "fork", "munmap", "fault"):
+            bodies = self.m.hooks.get(event)
+            if bodies:
+                ret = self._emit(HookReturn(self, event))
+                entry = ret
+                for body in reversed(bodies):            # `return` ends one hook: on to the next
+                    entry = self._block(body, entry, ret=entry, restart=None, sig=0)
+                self.hooks[event] = (entry, ret)
+        for actor in self.m.actors:
+            first = len(self.code)
+            patch: list[Jump] = []
+            body = self._block(actor.body, DONE, ret=DONE, restart=patch, sig=0)
+            for j in patch:
+                j.nxt = body
+            if actor.kind == "job":
+                body = self._emit(Start(self, actor, body))
+            self.starts.append(body)
+            self.actor_code.append(range(first, len(self.code)))
+        for pc, ins in enumerate(self.code):
+            if isinstance(ins, Lock) and not ins.shared:
+                for l in ins.ids:
+                    self.writer_pcs.setdefault(l, set()).add(pc)
+            if isinstance(ins, MmapWriter):
+                self.writer_pcs.setdefault(self.MMAP, set()).add(pc)
+
+    def _wait(self, w: Wait) -> int:
+        if w.mode == "interruptible":
+            w.woken_pc = self._emit(Woken(self, w))
+        return self._emit(w)
+
+    def _block(self, stmts, cont: int, ret: int, restart, sig: int) -> int:
+        pc = cont
+        for st in reversed(stmts):
+            pc = self._stmt(st, pc, ret, restart, sig)
+        return pc
+
+    def _stmt(self, st: Stmt, nxt: int, ret: int, restart, sig: int) -> int:
+        op = st.op
+        sub = lambda body, cont=nxt: self._block(body, cont, ret, restart, sig)
+        if op == "signalling":                            # an annotation, not a step
+            return self._block(st.bodies[0], nxt, ret, restart, sig + 1)
+        if op == "lock":
+            return self._emit(Lock(self, st, nxt, sig))
+        if op == "unlock":
+            return self._emit(Unlock(self, st, nxt, sig))
+        if op == "trylock":
+            return self._emit(Trylock(self, st, nxt, sig, sub(st.bodies[0])))
+        if op == "signal":
+            return self._emit(Signal(self, st, nxt, sig))
+        if op in ("wait_fence", "wait_resv"):
+            else_pc = sub(st.bodies[0]) if st.bodies else None
+            key = "fence" if op == "wait_fence" else "resv"
+            target = st.objs[0] if key == "fence" else self.m.locks[st.objs[0]].resv
+            return self._wait(Wait(self, st, nxt, sig, else_pc, **{key: target}))
+        if op == "wait_any":
+            else_pc = sub(st.bodies[0]) if st.bodies else None
+            picked = {f: self._wait(Wait(self, st, nxt, sig, else_pc, fence=f))
+                      for f in range(len(self.m.fences))}
+            pc = self._emit(WaitAny(self, st, nxt, sig, picked))
+            self._same_statement(picked.values(), pc)
+            return pc
+        if op in ("publish", "publish_in"):
+            return self._emit(Publish(self, st, nxt, sig))
+        if op == "alloc":
+            return self._emit(Alloc(self, st, nxt, sig))
+        if op in ("fork", "munmap"):
+            return self._emit(MmapWriter(self, st, nxt, sig))
+        if op == "fault":
+            return self._emit(Fault(self, st, nxt, sig))
+        if op == "acquire":
+            return self._emit(Acquire(self, st, nxt, sig))
+        if op == "release":
+            return self._emit(Release(self, st, nxt, sig))
+        if op in ("interrupt_waits", "end_interrupt_waits"):
+            return self._emit(Interrupt(self, st, nxt, sig))
+        if op == "assign":
+            return self._emit(Assign(self, st, nxt, sig))
+        if op == "await":
+            return self._emit(Await(self, st, nxt, sig))
+        if op == "assert":
+            return self._emit(Assert(self, st, nxt, sig))
+        if op == "if":
+            then_pc, else_pc = sub(st.bodies[0]), sub(st.bodies[1])
+            return self._emit(Branch(self, st, else_pc, sig, then_pc))
+        if op == "while":
+            head = Branch(self, st, nxt, sig)
+            pc = self._emit(head)
+            head.then_pc = self._block(st.bodies[0], pc, ret, restart, sig)
+            return pc
+        if op == "choose":
+            return self._emit(Choose(self, st, nxt, sig, [sub(b) for b in st.bodies]))
+        if op == "return":
+            return self._emit(Jump(self, st, ret, sig))
+        if op == "restart":
+            j = Jump(self, st, DONE, sig)
+            restart.append(j)
+            return self._emit(j)
+        raise AssertionError(f"no semantics for {op}")      # pragma: no cover
+
+    # -- expressions
+    def expr(self, e) -> Callable[[tuple], int]:
+        tag = e[0]
+        L = self.L
+        if tag == "int":
+            v = e[1]
+            return lambda s: v
+        if tag == "var":
+            i = L.VR + e[1]
+            return lambda s: s[i]
+        if tag in ("signalled", "errored", "published"):
+            i = L.FN + e[1]
+            if tag == "signalled":
+                return lambda s: int(s[i] & 3 != 0)
+            if tag == "errored":
+                return lambda s: int(s[i] & 3 == ERRORED)
+            return lambda s: int(s[i] & PUBLISHED != 0)
+        if tag == "held":
+            i = L.LK + e[1]
+            return lambda s: int(s[i] != 0)
+        if tag == "done":
+            pcs = [L.PC + a for a in e[1]]
+            return lambda s: int(all(s[i] == DONE for i in pcs))
+        if tag == "not":
+            f = self.expr(e[1])
+            return lambda s: int(not f(s))
+        if tag == "neg":
+            f = self.expr(e[1])
+            return lambda s: -f(s)
+        if tag in ("and", "or"):
+            fs = [self.expr(x) for x in e[1]]
+            if tag == "and":
+                return lambda s: int(all(f(s) for f in fs))
+            return lambda s: int(any(f(s) for f in fs))
+        if tag == "bin":
+            op, f, g = BINOPS[e[1]], self.expr(e[2]), self.expr(e[3])
+            if e[1] in ("/", "%"):                    # a zero divisor at run time gives 0
+                return lambda s: (lambda x, y: op(x, y) if y else 0)(f(s), g(s))
+            return lambda s: op(f(s), g(s))
+        raise AssertionError(tag)                      # pragma: no cover
+
+    # -- the transition system
+    def initial(self) -> tuple:
+        m, L = self.m, self.L
+        s = [0] * L.size
+        for a in range(L.A):
+            s[L.PC + a] = self.starts[a]
+            s[L.STK + a] = ()
+        for e in range(len(m.engines)):
+            s[L.EN + e] = ()
+        for v, var in enumerate(m.vars):
+            s[L.VR + v] = var.init
+        return tuple(s)
+
+    def successors(self, s: tuple):
+        """Yield (actor, outcome) for every enabled step, actors in order."""
+        code, PC = self.code, self.L.PC
+        for a in range(self.L.A):
+            pc = s[PC + a]
+            if pc != DONE:
+                for out in code[pc].step(s, a):
+                    yield a, out
+
+    def invariant_failures(self, s: tuple) -> list:
+        return [("invariant", (name,), f'invariant "{name}" (line {line}) does not hold')
+                for name, f, line in self.invariants if not f(s)]
+
+    def move(self, s, a: int, pc: int, label: str = "", found=(), timeout: bool = False):
+        """Finish a step: actor a goes to pc.  Checks what moving there means:
+        finishing (slots back, locks still held) or sleeping under a spinlock."""
+        lst = s if isinstance(s, list) else list(s)
+        L = self.L
+        lst[L.PC + a] = pc
+        if pc == DONE:
+            actor = self.m.actors[a]
+            if actor.kind == "job" and self.holds_slot(lst, a, actor.engine):
+                self.give_slot(lst, a, actor.engine)
+            me, bit = -(a + 1), 1 << a
+            held = [self.m.locks[l].name for l, v in enumerate(lst[L.LK:L.FN])
+                    if v == me or v > 0 and v & bit]
+            if self.m.engines:
+                held += [f"a slot of {e.name}" for i, e in enumerate(self.m.engines)
+                         if a in lst[L.EN + i]]
+            if held:
+                found = found + tuple(("lock-held-at-exit", (actor.name, what),
+                                       f"{actor.name} finishes holding {what}") for what in held)
+        elif self.spinlocks and self.code[pc].may_sleep:
+            spins = [l for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
+            if spins:
+                ins = self.code[pc]
+                found = found + (("sleep-in-atomic", (ins.site,),
+                                  f"{self.actor(a)} may sleep at line {ins.stmt.line} "
+                                  f"({ins.stmt.text}) holding spinlock "
+                                  f"{', '.join(self.m.locks[l].name for l in spins)}"),)
+        return (tuple(lst), label, found, timeout)
+
+    def call(self, s, a: int, site: Instr, event: str, label: str):
+        """Enter an event's hooks inline in actor a; HookReturn comes back."""
+        lst = s if isinstance(s, list) else list(s)
+        lst[self.L.STK + a] = s[self.L.STK + a] + (site.pc,)
+        return self.move(lst, a, self.hooks[event][0], label)
+
+    # -- helpers shared by the instructions
+    def actor(self, a: int) -> str:
+        return self.m.actors[a].name
+
+    @staticmethod
+    def bits(mask: int):
+        i = 0
+        while mask:
+            if mask & 1:
+                yield i
+            mask >>= 1
+            i += 1
+
+    def holder(self, s, l: int, a: int) -> bool:
+        v = s[self.L.LK + l]
+        return v == -(a + 1) or (v > 0 and bool(v >> a & 1))
+
+    def can_take(self, s, a: int, l: int, shared: bool) -> bool:
+        v = s[self.L.LK + l]
+        if not shared:
+            return v == 0
+        if v <= 0:
+            return v == 0
+        if v >> a & 1:                 # read-held by a already: retaking it never succeeds
+            return False
+        # readers hold it: a writer already waiting goes first (rwsem writer preference)
+        return self.waiting_writer(s, l, a) is None
+
+    def waiting_writer(self, s, l: int, a: int):
+        """Another actor standing at a write acquisition of rwsem l."""
+        PC, writers = self.L.PC, self.writer_pcs.get(l, ())
+        for b in range(self.L.A):
+            if b != a and s[PC + b] in writers:
+                return b
+        return None
+
+    def take(self, lst: list, a: int, l: int, shared: bool) -> None:
+        i = self.L.LK + l
+        lst[i] = (lst[i] | (1 << a)) if shared else -(a + 1)
+
+    def inside(self, s, a: int, event: str) -> bool:
+        """Is actor a running the hooks of `event` (which are not re-entered)?"""
+        return any(self.code[pc].calls == event for pc in s[self.L.STK + a])
+
+    def slot_free(self, s, e: int) -> bool:
+        return len(s[self.L.EN + e]) < self.m.engines[e].slots
+
+    def holds_slot(self, s, a: int, e: int) -> bool:
+        return e >= 0 and a in s[self.L.EN + e]
+
+    def take_slot(self, lst: list, a: int, e: int) -> None:
+        lst[self.L.EN + e] = tuple(sorted(lst[self.L.EN + e] + (a,)))
+
+    def give_slot(self, lst: list, a: int, e: int) -> None:
+        h = list(lst[self.L.EN + e])
+        h.remove(a)
+        lst[self.L.EN + e] = tuple(h)
+
+    def where(self, s, a: int) -> tuple[int, str]:
+        """(line, statement text) of what actor a does next; the step that
+        leaves a hook is shown at the statement that ran the hook."""
+        pc = s[self.L.PC + a]
+        if pc == DONE:
+            return 0, "(finished)"
+        ins = self.code[pc]
+        if isinstance(ins, HookReturn):
+            site = self.code[s[self.L.STK + a][-1]].stmt
+            return site.line, f"{site.text} (leaving the {ins.event} hooks)"
+        return ins.stmt.line, ins.stmt.text
+
+    def finished(self, s, a: int) -> bool:
+        return s[self.L.PC + a] == DONE
+
+    def lock_context(self, s, a: int) -> tuple:
+        """What lockdep sees actor a holding: (class, mode) pairs, pseudo-locks
+        included.  Recorded per step for the lock-order model."""
+        L, m = self.L, self.m
+        held = {(m.locks[l].cls, "r" if s[L.LK + l] > 0 else "w")
+                for l in range(len(m.locks)) if self.holder(s, l, a)}
+        pc = s[L.PC + a]
+        frames = s[L.STK + a]
+        if pc != DONE and (self.code[pc].sig or any(self.code[f].sig for f in frames)):
+            held.add(("dma_fence_map", "r"))
+        for f in frames:
+            site = self.code[f]
+            if site.calls == "reclaim":
+                held.add(MEMALLOC)          # reclaim does not recurse: allocations take nothing
+                if site.stmt.mode == "kernel":
+                    held.add(("fs_reclaim", "w"))
+            if site.calls in ("fork", "munmap"):
+                held.add(("mmu_notifier", "w"))
+        return frozenset(held)

@@ -131,6 +131,8 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 g, researched = full, True
                 findings, order = _findings(sys, g)
                 lock_steps = len(g.deps)
+            elif full.stopped.startswith("interrupted"):   # Ctrl-C ends the whole run
+                g.stopped = full.stopped
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
     return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
@@ -188,11 +190,8 @@ def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Li
                progress: Optional[Callable] = None, engine: str = "explicit",
                depth: Optional[int] = None) -> Result:
     p = str(path)
-    try:
-        data = Path(p).read_bytes()
-    except OSError as e:
-        raise SpecError([Diagnostic(p, 0, 0, f"cannot read: {e.strerror or e}")])
-    return check_source(syntax.decode(data, p), params, p, limits, progress, engine, depth)
+    cap = limits.max_input_bytes if limits else explorer.Limits().max_input_bytes
+    return check_source(syntax.read(p, cap), params, p, limits, progress, engine, depth)
 
 
 def _cap(items: list) -> list:

@@ -5,13 +5,13 @@ so a spec cannot smuggle escape sequences into a reader's terminal.
 """
 from __future__ import annotations
 
-import json
 import os
 
 from tabulate import tabulate
 
 from ..api import Result
 from ..language.errors import printable
+from . import escape
 
 
 def _rel(path: str) -> str:
@@ -145,4 +145,4 @@ def as_json(results: list[Result]) -> str:
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,
                               "looked_for": sorted(r.looked_for)})
-    return json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n"
+    return escape.dumps({"files": files})

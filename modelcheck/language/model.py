@@ -188,7 +188,7 @@ class Builder:
         self.m.locks.append(Lock("mmap_lock", "rwsem", "mmap_lock", 0))
         for item in items:                     # pass 1: names
             self._declare(item)
-        for name in self.overrides:
+        for name in list(self.overrides):
             if name not in self.decls or self.decls[name].kind != "param":
                 self.diags.append(Diagnostic(self.src.path, 0, 0,
                                              f"-D {name}: the spec declares no param {name}"))

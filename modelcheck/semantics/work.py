@@ -20,7 +20,9 @@ from .base import DONE, Instr
 
 
 def work_class(name: str) -> str:
-    return f"(work_completion)({name})"
+    """One class per `work` declaration, as one per INIT_WORK() site: the
+    copies w[0], w[1] share `(work_completion)(w)`."""
+    return f"(work_completion)({name.split('[')[0]})"
 
 
 def wq_class(name: str) -> str:

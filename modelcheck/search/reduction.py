@@ -165,6 +165,8 @@ class Reduction:
             out.add(ins.then_pc)
         elif isinstance(ins, Choose):
             out = set(ins.targets)
+        elif isinstance(ins, CancelWork):
+            out.add(ins.wait_pc)
         elif isinstance(ins, HookReturn):
             out = {c.nxt for c in sys.code if c.calls == ins.event}
         if ins.calls:

@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
         m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
+    sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of --format json")
     e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
     e.add_argument("kind", metavar="KIND")
     return p
@@ -130,6 +131,9 @@ def _main(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command == "explain":
         return explain.main(args.kind)
+    if args.command == "schema":
+        from .reports import schema
+        return schema.main()
     if args.command == "matrix":
         return _matrix(args)
     if args.depth is not None and args.engine != "smt":

@@ -447,7 +447,7 @@ def test_cli_json_schema(tmp_path):
     r = run_cli("check", "--format", "json", p, q)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert set(doc) == {"files"}
+    assert set(doc) == {"schema_version", "files"}
     assert [f["path"] for f in doc["files"]] == [str(p), str(q)]
     for f in doc["files"]:
         assert {"path", "ok", "expected", "findings", "stats"} <= set(f)

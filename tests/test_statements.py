@@ -1017,8 +1017,8 @@ def test_two_slots_let_both_jobs_run():
 def test_job_copies_share_the_slots():
     expect("""
         engine E slots 2
-        var running = 0 in 0..3
-        job j[i in 1..3] on E { running = running + 1; assert running <= 2; running = running - 1 }
+        var busy = 0 in 0..3
+        job j[i in 1..3] on E { busy = busy + 1; assert busy <= 2; busy = busy - 1 }
     """, SAFE)
 
 

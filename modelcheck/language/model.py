@@ -56,6 +56,13 @@ class Engine:
 
 
 @dataclass(frozen=True)
+class Workqueue:
+    name: str
+    ordered: bool       # alloc_ordered_workqueue: one item at a time, in queueing order
+    line: int
+
+
+@dataclass(frozen=True)
 class Var:
     name: str
     init: int
@@ -80,11 +87,12 @@ class Stmt:
 @dataclass(frozen=True)
 class Actor:
     name: str
-    kind: str                   # thread | job
+    kind: str                   # thread | job | work
     body: tuple
     line: int
     engine: int = -1            # jobs: the engine whose slot they hold
     preemptible: bool = False
+    wq: int = -1                # work items: their workqueue
     deps: tuple = ()            # jobs: fences that must signal before it takes a slot
 
 
@@ -99,6 +107,7 @@ class Model:
     resvs: list = field(default_factory=list)        # lock id of each resv
     engines: list = field(default_factory=list)
     vars: list = field(default_factory=list)
+    workqueues: list = field(default_factory=list)
     actors: list = field(default_factory=list)
     hooks: dict = field(default_factory=dict)        # event -> [statement tuple]
     invariants: list = field(default_factory=list)   # (name, expr, line)
@@ -141,14 +150,15 @@ class Model:
 
 # Expressions are small tuples: ("int", v) ("var", id) ("not", e) ("neg", e)
 # ("and", [e..]) ("or", [e..]) ("bin", op, a, b)
-# ("signalled"|"errored"|"published", fence) ("held", lock) ("done", (actor ids)).
+# ("signalled"|"errored"|"published", fence) ("held", lock) ("done", (actor ids))
+# ("pending"|"running", work item's actor id).
 
 
 # ----------------------------------------------------------------- building
 
 @dataclass
 class _Decl:
-    kind: str                       # param lock resv fence engine var thread job
+    kind: str                       # param lock resv fence engine var thread job workqueue work
     node: Tree
     dims: list = field(default_factory=list)   # [(lo, hi)] after folding
     base: int = 0                   # first id in its table
@@ -259,8 +269,15 @@ class Builder:
         if kind == "param_decl":
             self.param(str(item.children[0]), item)
             return
-        if kind in ("thread_decl", "job_decl"):
+        if kind in ("thread_decl", "job_decl", "work_decl"):
             self._actor_ids(item)
+            return
+        if kind == "workqueue_decl":
+            name = str(item.children[0])
+            if self.decls[name].node is item:
+                self.decls[name].base = len(self.m.workqueues)
+                ordered = any(isinstance(c, Token) and c.type == "ORDERED" for c in item.children)
+                self.m.workqueues.append(Workqueue(name, ordered, item.meta.line))
             return
         if kind not in ("lock_decl", "resv_decl", "fence_decl", "engine_decl", "var_decl"):
             return
@@ -322,7 +339,7 @@ class Builder:
         kind = item.data
         if kind == "fence_decl":
             self._fence_deps(item)
-        elif kind in ("thread_decl", "job_decl"):
+        elif kind in ("thread_decl", "job_decl", "work_decl"):
             self._actor(item)
         elif kind == "hook_decl":
             event = str(item.children[0].children[0])
@@ -446,7 +463,11 @@ class Builder:
                                  for r in (deps[0].children if deps else ()))
                     body = self.block(rest[-1])
                     actor = Actor(actor_name, "job", body, item.meta.line,
-                                  engine if engine is not None else -1, preemptible, deps)
+                                  engine if engine is not None else -1, preemptible, deps=deps)
+                elif item.data == "work_decl":
+                    wq = self._guard(self.obj, rest[0], ("workqueue",), "a workqueue")
+                    actor = Actor(actor_name, "work", self.block(rest[-1]), item.meta.line,
+                                  wq=wq if wq is not None else -1)
                 else:
                     actor = Actor(actor_name, "thread", self.block(rest[-1]), item.meta.line)
                 self.m.actors[decl.base + n] = actor
@@ -540,6 +561,12 @@ class Builder:
             return S({"interrupt": "interrupt_waits", "end_interrupt": "end_interrupt_waits"}.get(op, op))
         if op in ("acquire", "release"):
             return S(op, [self.obj(refs[0], ("engine",), "an engine")])
+        if op in ("queue_work", "flush_work", "cancel_work_sync"):
+            return S(op, [self.obj(refs[0], ("work",), "a work item")])
+        if op == "flush_workqueue":
+            return S(op, [self.obj(refs[0], ("workqueue",), "a workqueue")])
+        if op in ("noreclaim", "nofs", "noio"):        # memalloc_*_save() .. _restore()
+            return S(op, bodies=[self.block(blocks[0], in_hook)])
         if op == "assign":
             vid = self.obj(refs[0], ("var",), "a var")
             return S(op, [vid], expr=self.expr(ch[1]))
@@ -664,6 +691,8 @@ class Builder:
                 return (pred, self.obj(ref, ("fence",), "a fence"))
             if pred == "held":
                 return (pred, self.obj(ref, ("lock", "resv"), "a lock"))
+            if pred in ("pending", "running"):
+                return (pred, self.obj(ref, ("work",), "a work item"))
             return (pred, self.actors_of(ref))
         if d == "not_op":
             return _fold(("not", self.expr(ch[0])))
@@ -701,7 +730,8 @@ def _pos(where) -> tuple[int, int]:
 
 
 def _article(kind: str) -> str:
-    word = {"resv": "resv", "param": "param", "var": "var", "job": "job"}.get(kind, kind)
+    word = {"resv": "resv", "param": "param", "var": "var", "job": "job",
+            "work": "work item"}.get(kind, kind)
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 

@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from ..api import Result
 from ..language.errors import printable
+from .schema import SCHEMA_VERSION
 
 
 def _rel(path: str) -> str:
@@ -145,4 +146,4 @@ def as_json(results: list[Result]) -> str:
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,
                               "looked_for": sorted(r.looked_for)})
-    return json.dumps({"files": files}, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps({"schema_version": SCHEMA_VERSION, "files": files}, indent=2, ensure_ascii=False) + "\n"

@@ -45,7 +45,8 @@ class Codec:
     def __init__(self, sys: System):
         L, m = sys.L, sys.m
         self.A = L.A
-        self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines)))
+        self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines))) \
+            + tuple(range(L.WQ, L.WQ + len(m.workqueues)))    # hook stacks, slot holders, queues
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
         self.last = (None, -1)          # the nested fields packed last, and their number

@@ -36,6 +36,7 @@ from .explorer import Found, Graph
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
                         Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+from ..semantics.base import NORECLAIM
 
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
               "sleep-in-atomic", "lock-held-at-exit")
@@ -90,6 +91,12 @@ class Encoding:
     def __init__(self, sys: System, z3):
         self.sys, self.z3, self.m = sys, z3, sys.m
         self.A = sys.L.A
+        for actor in self.m.actors:
+            if actor.kind == "work":
+                col = self.m.source.line(actor.line).find("work") + 1 or 1
+                raise SpecError([self.m.source.diag(
+                    actor.line, col, f"the smt engine cannot encode work item '{actor.name}' "
+                    "(workqueues); use --engine explicit")])
         self.stacks: list[tuple] = [()]
         self.pairs = [self._reachable(a) for a in range(self.A)]   # actor -> {(pc, stack)}
         self.cases: list[Case] = []
@@ -127,7 +134,7 @@ class Encoding:
                 todo.append((sys.code[stk[-1]].nxt, stk[:-1]))
                 continue
             todo += [(p, stk) for p in self._next_pcs(ins)]
-            if ins.calls and not self._nested(ins, stk):
+            if ins.calls and not self._nested(ins, stk) and not self._noreclaim(ins, pc, stk):
                 todo.append((sys.hooks[ins.calls][0], stk + (pc,)))
         return seen
 
@@ -145,6 +152,15 @@ class Encoding:
             raise self._refuse(ins, f"the smt engine cannot encode `{ins.stmt.text}` inside "
                                "fork/munmap hooks of a spec that unlocks mmap_lock")
         return True
+
+    def _noreclaim(self, ins, pc: int, stk) -> bool:
+        """An alloc in a `noreclaim` scope (its own or a call site's) never enters reclaim."""
+        if not isinstance(ins, Alloc):
+            return False
+        flags = self.sys.code[pc].scope
+        for f in stk:
+            flags |= self.sys.code[f].scope
+        return bool(flags & NORECLAIM)
 
     def _refuse(self, ins, why: str) -> SpecError:
         line = ins.stmt.line
@@ -388,7 +404,7 @@ class Encoding:
             add(T, upd, ins.nxt, found)
         elif isinstance(ins, Alloc):
             add(T, {}, ins.nxt)
-            if ins.calls and not self.inside(stk, "reclaim"):
+            if ins.calls and not self.inside(stk, "reclaim") and not self._noreclaim(ins, pc, stk):
                 upd = {}
                 add(T, upd, self.call(upd, a, stk, pc))
         elif isinstance(ins, MmapWriter):

@@ -118,6 +118,9 @@ class Symmetry:
         # the copies of one index: (w[i],) or, exchanged together, (w[i], j[i])
         self.groups = []
         self.why_off = ""
+        if sys.m.workqueues:
+            self.why_off = "work items (their queues are not renamed)"
+            return
         by_decl: dict = {}
         for a, actor in enumerate(sys.m.actors):
             if "[" in actor.name:

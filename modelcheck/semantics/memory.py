@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..language.model import Stmt, hook_event
-from .base import DONE, Instr
+from .base import DONE, NORECLAIM, Instr
 
 
 class Alloc(Instr):
@@ -20,7 +20,8 @@ class Alloc(Instr):
 
     def step(self, s, a):
         outs = [self.move(s, a, self.nxt, "allocation succeeds" if self.calls else "")]
-        if self.calls and not self.sys.inside(s, a, "reclaim"):
+        if self.calls and not self.sys.inside(s, a, "reclaim") and \
+                not self.sys.scope(s, a, self.pc) & NORECLAIM:      # PF_MEMALLOC
             outs.append(self.sys.call(s, a, self, "reclaim", "enters reclaim"))
         return outs
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Callable
 
 from ..language.model import BINOPS, Model, Stmt
-from .base import DONE, ERRORED, MEMALLOC, PUBLISHED, Instr, Layout
+from .base import (DONE, ERRORED, MEMALLOC, NOFS, NOFS_SCOPE, NOIO_SCOPE, NORECLAIM, PUBLISHED,
+                   Instr, Layout)
 from .locks import Lock, Trylock, Unlock
 from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
+from .work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
+                   work_class, wq_class)
+
+SCOPES = {"noreclaim": NORECLAIM, "nofs": NOFS_SCOPE, "noio": NOIO_SCOPE}
 
 
 # ----------------------------------------------------------------- the system
@@ -30,6 +35,10 @@ class System:
         self.starts: list[int] = []
         self.actor_code: list[range] = []               # actor -> the pcs of its own code
         self.writer_pcs: dict[int, set] = {}            # rwsem -> pcs that take it for write
+        self.work_items = [[a for a, actor in enumerate(m.actors) if actor.wq == q]
+                           for q in range(len(m.workqueues))]
+        self.cancel_waits: dict[int, set] = {}          # work item -> pcs where a cancel waits for it
+        self._scope = 0                                 # scope flags of the code being compiled
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
@@ -41,6 +50,7 @@ class System:
     # -- compiling
     def _emit(self, instr: Instr) -> int:
         instr.pc = len(self.code)
+        instr.scope = self._scope
         self.code.append(instr)
         return instr.pc
 
@@ -65,6 +75,8 @@ class System:
                 j.nxt = body
             if actor.kind == "job":
                 body = self._emit(Start(self, actor, body))
+            if actor.kind == "work":
+                body = self._emit(WorkStart(self, actor, body))
             self.starts.append(body)
             self.actor_code.append(range(first, len(self.code)))
         for pc, ins in enumerate(self.code):
@@ -124,6 +136,26 @@ class System:
             return self._emit(Release(self, st, nxt, sig))
         if op in ("interrupt_waits", "end_interrupt_waits"):
             return self._emit(Interrupt(self, st, nxt, sig))
+        if op in SCOPES:                                  # task flags: an annotation, not a step
+            outer = self._scope
+            self._scope |= SCOPES[op]
+            try:
+                return sub(st.bodies[0])
+            finally:
+                self._scope = outer
+        if op == "queue_work":
+            return self._emit(QueueWork(self, st, nxt, sig))
+        if op == "flush_work":
+            return self._emit(FlushWork(self, st, nxt, sig))
+        if op == "cancel_work_sync":
+            cancel = CancelWork(self, st, nxt, sig)
+            cancel.wait_pc = self._emit(CancelWait(self, cancel))
+            self.cancel_waits.setdefault(cancel.w, set()).add(cancel.wait_pc)
+            pc = self._emit(cancel)
+            self._same_statement([cancel.wait_pc], pc)
+            return pc
+        if op == "flush_workqueue":
+            return self._emit(FlushWorkqueue(self, st, nxt, sig))
         if op == "assign":
             return self._emit(Assign(self, st, nxt, sig))
         if op == "await":
@@ -171,6 +203,12 @@ class System:
         if tag == "done":
             pcs = [L.PC + a for a in e[1]]
             return lambda s: int(all(s[i] == DONE for i in pcs))
+        if tag == "pending":
+            w = e[1]
+            return lambda s: int(self.pending(s, w))
+        if tag == "running":
+            w = e[1]
+            return lambda s: int(self.running(s, w))
         if tag == "not":
             f = self.expr(e[1])
             return lambda s: int(not f(s))
@@ -194,8 +232,10 @@ class System:
         m, L = self.m, self.L
         s = [0] * L.size
         for a in range(L.A):
-            s[L.PC + a] = self.starts[a]
+            s[L.PC + a] = DONE if m.actors[a].kind == "work" else self.starts[a]   # idle
             s[L.STK + a] = ()
+        for q in range(len(m.workqueues)):
+            s[L.WQ + q] = ()
         for e in range(len(m.engines)):
             s[L.EN + e] = ()
         for v, var in enumerate(m.vars):
@@ -234,6 +274,9 @@ class System:
             if held:
                 found = found + tuple(("lock-held-at-exit", (actor.name, what),
                                        f"{actor.name} finishes holding {what}") for what in held)
+            if actor.kind == "work" and a in lst[L.WQ + actor.wq]:   # queued while it ran
+                lst[L.PC + a] = self.starts[a]
+                label = "; ".join(x for x in (label, "pending again: runs once more") if x)
         elif self.spinlocks and self.code[pc].may_sleep:
             spins = [l for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
             if spins:
@@ -253,6 +296,25 @@ class System:
     # -- helpers shared by the instructions
     def actor(self, a: int) -> str:
         return self.m.actors[a].name
+
+    def pending(self, s, w: int) -> bool:
+        return w in s[self.L.WQ + self.m.actors[w].wq]
+
+    def running(self, s, w: int) -> bool:
+        pc = s[self.L.PC + w]
+        return pc != DONE and pc != self.starts[w]
+
+    def busy(self, s, w: int) -> bool:
+        """Pending or running: what flush_work waits out."""
+        return s[self.L.PC + w] != DONE
+
+    def scope(self, s, a: int, pc: int) -> int:
+        """The memalloc scope flags actor a runs pc under: the statement's own
+        and those of every call site of the hooks it is in (task flags)."""
+        flags = self.code[pc].scope
+        for f in s[self.L.STK + a]:
+            flags |= self.code[f].scope
+        return flags
 
     @staticmethod
     def bits(mask: int):
@@ -331,13 +393,25 @@ class System:
                 for l in range(len(m.locks)) if self.holder(s, l, a)}
         pc = s[L.PC + a]
         frames = s[L.STK + a]
+        actor = m.actors[a]
+        if actor.kind == "work" and self.running(s, a):     # process_one_work()'s maps
+            held.add((wq_class(m.workqueues[actor.wq].name), "w"))
+            held.add((work_class(actor.name), "w"))
+        if pc != DONE:
+            flags = self.scope(s, a, pc)
+            if flags & NORECLAIM:
+                held.add(MEMALLOC)
+            elif flags:
+                held.add(NOFS)
         if pc != DONE and (self.code[pc].sig or any(self.code[f].sig for f in frames)):
             held.add(("dma_fence_map", "r"))
+        outer = 0                           # scope flags of the call sites so far
         for f in frames:
             site = self.code[f]
+            outer |= site.scope
             if site.calls == "reclaim":
                 held.add(MEMALLOC)          # reclaim does not recurse: allocations take nothing
-                if site.stmt.mode == "kernel":
+                if site.stmt.mode == "kernel" and not outer:     # nofs/noio: no __GFP_FS
                     held.add(("fs_reclaim", "w"))
             if site.calls in ("fork", "munmap"):
                 held.add(("mmu_notifier", "w"))

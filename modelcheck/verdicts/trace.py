@@ -155,12 +155,20 @@ def describe(sys: System, before: tuple, after: tuple, a: int, label: str) -> st
     for v, var in enumerate(m.vars):
         if before[L.VR + v] != after[L.VR + v]:
             out.append(f"{var.name} = {after[L.VR + v]}")
+    for q, wq in enumerate(m.workqueues):
+        x, y = before[L.WQ + q], after[L.WQ + q]
+        for w in y:
+            if w not in x:
+                out.append(f"queues {sys.actor(w)} on {wq.name}")
+        for w in x:
+            if w not in y and not (w == a and label == "starts running"):
+                out.append(f"{sys.actor(w)} no longer pending")
     if before[L.IRQ] != after[L.IRQ]:
         out.append("interruptible waits now fail" if after[L.IRQ] else "interruptible waits work again")
     if label:
         out.append(label)
     if after[L.PC + a] == DONE:
-        out.append("finishes")
+        out.append("goes idle" if m.actors[a].kind == "work" else "finishes")
     return "; ".join(out) or "-"
 
 
@@ -235,6 +243,17 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         held = "held by " + ", ".join(sys.actor(b) for b in who)
         return (f"a slot of {m.engines[e].name}", f"no free slot of {m.engines[e].name} ({held})",
                 [held], who)
+    if kind == "work":
+        w = why[1]
+        name = sys.actor(w)
+        state = "running" if sys.running(s, w) else "pending"
+        if sys.running(s, w):
+            return f"{name} to finish", f"{name} running", [f"{name} running"], [w]
+        queue = s[sys.L.WQ + m.actors[w].wq]
+        ahead = [b for b in sys.work_items[m.actors[w].wq] if sys.running(s, b)] or \
+            ([queue[0]] if queue and queue[0] != w and m.workqueues[m.actors[w].wq].ordered else [])
+        tail = [f"{name} {state}"]
+        return f"{name} to run", f"{name} {state}", tail, [w] if not ahead else ahead
     cond = why[1].removeprefix("await ")
     tail, who = [], []
     for v in sorted(_vars_in(sys.code[s[sys.L.PC + a]].stmt.expr))[:1]:
@@ -275,7 +294,7 @@ def final_state(sys: System, s: tuple) -> dict:
     for a in range(L.A):
         pc = s[L.PC + a]
         if pc == DONE:
-            actors[sys.actor(a)] = "finished"
+            actors[sys.actor(a)] = "idle" if m.actors[a].kind == "work" else "finished"
         else:
             line, text = sys.where(s, a)
             moving = any(b == a for b, _ in sys.successors(s))
@@ -302,6 +321,9 @@ def final_state(sys: System, s: tuple) -> dict:
                for i, e in enumerate(m.engines)}
     out = {"actors": actors, "locks": locks, "fences": fences, "engines": engines,
            "vars": {v.name: s[L.VR + i] for i, v in enumerate(m.vars)}}
+    if m.workqueues:
+        out["workqueues"] = {wq.name: "pending: " + (", ".join(sys.actor(w) for w in s[L.WQ + q])
+                                                     or "none") for q, wq in enumerate(m.workqueues)}
     if s[L.IRQ]:
         out["interrupt_waits"] = "in force"
     return out

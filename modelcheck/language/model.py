@@ -110,6 +110,8 @@ class Model:
     workqueues: list = field(default_factory=list)
     actors: list = field(default_factory=list)
     hooks: dict = field(default_factory=dict)        # event -> [statement tuple]
+    uses_usage: bool = False                         # some publish/wait names a usage
+    hook_at: dict = field(default_factory=dict)      # event -> (line, col) of its first hook
     invariants: list = field(default_factory=list)   # (name, expr, line)
     expects: list = field(default_factory=list)      # (kind, line)
 
@@ -351,6 +353,7 @@ class Builder:
                 event = self.m.fence_event(event, f)
             body = self.block(item.children[-1], in_hook=True)
             self.m.hooks.setdefault(event, []).append(body)
+            self.m.hook_at.setdefault(event, (item.meta.line, item.meta.column))
         elif kind == "invariant_decl":
             name = item.children[0][1:-1]
             self.m.invariants.append((name, self.expr(item.children[1]), item.meta.line))
@@ -512,6 +515,8 @@ class Builder:
 
         usage = [c for c in ch if isinstance(c, Tree) and c.data == "usage"]
         usage = str(usage[0].children[0].children[0]) if usage else ""
+        if usage:
+            self.m.uses_usage = True
 
         def S(op, objs=(), mode="", expr=None, bodies=()):
             return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), usage)

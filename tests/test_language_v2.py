@@ -147,3 +147,249 @@ def test_a_keyword_where_a_keyword_is_expected_still_reads_as_one():
         fence any
         thread t { wait any }
     """) == frozenset()
+
+
+# ---------------------------------------------------------------- def and calls
+
+def test_a_def_taking_locks_inlined_twice_in_opposite_orders():
+    r = check("""
+        lock A
+        lock B
+        def both(x, y) {
+            lock x
+            lock y
+            unlock y
+            unlock x
+        }
+        thread t1 { both(A, B) }
+        thread t2 { both(B, A) }
+    """)
+    assert r.kinds == {"deadlock", "lock-order"}
+
+
+def test_a_call_reads_step_by_step_with_the_callee_text():
+    r = check("""
+        lock A
+        lock B
+        def both(x, y) {
+            lock x
+            lock y
+        }
+        thread t1 { both(A, B) }
+        thread t2 { both(B, A) }
+    """)
+    f = next(f for f in r.findings if f.kind == "deadlock")
+    steps = [(s.line, s.statement) for s in f.trace]
+    # the callee's line, its text, and the call it runs in
+    assert steps[0][0] == 5 and steps[0][1].startswith("lock x  (in both(), called on line ")
+
+
+def test_integer_parameters_and_for_loops_compute_at_build_time():
+    spec = """
+        var x = 0 in 0..20
+        def add(k) { x = x + k * 2 }
+        thread t {
+            for k in 1..3 { add(k - 1) }
+            assert x == %d
+        }
+    """
+    assert kinds(spec % 6) == frozenset()
+    assert kinds(spec % 5) == {"assert"}
+
+
+def test_index_expressions_over_for_variables():
+    assert kinds("""
+        param N = 3
+        fence f[0..N]
+        thread a { for k in 0..N { signal f[N - k] } }
+        thread b { for k in 0..N { wait f[k] } }
+    """) == frozenset()
+    assert kinds("""
+        fence f[0..2]
+        thread a { for k in 0..1 { signal f[k] } }
+        thread b {
+            for k in 0..2 {
+                publish f[k]
+                wait f[k]
+            }
+        }
+    """) == {"deadlock"}
+
+
+def test_an_array_passed_whole_and_one_element():
+    assert kinds("""
+        fence f[0..2]
+        def all_of(fs) { for k in 0..2 { signal fs[k] } }
+        def one(g) { wait g }
+        thread a { all_of(f) }
+        thread b { one(f[2]); one(f[0]) }
+    """) == frozenset()
+
+
+def test_return_ends_the_call_not_the_actor():
+    assert kinds("""
+        var x = 0 in 0..9
+        def early() {
+            return
+            x = 9
+        }
+        thread t {
+            early()
+            x = 1
+            assert x == 1
+        }
+    """) == frozenset()
+
+
+def test_defs_call_defs_and_run_in_hooks():
+    assert kinds("""
+        lock L
+        fence f
+        def take() { lock L }
+        def drop() { unlock L }
+        def both() { take(); drop() }
+        on reclaim { both() }
+        thread t {
+            lock L
+            alloc kernel
+            unlock L
+        }
+    """) == {"deadlock", "lock-order"}
+
+
+def test_a_def_named_after_a_keyword_is_called_by_name():
+    assert kinds("""
+        var x = 0 in 0..3
+        resv bo
+        def release(r) {
+            lock r
+            unlock r
+        }
+        def signal() { x = 1 }
+        thread t {
+            release(bo)
+            signal()
+            assert (x == 1)
+            if (x == 1) { x = 2 }
+            await (x == 2)
+        }
+    """) == frozenset()
+
+
+def test_copies_call_with_their_index():
+    assert kinds("""
+        fence f[1..2]
+        def fin(k) { signal f[k] }
+        thread t[i in 1..2] { fin(i) }
+        thread w { wait f[1]; wait f[2] }
+    """) == frozenset()
+
+
+# ---------------------------------------------------------------- bad uses, positioned
+
+def test_a_recursive_call_is_an_error():
+    d = one_error("""
+        def f() { f() }
+        thread t { f() }
+    """)
+    assert (d.line, d.col) == (1, 11)
+    assert "recursive" in d.message and "f -> f" in d.message
+
+
+def test_mutual_recursion_is_an_error():
+    d = one_error("""
+        def f() { g() }
+        def g() {
+            f()
+        }
+        thread t { f() }
+    """)
+    assert (d.line, d.col) == (3, 5)
+    assert "f -> g -> f" in d.message
+
+
+def test_a_for_range_must_be_constant():
+    d = one_error("""
+        var n = 2 in 0..3
+        fence f[0..3]
+        thread t { for k in 0..n { signal f[k] } }
+    """)
+    assert (d.line, d.col) == (3, 24)
+    assert "constant" in d.message
+
+
+def test_a_for_index_out_of_range_points_at_the_index():
+    d = one_error("""
+        fence f[0..2]
+        thread t { for k in 0..3 { signal f[k] } }
+    """)
+    assert (d.line, d.col) == (2, 37)
+    assert "index 3 is out of range" in d.message
+
+
+def test_calls_with_the_wrong_arity_or_target():
+    d = one_error("""
+        def f(a) { }
+        thread t { f() }
+    """)
+    assert (d.line, d.col) == (2, 12) and "takes 1 argument" in d.message
+    d = one_error("""
+        lock L
+        thread t { L(1) }
+    """)
+    assert (d.line, d.col) == (2, 12) and "only a def can be called" in d.message
+    d = one_error("""
+        thread t { nothing() }
+    """)
+    assert (d.line, d.col) == (1, 12) and "not declared" in d.message
+
+
+def test_an_argument_of_the_wrong_kind_is_reported_at_the_call():
+    d = one_error("""
+        fence F
+        def take(l) {
+            lock l
+        }
+        thread t { take(F) }
+    """)
+    assert (d.line, d.col) == (5, 17)
+    assert "'F' is a fence, but a lock is needed" in d.message and "line 3" in d.message
+
+
+def test_an_error_inside_a_def_names_the_call():
+    d = one_error("""
+        def f() {
+            lock nope
+        }
+        thread t { f() }
+    """)
+    assert (d.line, d.col) == (2, 10)
+    assert "not declared" in d.message and "called on line 4" in d.message
+
+
+def test_a_number_passed_where_an_object_is_needed():
+    d = one_error("""
+        def f(x) { signal x }
+        thread t { f(1) }
+    """)
+    assert (d.line, d.col) == (1, 19) and "stands for a number" in d.message
+
+
+def test_def_and_for_binders_may_not_be_keywords():
+    d = one_error("""
+        def f(wait) { }
+        thread t { f(1) }
+    """)
+    assert (d.line, d.col) == (1, 7) and "def parameter" in d.message
+    d = one_error("""
+        thread t { for done in 1..2 { } }
+    """)
+    assert (d.line, d.col) == (1, 16) and "index" in d.message
+
+
+def test_a_def_parameter_given_twice():
+    d = one_error("""
+        def f(a, a) { }
+        thread t { f(1, 2) }
+    """)
+    assert (d.line, d.col) == (1, 10)

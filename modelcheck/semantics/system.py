@@ -132,6 +132,8 @@ class System:
         sub = lambda body, cont=nxt: self._block(body, cont, ret, restart, sig)
         if op == "signalling":                            # an annotation, not a step
             return self._block(st.bodies[0], nxt, ret, restart, sig + 1)
+        if op == "call":                                  # a def's body inline, not a step;
+            return self._block(st.bodies[0], nxt, nxt, restart, sig)   # its `return` ends the call
         if op == "lock":
             return self._emit(Lock(self, st, nxt, sig))
         if op == "unlock":

@@ -97,6 +97,10 @@ class Encoding:
                 raise SpecError([self.m.source.diag(
                     actor.line, col, f"the smt engine cannot encode work item '{actor.name}' "
                     "(workqueues); use --engine explicit")])
+        for name, _e, line in self.m.reachables:
+            raise SpecError([self.m.source.diag(
+                line, 1, f'the smt engine cannot decide reachable "{name}": a bounded search '
+                "can show a state exists, not that none does; use --engine explicit")])
         self.stacks: list[tuple] = [()]
         self.pairs = [self._reachable(a) for a in range(self.A)]   # actor -> {(pc, stack)}
         self.cases: list[Case] = []

@@ -173,8 +173,8 @@ class Symmetry:
             for bodies in m.hooks.values():
                 for body in bodies:
                     sw.stmts(body, body, side=False)
-            for _name, e, _line in m.invariants:
-                sw.expr(e, e, side=False)
+            for _name, e, _line in m.invariants + m.reachables:   # fixed: their value is
+                sw.expr(e, e, side=False)                        # the same in every permutation
             sw.fixed(("lock", sys.MMAP))
             for (kind, x), (_, y) in list(sw.map.items()):
                 if kind == "lock" and (m.locks[x].kind, m.locks[x].cls) != (m.locks[y].kind, m.locks[y].cls):

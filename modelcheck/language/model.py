@@ -21,6 +21,8 @@ FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "unlock-not-held", "lock-held-at-exit", "assert", "invariant", "unreachable")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+FENCE_EVENTS = ("signal", "enable_signaling")   # hooks of one fence: `on signal F`
+USAGES = ("kernel", "write", "read", "bookkeep")   # dma_resv_usage, strongest first
 RECLAIMING_GFP = ("kernel", "nofs", "noio")    # may enter direct reclaim
 MAX_ELEMENTS = 4096     # per array declaration
 MAX_COPIES = 256        # per actor declaration
@@ -42,6 +44,8 @@ class Fence:
     name: str
     after: tuple[int, ...]
     line: int
+    kind: str = ""              # "" or a container: all | any | chain
+    parts: tuple[int, ...] = ()  # a container's fences
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Stmt:
     bodies: tuple = ()          # nested statement lists (tuple of tuples)
     col: int = 0                # where the statement starts: with `line`, its place in
                                 # the source (one place for every copy and every call)
+    usage: str = ""             # publish_in / wait_resv: a dma_resv usage (USAGES)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class Actor:
     engine: int = -1            # jobs: the engine whose slot they hold
     preemptible: bool = False
     wq: int = -1                # work items: their workqueue
+    deps: tuple = ()            # jobs: fences that must signal before it takes a slot
 
 
 @dataclass
@@ -106,9 +112,40 @@ class Model:
     workqueues: list = field(default_factory=list)
     actors: list = field(default_factory=list)
     hooks: dict = field(default_factory=dict)        # event -> [statement tuple]
+    uses_usage: bool = False                         # some publish/wait names a usage
+    hook_at: dict = field(default_factory=dict)      # event -> (line, col) of its first hook
     invariants: list = field(default_factory=list)   # (name, expr, line)
     reachables: list = field(default_factory=list)   # (name, expr, line)
     expects: list = field(default_factory=list)      # (kind, line)
+
+    def fence_event(self, kind: str, f: int) -> str:
+        """The hook event of fence f: "signal F" or "enable_signaling F"."""
+        return f"{kind} {self.fences[f].name}"
+
+    def containers_of(self, f: int) -> list:
+        """The containers that f is a part of, directly or through other
+        containers, each after its parts (declaration order otherwise)."""
+        out, todo = [], [f]
+        while todo:
+            g = todo.pop(0)
+            for c, fc in enumerate(self.fences):
+                if g in fc.parts and c not in out:
+                    out.append(c)
+                    todo.append(c)
+        return sorted(out, key=self.container_depth)
+
+    def container_depth(self, c: int) -> int:
+        parts = self.fences[c].parts
+        return 1 + max(map(self.container_depth, parts)) if parts else 0
+
+    def parts_of(self, f: int) -> list:
+        """f's parts, transitively (the fences waiting for f enables)."""
+        out = []
+        for p in self.fences[f].parts:
+            for q in [p] + self.parts_of(p):
+                if q not in out:
+                    out.append(q)
+        return out
 
     @property
     def expected(self) -> frozenset:
@@ -317,7 +354,9 @@ class Builder:
             self.m.resvs.append(len(self.m.locks))
             return Lock(elem, "resv", "resv", line, resv=len(self.m.resvs) - 1)
         if kind == "fence_decl":
-            return Fence(elem, (), line)        # `after` resolved once all fences exist
+            box = [c for c in rest if isinstance(c, Tree) and c.data == "container"]
+            kind = str(box[0].children[0]) if box else ""
+            return Fence(elem, (), line, kind)  # `after` and parts resolved once all fences exist
         if kind == "engine_decl":
             slots = self.const(rest[0])
             if slots < 1:
@@ -339,8 +378,15 @@ class Builder:
             self._actor(item)
         elif kind == "hook_decl":
             event = str(item.children[0].children[0])
-            body = self.block(item.children[1], in_hook=True)
+            if item.children[0].data == "fence_event":
+                f = self.obj(item.children[1], ("fence",), "a fence")
+                if event == "enable_signaling" and self.m.fences[f].kind:
+                    self.fail(item.children[1], f"'{self.m.fences[f].name}' is a container fence: "
+                              "its enable_signaling is the kernel's (it enables its parts)")
+                event = self.m.fence_event(event, f)
+            body = self.block(item.children[-1], in_hook=True)
             self.m.hooks.setdefault(event, []).append(body)
+            self.m.hook_at.setdefault(event, (item.meta.line, item.meta.column))
         elif kind == "invariant_decl":
             name = item.children[0][1:-1]
             self.m.invariants.append((name, self.expr(item.children[1]), item.meta.line))
@@ -360,6 +406,9 @@ class Builder:
         refs = [c for c in item.children if isinstance(c, Tree) and c.data == "ref"]
         if not refs:
             return
+        if any(isinstance(c, Tree) and c.data == "container" for c in item.children):
+            self._parts(decl, refs)
+            return
         dim_nodes = [c for c in item.children if isinstance(c, Tree) and c.data == "dim"]
         binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
         for n, idx in enumerate(product(*[range(lo, hi + 1) for lo, hi in decl.dims]) if decl.dims else [()]):
@@ -376,6 +425,39 @@ class Builder:
                 self.m.fences[decl.base + n] = Fence(f.name, tuple(deps), f.line)
             finally:
                 self.env_stack.pop()
+
+    def _parts(self, decl: _Decl, refs: list) -> None:
+        """A container's parts; a whole array stands for all its elements."""
+        parts = []
+        for r in refs:
+            d = self.decls.get(str(r.children[0]))
+            if d is not None and d.kind == "fence" and d.dims and len(r.children) == 1:
+                n = 1
+                for lo, hi in d.dims:
+                    n *= hi - lo + 1
+                ids = list(range(d.base, d.base + n))
+            else:
+                fid = self._guard(self.obj, r, ("fence",), "a fence")
+                ids = [] if fid is None else [fid]
+            for fid in ids:
+                if fid == decl.base or decl.base in self._guard_parts(fid):
+                    self.error(r, f"container fence '{self.m.fences[decl.base].name}' cannot "
+                               "contain itself")
+                elif fid in parts:
+                    self.error(r, f"'{self.m.fences[fid].name}' is already a part")
+                else:
+                    parts.append(fid)
+        f = self.m.fences[decl.base]
+        self.m.fences[decl.base] = Fence(f.name, (), f.line, f.kind, tuple(parts))
+
+    def _guard_parts(self, f: int, seen=None) -> set:
+        """f's parts, transitively, as far as they are resolved yet."""
+        seen = set() if seen is None else seen
+        for p in self.m.fences[f].parts:
+            if p not in seen:
+                seen.add(p)
+                self._guard_parts(p, seen)
+        return seen
 
     def _actor_ids(self, item: Tree) -> None:
         """Pass 2: give every actor (and copy) its id before any body is
@@ -417,9 +499,12 @@ class Builder:
                 if item.data == "job_decl":
                     engine = self._guard(self.obj, rest[0], ("engine",), "an engine")
                     preemptible = any(isinstance(c, Token) and c.type == "PREEMPTIBLE" for c in rest)
+                    deps = [c for c in rest if isinstance(c, Tree) and c.data == "job_deps"]
+                    deps = tuple(self.obj(r, ("fence",), "a fence")
+                                 for r in (deps[0].children if deps else ()))
                     body = self.block(rest[-1])
                     actor = Actor(actor_name, "job", body, item.meta.line,
-                                  engine if engine is not None else -1, preemptible)
+                                  engine if engine is not None else -1, preemptible, deps=deps)
                 elif item.data == "work_decl":
                     wq = self._guard(self.obj, rest[0], ("workqueue",), "a workqueue")
                     actor = Actor(actor_name, "work", self.block(rest[-1]), item.meta.line,
@@ -466,12 +551,17 @@ class Builder:
         refs = [c for c in ch if isinstance(c, Tree) and c.data == "ref"]
         blocks = [c for c in ch if isinstance(c, Tree) and c.data == "block"]
 
+        usage = [c for c in ch if isinstance(c, Tree) and c.data == "usage"]
+        usage = str(usage[0].children[0].children[0]) if usage else ""
+        if usage:
+            self.m.uses_usage = True
         if self.calls:                         # a def's statement: where it was called from
             name, call = self.calls[-1]
             text += f"  (in {name}(), called on line {_pos(call)[0]})"
 
         def S(op, objs=(), mode="", expr=None, bodies=()):
-            return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), node.meta.column)
+            return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), node.meta.column,
+                        usage)
 
         if op in ("lock", "unlock", "trylock"):
             shared = "SHARED" in toks
@@ -487,10 +577,17 @@ class Builder:
             bodies = [self.block(blocks[0], in_hook)] if op == "trylock" else []
             return S(op, ids, "shared" if shared else "", bodies=bodies)
         if op == "signal":
-            return S(op, [self.obj(refs[0], ("fence",), "a fence")], "error" if "ERROR" in toks else "")
+            f = self.obj(refs[0], ("fence",), "a fence")
+            if self.m.fences[f].kind:
+                self.fail(refs[0], f"'{self.m.fences[f].name}' is a container fence "
+                          f"({self.m.fences[f].kind}(...)): it signals by itself when its parts do")
+            return S(op, [f], "error" if "ERROR" in toks else "")
         if op == "wait":
             mode = "timeout" if "TIMEOUT" in toks else "interruptible" if "INTERRUPTIBLE" in toks else ""
             bodies = [self.block(blocks[0], in_hook)] if blocks else []
+            if usage and ("ANY" in toks or self._kind_of(refs[0]) != "resv"):
+                self.fail(node, "`wait ... usage` needs a resv: it waits for that resv's "
+                          "fences of a usage")
             if "ANY" in toks:
                 return S("wait_any", (), mode, bodies=bodies)
             kind = self._kind_of(refs[0])

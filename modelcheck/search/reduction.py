@@ -160,6 +160,10 @@ class Reduction:
             out.add(ins.else_pc)
         elif isinstance(ins, Wait):
             out |= {ins.else_pc, getattr(ins, "woken_pc", None)} - {None}
+            out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
+        elif isinstance(ins, Signal):
+            out |= {sys.hooks[sys.m.fence_event("signal", g)][0] for g in ins.fires
+                    if g in sys.fence_sites["signal"]}
         elif isinstance(ins, WaitAny):
             out |= set(ins.picked.values())
         elif isinstance(ins, Branch):
@@ -168,6 +172,9 @@ class Reduction:
             out = set(ins.targets)
         elif isinstance(ins, CancelWork):
             out.add(ins.wait_pc)
+        elif isinstance(ins, HookReturn) and ins.chained:    # the next fence's callbacks, or back
+            out = {sys.hooks[sys.m.fence_event("signal", g)][0] for g in sys.fence_sites["signal"]}
+            out |= {c.nxt for c in sys.code if isinstance(c, Signal)}
         elif isinstance(ins, HookReturn):
             out = {c.nxt for c in sys.code if c.calls == ins.event}
         if ins.calls:
@@ -187,7 +194,11 @@ class Reduction:
         sites = {pc for pc in graph if self.sys.code[pc].calls}
         for pc, nxt in graph.items():
             ins = self.sys.code[pc]
-            if isinstance(ins, HookReturn):
+            if isinstance(ins, HookReturn) and ins.chained:
+                graph[pc] = {p for p in nxt if p in graph or p == DONE}
+            elif isinstance(ins, HookReturn) and ins.event.startswith("enable_signaling "):
+                graph[pc] = {p for p in nxt if p in graph}
+            elif isinstance(ins, HookReturn):
                 graph[pc] = {self.sys.code[s].nxt for s in sites if self.sys.code[s].calls == ins.event}
         return graph
 
@@ -210,10 +221,15 @@ class Reduction:
                 r |= b("writer", ins.l)
         elif isinstance(ins, Signal):
             f = ins.stmt.objs[0]
-            w |= b("fence", f)
+            for g in ins.fires:                    # f and the containers it may complete
+                w |= b("fence", g)
+                for p in m.fences[g].parts:
+                    r |= b("fence", p)
             for d in m.fences[f].after:
                 r |= b("fence", d)
         elif isinstance(ins, Wait):
+            for g in ins.enable_sites:             # enable_signaling marks the fence
+                w |= b("fence", g)
             if ins.fence is not None:
                 r |= b("fence", ins.fence)
             else:
@@ -241,6 +257,8 @@ class Reduction:
                 w |= b("engine", m.actors[a].engine)
         elif isinstance(ins, Start):
             w |= b("engine", ins.engine)
+            for d in ins.deps:
+                r |= b("fence", d)
         elif isinstance(ins, (Acquire, Release)):
             w |= b("engine", ins.stmt.objs[0])
         elif isinstance(ins, Assign):

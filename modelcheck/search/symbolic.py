@@ -104,6 +104,10 @@ class Encoding:
     def __init__(self, sys: System, z3):
         self.sys, self.z3, self.m = sys, z3, sys.m
         self.A = sys.L.A
+        for name, _e, line in self.m.reachables:
+            raise SpecError([self.m.source.diag(
+                line, 1, f'the smt engine cannot decide reachable "{name}": a bounded search '
+                "can show a state exists, not that none does; use --engine explicit")])
         for event, (line, col) in self.m.hook_at.items():
             if event.split(" ")[0] in ("signal", "enable_signaling"):
                 raise SpecError([self.m.source.diag(

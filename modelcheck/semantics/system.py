@@ -45,6 +45,7 @@ class System:
         self.hook_fence = None                          # (kind, fence) of the hook being compiled
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
+        self.reachables = [(name, self.expr(e), line) for name, e, line in m.reachables]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
         self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
         for ins in self.code:

@@ -33,6 +33,7 @@ class Finding:
     then: list = field(default_factory=list)         # [Step] after the point of no return
     cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
+    line: int = 0                                    # unreachable: the `reachable` line
 
     def as_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message,

@@ -36,9 +36,9 @@ class FenceSite(Instr):
     (kind "signal") or, for enable_signaling, they return to `nxt` (the
     wait, which then runs again)."""
 
-    def __init__(self, sys, kind: str, f: int, nxt: int = DONE):
+    def __init__(self, sys, kind: str, f: int, nxt: int = DONE, stmt=None):
         event = sys.m.fence_event(kind, f)
-        super().__init__(sys, Stmt(kind, 0, event), nxt, 0)
+        super().__init__(sys, stmt or Stmt(kind, 0, event), nxt, 0)
         self.kind, self.fence, self.calls = kind, f, event
 
     def step(self, s, a):                              # pragma: no cover

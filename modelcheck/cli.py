@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
         m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
+    sub.add_parser("lsp", help="run the language server on stdio (needs the lsp extra: pip install 'modelcheck[lsp]')")
     sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of --format json")
     e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
     e.add_argument("kind", metavar="KIND")
@@ -131,6 +132,14 @@ def _main(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command == "explain":
         return explain.main(args.kind)
+    if args.command == "lsp":
+        try:
+            from .editor import lsp
+        except ImportError as e:
+            print(f"modelcheck lsp: {e}; install the language server with: pip install 'modelcheck[lsp]'",
+                  file=sys.stderr)
+            return 2
+        return lsp.main()
     if args.command == "schema":
         from .reports import schema
         return schema.main()

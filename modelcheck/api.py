@@ -148,6 +148,9 @@ def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder
     items = _cap(items) + analysis.analyse(sys, g)
     findings = [trace.build(sys, g, it) for it in items]
     for it, f in zip(items, findings):
+        if it.kind == "unreachable":
+            f.line = next(line for name, _e, line in sys.m.reachables if (name,) == it.key)
+    for it, f in zip(items, findings):
         if it.kind == "deadlock":
             run = [g.states[j] for _a, j in g.path(it.state) + list(it.then)]
             f.lockdep = lockorder.deadlock_caught(sys, [g.states[0]] + run, it.actors)

@@ -235,6 +235,9 @@ def page(results: list[Result], errors: list = ()) -> str:
                         n += 1
                         out.append(f'<div class="diagram">{_svg(diagram(edge, base, f"f{n}-"))}</div>')
                 continue
+            if f.kind == "unreachable":      # about the whole graph: no trace, no state
+                out.append("<p>every reachable state was explored; there is no trace to show</p>")
+                continue
             out.append(_table(f, base, e))
             final = report._final(f.final_state).split("\n", 1)[1]   # the table output's words
             out.append(f"<details><summary>final state</summary><pre>{html.escape(final)}</pre></details>")

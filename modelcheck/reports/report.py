@@ -51,6 +51,10 @@ def table(result: Result) -> str:
         if f.kind == "lock-order":
             out.append(_lock_order(f, base))
             continue
+        if f.kind == "unreachable":          # about the whole graph: no trace, no state
+            out.append(f"\n{f.kind}: {printable(f.message)}\n  (every reachable state was "
+                       "explored; there is no trace to show)")
+            continue
         row = lambda s, n: [n, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
         rows = [row(s, s.step) for s in f.trace]
         if f.then:

@@ -45,7 +45,7 @@ def schema() -> dict:
          "lockdep": {"type": "string", "description": "deadlock: whether lockdep would have reported it"}})
     state = _obj({"actors": _MAP, "locks": _MAP, "fences": _MAP, "engines": _MAP,
                   "vars": {"type": "object", "additionalProperties": _INT}},
-                 {"interrupt_waits": _STR})
+                 {"interrupt_waits": _STR, "workqueues": _MAP})
     stats = _obj({"states": _INT, "transitions": _INT, "depth": _INT, "seconds": _NUM,
                   "lock_classes": _INT, "lock_deps": _INT, "z3_seconds": _NUM},
                  {"reduction": _STR, "researched": _BOOL, "symmetry": _STR})

@@ -13,7 +13,8 @@ current statements touch, nor enable a blocked one of them: expanding only
 the set's steps is a persistent set (Godefroid).  Of all seeds, the set with
 the fewest enabled actors is taken.  Two more conditions:
 
-- visibility: a set whose step writes what an invariant reads is not used;
+- visibility: a set whose step writes what an invariant or a `reachable`
+  reads is not used;
 - cycle proviso: a state with a step into an already visited state is
   expanded fully (every cycle of the reduced graph has a full state), so no
   actor's step is postponed for ever.
@@ -38,7 +39,8 @@ from __future__ import annotations
 
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
-                        Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+                        Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
+                        CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart)
 
 
 SAMPLE = 5000           # left-out steps whose targets are looked up to judge the reduction
@@ -53,10 +55,11 @@ class Reduction:
             return
         m, A = sys.m, sys.L.A
         self.invariant_reads = 0
-        for _name, e, _line in m.invariants:
+        for _name, e, _line in m.invariants + m.reachables:    # both are visible
             self.invariant_reads |= self._expr_reads(e)
         self.own = [self._actor_graph(a) for a in range(A)]      # pc -> next pcs, per actor
         self.fp = [{pc: self._footprint(a, pc) for pc in g} for a, g in enumerate(self.own)]
+        self._queued_bodies()
         self.future = [self._futures(a) for a in range(A)]       # pc -> (reads, writes)
         self.conflict: dict = {}
         self.skipped, self.sample, self.saved = 0, [], 0    # steps left out; some of their targets
@@ -70,7 +73,55 @@ class Reduction:
                     isinstance(ins, Branch) and ins.stmt.op == "while" for ins in code)
         if loops and any(isinstance(ins, Publish) for ins in code):
             return "a loop and a published fence (fair cycles need the full graph)"
+        if self._work_cycle() and any(isinstance(ins, Publish) for ins in code):
+            return "a work item that queues itself again and a published fence " \
+                   "(fair cycles need the full graph)"
         return ""
+
+    def _work_cycle(self) -> bool:
+        """Can a work item's body (hooks included) queue, through others, itself again?"""
+        sys = self.sys
+        queues = {}
+        for a, actor in enumerate(sys.m.actors):
+            if actor.kind == "work":
+                graph = self._actor_graph(a)
+                queues[a] = {sys.code[pc].w for pc in graph if isinstance(sys.code[pc], QueueWork)}
+        for a in queues:
+            seen, todo = set(), list(queues[a])
+            while todo:
+                b = todo.pop()
+                if b == a:
+                    return True
+                if b not in seen:
+                    seen.add(b)
+                    todo.extend(queues.get(b, ()))
+        return False
+
+    def _queued_bodies(self) -> None:
+        """A work item may run again whenever it is queued: every pc of it has
+        its whole body as future, and a queue_work's footprint holds the
+        queued item's body too (to a fixpoint: bodies queue others)."""
+        sys, A = self.sys, self.sys.L.A
+        body = [None] * A
+        for a in range(A):
+            if sys.m.actors[a].kind == "work":
+                r = w = 0
+                for pr, pw, _g in self.fp[a].values():
+                    r, w = r | pr, w | pw
+                body[a] = (r, w)
+        changed = True
+        while changed:
+            changed = False
+            for a in range(A):
+                for pc, (r, w, g) in self.fp[a].items():
+                    ins = sys.code[pc]
+                    if isinstance(ins, QueueWork) and body[ins.w] is not None:
+                        br, bw = body[ins.w]
+                        if (r | br, w | bw) != (r, w):
+                            self.fp[a][pc] = (r | br, w | bw, g)
+                            changed = True
+                            if body[a] is not None:
+                                body[a] = (body[a][0] | br, body[a][1] | bw)
 
     # -- what each statement touches, as bitmasks over objects
     def _bit(self, *obj) -> int:
@@ -87,6 +138,8 @@ class Reduction:
             return self._bit("fence", e[1])
         if tag == "held":
             return self._bit("lock", e[1])
+        if tag in ("pending", "running"):
+            return self._bit("wq", self.sys.m.actors[e[1]].wq)
         if tag == "done":
             out = 0
             for a in e[1]:
@@ -107,12 +160,21 @@ class Reduction:
             out.add(ins.else_pc)
         elif isinstance(ins, Wait):
             out |= {ins.else_pc, getattr(ins, "woken_pc", None)} - {None}
+            out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
+        elif isinstance(ins, Signal):
+            out |= {sys.hooks[sys.m.fence_event("signal", g)][0] for g in ins.fires
+                    if g in sys.fence_sites["signal"]}
         elif isinstance(ins, WaitAny):
             out |= set(ins.picked.values())
         elif isinstance(ins, Branch):
             out.add(ins.then_pc)
         elif isinstance(ins, Choose):
             out = set(ins.targets)
+        elif isinstance(ins, CancelWork):
+            out.add(ins.wait_pc)
+        elif isinstance(ins, HookReturn) and ins.chained:    # the next fence's callbacks, or back
+            out = {sys.hooks[sys.m.fence_event("signal", g)][0] for g in sys.fence_sites["signal"]}
+            out |= {c.nxt for c in sys.code if isinstance(c, Signal)}
         elif isinstance(ins, HookReturn):
             out = {c.nxt for c in sys.code if c.calls == ins.event}
         if ins.calls:
@@ -132,7 +194,11 @@ class Reduction:
         sites = {pc for pc in graph if self.sys.code[pc].calls}
         for pc, nxt in graph.items():
             ins = self.sys.code[pc]
-            if isinstance(ins, HookReturn):
+            if isinstance(ins, HookReturn) and ins.chained:
+                graph[pc] = {p for p in nxt if p in graph or p == DONE}
+            elif isinstance(ins, HookReturn) and ins.event.startswith("enable_signaling "):
+                graph[pc] = {p for p in nxt if p in graph}
+            elif isinstance(ins, HookReturn):
                 graph[pc] = {self.sys.code[s].nxt for s in sites if self.sys.code[s].calls == ins.event}
         return graph
 
@@ -155,10 +221,15 @@ class Reduction:
                 r |= b("writer", ins.l)
         elif isinstance(ins, Signal):
             f = ins.stmt.objs[0]
-            w |= b("fence", f)
+            for g in ins.fires:                    # f and the containers it may complete
+                w |= b("fence", g)
+                for p in m.fences[g].parts:
+                    r |= b("fence", p)
             for d in m.fences[f].after:
                 r |= b("fence", d)
         elif isinstance(ins, Wait):
+            for g in ins.enable_sites:             # enable_signaling marks the fence
+                w |= b("fence", g)
             if ins.fence is not None:
                 r |= b("fence", ins.fence)
             else:
@@ -186,6 +257,8 @@ class Reduction:
                 w |= b("engine", m.actors[a].engine)
         elif isinstance(ins, Start):
             w |= b("engine", ins.engine)
+            for d in ins.deps:
+                r |= b("fence", d)
         elif isinstance(ins, (Acquire, Release)):
             w |= b("engine", ins.stmt.objs[0])
         elif isinstance(ins, Assign):
@@ -193,6 +266,14 @@ class Reduction:
             r |= self._expr_reads(ins.stmt.expr)
         elif isinstance(ins, (Await, Assert, Branch)):
             r |= self._expr_reads(ins.stmt.expr)
+        elif isinstance(ins, (QueueWork, CancelWork)):
+            w |= b("wq", m.actors[ins.w].wq)
+        elif isinstance(ins, (FlushWork, CancelWait)):
+            r |= b("wq", m.actors[ins.w].wq)
+        elif isinstance(ins, FlushWorkqueue):
+            r |= b("wq", ins.q)
+        elif isinstance(ins, WorkStart):
+            w |= b("wq", ins.q)
         else:
             assert isinstance(ins, (Alloc, Choose, Jump, Woken)), type(ins)   # actor-local
         nxt = self.own[a][pc]
@@ -200,15 +281,22 @@ class Reduction:
             w |= b("done", a)
             if m.actors[a].kind == "job":
                 w |= b("engine", m.actors[a].engine)
+            if m.actors[a].kind == "work":                # not running; maybe pending again
+                w |= b("wq", m.actors[a].wq)
         for l, writers in sys.writer_pcs.items():   # a writer queued at an rwsem
             if pc in writers or nxt & writers:
                 w |= b("writer", l)
         return r, w, False
 
     def _futures(self, a: int) -> dict:
-        """pc -> (reads, writes, touches everything) of every statement a can still run."""
+        """pc -> (reads, writes, touches everything) of every statement a can still run.
+        A work item may be queued again: its future is its whole body, everywhere."""
         graph, fp = self.own[a], self.fp[a]
         out = {}
+        if self.sys.m.actors[a].kind == "work":
+            whole = (_or(x[0] for x in fp.values()), _or(x[1] for x in fp.values()),
+                     any(x[2] for x in fp.values()))
+            return {pc: whole for pc in graph}
         for pc in graph:
             r = w = 0
             glob = False
@@ -285,3 +373,10 @@ class Reduction:
                 if len(best) == 1:
                     break
         return best
+
+
+def _or(masks) -> int:
+    out = 0
+    for m in masks:
+        out |= m
+    return out

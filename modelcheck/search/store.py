@@ -45,7 +45,8 @@ class Codec:
     def __init__(self, sys: System):
         L, m = sys.L, sys.m
         self.A = L.A
-        self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines)))
+        self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines))) \
+            + tuple(range(L.WQ, L.WQ + len(m.workqueues)))    # hook stacks, slot holders, queues
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
         self.last = (None, -1)          # the nested fields packed last, and their number
@@ -55,7 +56,7 @@ class Codec:
             mask = _int_code(0, (1 << len(m.fences)) - 1)
             var = "".join(_int_code(v.lo, v.hi) for v in m.vars)
             self.packer = struct.Struct("<" + pc * L.A + lock * len(m.locks) + "B" * len(m.fences)
-                                        + mask * len(m.resvs) + var + "BI")
+                                        + mask * len(m.resvs) + var + "B" + mask * L.US_N + "I")
         except OverflowError:
             self.packer = None
         # the record: pcs, the other flat fields, then the nested fields' one number

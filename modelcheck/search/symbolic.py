@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 
 from ..verdicts.analysis import StateFinding
 from ..language.errors import SpecError
+from ..language.model import USAGES
 from .explorer import Found, Graph
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
                         Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+from ..semantics.base import NORECLAIM
 
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
               "sleep-in-atomic", "lock-held-at-exit")
@@ -90,6 +92,21 @@ class Encoding:
     def __init__(self, sys: System, z3):
         self.sys, self.z3, self.m = sys, z3, sys.m
         self.A = sys.L.A
+        for actor in self.m.actors:
+            if actor.kind == "work":
+                col = self.m.source.line(actor.line).find("work") + 1 or 1
+                raise SpecError([self.m.source.diag(
+                    actor.line, col, f"the smt engine cannot encode work item '{actor.name}' "
+                    "(workqueues); use --engine explicit")])
+        for name, _e, line in self.m.reachables:
+            raise SpecError([self.m.source.diag(
+                line, 1, f'the smt engine cannot decide reachable "{name}": a bounded search '
+                "can show a state exists, not that none does; use --engine explicit")])
+        for event, (line, col) in self.m.hook_at.items():
+            if event.split(" ")[0] in ("signal", "enable_signaling"):
+                raise SpecError([self.m.source.diag(
+                    line, col, f"the smt engine cannot encode `on {event}` (fence hooks); "
+                    "use --engine explicit")])
         self.stacks: list[tuple] = [()]
         self.pairs = [self._reachable(a) for a in range(self.A)]   # actor -> {(pc, stack)}
         self.cases: list[Case] = []
@@ -127,7 +144,7 @@ class Encoding:
                 todo.append((sys.code[stk[-1]].nxt, stk[:-1]))
                 continue
             todo += [(p, stk) for p in self._next_pcs(ins)]
-            if ins.calls and not self._nested(ins, stk):
+            if ins.calls and not self._nested(ins, stk) and not self._noreclaim(ins, pc, stk):
                 todo.append((sys.hooks[ins.calls][0], stk + (pc,)))
         return seen
 
@@ -145,6 +162,15 @@ class Encoding:
             raise self._refuse(ins, f"the smt engine cannot encode `{ins.stmt.text}` inside "
                                "fork/munmap hooks of a spec that unlocks mmap_lock")
         return True
+
+    def _noreclaim(self, ins, pc: int, stk) -> bool:
+        """An alloc in a `noreclaim` scope (its own or a call site's) never enters reclaim."""
+        if not isinstance(ins, Alloc):
+            return False
+        flags = self.sys.code[pc].scope
+        for f in stk:
+            flags |= self.sys.code[f].scope
+        return bool(flags & NORECLAIM)
 
     def _refuse(self, ins, why: str) -> SpecError:
         line = ins.stmt.line
@@ -169,6 +195,8 @@ class Encoding:
         for r in range(len(m.resvs)):
             for f in range(len(m.fences)):
                 s["rv", r, f] = B(f"{tag}_rv{r}_{f}")
+                if m.uses_usage:                 # the strongest usage f was published with
+                    s["ru", r, f] = I(f"{tag}_ru{r}_{f}")
         for e in range(len(m.engines)):
             for a in range(A):
                 s["en", e, a] = I(f"{tag}_en{e}_{a}")
@@ -280,8 +308,19 @@ class Encoding:
     def pending(self, s, ins):
         if ins.fence is not None:
             return s["fs", ins.fence] == 0
-        return self.z3.Or([self.z3.And(s["rv", ins.resv, f], s["fs", f] == 0)
+        u = ins.stmt.usage
+        k = USAGES.index(u) if u else 3
+        return self.z3.Or([self.z3.And(s["rv", ins.resv, f], s["fs", f] == 0,
+                                       *([s["ru", ins.resv, f] <= k] if k < 3 else []))
                            for f in range(len(self.m.fences))])
+
+    def parked(self, s, a):
+        """A job held back by its dependencies (System.at_rest)."""
+        deps = self.m.actors[a].deps
+        if not deps:
+            return self.z3.BoolVal(False)
+        return self.z3.And(s["pc", a] == self.sys.starts[a],
+                           self.z3.Or([s["fs", d] == 0 for d in deps]))
 
     def inside(self, stk, event) -> bool:
         return any(self.sys.code[pc].calls == event for pc in stk)
@@ -362,7 +401,13 @@ class Encoding:
             fresh = s["fs", f] == 0
             val = 2 if ins.stmt.mode == "error" else 1
             early = z3.Or([s["fs", d] == 0 for d in m.fences[f].after])
-            add(T, {("fs", f): z3.If(fresh, val, s["fs", f])}, ins.nxt,
+            post = {f: z3.If(fresh, val, s["fs", f])}
+            for c in ins.fires[1:]:                     # containers completed by this signal
+                parts = [post.get(p, s["fs", p]) for p in m.fences[c].parts]
+                done = (z3.Or if m.fences[c].kind == "any" else z3.And)([p != 0 for p in parts])
+                err = z3.Or([p == 2 for p in parts])
+                post[c] = z3.If(And(s["fs", c] == 0, done), z3.If(err, 2, 1), s["fs", c])
+            add(T, {("fs", g): v for g, v in post.items()}, ins.nxt,
                 {"signal-before-deps": And(fresh, early)})
         elif isinstance(ins, Wait):
             pending = self.pending(s, ins)
@@ -384,11 +429,15 @@ class Encoding:
             if ins.stmt.op == "publish_in":
                 r = ins.stmt.objs[1]
                 upd["rv", m.locks[r].resv, f] = z3.BoolVal(True)
+                if m.uses_usage:
+                    k, ru, rv = USAGES.index(ins.stmt.usage or "write"), s["ru", m.locks[r].resv, f], \
+                        s["rv", m.locks[r].resv, f]
+                    upd["ru", m.locks[r].resv, f] = z3.If(z3.And(rv, ru < k), ru, k)
                 found["publish-without-lock"] = s["lw", r] != a + 1
             add(T, upd, ins.nxt, found)
         elif isinstance(ins, Alloc):
             add(T, {}, ins.nxt)
-            if ins.calls and not self.inside(stk, "reclaim"):
+            if ins.calls and not self.inside(stk, "reclaim") and not self._noreclaim(ins, pc, stk):
                 upd = {}
                 add(T, upd, self.call(upd, a, stk, pc))
         elif isinstance(ins, MmapWriter):
@@ -430,7 +479,8 @@ class Encoding:
                 add(T, upd, target)
         elif isinstance(ins, (Start, Acquire)):
             e = ins.engine if isinstance(ins, Start) else ins.stmt.objs[0]
-            add(self.slot_free(s, e), {("en", e, a): s["en", e, a] + 1}, ins.nxt)
+            deps = [s["fs", d] != 0 for d in ins.deps] if isinstance(ins, Start) else []
+            add(And(self.slot_free(s, e), *deps), {("en", e, a): s["en", e, a] + 1}, ins.nxt)
         elif isinstance(ins, Release):
             e = ins.stmt.objs[0]
             holds = s["en", e, a] > 0
@@ -498,7 +548,9 @@ class Encoding:
         self.S, self.T, self.SEL = self.state("S"), self.state("T"), z3.Int("SEL")
         self.rel, self.found, cases = self.step(self.S, self.T, self.SEL)
         enabled = z3.Or([c.guard for c in cases] or [z3.BoolVal(False)])
-        self.dead = z3.And(z3.Not(enabled), z3.Or([self.S["pc", a] != DONE for a in range(self.A)]))
+        self.dead = z3.And(z3.Not(enabled), z3.Or([z3.And(self.S["pc", a] != DONE,
+                                                          z3.Not(self.parked(self.S, a)))
+                                                   for a in range(self.A)]))
         self.inv = z3.And(self.invariants(self.S))
         self.dom = self.domain(self.S)
         self.PREV = z3.Int("PREV")
@@ -647,6 +699,9 @@ def project(enc: Encoding, s: tuple) -> dict:
     for r in range(len(m.resvs)):
         for f in range(len(m.fences)):
             out["rv", r, f] = bool(s[L.RV + r] >> f & 1)
+            if m.uses_usage:
+                out["ru", r, f] = next((k for k in range(3) if s[L.US + 3 * r + k] >> f & 1), 3) \
+                    if out["rv", r, f] else 0
     for e in range(len(m.engines)):
         for a in range(enc.A):
             out["en", e, a] = s[L.EN + e].count(a)
@@ -738,7 +793,7 @@ def check(sys: System, depth: int = DEFAULT_DEPTH, timeout=None) -> tuple[list, 
         n, last = len(done), states[-1]
         src, actor = (n - 1, done[-1][0]) if done else (0, -1)
         if kind == "deadlock":
-            stuck = tuple(a for a in range(sys.L.A) if not sys.finished(last, a))
+            stuck = tuple(a for a in range(sys.L.A) if not sys.at_rest(last, a))
             if not stuck or any(True for _ in sys.successors(last)):
                 raise EncodingError("the replayed state is not a global deadlock")
             names = ", ".join(_describe(sys, last, a) for a in stuck)

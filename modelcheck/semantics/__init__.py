@@ -11,6 +11,7 @@ A state is one flat tuple (see `Layout`):
   engine[e]  sorted tuple of the actors holding one of its slots
   var[v]     value
   irq        1 while `interrupt_waits` is in force
+  wq[q]      the pending work items of workqueue q, in queueing order
 Control flow is compiled away: an instruction knows the pc(s) it moves to.
 
 One module per family of statements (locks, fences, memory, engines,
@@ -18,15 +19,18 @@ control); `system.py` compiles statements into them and holds the state
 helpers they share.
 """
 
-from .base import DONE, ERRORED, MEMALLOC, PUBLISHED, SIGNALLED, Instr, Layout
+from .base import DONE, ERRORED, MEMALLOC, NOFS, PUBLISHED, SIGNALLED, Instr, Layout
 from .locks import Lock, Trylock, Unlock
 from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
+from .work import WorkStart, QueueWork, FlushWork, CancelWork, CancelWait, FlushWorkqueue
 from .system import System
 
 __all__ = ["DONE", "ERRORED", "MEMALLOC", "PUBLISHED", "SIGNALLED", "Instr", "Layout",
            "Lock", "Trylock", "Unlock", "Signal", "Wait", "Woken", "WaitAny", "Publish",
            "Interrupt", "Alloc", "MmapWriter", "Fault", "HookReturn", "Start", "Acquire",
-           "Release", "Assign", "Await", "Assert", "Branch", "Choose", "Jump", "System"]
+           "Release", "Assign", "Await", "Assert", "Branch", "Choose", "Jump", "System",
+           "NOFS", "WorkStart", "QueueWork", "FlushWork", "CancelWork", "CancelWait",
+           "FlushWorkqueue"]

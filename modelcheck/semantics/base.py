@@ -9,7 +9,9 @@ if TYPE_CHECKING:
     from .system import System
 
 DONE = -1
-MEMALLOC = ("PF_MEMALLOC", "")     # in a lock context: the actor runs reclaim hooks
+MEMALLOC = ("PF_MEMALLOC", "")     # in a lock context: allocations never enter reclaim
+NOFS = ("PF_MEMALLOC_NOFS", "")    # in a lock context: allocations act as GFP_NOFS
+NORECLAIM, NOFS_SCOPE, NOIO_SCOPE = 1, 2, 4     # `Instr.scope` bits: noreclaim / nofs / noio
 SIGNALLED, ERRORED, PUBLISHED = 1, 2, 4
 
 # Outcome of one step: (next state, label, findings, is_timeout).  A label
@@ -29,6 +31,17 @@ class Layout:
         self.VR = self.EN + len(m.engines)
         self.IRQ = self.VR + len(m.vars)
         self.size = self.IRQ + 1
+        self.WQ = self.extend(len(m.workqueues))    # workqueue[q]: its pending items, in order
+        # usage[r][k]: the fences of resv r published with usage k or stronger
+        # (kernel, write, read; bookkeep is resv[r]), when the spec names usages
+        self.US_N = 3 * len(m.resvs) if m.uses_usage else 0
+        self.US = self.extend(self.US_N)
+
+    def extend(self, n: int) -> int:
+        """Reserve n more components at the end of the state; their first index."""
+        first = self.size
+        self.size += n
+        return first
 
 
 # ----------------------------------------------------------------- instructions
@@ -37,6 +50,7 @@ class Instr:
     may_sleep = False
     acquires: tuple = ()        # (lock class, "r"|"w") taken by this step, for lockdep
     calls: Optional[str] = None  # hook event entered by this step
+    scope = 0                   # NORECLAIM | NOFS_SCOPE | NOIO_SCOPE around the statement
 
     def __init__(self, sys: "System", stmt: Stmt, nxt: int, sig: int):
         self.sys, self.stmt, self.nxt, self.sig = sys, stmt, nxt, sig

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..language.model import Stmt, hook_event
-from .base import DONE, Instr
+from .base import DONE, NORECLAIM, Instr
+from .callbacks import callbacks_return
 
 
 class Alloc(Instr):
@@ -20,7 +21,8 @@ class Alloc(Instr):
 
     def step(self, s, a):
         outs = [self.move(s, a, self.nxt, "allocation succeeds" if self.calls else "")]
-        if self.calls and not self.sys.inside(s, a, "reclaim"):
+        if self.calls and not self.sys.inside(s, a, "reclaim") and \
+                not self.sys.scope(s, a, self.pc) & NORECLAIM:      # PF_MEMALLOC
             outs.append(self.sys.call(s, a, self, "reclaim", "enters reclaim"))
         return outs
 
@@ -77,9 +79,12 @@ class HookReturn(Instr):
     def __init__(self, sys, event):
         super().__init__(sys, Stmt("return", 0, f"end of {event} hooks"), DONE, 0)
         self.event = event
+        self.chained = event.startswith("signal ")    # callbacks: on to the next fence's
 
     def step(self, s, a):
         sys = self.sys
+        if self.chained:
+            return [callbacks_return(sys, s, a, self.event)]
         site = s[sys.L.STK + a][-1]
         lst = list(s)
         lst[sys.L.STK + a] = s[sys.L.STK + a][:-1]

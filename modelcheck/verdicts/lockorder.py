@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..search.explorer import Graph
-from ..semantics import MEMALLOC, Alloc, System
+from ..semantics import MEMALLOC, NOFS, Alloc, System
 
 PRIMED = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
 PSEUDO = {"dma_fence_map": " (in a signalling section)", "fs_reclaim": " (in reclaim)",
@@ -88,17 +88,21 @@ def edges_of(ins, held) -> list[tuple[str, str]]:
     - a wait inside a signalling section does not depend on the section
       itself (the kernel turns the read into a write); a lock taken since
       the section began and still held closes dma_fence_map -> L -> dma_fence_map;
-    - reclaim does not recurse (PF_MEMALLOC): allocations in it take nothing;
+    - reclaim does not recurse (PF_MEMALLOC): allocations in it take nothing,
+      nor in a `noreclaim` scope; in a `nofs`/`noio` scope they skip fs_reclaim;
     - `trylock` and interruptible waits acquire nothing (`Instr.acquires`);
     - a class taken while held is recursive locking: the edge A -> A.
       Locks taken together by one `lock R1, R2` (a ww context) are one step
       and so never see each other."""
     if isinstance(ins, Alloc) and MEMALLOC in held:
         return []
+    acquires = ins.acquires
+    if isinstance(ins, Alloc) and NOFS in held:      # memalloc_nofs/noio_save(): no __GFP_FS
+        acquires = [(b, mode) for b, mode in acquires if b != "fs_reclaim"]
     out = []
-    for b, _mode in ins.acquires:
+    for b, _mode in acquires:
         for a, _held_mode in held:
-            if (a, _held_mode) == MEMALLOC or a == b == "dma_fence_map":
+            if (a, _held_mode) in (MEMALLOC, NOFS) or a == b == "dma_fence_map":
                 continue
             out.append((a, b))
     return out

@@ -33,6 +33,7 @@ class Finding:
     then: list = field(default_factory=list)         # [Step] after the point of no return
     cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
+    line: int = 0                                    # unreachable: the `reachable` line
 
     def as_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message,
@@ -155,12 +156,20 @@ def describe(sys: System, before: tuple, after: tuple, a: int, label: str) -> st
     for v, var in enumerate(m.vars):
         if before[L.VR + v] != after[L.VR + v]:
             out.append(f"{var.name} = {after[L.VR + v]}")
+    for q, wq in enumerate(m.workqueues):
+        x, y = before[L.WQ + q], after[L.WQ + q]
+        for w in y:
+            if w not in x:
+                out.append(f"queues {sys.actor(w)} on {wq.name}")
+        for w in x:
+            if w not in y and not (w == a and label == "starts running"):
+                out.append(f"{sys.actor(w)} no longer pending")
     if before[L.IRQ] != after[L.IRQ]:
         out.append("interruptible waits now fail" if after[L.IRQ] else "interruptible waits work again")
     if label:
         out.append(label)
     if after[L.PC + a] == DONE:
-        out.append("finishes")
+        out.append("goes idle" if m.actors[a].kind == "work" else "finishes")
     return "; ".join(out) or "-"
 
 
@@ -177,14 +186,36 @@ def actors_doing(sys: System, does) -> list[int]:
         for st in stmts:
             if does(st):
                 return True
-            ev = hook_event(st)
-            if ev and ev not in seen and any(walk(b, seen | {ev}) for b in hooks.get(ev, [])):
-                return True
+            for ev in _events(sys.m, st):
+                if ev not in seen and any(walk(b, seen | {ev}) for b in hooks.get(ev, [])):
+                    return True
             if any(walk(b, seen) for b in st.bodies):
                 return True
         return False
 
     return [a for a, actor in enumerate(sys.m.actors) if walk(actor.body, frozenset())]
+
+
+def _events(m, st) -> list:
+    """The hooks a statement may run: its event's, the callbacks of the fences
+    a signal completes, the enable_signaling of the fences a wait waits for."""
+    ev = hook_event(st)
+    out = [ev] if ev else []
+    if st.op == "signal":
+        f = st.objs[0]
+        out += [m.fence_event("signal", g) for g in [f] + m.containers_of(f)]
+    elif st.op == "wait_fence":
+        f = st.objs[0]
+        out += [m.fence_event("enable_signaling", g) for g in [f] + m.parts_of(f)]
+    elif st.op in ("wait_resv", "wait_any"):
+        out += [m.fence_event("enable_signaling", g) for g in range(len(m.fences))]
+    return out
+
+
+def signallers(sys: System, f: int) -> list[int]:
+    """Actors that may signal fence f: for a container, those that signal its parts."""
+    fences = {f} | set(sys.m.parts_of(f))
+    return actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] in fences)
 
 
 def _vars_in(e) -> set:
@@ -226,8 +257,16 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         fence = m.fences[f].name
         resv = getattr(ins, "resv", None)
         what = m.locks[m.resvs[resv]].name if resv is not None else fence
-        who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] == f)
-        tail = ([f"{fence} unsignalled"] if what != fence else []) + [_who(sys, who, "signal", fence)]
+        who = signallers(sys, f)
+        tail = ([f"{fence} unsignalled"] if what != fence else [])
+        if m.fences[f].kind:                  # a container: who signals its missing parts
+            parts = [p for p in m.parts_of(f) if not m.fences[p].kind and not s[sys.L.FN + p] & 3]
+            names = ", ".join(m.fences[p].name for p in parts)
+            who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] in parts)
+            tail += [f"{fence} = {m.fences[f].kind}(...) waits for {names}",
+                     _who(sys, who, "signal", names)]
+        else:
+            tail.append(_who(sys, who, "signal", fence))
         return what, f"{fence} unsignalled", tail, who
     if kind == "engine":
         e = why[1]
@@ -235,6 +274,17 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         held = "held by " + ", ".join(sys.actor(b) for b in who)
         return (f"a slot of {m.engines[e].name}", f"no free slot of {m.engines[e].name} ({held})",
                 [held], who)
+    if kind == "work":
+        w = why[1]
+        name = sys.actor(w)
+        state = "running" if sys.running(s, w) else "pending"
+        if sys.running(s, w):
+            return f"{name} to finish", f"{name} running", [f"{name} running"], [w]
+        queue = s[sys.L.WQ + m.actors[w].wq]
+        ahead = [b for b in sys.work_items[m.actors[w].wq] if sys.running(s, b)] or \
+            ([queue[0]] if queue and queue[0] != w and m.workqueues[m.actors[w].wq].ordered else [])
+        tail = [f"{name} {state}"]
+        return f"{name} to run", f"{name} {state}", tail, [w] if not ahead else ahead
     cond = why[1].removeprefix("await ")
     tail, who = [], []
     for v in sorted(_vars_in(sys.code[s[sys.L.PC + a]].stmt.expr))[:1]:
@@ -275,7 +325,7 @@ def final_state(sys: System, s: tuple) -> dict:
     for a in range(L.A):
         pc = s[L.PC + a]
         if pc == DONE:
-            actors[sys.actor(a)] = "finished"
+            actors[sys.actor(a)] = "idle" if m.actors[a].kind == "work" else "finished"
         else:
             line, text = sys.where(s, a)
             moving = any(b == a for b, _ in sys.successors(s))
@@ -302,6 +352,9 @@ def final_state(sys: System, s: tuple) -> dict:
                for i, e in enumerate(m.engines)}
     out = {"actors": actors, "locks": locks, "fences": fences, "engines": engines,
            "vars": {v.name: s[L.VR + i] for i, v in enumerate(m.vars)}}
+    if m.workqueues:
+        out["workqueues"] = {wq.name: "pending: " + (", ".join(sys.actor(w) for w in s[L.WQ + q])
+                                                     or "none") for q, wq in enumerate(m.workqueues)}
     if s[L.IRQ]:
         out["interrupt_waits"] = "in force"
     return out

@@ -258,7 +258,15 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         resv = getattr(ins, "resv", None)
         what = m.locks[m.resvs[resv]].name if resv is not None else fence
         who = signallers(sys, f)
-        tail = ([f"{fence} unsignalled"] if what != fence else []) + [_who(sys, who, "signal", fence)]
+        tail = ([f"{fence} unsignalled"] if what != fence else [])
+        if m.fences[f].kind:                  # a container: who signals its missing parts
+            parts = [p for p in m.parts_of(f) if not m.fences[p].kind and not s[sys.L.FN + p] & 3]
+            names = ", ".join(m.fences[p].name for p in parts)
+            who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] in parts)
+            tail += [f"{fence} = {m.fences[f].kind}(...) waits for {names}",
+                     _who(sys, who, "signal", names)]
+        else:
+            tail.append(_who(sys, who, "signal", fence))
         return what, f"{fence} unsignalled", tail, who
     if kind == "engine":
         e = why[1]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
-from .verdicts import analysis, lockorder, trace
+from .verdicts import analysis, coverage, lockorder, trace
 
 from .search import explorer, symbolic
 
@@ -58,6 +58,7 @@ class Result:
     engine: str = "explicit"
     bound: Optional[int] = None    # smt: every execution up to this many steps was searched
     proved: list = field(default_factory=list)   # smt: invariants proved by k-induction
+    coverage: Optional[coverage.Coverage] = None   # explicit engine: the code no step ran
 
     @property
     def looked_for(self) -> frozenset:
@@ -135,10 +136,19 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 lock_steps = len(g.deps)
             elif full.stopped.startswith("interrupted"):   # Ctrl-C ends the whole run
                 g.stopped = full.stopped
+    cov = coverage.compute(sys, g)
+    if cov.missed and g.pruned and not g.stopped:
+        # The reduced graph left steps out: which code runs is decided without it.
+        full = _again(sys, seconds, limits, progress, reduction=False)
+        seconds += full.seconds
+        if not full.stopped:            # a partial graph would claim code never runs
+            cov = coverage.compute(sys, full)
+        elif full.stopped.startswith("interrupted"):    # Ctrl-C ends the whole run
+            g.stopped = full.stopped
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
     return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), lock_steps, order)
+                  dict(m.params), lock_steps, order, coverage=cov)
 
 
 def _check_arguments(text, params, path, limits, progress, engine, depth) -> None:
@@ -175,6 +185,9 @@ def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
     items = _cap(items) + analysis.analyse(sys, g)
     findings = [trace.build(sys, g, it) for it in items]
+    for it, f in zip(items, findings):
+        if it.kind == "unreachable":
+            f.line = next(line for name, _e, line in sys.m.reachables if (name,) == it.key)
     for it, f in zip(items, findings):
         if it.kind == "deadlock":
             run = [g.states[j] for _a, j in g.path(it.state) + list(it.then)]

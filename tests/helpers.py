@@ -31,3 +31,17 @@ def finding(result, kind: str):
         if f.kind == kind:
             return f
     raise AssertionError(f"no {kind} finding in {sorted(result.kinds)}")
+
+
+def smt_refusal(text: str) -> str:
+    """The positioned refusal of the smt engine for a spec it cannot encode
+    (work items, ...), or "" when it can: such specs are checked by the
+    explicit engine only."""
+    try:
+        modelcheck.check_source(text, engine="smt", depth=0)
+    except modelcheck.SpecError as e:
+        msgs = [d.message for d in e.diagnostics]
+        if any("the smt engine cannot encode" in m for m in msgs):
+            return msgs[0]
+        raise
+    return ""

@@ -1017,8 +1017,8 @@ def test_two_slots_let_both_jobs_run():
 def test_job_copies_share_the_slots():
     expect("""
         engine E slots 2
-        var running = 0 in 0..3
-        job j[i in 1..3] on E { running = running + 1; assert running <= 2; running = running - 1 }
+        var busy = 0 in 0..3
+        job j[i in 1..3] on E { busy = busy + 1; assert busy <= 2; busy = busy - 1 }
     """, SAFE)
 
 
@@ -1377,6 +1377,7 @@ ONE_PER_KIND = {
     "lock-held-at-exit": "lock L\nthread t { lock L }",
     "assert": "var x = 0 in 0..1\nthread t { assert x == 1 }",
     "invariant": 'var x = 0 in 0..1\ninvariant "zero": x == 0\nthread t { x = 1 }',
+    "unreachable": 'var x = 0 in 0..1\nreachable "one": x == 1\nthread t { }',
 }
 
 
@@ -1393,6 +1394,6 @@ def test_one_example_per_finding_kind(kind):
     elif kind == "lock-order":          # B -> A is recorded on reaching the second `lock A`
         assert shortest(r, kind) == 6
     else:
-        assert shortest(r, kind) == (0 if kind == "timeout-hang" else 1)
+        assert shortest(r, kind) == (0 if kind in ("timeout-hang", "unreachable") else 1)
     r = check(ONE_PER_KIND[kind] + f"\nexpect {kind}\n")
     assert r.ok

@@ -32,7 +32,7 @@ from modelcheck.api import load
 from modelcheck.semantics import System
 
 from generate import specs
-from helpers import REPO, check, finding
+from helpers import REPO, check, finding, smt_refusal
 
 STEP_AND_STATE = tuple(k for k in symbolic.KINDS if k != "deadlock")
 
@@ -48,7 +48,7 @@ def explicit_shortest(text: str, params=None) -> dict:
     sys = System(load(text, params=params))
     g = explorer.explore(sys)
     for i, s in enumerate(g.states):
-        if g.offsets[i] == g.offsets[i + 1] and not all(sys.finished(s, a) for a in range(sys.L.A)):
+        if g.offsets[i] == g.offsets[i + 1] and not all(sys.at_rest(s, a) for a in range(sys.L.A)):
             out["deadlock"] = min(out.get("deadlock", g.depth[i]), g.depth[i])
     return out
 
@@ -75,6 +75,9 @@ SPEC_DEPTH = 10      # enough for every spec's shortest findings but two; keeps 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_engines_agree_on_specs(path):
+    refused = smt_refusal(path.read_text())
+    if refused:
+        pytest.skip(refused)
     agree(path.read_text(), SPEC_DEPTH)
 
 

@@ -20,9 +20,11 @@ from .syntax import MAX_ERRORS
 
 FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
-                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant")
+                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant", "unreachable")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+FENCE_EVENTS = ("signal", "enable_signaling")   # hooks of one fence: `on signal F`
+USAGES = ("kernel", "write", "read", "bookkeep")   # dma_resv_usage, strongest first
 RECLAIMING_GFP = ("kernel", "nofs", "noio")    # may enter direct reclaim
 from .bounds import (MAX_ACTORS, MAX_COPIES, MAX_ELEMENTS, MAX_INT, MAX_INT_DIGITS, MAX_OBJECTS,
                      MAX_STATEMENTS)
@@ -44,6 +46,8 @@ class Fence:
     name: str
     after: tuple[int, ...]
     line: int
+    kind: str = ""              # "" or a container: all | any | chain
+    parts: tuple[int, ...] = ()  # a container's fences
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Stmt:
     mode: str = ""              # shared / error / timeout / interruptible / gfp / event
     expr: object = None         # resolved expression (see `Expr`)
     bodies: tuple = ()          # nested statement lists (tuple of tuples)
+    col: int = 0                # where the statement starts: with `line`, its place in
+                                # the source (one place for every copy and every call)
+    usage: str = ""             # publish_in / wait_resv: a dma_resv usage (USAGES)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class Actor:
     engine: int = -1            # jobs: the engine whose slot they hold
     preemptible: bool = False
     wq: int = -1                # work items: their workqueue
+    deps: tuple = ()            # jobs: fences that must signal before it takes a slot
 
 
 @dataclass
@@ -106,8 +114,40 @@ class Model:
     workqueues: list = field(default_factory=list)
     actors: list = field(default_factory=list)
     hooks: dict = field(default_factory=dict)        # event -> [statement tuple]
+    uses_usage: bool = False                         # some publish/wait names a usage
+    hook_at: dict = field(default_factory=dict)      # event -> (line, col) of its first hook
     invariants: list = field(default_factory=list)   # (name, expr, line)
+    reachables: list = field(default_factory=list)   # (name, expr, line)
     expects: list = field(default_factory=list)      # (kind, line)
+
+    def fence_event(self, kind: str, f: int) -> str:
+        """The hook event of fence f: "signal F" or "enable_signaling F"."""
+        return f"{kind} {self.fences[f].name}"
+
+    def containers_of(self, f: int) -> list:
+        """The containers that f is a part of, directly or through other
+        containers, each after its parts (declaration order otherwise)."""
+        out, todo = [], [f]
+        while todo:
+            g = todo.pop(0)
+            for c, fc in enumerate(self.fences):
+                if g in fc.parts and c not in out:
+                    out.append(c)
+                    todo.append(c)
+        return sorted(out, key=self.container_depth)
+
+    def container_depth(self, c: int) -> int:
+        parts = self.fences[c].parts
+        return 1 + max(map(self.container_depth, parts)) if parts else 0
+
+    def parts_of(self, f: int) -> list:
+        """f's parts, transitively (the fences waiting for f enables)."""
+        out = []
+        for p in self.fences[f].parts:
+            for q in [p] + self.parts_of(p):
+                if q not in out:
+                    out.append(q)
+        return out
 
     @property
     def expected(self) -> frozenset:
@@ -133,6 +173,25 @@ class _Decl:
     bad: bool = False               # its declaration was refused: uses say nothing more
 
 
+@dataclass(frozen=True)
+class _Obj:
+    """A `def` parameter bound to an object: the argument's declared name and
+    the indices written at the call (`f(bo[2])`; `f(bo)` passes the array)."""
+    name: str
+    idx: tuple
+    node: object            # the argument in the call, for positions
+
+
+@dataclass(frozen=True)
+class _Val:
+    """A `def` parameter bound to an integer expression of the caller."""
+    expr: tuple
+
+
+MAX_INLINED = 10000     # calls inlined per spec: a def calling two defs calling two ...
+MAX_UNROLLED = 4096     # `for` iterations per loop
+
+
 class _Fail(Exception):
     """Abandon the current statement or declaration after a diagnostic."""
 
@@ -149,7 +208,9 @@ class Builder:
         self.overrides = dict(params or {})
         self.m = Model(source.path, source)
         self.decls: dict[str, _Decl] = {}
-        self.env_stack: list[dict] = [{}]       # copy / dim binders in scope
+        self.env_stack: list[dict] = [{}]       # copy / dim / for binders and def parameters in scope
+        self.calls: list[tuple] = []           # (def name, call node) being inlined
+        self.inlined = 0
         self.param_state: dict[str, object] = {}
         self.statements = 0                     # built so far, copies expanded (MAX_STATEMENTS)
         self.objects = 0                        # array elements so far (MAX_OBJECTS)
@@ -157,6 +218,9 @@ class Builder:
     # -- diagnostics
     def error(self, where, message: str) -> None:
         line, col = _pos(where)
+        if self.calls and line not in {_pos(n)[0] for _, n in self.calls}:
+            name, call = self.calls[-1]
+            message += f" (in {name}(), called on line {_pos(call)[0]})"
         d = self.src.diag(line, col, message)
         if d not in self.seen:               # the same mistake in every copy of an actor
             self.seen.add(d)
@@ -218,7 +282,7 @@ class Builder:
     # -- pass 1
     def _declare(self, item: Tree) -> None:
         kind = item.data.removesuffix("_decl")
-        if kind in ("spec_title", "hook", "invariant", "expect"):
+        if kind in ("spec_title", "hook", "invariant", "expect", "reachable"):
             if kind == "spec_title":
                 if self.m.title:
                     self.error(item, "a spec has at most one `spec` title")
@@ -232,6 +296,12 @@ class Builder:
             self.error(name_tok, f"'{name}' is already declared{where}")
             return
         self.decls[name] = _Decl(kind, item)
+        if kind == "def":
+            seen = set()
+            for p in item.children[1:-1]:
+                if str(p) in seen:
+                    self.error(p, f"'{p}' is already a parameter of '{name}'")
+                seen.add(str(p))
 
     # -- params
     def param(self, name: str, where) -> int:
@@ -319,7 +389,9 @@ class Builder:
             self.m.resvs.append(len(self.m.locks))
             return Lock(elem, "resv", "resv", line, resv=len(self.m.resvs) - 1)
         if kind == "fence_decl":
-            return Fence(elem, (), line)        # `after` resolved once all fences exist
+            box = [c for c in rest if isinstance(c, Tree) and c.data == "container"]
+            kind = str(box[0].children[0]) if box else ""
+            return Fence(elem, (), line, kind)  # `after` and parts resolved once all fences exist
         if kind == "engine_decl":
             slots = self.const(rest[0])
             if slots < 1:
@@ -341,11 +413,23 @@ class Builder:
             self._actor(item)
         elif kind == "hook_decl":
             event = str(item.children[0].children[0])
-            body = self.block(item.children[1], in_hook=True)
+            if item.children[0].data == "fence_event":
+                f = self.obj(item.children[1], ("fence",), "a fence")
+                if event == "enable_signaling" and self.m.fences[f].kind:
+                    self.fail(item.children[1], f"'{self.m.fences[f].name}' is a container fence: "
+                              "its enable_signaling is the kernel's (it enables its parts)")
+                event = self.m.fence_event(event, f)
+            body = self.block(item.children[-1], in_hook=True)
             self.m.hooks.setdefault(event, []).append(body)
+            self.m.hook_at.setdefault(event, (item.meta.line, item.meta.column))
         elif kind == "invariant_decl":
             name = item.children[0][1:-1]
             self.m.invariants.append((name, self.expr(item.children[1]), item.meta.line))
+        elif kind == "reachable_decl":
+            name = item.children[0][1:-1]
+            if any(n == name for n, _e, _l in self.m.reachables):
+                self.fail(item.children[0], f'reachable "{name}" is already declared')
+            self.m.reachables.append((name, self.expr(item.children[1]), item.meta.line))
         elif kind == "expect_decl":
             self._expect(item.children[0])
 
@@ -356,6 +440,9 @@ class Builder:
             return
         refs = [c for c in item.children if isinstance(c, Tree) and c.data == "ref"]
         if not refs:
+            return
+        if any(isinstance(c, Tree) and c.data == "container" for c in item.children):
+            self._parts(decl, refs)
             return
         dim_nodes = [c for c in item.children if isinstance(c, Tree) and c.data == "dim"]
         binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
@@ -373,6 +460,39 @@ class Builder:
                 self.m.fences[decl.base + n] = Fence(f.name, tuple(deps), f.line)
             finally:
                 self.env_stack.pop()
+
+    def _parts(self, decl: _Decl, refs: list) -> None:
+        """A container's parts; a whole array stands for all its elements."""
+        parts = []
+        for r in refs:
+            d = self.decls.get(str(r.children[0]))
+            if d is not None and d.kind == "fence" and d.dims and len(r.children) == 1:
+                n = 1
+                for lo, hi in d.dims:
+                    n *= hi - lo + 1
+                ids = list(range(d.base, d.base + n))
+            else:
+                fid = self._guard(self.obj, r, ("fence",), "a fence")
+                ids = [] if fid is None else [fid]
+            for fid in ids:
+                if fid == decl.base or decl.base in self._guard_parts(fid):
+                    self.error(r, f"container fence '{self.m.fences[decl.base].name}' cannot "
+                               "contain itself")
+                elif fid in parts:
+                    self.error(r, f"'{self.m.fences[fid].name}' is already a part")
+                else:
+                    parts.append(fid)
+        f = self.m.fences[decl.base]
+        self.m.fences[decl.base] = Fence(f.name, (), f.line, f.kind, tuple(parts))
+
+    def _guard_parts(self, f: int, seen=None) -> set:
+        """f's parts, transitively, as far as they are resolved yet."""
+        seen = set() if seen is None else seen
+        for p in self.m.fences[f].parts:
+            if p not in seen:
+                seen.add(p)
+                self._guard_parts(p, seen)
+        return seen
 
     def _actor_ids(self, item: Tree) -> None:
         """Pass 2: give every actor (and copy) its id before any body is
@@ -419,9 +539,12 @@ class Builder:
                 if item.data == "job_decl":
                     engine = self._guard(self.obj, rest[0], ("engine",), "an engine")
                     preemptible = any(isinstance(c, Token) and c.type == "PREEMPTIBLE" for c in rest)
+                    deps = [c for c in rest if isinstance(c, Tree) and c.data == "job_deps"]
+                    deps = tuple(self.obj(r, ("fence",), "a fence")
+                                 for r in (deps[0].children if deps else ()))
                     body = self.block(rest[-1])
                     actor = Actor(actor_name, "job", body, item.meta.line,
-                                  engine if engine is not None else -1, preemptible)
+                                  engine if engine is not None else -1, preemptible, deps=deps)
                 elif item.data == "work_decl":
                     wq = self._guard(self.obj, rest[0], ("workqueue",), "a workqueue")
                     actor = Actor(actor_name, "work", self.block(rest[-1]), item.meta.line,
@@ -471,8 +594,17 @@ class Builder:
         refs = [c for c in ch if isinstance(c, Tree) and c.data == "ref"]
         blocks = [c for c in ch if isinstance(c, Tree) and c.data == "block"]
 
+        usage = [c for c in ch if isinstance(c, Tree) and c.data == "usage"]
+        usage = str(usage[0].children[0].children[0]) if usage else ""
+        if usage:
+            self.m.uses_usage = True
+        if self.calls:                         # a def's statement: where it was called from
+            name, call = self.calls[-1]
+            text += f"  (in {name}(), called on line {_pos(call)[0]})"
+
         def S(op, objs=(), mode="", expr=None, bodies=()):
-            return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies))
+            return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), node.meta.column,
+                        usage)
 
         if op in ("lock", "unlock", "trylock"):
             shared = "SHARED" in toks
@@ -488,10 +620,17 @@ class Builder:
             bodies = [self.block(blocks[0], in_hook)] if op == "trylock" else []
             return S(op, ids, "shared" if shared else "", bodies=bodies)
         if op == "signal":
-            return S(op, [self.obj(refs[0], ("fence",), "a fence")], "error" if "ERROR" in toks else "")
+            f = self.obj(refs[0], ("fence",), "a fence")
+            if self.m.fences[f].kind:
+                self.fail(refs[0], f"'{self.m.fences[f].name}' is a container fence "
+                          f"({self.m.fences[f].kind}(...)): it signals by itself when its parts do")
+            return S(op, [f], "error" if "ERROR" in toks else "")
         if op == "wait":
             mode = "timeout" if "TIMEOUT" in toks else "interruptible" if "INTERRUPTIBLE" in toks else ""
             bodies = [self.block(blocks[0], in_hook)] if blocks else []
+            if usage and ("ANY" in toks or self._kind_of(refs[0]) != "resv"):
+                self.fail(node, "`wait ... usage` needs a resv: it waits for that resv's "
+                          "fences of a usage")
             if "ANY" in toks:
                 return S("wait_any", (), mode, bodies=bodies)
             kind = self._kind_of(refs[0])
@@ -549,7 +688,85 @@ class Builder:
             return S(op)
         if op == "return":
             return S(op)
+        if op == "call":
+            return S(op, bodies=[self._call(node, in_hook)])
+        if op == "for":
+            return self._for(node, in_hook)
         self.fail(node, f"unknown statement {op}")           # pragma: no cover
+
+    def _call(self, node: Tree, in_hook: bool) -> tuple:
+        """Inline a `def`: its body, built with the parameters bound to the
+        arguments (objects, or integer expressions read in the caller)."""
+        name_tok, args = node.children[0], node.children[1:]
+        name = str(name_tok)
+        decl = self.decls.get(name)
+        if decl is None:
+            self.fail(name_tok, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.kind != "def":
+            self.fail(name_tok, f"'{name}' is {_article(decl.kind)}; only a def can be called")
+        params = [str(p) for p in decl.node.children[1:-1]]
+        if len(args) != len(params):
+            self.fail(node, f"'{name}' takes {len(params)} argument(s), not {len(args)}")
+        chain = [c for c, _ in self.calls]
+        if name in chain:
+            cycle = " -> ".join(chain[chain.index(name):] + [name])
+            self.fail(name_tok, f"recursive call ({cycle}): a def is inlined at each call, "
+                      "so it cannot call itself")
+        self.inlined += 1
+        if self.inlined > MAX_INLINED:
+            self.fail(node, f"more than {MAX_INLINED} calls to inline")
+        env = {p: self._arg(a) for p, a in zip(params, args)}
+        saved, self.env_stack = self.env_stack, [env]    # the body sees its parameters only
+        self.calls.append((name, node))
+        try:
+            return self.block(decl.node.children[-1], in_hook)
+        finally:
+            self.calls.pop()
+            self.env_stack = saved
+
+    def _arg(self, node: Tree):
+        """What a def parameter stands for: an object named by the argument,
+        or the argument's integer value."""
+        if node.data == "ref":
+            name = str(node.children[0])
+            b = self._bound(name)
+            idx = tuple(self.const(e) for e in node.children[1:]) if b is None or \
+                isinstance(b, _Obj) else ()
+            if isinstance(b, _Obj):
+                return _Obj(b.name, b.idx + idx, node)
+            decl = self.decls.get(name)
+            if b is None and decl is not None and decl.kind not in ("param", "def"):
+                return _Obj(name, idx, node)
+        return _Val(self.expr(node))
+
+    def _for(self, node: Tree, in_hook: bool) -> tuple:
+        """`for k in a..b { body }`: the body once per value, k a constant."""
+        var, lo_node, hi_node, body = node.children
+        bounds = []
+        for e in (lo_node, hi_node):
+            v = self.expr(e)
+            if v[0] != "int":
+                self.fail(e, "a `for` range must be constant (numbers, params, copy and "
+                          "`for` indices); it is unrolled when the model is built")
+            bounds.append(v[1])
+        lo, hi = bounds
+        if hi - lo + 1 > MAX_UNROLLED:
+            self.fail(node, f"{hi - lo + 1} iterations; a `for` unrolls at most {MAX_UNROLLED}")
+        out = []
+        for k in range(lo, hi + 1):
+            self.env_stack.append({str(var): k})
+            try:
+                out.extend(self.block(body, in_hook))
+            finally:
+                self.env_stack.pop()
+        return tuple(out)
+
+    def _bound(self, name: str):
+        """The binding of a name in scope (an index value, or a def parameter)."""
+        for env in reversed(self.env_stack):
+            if name in env:
+                return env[name]
+        return None
 
     def _else(self, node: Tree, in_hook: bool) -> tuple:
         """The else part: a block, or the `if` of an `else if`."""
@@ -566,42 +783,65 @@ class Builder:
         return line[m.column - 1:].strip()
 
     # -- references and expressions
+    def _target(self, ref: Tree):
+        """(declared name, its _Decl or None, indices given by a call, the
+        argument node) of a reference, following a def parameter to the
+        object it stands for."""
+        name = str(ref.children[0])
+        b = self._bound(name)
+        if isinstance(b, _Obj):
+            return b.name, self.decls.get(b.name), b.idx, b.node
+        return name, self.decls.get(name), (), None
+
     def _kind_of(self, ref: Tree) -> Optional[str]:
-        d = self.decls.get(str(ref.children[0]))
+        _, d, _, _ = self._target(ref)
         return d.kind if d else None
 
     def obj(self, ref: Tree, kinds: tuple, what: str) -> int:
         """Resolve a reference to an object id of one of `kinds`."""
-        name = str(ref.children[0])
-        decl = self.decls.get(name)
+        name, decl, pre, arg = self._target(ref)
+        b = self._bound(str(ref.children[0]))
+        if isinstance(b, _Val):
+            self.fail(ref, f"'{ref.children[0]}' stands for a number here, but {what} is needed")
         if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
         if decl.bad:                            # refused already: one error is enough
             raise _Fail()
-        if any(name in env for env in self.env_stack):
+        if b is not None and arg is None:
             self.fail(ref, f"'{name}' is an index here and hides the {decl.kind} of that name")
         if decl.kind not in kinds:
+            if arg is not None:          # a call passed the wrong kind of object: say so there
+                self.fail(arg, f"'{name}' is {_article(decl.kind)}, but {what} is needed for "
+                          f"'{ref.children[0]}' (`{self.text_of_line(ref)}`, line {_pos(ref)[0]})")
             self.fail(ref, f"'{name}' is {_article(decl.kind)}, but {what} is needed here")
-        idx = [self.const(e) for e in ref.children[1:]]
+        idx = list(pre) + [self.const(e) for e in ref.children[1:]]
         if len(idx) != len(decl.dims):
-            self.fail(ref, f"'{name}' has {len(decl.dims)} index(es), not {len(idx)}")
+            self.fail(arg if arg is not None and not ref.children[1:] else ref,
+                      f"'{name}' has {len(decl.dims)} index(es), not {len(idx)}")
+        nodes = [arg] * len(pre) + list(ref.children[1:])
         off = 0
-        for i, ((lo, hi), e) in enumerate(zip(decl.dims, ref.children[1:])):
+        for i, ((lo, hi), e) in enumerate(zip(decl.dims, nodes)):
             if not lo <= idx[i] <= hi:
                 self.fail(e, f"index {idx[i]} is out of range for '{name}' ({lo}..{hi})")
             off = off * (hi - lo + 1) + (idx[i] - lo)
         return decl.base + off
 
+    def text_of_line(self, node) -> str:
+        return self.src.line(_pos(node)[0]).strip()
+
     def actors_of(self, ref: Tree) -> tuple:
-        name = str(ref.children[0])
-        decl = self.decls.get(name)
+        name, decl, pre, arg = self._target(ref)
+        if isinstance(self._bound(str(ref.children[0])), _Val):
+            self.fail(ref, f"'{ref.children[0]}' stands for a number here, but done() needs "
+                      "a thread or job")
         if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
         if decl.bad:
             raise _Fail()
         if decl.kind not in ("thread", "job"):
-            self.fail(ref, f"'{name}' is {_article(decl.kind)}, but done() needs a thread or job")
-        if len(ref.children) == 1:
+            self.fail(arg if arg is not None else ref,
+                      f"'{name}' is {_article(decl.kind)}, but done() needs a thread or job")
+        if len(ref.children) == 1 and not pre:
             n = (decl.dims[0][1] - decl.dims[0][0] + 1) if decl.dims else 1
             return tuple(range(decl.base, decl.base + n))
         return (self.obj(ref, (decl.kind,), "a thread or job"),)
@@ -634,11 +874,14 @@ class Builder:
             return ("int", 0)
         if d == "ref":
             name = str(ch[0])
-            for env in reversed(self.env_stack):
-                if name in env:
-                    if len(ch) > 1:
-                        self.fail(node, f"'{name}' is a copy index, not an array")
-                    return ("int", env[name])
+            b = self._bound(name)
+            if isinstance(b, (int, _Val)):
+                if len(ch) > 1:
+                    self.fail(node, f"'{name}' is " + ("a copy index" if isinstance(b, int)
+                                                       else "a number") + ", not an array")
+                return ("int", b) if isinstance(b, int) else b.expr
+            if isinstance(b, _Obj):
+                name = b.name
             decl = self.decls.get(name)
             if decl is None:
                 self.fail(node, f"'{name}' is not declared" + _hint(name, self.decls))

@@ -8,18 +8,18 @@ item only the first is kept: what follows a mistake mostly echoes it.
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
+from lark.lexer import LexerThread
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .bounds import MAX_INPUT_BYTES, MAX_NESTING, MAX_TREE_DEPTH
 from .errors import Diagnostic, Source, SpecError, normalize_lines
 
 MAX_ERRORS = 20
-_TOP = {"SPEC", "PARAM", "LOCK", "RESV", "FENCE", "ENGINE", "VAR", "THREAD", "JOB", "ON",
-        "INVARIANT", "EXPECT"}
 
 
 def grammar_text() -> str:
@@ -31,17 +31,35 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="basic",
+    # The contextual lexer only tries the terminals the parser can take in its
+    # current state: a keyword is a keyword only where the grammar expects it,
+    # and elsewhere the same word lexes as a NAME (`fence job`, `lock wait`).
+    return Lark(grammar_text(), parser="lalr", lexer="contextual",
                 propagate_positions=True, maybe_placeholders=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _basic_lexer():
+    """Every terminal everywhere: for the scans that need no parser state."""
+    return parser()._build_lexer()
+
+
+@functools.lru_cache(maxsize=1)
+def keywords() -> frozenset:
+    """Every word the grammar uses as a keyword somewhere."""
+    return frozenset(t.pattern.value for t in parser().terminals
+                     if t.pattern.type == "str" and t.pattern.value.isidentifier()) | {"expect"}
+
+
+@functools.lru_cache(maxsize=1)
+def _top_terminals() -> frozenset:
+    """The terminals that may start a top-level item (spec, lock, thread, ...)."""
+    return frozenset(parser().parse_interactive("").accepts()) - {"_NL", "$END"}
 
 
 # How lark's terminal names read in an error message.
 _WORDS = {"NAME": "a name", "INT": "a number", "STRING": 'a "string"', "_NL": "end of line",
           "$END": "end of file", "EXPECT": "expect"}
-
-
-_SOFT = {"RECLAIM", "MUNMAP", "KERNEL", "NOFS", "NOIO", "NOWAIT", "ATOMIC", "SPINLOCK", "RWSEM",
-         "MUTEX", "SHARED", "ERROR", "INTERRUPTIBLE", "TIMEOUT", "PREEMPTIBLE", "SLOTS"}
 
 
 def _describe(term: str) -> str:
@@ -98,11 +116,15 @@ def decode(data: bytes, path: str) -> str:
 
 def parse(src: Source) -> Tree:
     """Parse a whole spec; raise SpecError with every syntax error reached."""
-    diags: list[Diagnostic] = []
+    tokens = _tokens(src.text)
+    # A var, param or index named after a keyword cannot be read back in an
+    # expression; say so at its declaration rather than at each confusing use.
+    diags: list[Diagnostic] = _keyword_binders(tokens, src)
+    bad_names = {d.message.split("'")[1] for d in diags}
     seen_lines: set[int] = set()
     # After a mistake the parser resynchronises at a newline, but the rest of
     # the broken item mostly echoes it: keep one error per top-level item.
-    tops = _item_lines(src.text)
+    tops = _item_lines(tokens)
 
     def item_of(line: int) -> int:
         return max((t for t in tops if t <= line), default=0)
@@ -111,7 +133,9 @@ def parse(src: Source) -> Tree:
         line, col = e.line, e.column
         if isinstance(e, UnexpectedToken) and e.token.type == "$END":
             line, col = _end_position(src)
-        if line not in seen_lines and item_of(line) not in {item_of(l) for l in seen_lines}:
+        if bad_names and bad_names & set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", src.line(line))):
+            pass                          # the use of a keyword-named var, reported above
+        elif line not in seen_lines and item_of(line) not in {item_of(l) for l in seen_lines}:
             seen_lines.add(line)
             diags.append(src.diag(line, col, _message(e, src)))
         if isinstance(e, UnexpectedToken) and e.interactive_parser is not None:
@@ -125,25 +149,73 @@ def parse(src: Source) -> Tree:
             on_error(e)
         tree = None
     if diags:
-        raise SpecError(diags)
+        raise SpecError(sorted(diags, key=lambda d: (d.line, d.col)))
     _check_nesting(tree, src)
     return tree
 
 
-def _item_lines(text: str) -> list[int]:
-    """Lines where a top-level item starts: an item keyword outside braces."""
-    lines, depth = [], 0
+def _tokens(text: str) -> list[Token]:
+    """The text lexed with every keyword a keyword (up to a bad character)."""
+    out = []
     try:
-        for tok in parser().lex(text):
-            if tok.type == "LBRACE":
-                depth += 1
-            elif tok.type == "RBRACE":
-                depth = max(0, depth - 1)
-            elif depth == 0 and tok.type in _TOP:
-                lines.append(tok.line)
-    except UnexpectedInput:              # a bad character: items up to it are known
+        for tok in LexerThread.from_text(_basic_lexer(), text).lex(None):
+            out.append(tok)
+    except (UnexpectedInput, EOFError):   # a bad character: tokens up to it are known
         pass
+    return out
+
+
+def _item_lines(tokens: list[Token]) -> list[int]:
+    """Lines where a top-level item starts: an item keyword first on its line,
+    outside braces."""
+    lines, depth, last_line = [], 0, 0
+    top = _top_terminals()
+    for tok in tokens:
+        if tok.type == "LBRACE":
+            depth += 1
+        elif tok.type == "RBRACE":
+            depth = max(0, depth - 1)
+        elif depth == 0 and tok.type in top and tok.line != last_line:
+            lines.append(tok.line)
+        last_line = tok.line
     return lines
+
+
+_BINDERS = {"VAR": "a var", "PARAM": "a param"}
+
+
+def _keyword_binders(tokens: list[Token], src: Source) -> list[Diagnostic]:
+    """Names that stand for a value in expressions (vars, params, copy and
+    `for` indices, `def` parameters) may not be keywords: in an expression
+    the keyword would win (`not`, `done(...)`, a statement's first word)."""
+    kw = keywords()
+    out = []
+
+    def bad(tok: Token, what: str) -> None:
+        out.append(src.diag(tok.line, tok.column,
+                            f"'{tok}' is a keyword and cannot name {what}; choose another name"))
+
+    for i, tok in enumerate(tokens[:-1]):
+        nxt = tokens[i + 1]
+        if nxt.type == "NAME" or str(nxt) not in kw:
+            continue
+        first = i == 0 or tokens[i - 1].type in ("_NL", "LBRACE")   # the statement's first word
+        if tok.type in _BINDERS and first:
+            bad(nxt, _BINDERS[tok.type])
+        elif (tok.type == "LSQB" or tok.type == "FOR" and first) \
+                and i + 2 < len(tokens) and tokens[i + 2].type == "IN":
+            bad(nxt, "an index")
+        elif tok.type in ("LPAR", "COMMA") and _in_def_params(tokens, i):
+            bad(nxt, "a def parameter")
+    return out
+
+
+def _in_def_params(tokens: list[Token], i: int) -> bool:
+    """Token i is inside the parameter list of `def name(...)`."""
+    j = i
+    while j >= 0 and tokens[j].type not in ("LPAR", "RPAR", "_NL", "LBRACE", "RBRACE"):
+        j -= 1
+    return j >= 2 and tokens[j].type == "LPAR" and tokens[j - 2].type == "DEF"
 
 
 def _panic(state) -> None:
@@ -176,21 +248,27 @@ def _message(e: UnexpectedInput, src: Source) -> str:
                 expected = e.interactive_parser.accepts() or expected
             except Exception:                    # pragma: no cover - best effort only
                 pass
-        if "NAME" in expected:               # keywords that may also be names add only noise
-            expected = [t for t in expected if t not in _SOFT]
+        prev = _last_shifted(e)
+        if e.token.type == "EQUAL" and prev is not None and str(prev) in keywords():
+            return (f"'{prev}' is a keyword here and cannot name a var; "
+                    "a var may not be named after a keyword")
         expected = sorted({_describe(t) for t in expected if not t.startswith("__")},
                           key=lambda w: (w.startswith("'"), w))
         if e.token.type == "$END" and "'}'" in expected:
             return "unexpected end of file: a block opened with '{' is never closed; expected '}'"
         if len(expected) > 10:
             expected = expected[:10] + ["..."]
-        keywords_expected = any(w.startswith("'") and w[1:-1].isidentifier() for w in expected)
-        if "a name" in expected and not keywords_expected \
-                and e.token.type not in ("NAME", "$END", "_NL") and str(e.token.value).isidentifier():
-            return f"'{e.token.value}' is a reserved word and cannot be used as a name"
         return f"unexpected {_found(e.token)}; expected " + (
             ", ".join(expected) if expected else "something else")
     return str(e).splitlines()[0]
+
+
+def _last_shifted(e: UnexpectedToken):
+    """The token shifted just before the error, if the parser still has it."""
+    if e.interactive_parser is None:
+        return None
+    values = e.interactive_parser.parser_state.value_stack
+    return values[-1] if values and isinstance(values[-1], Token) else None
 
 
 def _check_nesting(tree: Tree, src: Source) -> None:

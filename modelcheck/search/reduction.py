@@ -13,7 +13,8 @@ current statements touch, nor enable a blocked one of them: expanding only
 the set's steps is a persistent set (Godefroid).  Of all seeds, the set with
 the fewest enabled actors is taken.  Two more conditions:
 
-- visibility: a set whose step writes what an invariant reads is not used;
+- visibility: a set whose step writes what an invariant or a `reachable`
+  reads is not used;
 - cycle proviso: a state with a step into an already visited state is
   expanded fully (every cycle of the reduced graph has a full state), so no
   actor's step is postponed for ever.
@@ -54,7 +55,7 @@ class Reduction:
             return
         m, A = sys.m, sys.L.A
         self.invariant_reads = 0
-        for _name, e, _line in m.invariants:
+        for _name, e, _line in m.invariants + m.reachables:    # both are visible
             self.invariant_reads |= self._expr_reads(e)
         self.own = [self._actor_graph(a) for a in range(A)]      # pc -> next pcs, per actor
         self.fp = [{pc: self._footprint(a, pc) for pc in g} for a, g in enumerate(self.own)]
@@ -159,12 +160,21 @@ class Reduction:
             out.add(ins.else_pc)
         elif isinstance(ins, Wait):
             out |= {ins.else_pc, getattr(ins, "woken_pc", None)} - {None}
+            out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
+        elif isinstance(ins, Signal):
+            out |= {sys.hooks[sys.m.fence_event("signal", g)][0] for g in ins.fires
+                    if g in sys.fence_sites["signal"]}
         elif isinstance(ins, WaitAny):
             out |= set(ins.picked.values())
         elif isinstance(ins, Branch):
             out.add(ins.then_pc)
         elif isinstance(ins, Choose):
             out = set(ins.targets)
+        elif isinstance(ins, CancelWork):
+            out.add(ins.wait_pc)
+        elif isinstance(ins, HookReturn) and ins.chained:    # the next fence's callbacks, or back
+            out = {sys.hooks[sys.m.fence_event("signal", g)][0] for g in sys.fence_sites["signal"]}
+            out |= {c.nxt for c in sys.code if isinstance(c, Signal)}
         elif isinstance(ins, HookReturn):
             out = {c.nxt for c in sys.code if c.calls == ins.event}
         if ins.calls:
@@ -184,7 +194,11 @@ class Reduction:
         sites = {pc for pc in graph if self.sys.code[pc].calls}
         for pc, nxt in graph.items():
             ins = self.sys.code[pc]
-            if isinstance(ins, HookReturn):
+            if isinstance(ins, HookReturn) and ins.chained:
+                graph[pc] = {p for p in nxt if p in graph or p == DONE}
+            elif isinstance(ins, HookReturn) and ins.event.startswith("enable_signaling "):
+                graph[pc] = {p for p in nxt if p in graph}
+            elif isinstance(ins, HookReturn):
                 graph[pc] = {self.sys.code[s].nxt for s in sites if self.sys.code[s].calls == ins.event}
         return graph
 
@@ -207,10 +221,15 @@ class Reduction:
                 r |= b("writer", ins.l)
         elif isinstance(ins, Signal):
             f = ins.stmt.objs[0]
-            w |= b("fence", f)
+            for g in ins.fires:                    # f and the containers it may complete
+                w |= b("fence", g)
+                for p in m.fences[g].parts:
+                    r |= b("fence", p)
             for d in m.fences[f].after:
                 r |= b("fence", d)
         elif isinstance(ins, Wait):
+            for g in ins.enable_sites:             # enable_signaling marks the fence
+                w |= b("fence", g)
             if ins.fence is not None:
                 r |= b("fence", ins.fence)
             else:
@@ -238,6 +257,8 @@ class Reduction:
                 w |= b("engine", m.actors[a].engine)
         elif isinstance(ins, Start):
             w |= b("engine", ins.engine)
+            for d in ins.deps:
+                r |= b("fence", d)
         elif isinstance(ins, (Acquire, Release)):
             w |= b("engine", ins.stmt.objs[0])
         elif isinstance(ins, Assign):

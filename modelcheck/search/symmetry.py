@@ -67,7 +67,8 @@ class Swap:
         if len(xs) != len(ys):
             raise Mismatch
         for x, y in zip(xs, ys):
-            if (x.op, x.mode, len(x.objs), len(x.bodies)) != (y.op, y.mode, len(y.objs), len(y.bodies)):
+            if (x.op, x.mode, x.usage, len(x.objs), len(x.bodies)) != \
+                    (y.op, y.mode, y.usage, len(y.objs), len(y.bodies)):
                 raise Mismatch
             for k, a, b in zip(_kinds(x), x.objs, y.objs):
                 self.unify((k, a), (k, b), side)
@@ -163,18 +164,27 @@ class Symmetry:
                 sw.unify(("actor", c), ("actor", d))
                 if ac.kind == "job":
                     sw.unify(("engine", ac.engine), ("engine", ad.engine))
+                if len(ac.deps) != len(ad.deps):
+                    raise Mismatch
+                for x, y in zip(ac.deps, ad.deps):
+                    sw.unify(("fence", x), ("fence", y))
                 sw.stmts(ac.body, ad.body)
             for b, actor in enumerate(m.actors):
                 if b not in u + v:
                     sw.fixed(("actor", b))
                     if actor.kind == "job":
                         sw.fixed(("engine", actor.engine))
+                    for x in actor.deps:
+                        sw.fixed(("fence", x))
                     sw.stmts(actor.body, actor.body, side=False)
             for bodies in m.hooks.values():
                 for body in bodies:
                     sw.stmts(body, body, side=False)
-            for _name, e, _line in m.invariants:
-                sw.expr(e, e, side=False)
+            for f in range(len(m.fences)):             # a fence with hooks stays itself
+                if any(m.fence_event(k, f) in m.hooks for k in ("signal", "enable_signaling")):
+                    sw.fixed(("fence", f))
+            for _name, e, _line in m.invariants + m.reachables:   # fixed: their value is
+                sw.expr(e, e, side=False)                        # the same in every permutation
             sw.fixed(("lock", sys.MMAP))
             for (kind, x), (_, y) in list(sw.map.items()):
                 if kind == "lock" and (m.locks[x].kind, m.locks[x].cls) != (m.locks[y].kind, m.locks[y].cls):
@@ -187,6 +197,10 @@ class Symmetry:
             for f, fence in enumerate(m.fences):
                 image = {sw(("fence", g))[1] for g in fence.after}
                 if image != set(m.fences[sw(("fence", f))[1]].after):
+                    raise Mismatch
+                other = m.fences[sw(("fence", f))[1]]       # containers: their parts map over
+                if fence.kind != other.kind or \
+                        {sw(("fence", g))[1] for g in fence.parts} != set(other.parts):
                     raise Mismatch
             pcmap = {}
             for c, d in zip(u, v):
@@ -342,6 +356,9 @@ class Symmetry:
         for r in range(len(self.sys.m.resvs)):
             mask = sum(1 << fmap(f) for f in self.sys.bits(s[L.RV + r]))
             new[self._slot("resv", omap.get(("resv", r), ("resv", r))[1])] = mask
+            r2 = omap.get(("resv", r), ("resv", r))[1]
+            for k in range(3 if L.US_N else 0):        # the usage masks go with their resv
+                new[L.US + 3 * r2 + k] = sum(1 << fmap(f) for f in self.sys.bits(s[L.US + 3 * r + k]))
         for e in range(len(self.sys.m.engines)):
             new[self._slot("engine", omap.get(("engine", e), ("engine", e))[1])] = \
                 tuple(sorted(amap[a] for a in s[L.EN + e]))
@@ -418,7 +435,7 @@ class Symmetry:
                 stuck = every & ~reach[v]
                 for a in range(A):
                     pc = s[L.PC + a]
-                    if not stuck >> a & 1 or pc == DONE:
+                    if not stuck >> a & 1 or sys.at_rest(s, a):
                         continue
                     if not skip_timeouts:
                         kinds.add("deadlock")
@@ -430,7 +447,7 @@ class Symmetry:
         for v in range(min(n, expanded)):             # everyone finished, a fence left unsignalled
             if g.offsets[v] == g.offsets[v + 1]:
                 s = states[v]
-                if all(s[L.PC + a] == DONE for a in range(A)) and \
+                if all(sys.at_rest(s, a) for a in range(A)) and \
                         any(s[L.FN + f] & 7 == PUBLISHED for f in range(len(sys.m.fences))):
                     kinds.add("indefinite-fence")
         if self._fair_cycle(g, [v for v in range(min(n, expanded)) if not dead[v]], back):

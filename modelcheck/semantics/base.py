@@ -32,6 +32,10 @@ class Layout:
         self.IRQ = self.VR + len(m.vars)
         self.size = self.IRQ + 1
         self.WQ = self.extend(len(m.workqueues))    # workqueue[q]: its pending items, in order
+        # usage[r][k]: the fences of resv r published with usage k or stronger
+        # (kernel, write, read; bookkeep is resv[r]), when the spec names usages
+        self.US_N = 3 * len(m.resvs) if m.uses_usage else 0
+        self.US = self.extend(self.US_N)
 
     def extend(self, n: int) -> int:
         """Reserve n more components at the end of the state; their first index."""

@@ -13,8 +13,14 @@ class Start(Instr):
         super().__init__(sys, Stmt("start", actor.line, f"job {actor.name} on "
                                    f"{sys.m.engines[actor.engine].name}"), nxt, 0)
         self.engine = actor.engine
+        self.deps = actor.deps
+        if actor.deps:
+            self.stmt = Stmt("start", actor.line, self.stmt.text + " after " +
+                             ", ".join(sys.m.fences[d].name for d in actor.deps))
 
     def step(self, s, a):
+        if self.deps and not self.sys.deps_signalled(s, a):
+            return []                 # drm_sched: not runnable before its dependencies
         if not self.sys.slot_free(s, self.engine):
             return []
         lst = list(s)
@@ -22,7 +28,9 @@ class Start(Instr):
         return [self.move(s, a, self.nxt, "starts", lst=lst)]
 
     def blocked_on(self, s, a):
-        return [("engine", self.engine)]
+        FN = self.sys.L.FN
+        waits = [("fence", d) for d in self.deps if not s[FN + d] & 3]
+        return waits or [("engine", self.engine)]
 
 
 class Acquire(Instr):

@@ -1,10 +1,25 @@
 """Fences: signal, wait, publish, and interruptible waits."""
 from __future__ import annotations
 
+from ..language.model import USAGES
 from .base import DONE, SIGNALLED, ERRORED, PUBLISHED, Instr
+from .callbacks import enable_first, fence_class, fire_containers, run_callbacks
 
 
 class Signal(Instr):
+    """signal F; the containers it completes signal in the same step, then
+    the callbacks of every fence it signalled run (see callbacks.py)."""
+
+    def __init__(self, sys, stmt, nxt, sig):
+        super().__init__(sys, stmt, nxt, sig)
+        f = stmt.objs[0]
+        self.fires = [f] + sys.m.containers_of(f)       # what this step may signal
+        # in F's own enable_signaling, `signal F` is dma_fence_signal_locked()
+        mine = sys.hook_fence == ("enable_signaling", f)
+        self.acquires = tuple((fence_class(sys.m, g), "w") for g in self.fires
+                              if sys.fence_locked(g) and not (mine and g == f))
+        self.quick = not sys.m.containers_of(f) and f not in sys.fence_sites["signal"]
+
     def step(self, s, a):
         sys, f = self.sys, self.stmt.objs[0]
         at = sys.L.FN + f
@@ -12,6 +27,7 @@ class Signal(Instr):
             return [self.move(s, a, self.nxt, "already signalled: no effect")]
         lst = list(s)
         lst[at] = s[at] | (ERRORED if self.stmt.mode == "error" else SIGNALLED)
+        fired = [f] if self.quick else [f] + fire_containers(sys, lst, f)
         pending = [d for d in sys.m.fences[f].after if not s[sys.L.FN + d] & 3]
         found = ()
         if pending:
@@ -19,7 +35,13 @@ class Signal(Instr):
             found = (("signal-before-deps", (self.pc, f),
                       f"{sys.actor(a)} signals {sys.m.fences[f].name} while {names} "
                       f"(which it comes after) is unsignalled (line {self.stmt.line})"),)
-        return [self.move(s, a, self.nxt, lst=lst, found=found)]
+        label = ""
+        if len(fired) > 1:
+            label = "completes " + ", ".join(sys.m.fences[c].name for c in fired[1:])
+        cbs = [g for g in fired if g in sys.fence_sites["signal"]]
+        if cbs:
+            return [run_callbacks(sys, lst, a, self, cbs, label, found)]
+        return [self.move(s, a, self.nxt, label, lst=lst, found=found)]
 
 
 class Wait(Instr):
@@ -33,20 +55,31 @@ class Wait(Instr):
         self.mode = stmt.mode
         if self.mode != "interruptible":
             self.acquires = (("dma_fence_map", "w"),)
+        if fence is not None and sys.fence_locked(fence):     # the wake-up callback's lock
+            self.acquires += ((fence_class(sys.m, fence), "w"),)
+        self.enable_sites: dict = {}              # fence -> its enable_signaling frame here
         self.plain = sys.L.FN + fence if fence is not None and not self.mode else None
+        self.mask = None if resv is None else sys.usage_mask(resv, stmt.usage)
 
     def pending(self, s) -> list:
         sys = self.sys
         if self.fence is not None:
             return [] if s[sys.L.FN + self.fence] & 3 else [self.fence]
-        mask = s[sys.L.RV + self.resv]
+        mask = s[self.mask]
         return [f for f in sys.bits(mask) if not s[sys.L.FN + f] & 3]
 
     def step(self, s, a):
-        if self.plain is not None:                # wait F, the common case
+        if self.plain is not None and not self.enable_sites:     # wait F, the common case
             return [self.move(s, a, self.nxt)] if s[self.plain] & 3 else []
-        if not self.pending(s):
+        pending = self.pending(s)
+        if not pending:
             return [self.move(s, a, self.nxt)]
+        if self.enable_sites:
+            out = enable_first(self.sys, s, a, self, pending)
+            if out is not None:
+                return [out]
+        if self.plain is not None:
+            return []
         if self.mode == "timeout":
             return [self.sys.move(s, a, self.nxt, "times out", timeout=True)]
         if self.mode == "interruptible" and s[self.sys.L.IRQ]:
@@ -100,6 +133,11 @@ class Publish(Instr):
             r = self.stmt.objs[1]
             lock = sys.m.locks[r]
             lst[sys.L.RV + lock.resv] = s[sys.L.RV + lock.resv] | (1 << f)
+            if sys.L.US_N:                        # the masks of the usages it counts for
+                k = USAGES.index(self.stmt.usage or "write")
+                for j in range(k, 3):
+                    at = sys.L.US + 3 * lock.resv + j
+                    lst[at] = s[at] | (1 << f)
             if s[sys.L.LK + r] != -(a + 1):
                 found = (("publish-without-lock", (self.pc,),
                           f"{sys.actor(a)} publishes {sys.m.fences[f].name} in {lock.name} "

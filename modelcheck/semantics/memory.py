@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..language.model import Stmt, hook_event
 from .base import DONE, NORECLAIM, Instr
+from .callbacks import callbacks_return
 
 
 class Alloc(Instr):
@@ -78,9 +79,12 @@ class HookReturn(Instr):
     def __init__(self, sys, event):
         super().__init__(sys, Stmt("return", 0, f"end of {event} hooks"), DONE, 0)
         self.event = event
+        self.chained = event.startswith("signal ")    # callbacks: on to the next fence's
 
     def step(self, s, a):
         sys = self.sys
+        if self.chained:
+            return [callbacks_return(sys, s, a, self.event)]
         site = s[sys.L.STK + a][-1]
         lst = list(s)
         lst[sys.L.STK + a] = s[sys.L.STK + a][:-1]

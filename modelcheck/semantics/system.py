@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..language.model import BINOPS, Model, Stmt
+from ..language.model import BINOPS, USAGES, Model, Stmt
 from .base import (DONE, ERRORED, MEMALLOC, NOFS, NOFS_SCOPE, NOIO_SCOPE, NORECLAIM, PUBLISHED,
                    Instr, Layout)
 from .locks import Lock, Trylock, Unlock
 from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
+from .callbacks import FenceSite, fence_class
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
 from .work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
@@ -39,8 +40,12 @@ class System:
                            for q in range(len(m.workqueues))]
         self.cancel_waits: dict[int, set] = {}          # work item -> pcs where a cancel waits for it
         self._scope = 0                                 # scope flags of the code being compiled
+        # fence hooks: kind -> {fence: pc of its FenceSite frame}; see callbacks.py
+        self.fence_sites: dict[str, dict[int, int]] = {"signal": {}, "enable_signaling": {}}
+        self.hook_fence = None                          # (kind, fence) of the hook being compiled
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
+        self.reachables = [(name, self.expr(e), line) for name, e, line in m.reachables]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
         self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
         for ins in self.code:
@@ -59,6 +64,10 @@ class System:
             self.code[pc].site = site
 
     def _compile(self) -> None:
+        for f in range(len(self.m.fences)):           # known before any Signal or Wait compiles
+            for kind in ("signal", "enable_signaling"):
+                if self.m.hooks.get(self.m.fence_event(kind, f)):
+                    self.fence_sites[kind][f] = None
         for event in ("reclaim", "fork", "munmap", "fault"):
             bodies = self.m.hooks.get(event)
             if bodies:
@@ -67,6 +76,20 @@ class System:
                 for body in reversed(bodies):            # `return` ends one hook: on to the next
                     entry = self._block(body, entry, ret=entry, restart=None, sig=0)
                 self.hooks[event] = (entry, ret)
+        for f in range(len(self.m.fences)):           # on signal F / on enable_signaling F
+            for kind in ("signal", "enable_signaling"):
+                event = self.m.fence_event(kind, f)
+                bodies = self.m.hooks.get(event)
+                if bodies:
+                    ret = self._emit(HookReturn(self, event))
+                    entry = ret
+                    self.hook_fence = (kind, f)
+                    for body in reversed(bodies):
+                        entry = self._block(body, entry, ret=entry, restart=None, sig=0)
+                    self.hook_fence = None
+                    self.hooks[event] = (entry, ret)
+                    if kind == "signal":            # enable_signaling: a frame per wait (_wait)
+                        self.fence_sites[kind][f] = self._emit(FenceSite(self, kind, f))
         for actor in self.m.actors:
             first = len(self.code)
             patch: list[Jump] = []
@@ -89,7 +112,15 @@ class System:
     def _wait(self, w: Wait) -> int:
         if w.mode == "interruptible":
             w.woken_pc = self._emit(Woken(self, w))
-        return self._emit(w)
+        pc = self._emit(w)
+        enables = self.fence_sites["enable_signaling"]
+        if enables:                                   # the fences this wait may enable
+            reach = range(len(self.m.fences)) if w.fence is None else \
+                [w.fence] + self.m.parts_of(w.fence)
+            for g in reach:
+                if g in enables:
+                    w.enable_sites[g] = self._emit(FenceSite(self, "enable_signaling", g, pc, w.stmt))
+        return pc
 
     def _block(self, stmts, cont: int, ret: int, restart, sig: int) -> int:
         pc = cont
@@ -102,6 +133,8 @@ class System:
         sub = lambda body, cont=nxt: self._block(body, cont, ret, restart, sig)
         if op == "signalling":                            # an annotation, not a step
             return self._block(st.bodies[0], nxt, ret, restart, sig + 1)
+        if op == "call":                                  # a def's body inline, not a step;
+            return self._block(st.bodies[0], nxt, nxt, restart, sig)   # its `return` ends the call
         if op == "lock":
             return self._emit(Lock(self, st, nxt, sig))
         if op == "unlock":
@@ -277,14 +310,17 @@ class System:
             if actor.kind == "work" and a in lst[L.WQ + actor.wq]:   # queued while it ran
                 lst[L.PC + a] = self.starts[a]
                 label = "; ".join(x for x in (label, "pending again: runs once more") if x)
-        elif self.spinlocks and self.code[pc].may_sleep:
-            spins = [l for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
+        elif (self.spinlocks or self.fence_hooks) and self.code[pc].may_sleep:
+            spins = [self.m.locks[l].name for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
+            hook = self.atomic_hook(lst, a)
+            if hook is not None:
+                spins.append(f"{self.m.fences[hook.fence].name}'s lock (in `on {hook.calls}`)")
             if spins:
                 ins = self.code[pc]
                 found = found + (("sleep-in-atomic", (ins.site,),
                                   f"{self.actor(a)} may sleep at line {ins.stmt.line} "
                                   f"({ins.stmt.text}) holding spinlock "
-                                  f"{', '.join(self.m.locks[l].name for l in spins)}"),)
+                                  f"{', '.join(spins)}"),)
         return (tuple(lst), label, found, timeout)
 
     def call(self, s, a: int, site: Instr, event: str, label: str):
@@ -378,12 +414,56 @@ class System:
             return 0, "(finished)"
         ins = self.code[pc]
         if isinstance(ins, HookReturn):
-            site = self.code[s[self.L.STK + a][-1]].stmt
+            frames = s[self.L.STK + a]
+            site = next((self.code[p] for p in reversed(frames)     # a callback: its signal
+                         if not isinstance(self.code[p], FenceSite) or self.code[p].stmt.line),
+                        self.code[frames[-1]]).stmt
             return site.line, f"{site.text} (leaving the {ins.event} hooks)"
         return ins.stmt.line, ins.stmt.text
 
     def finished(self, s, a: int) -> bool:
         return s[self.L.PC + a] == DONE
+
+    def at_rest(self, s, a: int) -> bool:
+        """Finished, idle, or a job whose dependencies have not all signalled:
+        the scheduler holds it back with a fence callback, no one sleeps."""
+        pc = s[self.L.PC + a]
+        if pc == DONE:
+            return True
+        deps = self.m.actors[a].deps
+        return bool(deps) and pc == self.starts[a] and not self.deps_signalled(s, a)
+
+    def deps_signalled(self, s, a: int) -> bool:
+        FN = self.L.FN
+        return all(s[FN + d] & 3 for d in self.m.actors[a].deps)
+
+    # -- fence hooks (callbacks.py)
+    @property
+    def fence_hooks(self) -> bool:
+        return bool(self.fence_sites["signal"] or self.fence_sites["enable_signaling"])
+
+    def fence_locked(self, f: int) -> bool:
+        """Does anything run under fence f's spinlock (so lockdep sees its class)?"""
+        return f in self.fence_sites["signal"] or f in self.fence_sites["enable_signaling"]
+
+    def atomic_hook(self, s, a: int):
+        """The innermost fence hook actor a is running (a FenceSite frame), or
+        None: inside one, F's spinlock is held and interrupts are off."""
+        for pc in reversed(s[self.L.STK + a]):
+            if isinstance(self.code[pc], FenceSite):
+                return self.code[pc]
+        return None
+
+    def in_callback(self, s, a: int) -> bool:
+        """Is actor a running an `on signal` callback (dma_fence_signal's callback list)?"""
+        return any(isinstance(self.code[pc], FenceSite) and self.code[pc].kind == "signal"
+                   for pc in s[self.L.STK + a])
+
+    def usage_mask(self, r: int, usage: str) -> int:
+        """The state index of the mask of resv r's fences that `wait R usage U` waits for."""
+        if not usage or usage == "bookkeep":
+            return self.L.RV + r
+        return self.L.US + 3 * r + USAGES.index(usage)
 
     def lock_context(self, s, a: int) -> tuple:
         """What lockdep sees actor a holding: (class, mode) pairs, pseudo-locks
@@ -408,6 +488,8 @@ class System:
         outer = 0                           # scope flags of the call sites so far
         for f in frames:
             site = self.code[f]
+            if isinstance(site, FenceSite):
+                held.add((fence_class(m, site.fence), "w"))
             outer |= site.scope
             if site.calls == "reclaim":
                 held.add(MEMALLOC)          # reclaim does not recurse: allocations take nothing

@@ -5,7 +5,7 @@ A work item is an actor of its own (`Actor.kind == "work"`).  Its pc says
 whether it runs: DONE while idle, its `WorkStart` while pending and not
 running, a pc of its body while running.  Pending is membership of the
 workqueue's component (`Layout.WQ`): the items queued and not yet started,
-in queueing order.  An item queued while it runs is pending and running at
+in queueing order on an ordered workqueue, sorted on another.  An item queued while it runs is pending and running at
 once; when its body ends it goes back to its `WorkStart` (see
 `System.move`), so it runs once more.  The lockdep classes are the kernel's:
 process_one_work() holds `(wq_completion)WQ` and `(work_completion)(W)`
@@ -20,7 +20,9 @@ from .base import DONE, Instr
 
 
 def work_class(name: str) -> str:
-    return f"(work_completion)({name})"
+    """One class per `work` declaration, as one per INIT_WORK() site: the
+    copies w[0], w[1] share `(work_completion)(w)`."""
+    return f"(work_completion)({name.split('[')[0]})"
 
 
 def wq_class(name: str) -> str:
@@ -65,6 +67,7 @@ class QueueWork(Instr):
         super().__init__(sys, stmt, nxt, sig)
         self.w = stmt.objs[0]
         self.q = sys.m.actors[self.w].wq
+        self.ordered = sys.m.workqueues[self.q].ordered
 
     def step(self, s, a):
         sys, w = self.sys, self.w
@@ -74,7 +77,8 @@ class QueueWork(Instr):
         if any(s[sys.L.PC + b] in sys.cancel_waits.get(w, ()) for b in range(sys.L.A)):
             return [self.move(s, a, self.nxt, f"{name} being cancelled: not queued")]
         lst = list(s)
-        lst[sys.L.WQ + self.q] = s[sys.L.WQ + self.q] + (w,)
+        queue = s[sys.L.WQ + self.q] + (w,)         # unordered: the order is no part of the state
+        lst[sys.L.WQ + self.q] = queue if self.ordered else tuple(sorted(queue))
         if s[sys.L.PC + w] == DONE:
             lst[sys.L.PC + w] = sys.starts[w]
         return [self.move(s, a, self.nxt, lst=lst)]

@@ -33,6 +33,7 @@ class Finding:
     then: list = field(default_factory=list)         # [Step] after the point of no return
     cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
+    line: int = 0                                    # unreachable: the `reachable` line
 
     def as_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message,
@@ -185,14 +186,36 @@ def actors_doing(sys: System, does) -> list[int]:
         for st in stmts:
             if does(st):
                 return True
-            ev = hook_event(st)
-            if ev and ev not in seen and any(walk(b, seen | {ev}) for b in hooks.get(ev, [])):
-                return True
+            for ev in _events(sys.m, st):
+                if ev not in seen and any(walk(b, seen | {ev}) for b in hooks.get(ev, [])):
+                    return True
             if any(walk(b, seen) for b in st.bodies):
                 return True
         return False
 
     return [a for a, actor in enumerate(sys.m.actors) if walk(actor.body, frozenset())]
+
+
+def _events(m, st) -> list:
+    """The hooks a statement may run: its event's, the callbacks of the fences
+    a signal completes, the enable_signaling of the fences a wait waits for."""
+    ev = hook_event(st)
+    out = [ev] if ev else []
+    if st.op == "signal":
+        f = st.objs[0]
+        out += [m.fence_event("signal", g) for g in [f] + m.containers_of(f)]
+    elif st.op == "wait_fence":
+        f = st.objs[0]
+        out += [m.fence_event("enable_signaling", g) for g in [f] + m.parts_of(f)]
+    elif st.op in ("wait_resv", "wait_any"):
+        out += [m.fence_event("enable_signaling", g) for g in range(len(m.fences))]
+    return out
+
+
+def signallers(sys: System, f: int) -> list[int]:
+    """Actors that may signal fence f: for a container, those that signal its parts."""
+    fences = {f} | set(sys.m.parts_of(f))
+    return actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] in fences)
 
 
 def _vars_in(e) -> set:
@@ -234,8 +257,16 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         fence = m.fences[f].name
         resv = getattr(ins, "resv", None)
         what = m.locks[m.resvs[resv]].name if resv is not None else fence
-        who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] == f)
-        tail = ([f"{fence} unsignalled"] if what != fence else []) + [_who(sys, who, "signal", fence)]
+        who = signallers(sys, f)
+        tail = ([f"{fence} unsignalled"] if what != fence else [])
+        if m.fences[f].kind:                  # a container: who signals its missing parts
+            parts = [p for p in m.parts_of(f) if not m.fences[p].kind and not s[sys.L.FN + p] & 3]
+            names = ", ".join(m.fences[p].name for p in parts)
+            who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] in parts)
+            tail += [f"{fence} = {m.fences[f].kind}(...) waits for {names}",
+                     _who(sys, who, "signal", names)]
+        else:
+            tail.append(_who(sys, who, "signal", fence))
         return what, f"{fence} unsignalled", tail, who
     if kind == "engine":
         e = why[1]

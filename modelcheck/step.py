@@ -59,6 +59,7 @@ class Stepper:
         self.plan_done = 0
         self.out, self.json = out, as_json
         self.base = os.path.basename(path)
+        self.w = max((len(a.name) for a in self.m.actors), default=0)    # actor column width
 
     # -- output
     def emit(self, event: str, text: str, **data) -> None:
@@ -73,7 +74,7 @@ class Stepper:
         return f"{self.base}:{line}" if line else "-"
 
     def row(self, s: tr.Step) -> str:
-        return f"{s.step:>3}  {s.actor}  {self.where(s.line)}  {s.statement}: {s.effect}"
+        return f"{s.step:>3}  {s.actor:<{self.w}}  {self.where(s.line)}  {s.statement}: {s.effect}"
 
     # -- the state
     @property
@@ -96,7 +97,7 @@ class Stepper:
         rows, lines = [], [f"after step {len(self.taken)}:" if self.taken else "initial state:"]
         for i, c in enumerate(cs, 1):
             mark = "*" if nxt is not None and cs[nxt] is c else " "
-            lines.append(f" {mark}{i:>2})  {self.sys.actor(c.actor)}  {self.where(c.line)}  {c.statement}"
+            lines.append(f" {mark}{i:>2})  {self.sys.actor(c.actor):<{self.w}}  {self.where(c.line)}  {c.statement}"
                          + (f"  [{c.label}]" if c.label else ""))
             rows.append({"n": i, "actor": self.sys.actor(c.actor), "line": c.line,
                          "statement": c.statement, "label": c.label, "next_on_trace": mark == "*"})
@@ -106,7 +107,7 @@ class Stepper:
             if a not in moving and not self.sys.finished(s, a):
                 line, text = self.sys.where(s, a)
                 why = tr.blocked_reason(self.sys, s, a)
-                lines.append(f"   -)  {self.sys.actor(a)}  {self.where(line)}  {text}: blocks: {why}")
+                lines.append(f"   -)  {self.sys.actor(a):<{self.w}}  {self.where(line)}  {text}: blocks: {why}")
                 blocked.append({"actor": self.sys.actor(a), "line": line, "statement": text, "why": why})
         if not cs:
             lines.append("   no actor can move" + ("" if blocked else ": every actor has finished"))

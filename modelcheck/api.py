@@ -163,6 +163,12 @@ def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Fi
     for e in cycle:
         if e.actor != lockorder.BOOT:
             e.trace = trace.reach(sys, g, e.src, e.a, f"reaches it holding {e.frm}: {e.frm} -> {e.to}")
+            s = g.states[e.src]
+            e.held = trace.held_locks(sys, [g.states[0]] + [g.states[j] for _b, j in g.path(e.src)], e.a)
+            ins = sys.code[s[sys.L.PC + e.a]]
+            e.mode = dict(ins.acquires).get(e.to, "w")
+            e.instance = next((sys.m.locks[l].name for l in getattr(ins, "ids", ())
+                               if sys.m.locks[l].cls == e.to), e.to)
     last = max((e for e in cycle if e.actor != lockorder.BOOT), key=lambda e: len(e.trace))
     return trace.Finding("lock-order", lockorder.name(cycle), last.trace,
                          trace.final_state(sys, g.states[last.src]), cycle=cycle)

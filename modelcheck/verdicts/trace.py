@@ -33,6 +33,8 @@ class Finding:
     then: list = field(default_factory=list)         # [Step] after the point of no return
     cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
+    held: list = field(default_factory=list)         # step findings: what the actor holds after the step
+    at: dict = field(default_factory=dict)           # step findings: the actor and where it is then
 
     def as_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message,
@@ -44,6 +46,8 @@ class Finding:
             d["cycle"] = [e.as_dict(True) for e in self.cycle]
         if self.lockdep:
             d["lockdep"] = self.lockdep
+        if self.held:
+            d["held"] = self.held
         return d
 
 
@@ -93,13 +97,21 @@ def build(sys: System, g: Graph, item) -> Finding:
                 raise ReplayError(f"{sys.actor(a)} can still move in the replayed state")
     told = tell(sys, done)
     trace, then = told[:cut], told[cut:]
+    held, at = [], {}
+    if isinstance(item, Found) and item.actor >= 0 and done:
+        # after the step: a step finding is about what the actor reaches holding what
+        held = held_locks(sys, [sys.initial()] + [after for _a, _b, after, _l, _f in done[:cut]],
+                          item.actor)
+        line, text = sys.where(done[cut - 1][2], item.actor)
+        at = {"actor": sys.actor(item.actor), "line": line, "statement": text}
     blocked = [Step(0, sys.actor(a), *sys.where(final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
     chains = []
     for a in actors:                       # one chain per cycle, not one per member
         if not any(f"{sys.actor(a)} waits" in c for c in chains):
             chains.append(waits_for(sys, final, a))
-    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then)
+    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then,
+                   held=held, at=at)
 
 
 def tell(sys: System, done: list[tuple]) -> list[Step]:
@@ -114,6 +126,44 @@ def reach(sys: System, g: Graph, i: int, a: int, effect: str) -> list[Step]:
     told = tell(sys, replay(sys, [(b, g.states[j]) for b, j in g.path(i)]))
     told.append(Step(len(told) + 1, sys.actor(a), *sys.where(g.states[i], a), effect))
     return told
+
+
+def held_locks(sys: System, states: list, a: int) -> list[dict]:
+    """What actor a holds in the last of `states` (a run from the initial
+    state), in the order it took them, each with the statement that took it:
+    lockdep's "N locks held by T:" list.  Pseudo-locks (dma_fence_map,
+    fs_reclaim, mmu_notifier, work classes, a fence's lock in a callback)
+    are listed as lockdep lists their maps."""
+    m, L = sys.m, sys.L
+
+    def now(s) -> dict:
+        out, real = {}, set()
+        for l, lock in enumerate(m.locks):
+            if sys.holder(s, l, a):
+                out[("lock", l)] = {"instance": lock.name, "class": lock.cls,
+                                    "mode": "r" if s[L.LK + l] > 0 else "w", "kind": lock.kind}
+                real.add(lock.cls)
+        for cls, mode in sorted(sys.lock_context(s, a)):
+            if mode in ("r", "w") and cls not in real:
+                out[("class", cls)] = {"instance": cls, "class": cls, "mode": mode,
+                                       "kind": "spinlock" if cls.startswith("&") and cls.endswith("->lock")
+                                       else "map"}
+        return out
+
+    taken: dict = {}
+    prev, prev_state = {}, None
+    for s in states:
+        cur = now(s)
+        for key, what in cur.items():
+            if key not in prev:            # taken by the step into s (entering a section: at s)
+                at = s if prev_state is None or key == ("class", "dma_fence_map") else prev_state
+                line, text = sys.where(at, a)
+                if key == ("class", "dma_fence_map"):
+                    text = f"signalling {{ (dma_fence_begin_signalling()), before {text}"
+                taken[key] = dict(what, line=line, statement=text)
+        taken = {k: v for k, v in taken.items() if k in cur}
+        prev, prev_state = cur, s
+    return list(taken.values())
 
 
 # ----------------------------------------------------------------- words

@@ -57,6 +57,7 @@ class Result:
     engine: str = "explicit"
     bound: Optional[int] = None    # smt: every execution up to this many steps was searched
     proved: list = field(default_factory=list)   # smt: invariants proved by k-induction
+    variants: list = field(default_factory=list)  # findings folded into one above (same root cause)
 
     @property
     def looked_for(self) -> frozenset:
@@ -133,8 +134,8 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 lock_steps = len(g.deps)
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
-    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), lock_steps, order)
+    return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
+                        dict(m.params), lock_steps, order))
 
 
 def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):
@@ -155,6 +156,11 @@ def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder
     findings += [_lock_order_finding(sys, g, cycle) for cycle in order.cycles]
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
     return findings, order
+
+
+def _fold(result: Result) -> Result:
+    result.findings, result.variants = trace.fold(result.findings)
+    return result
 
 
 def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Finding:

@@ -35,6 +35,7 @@ class Finding:
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
     held: list = field(default_factory=list)         # step findings: what the actor holds after the step
     at: dict = field(default_factory=dict)           # step findings: the actor and where it is then
+    root: frozenset = frozenset()                    # what makes two findings one bug (see `fold`)
 
     def as_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message,
@@ -106,12 +107,60 @@ def build(sys: System, g: Graph, item) -> Finding:
         at = {"actor": sys.actor(item.actor), "line": line, "statement": text}
     blocked = [Step(0, sys.actor(a), *sys.where(final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
-    chains = []
+    chains, members = [], []
     for a in actors:                       # one chain per cycle, not one per member
         if not any(f"{sys.actor(a)} waits" in c for c in chains):
             chains.append(waits_for(sys, final, a))
-    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then,
-                   held=held, at=at)
+        members += [b for b in cycle_of(sys, final, a) if b not in members]
+    message, root = item.message, frozenset()
+    if item.kind == "deadlock":
+        message, root = _headline(sys, final, actors, members), frozenset(
+            (copy_base(sys.actor(b)), sys.where(final, b)[0]) for b in (members or actors))
+    return Finding(item.kind, message, trace, final_state(sys, final), chains, blocked, then,
+                   held=held, at=at, root=root)
+
+
+def copy_base(name: str) -> str:
+    """`t[2]` -> `t`: copies of one actor are interchangeable for a reader."""
+    return name.split("[")[0]
+
+
+def _headline(sys: System, s: tuple, actors, members: list) -> str:
+    """The members of the wait-for cycle first; other blocked actors folded."""
+    cycle = [a for a in actors if a in members] or list(actors)
+    rest = len(actors) - len(cycle)
+    words = []
+    for a in cycle:
+        line, text = sys.where(s, a)
+        frames = s[sys.L.STK + a]
+        hook = f", in the {sys.code[frames[-1]].calls} hook" if frames and "(leaving" not in text \
+            and sys.code[frames[-1]].calls else ""
+        words.append(f"{sys.actor(a)} at line {line} ({text}{hook})")
+    if rest:
+        words.append(f"and {rest} more blocked, not in the cycle")
+    moving = any(True for _ in sys.successors(s))
+    return f"blocked forever: {', '.join(words)} ({'others go on' if moving else 'no actor can move'})"
+
+
+def fold(findings: list) -> tuple[list, list]:
+    """One finding per root cause: (shown, variants).  Deadlocks are one when
+    their wait-for cycles (or blocked actors) are equal up to renaming of
+    interchangeable copies; lock-order cycles are one when they use the same
+    dependency edges, or one statement reached holding one class."""
+    shown, variants, seen = [], [], set()
+    for f in findings:
+        keys = set()
+        if f.kind == "deadlock" and f.root:
+            keys = {("deadlock", f.root)}
+        elif f.kind == "lock-order" and f.cycle:
+            keys = {("edges", frozenset((e.frm, e.to) for e in f.cycle))}
+            keys |= {("site", e.frm, copy_base(e.actor), e.line) for e in f.cycle if e.line}
+        if keys & seen:
+            variants.append(f)
+            continue
+        seen |= keys
+        shown.append(f)
+    return shown, variants
 
 
 def tell(sys: System, done: list[tuple]) -> list[Step]:
@@ -353,11 +402,36 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
             return " → ".join(chain)
         what, _row, tail, who = _why(sys, s, a, reasons[0])
         chain += [f"{sys.actor(a)} waits {what}"] + tail
+        who = _live(sys, s, who)
         if not who:
-            return " → ".join(chain)
+            return " → ".join(chain + (["and none of them can still run"] if tail and
+                                       not tail[-1].startswith("nobody") else []))
         a = who[0]
     chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
+
+
+def cycle_of(sys: System, s: tuple, a: int) -> list[int]:
+    """The actors on the loop of a's wait-for chain ([] when it ends)."""
+    order = []
+    while a not in order:
+        order.append(a)
+        pc = s[sys.L.PC + a]
+        reasons = sys.code[pc].blocked_on(s, a) if pc != DONE else []
+        if not reasons:
+            return []
+        who = _live(sys, s, _why(sys, s, a, reasons[0])[3])
+        if not who:
+            return []
+        a = who[0]
+    return order[order.index(a):]
+
+
+def _live(sys: System, s: tuple, who: list[int]) -> list[int]:
+    """Who could still end a wait: not those that have finished (a finished
+    actor signals nothing more), blocked ones first."""
+    live = [b for b in who if s[sys.L.PC + b] != DONE]
+    return sorted(live, key=lambda b: any(c == b for c, _ in sys.successors(s)))
 
 
 def final_state(sys: System, s: tuple) -> dict:

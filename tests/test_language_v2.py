@@ -394,3 +394,110 @@ def test_a_def_parameter_given_twice():
         thread t { f(1, 2) }
     """)
     assert (d.line, d.col) == (1, 10)
+
+
+# ---------------------------------------------------------------- reachable / unreachable
+
+from modelcheck.api import load  # noqa: E402
+from modelcheck.search.explorer import Limits, explore  # noqa: E402
+from modelcheck.semantics import System  # noqa: E402
+
+FULL = Limits(reduction=False, symmetry=False)
+
+
+def test_a_reachable_state_is_no_finding_and_an_unreachable_one_is():
+    spec = """
+        lock L
+        var x = 0 in 0..3
+        thread t[i in 1..2] {
+            lock L
+            x = x + 1
+            unlock L
+        }
+        reachable "both in": x == 2
+        reachable "three": x == %d
+    """
+    assert kinds(spec % 2) == frozenset()
+    r = check(spec % 3)
+    assert r.kinds == {"unreachable"}
+    f = r.findings[0]
+    assert f.message.startswith('reachable "three" (line 10)') and f.line == 10 and not f.trace
+
+
+def test_expect_unreachable_passes():
+    r = check("""
+        fence f
+        thread t { wait f }
+        thread u { signal f }
+        reachable "u waits": signalled(f) and not done(u)
+        expect unreachable
+    """)
+    assert r.ok and r.kinds == {"unreachable"}
+
+
+def test_reduction_keeps_a_reachable_predicate_visible():
+    """Two independent actors: a reduced search would run one, then the
+    other, and never see both in their middle."""
+    spec = """
+        var x = 0 in 0..1
+        var y = 0 in 0..1
+        thread a { x = 1; x = 0 }
+        thread b { y = 1; y = 0 }
+        reachable "both set": x == 1 and y == 1
+    """
+    assert kinds(spec) == frozenset()
+    g = explore(System(load(textwrap.dedent(spec))), Limits(reduction=True, symmetry=False))
+    assert g.reduction == "on"                  # the reduced graph itself has the state
+    assert "both set" in g.reached and not g.found
+
+
+def test_symmetry_keeps_a_predicate_over_one_copy():
+    spec = """
+        fence f[1..2]
+        thread t[i in 1..2] { signal f[i] }
+        reachable "only the second": signalled(f[2]) and not signalled(f[1])
+        reachable "only the first": signalled(f[1]) and not signalled(f[2])
+    """
+    assert kinds(spec) == frozenset()
+    g = explore(System(load(textwrap.dedent(spec))), Limits(reduction=False, symmetry=True))
+    assert set(g.reached) == {"only the first", "only the second"} and not g.found
+
+
+def test_an_incomplete_search_claims_nothing_unreachable():
+    r = modelcheck.check_source(textwrap.dedent("""
+        var x = 0 in 0..9
+        thread t { while x < 9 { x = x + 1 } }
+        reachable "nine": x == 9
+    """), limits=Limits(max_states=5))
+    assert not r.complete and "unreachable" not in r.kinds
+
+
+def test_the_smt_engine_refuses_reachable_with_a_position():
+    d = one_error_smt("""
+        fence f
+        thread t { signal f }
+        reachable "signalled": signalled(f)
+    """)
+    assert (d.line, d.col) == (3, 1) and "smt engine" in d.message
+
+
+def one_error_smt(text):
+    with pytest.raises(modelcheck.SpecError) as exc:
+        modelcheck.check_source(textwrap.dedent(text).lstrip("\n"), engine="smt")
+    [d] = exc.value.diagnostics
+    return d
+
+
+def test_reachable_errors_are_positioned():
+    d = one_error("""
+        thread t { }
+        reachable "x": signalled(nope)
+    """)
+    assert (d.line, d.col) == (2, 26) and "not declared" in d.message
+    d = one_error("""
+        var x = 0 in 0..1
+        thread t { }
+        reachable "x": x == 0
+        reachable "x": x == 1
+    """)
+    assert (d.line, d.col) == (4, 11) and "already declared" in d.message

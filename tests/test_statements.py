@@ -1377,6 +1377,7 @@ ONE_PER_KIND = {
     "lock-held-at-exit": "lock L\nthread t { lock L }",
     "assert": "var x = 0 in 0..1\nthread t { assert x == 1 }",
     "invariant": 'var x = 0 in 0..1\ninvariant "zero": x == 0\nthread t { x = 1 }',
+    "unreachable": 'var x = 0 in 0..1\nreachable "one": x == 1\nthread t { }',
 }
 
 
@@ -1393,6 +1394,6 @@ def test_one_example_per_finding_kind(kind):
     elif kind == "lock-order":          # B -> A is recorded on reaching the second `lock A`
         assert shortest(r, kind) == 6
     else:
-        assert shortest(r, kind) == (0 if kind == "timeout-hang" else 1)
+        assert shortest(r, kind) == (0 if kind in ("timeout-hang", "unreachable") else 1)
     r = check(ONE_PER_KIND[kind] + f"\nexpect {kind}\n")
     assert r.ok

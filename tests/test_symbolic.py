@@ -48,7 +48,7 @@ def explicit_shortest(text: str, params=None) -> dict:
     sys = System(load(text, params=params))
     g = explorer.explore(sys)
     for i, s in enumerate(g.states):
-        if g.offsets[i] == g.offsets[i + 1] and not all(sys.finished(s, a) for a in range(sys.L.A)):
+        if g.offsets[i] == g.offsets[i + 1] and not all(sys.at_rest(s, a) for a in range(sys.L.A)):
             out["deadlock"] = min(out.get("deadlock", g.depth[i]), g.depth[i])
     return out
 

@@ -20,7 +20,7 @@ from .errors import Diagnostic, Source, SpecError
 
 FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
-                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant")
+                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant", "unreachable")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
 FENCE_EVENTS = ("signal", "enable_signaling")   # hooks of one fence: `on signal F`
@@ -395,6 +395,8 @@ class Builder:
             self.m.invariants.append((name, self.expr(item.children[1]), item.meta.line))
         elif kind == "reachable_decl":
             name = item.children[0][1:-1]
+            if any(n == name for n, _e, _l in self.m.reachables):
+                self.fail(item.children[0], f'reachable "{name}" is already declared')
             self.m.reachables.append((name, self.expr(item.children[1]), item.meta.line))
         elif kind == "expect_decl":
             self._expect(item.children[0])

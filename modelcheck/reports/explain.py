@@ -172,6 +172,17 @@ KINDS = {
         "while its fence is pending, say); the trace is the shortest way to break it.",
         ("the spec itself",),
         ("fix the design, or the invariant if the trace shows it was too strong",)),
+    "unreachable": Kind(
+        "no reachable state satisfies a `reachable` property",
+        "The whole state graph was explored and no state in it makes the expression of a "
+        "`reachable \"name\": expr` line true: the situation it describes never happens.",
+        "A design that is safe only because the interesting interleaving (the eviction "
+        "racing the fault, the fallback path) can never occur proves nothing; `reachable` "
+        "says that the scenario the spec is about does happen.",
+        ("the spec itself",),
+        ("check that the actors can get there: a lock held too long, a condition never "
+         "true, a branch that the model rules out",
+         "if the situation is really impossible, drop the line or make it an invariant")),
 }
 
 

@@ -62,7 +62,7 @@ def _expect_line(path: str, kind: str) -> int:
 
 def _result(r: Result, f) -> dict:
     step = decisive(f)
-    line = step.line if step and step.line else 1
+    line = step.line if step and step.line else f.line or 1
     flow = [{"location": _location(r.path, s.line or 1, f"{s.actor}: {s.statement} ({s.effect})")}
             for s in f.trace + f.then + f.blocked]
     out = {"ruleId": f.kind, "ruleIndex": FINDING_KINDS.index(f.kind),

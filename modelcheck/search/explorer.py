@@ -58,6 +58,9 @@ class Graph:
     edge_actor: array = field(default_factory=lambda: array("h"))
     timeout_edges: set = field(default_factory=set)   # indices into `edges`
     found: dict = field(default_factory=dict)         # (kind, key) -> Found
+    reached: dict = field(default_factory=dict)       # `reachable` name -> first state satisfying it
+    ran: set = field(default_factory=set)             # pcs that took an explored step (coverage)
+    entered: set = field(default_factory=set)         # pcs an explored step moved an actor to
     deps: dict = field(default_factory=dict)          # (lock context, pc) -> (src, actor)
     stopped: str = ""                                 # why the search ended early, if it did
     reduction: str = "off"                            # on / off / off for this spec: why
@@ -99,8 +102,13 @@ def explore(sys: System, limits: Limits = Limits(),
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
     code, actors, acquiring, invariants = sys.code, range(sys.L.A), sys.acquiring, bool(sys.invariants)
+    targets = [r for r in sys.reachables if not r[1](init)]      # `reachable` not yet seen
+    for name, f, _line in sys.reachables:
+        if f(init):
+            g.reached[name] = 0
     parent, via, depth, switches = g.parent, g.via, g.depth, g.switches
     edges, edge_actor, found_at = g.edges, g.edge_actor, g.found
+    ran, entered, pc_of = g.ran, g.entered, init
     reduce = Reduction(sys) if limits.reduction else None
     g.reduction = "on" if reduce else "off"
     if reduce and reduce.why_off:
@@ -116,7 +124,9 @@ def explore(sys: System, limits: Limits = Limits(),
         """The steps of actor a from state i into the graph."""
         d, last = depth[i] + 1, via[i]
         sw = switches[i] + (last != a and last != -1)
+        ran.add(pc_of[a])
         for nxt, label, found, timeout in outs:
+            entered.add(nxt[a])                      # the pcs come first in a state
             if sym:
                 nxt, renaming = sym.canon(nxt)
                 g.edge_perm.append(renaming)
@@ -135,6 +145,10 @@ def explore(sys: System, limits: Limits = Limits(),
                 if invariants:
                     for kind, key, msg in sys.invariant_failures(nxt):
                         found_at.setdefault((kind, key), Found(kind, key, msg, i, a, j))
+                if targets:
+                    for r in [r for r in targets if r[1](nxt)]:
+                        g.reached[r[0]] = j
+                        targets.remove(r)
             elif depth[j] == d and sw < switches[j]:
                 parent[j] = i; via[j] = a; switches[j] = sw
             if timeout:
@@ -170,6 +184,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 level, this_first = depth[i], i
                 this_level, this_list, next_level, next_list = next_level, next_list, {}, []
             s = this_list[i - this_first] if i - this_first < len(this_list) else visited[i]
+            pc_of = s
             # an actor that did not make the step into s stands where it stood
             # before, holding what it held: its lock context is recorded already
             mover = via[i] if i and not sym else None
@@ -209,6 +224,11 @@ def explore(sys: System, limits: Limits = Limits(),
         for column in (g.states, g.parent, g.via, g.depth, g.switches):
             del column[n:]
         g.found = {k: f for k, f in g.found.items() if f.dst < n}
+    if not g.stopped:                # decided on the whole explored graph
+        for name, _f, line in targets:
+            found_at[("unreachable", (name,))] = Found(
+                "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
+                "satisfies it", 0, -1, 0)
     g.seconds = time.monotonic() - started
     return g
 

@@ -13,7 +13,8 @@ current statements touch, nor enable a blocked one of them: expanding only
 the set's steps is a persistent set (Godefroid).  Of all seeds, the set with
 the fewest enabled actors is taken.  Two more conditions:
 
-- visibility: a set whose step writes what an invariant reads is not used;
+- visibility: a set whose step writes what an invariant or a `reachable`
+  reads is not used;
 - cycle proviso: a state with a step into an already visited state is
   expanded fully (every cycle of the reduced graph has a full state), so no
   actor's step is postponed for ever.
@@ -54,7 +55,7 @@ class Reduction:
             return
         m, A = sys.m, sys.L.A
         self.invariant_reads = 0
-        for _name, e, _line in m.invariants:
+        for _name, e, _line in m.invariants + m.reachables:    # both are visible
             self.invariant_reads |= self._expr_reads(e)
         self.own = [self._actor_graph(a) for a in range(A)]      # pc -> next pcs, per actor
         self.fp = [{pc: self._footprint(a, pc) for pc in g} for a, g in enumerate(self.own)]

@@ -98,6 +98,10 @@ class Encoding:
                 raise SpecError([self.m.source.diag(
                     actor.line, col, f"the smt engine cannot encode work item '{actor.name}' "
                     "(workqueues); use --engine explicit")])
+        for name, _e, line in self.m.reachables:
+            raise SpecError([self.m.source.diag(
+                line, 1, f'the smt engine cannot decide reachable "{name}": a bounded search '
+                "can show a state exists, not that none does; use --engine explicit")])
         for event, (line, col) in self.m.hook_at.items():
             if event.split(" ")[0] in ("signal", "enable_signaling"):
                 raise SpecError([self.m.source.diag(

@@ -183,8 +183,8 @@ class Symmetry:
             for f in range(len(m.fences)):             # a fence with hooks stays itself
                 if any(m.fence_event(k, f) in m.hooks for k in ("signal", "enable_signaling")):
                     sw.fixed(("fence", f))
-            for _name, e, _line in m.invariants:
-                sw.expr(e, e, side=False)
+            for _name, e, _line in m.invariants + m.reachables:   # fixed: their value is
+                sw.expr(e, e, side=False)                        # the same in every permutation
             sw.fixed(("lock", sys.MMAP))
             for (kind, x), (_, y) in list(sw.map.items()):
                 if kind == "lock" and (m.locks[x].kind, m.locks[x].cls) != (m.locks[y].kind, m.locks[y].cls):

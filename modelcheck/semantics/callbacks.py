@@ -36,9 +36,9 @@ class FenceSite(Instr):
     (kind "signal") or, for enable_signaling, they return to `nxt` (the
     wait, which then runs again)."""
 
-    def __init__(self, sys, kind: str, f: int, nxt: int = DONE):
+    def __init__(self, sys, kind: str, f: int, nxt: int = DONE, stmt=None):
         event = sys.m.fence_event(kind, f)
-        super().__init__(sys, Stmt(kind, 0, event), nxt, 0)
+        super().__init__(sys, stmt or Stmt(kind, 0, event), nxt, 0)
         self.kind, self.fence, self.calls = kind, f, event
 
     def step(self, s, a):                              # pragma: no cover
@@ -84,11 +84,12 @@ def callbacks_return(sys, s, a: int, event: str):
 
 
 def enable_first(sys, s, a: int, wait: Instr, pending: list):
-    """Before a wait blocks: the first fence it would wait for (or a part of
-    it) whose enable_signaling has not run yet runs it now, and the wait
-    is tried again.  None when there is none."""
+    """Before a wait blocks: the fence it waits for now (a resv's first
+    unsignalled one, as dma_resv_wait_timeout() waits for one fence after
+    the other), or a part of it, whose enable_signaling has not run yet runs
+    it, and the wait is tried again.  None when there is none."""
     FN = sys.L.FN
-    for f in pending:
+    for f in pending[:1]:
         for g in [f] + sys.m.parts_of(f):
             site = wait.enable_sites.get(g)
             if site is not None and not s[FN + g] & (3 | ENABLED):

@@ -45,6 +45,7 @@ class System:
         self.hook_fence = None                          # (kind, fence) of the hook being compiled
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
+        self.reachables = [(name, self.expr(e), line) for name, e, line in m.reachables]
         self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
         self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
         for ins in self.code:
@@ -118,7 +119,7 @@ class System:
                 [w.fence] + self.m.parts_of(w.fence)
             for g in reach:
                 if g in enables:
-                    w.enable_sites[g] = self._emit(FenceSite(self, "enable_signaling", g, pc))
+                    w.enable_sites[g] = self._emit(FenceSite(self, "enable_signaling", g, pc, w.stmt))
         return pc
 
     def _block(self, stmts, cont: int, ret: int, restart, sig: int) -> int:
@@ -413,7 +414,10 @@ class System:
             return 0, "(finished)"
         ins = self.code[pc]
         if isinstance(ins, HookReturn):
-            site = self.code[s[self.L.STK + a][-1]].stmt
+            frames = s[self.L.STK + a]
+            site = next((self.code[p] for p in reversed(frames)     # a callback: its signal
+                         if not isinstance(self.code[p], FenceSite) or self.code[p].stmt.line),
+                        self.code[frames[-1]]).stmt
             return site.line, f"{site.text} (leaving the {ins.event} hooks)"
         return ins.stmt.line, ins.stmt.text
 

@@ -33,6 +33,7 @@ class Finding:
     then: list = field(default_factory=list)         # [Step] after the point of no return
     cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
+    line: int = 0                                    # unreachable: the `reachable` line
     held: list = field(default_factory=list)         # step findings: what the actor holds after the step
     at: dict = field(default_factory=dict)           # step findings: the actor and where it is then
     root: frozenset = frozenset()                    # what makes two findings one bug (see `fold`)
@@ -356,7 +357,15 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         resv = getattr(ins, "resv", None)
         what = m.locks[m.resvs[resv]].name if resv is not None else fence
         who = signallers(sys, f)
-        tail = ([f"{fence} unsignalled"] if what != fence else []) + [_who(sys, who, "signal", fence)]
+        tail = ([f"{fence} unsignalled"] if what != fence else [])
+        if m.fences[f].kind:                  # a container: who signals its missing parts
+            parts = [p for p in m.parts_of(f) if not m.fences[p].kind and not s[sys.L.FN + p] & 3]
+            names = ", ".join(m.fences[p].name for p in parts)
+            who = actors_doing(sys, lambda st: st.op == "signal" and st.objs[0] in parts)
+            tail += [f"{fence} = {m.fences[f].kind}(...) waits for {names}",
+                     _who(sys, who, "signal", names)]
+        else:
+            tail.append(_who(sys, who, "signal", fence))
         return what, f"{fence} unsignalled", tail, who
     if kind == "engine":
         e = why[1]

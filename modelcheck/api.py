@@ -81,6 +81,8 @@ class Result:
     def summary(self) -> str:
         nothing = f"nothing within depth {self.bound}" if self.engine == "smt" else "nothing so far"
         found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else nothing)
+        if found == "safe" and self.coverage and self.coverage.missed:
+            found += f" (but {coverage.places_count(len(self.coverage.missed))} never ran)"
         want = ", ".join(sorted(self.expected)) or "safe"
         verdict = "ok" if self.ok else "FAIL"
         tail = "" if self.complete else f" (incomplete: {self.stopped})"

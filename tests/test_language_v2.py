@@ -500,3 +500,44 @@ def test_reachable_errors_are_positioned():
         reachable "x": x == 1
     """)
     assert (d.line, d.col) == (4, 11) and "already declared" in d.message
+
+
+# ---------------------------------------------------------------- inlining means writing it out
+
+import re  # noqa: E402
+
+from hypothesis import HealthCheck, given, note, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from test_reduction import small_specs  # noqa: E402
+
+_ACTOR = re.compile(r"^((?:thread|job) (\w+)[^{]*)\{ (.*) \}$", re.M)
+
+
+def _as_calls(text: str, loop: bool) -> str:
+    """Each actor's body moved into a def (or a one-round `for`) and called."""
+    defs = []
+
+    def one(m):
+        head, name, body = m.groups()
+        if loop:
+            return f"{head}{{ for k in 1..1 {{ {body} }} }}"
+        defs.append(f"def body_{name}(n) {{ {body} }}")
+        return f"{head}{{ body_{name}(1) }}"
+    out = _ACTOR.sub(one, text)
+    return out + "\n".join(defs) + "\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_specs(), st.booleans())
+def test_a_call_or_a_for_means_its_body_written_out(text, loop):
+    inlined = _as_calls(text, loop)
+    note(inlined)
+    plain = modelcheck.check_source(text)
+    called = modelcheck.check_source(inlined)
+    assert called.kinds == plain.kinds
+    assert called.stats.states == plain.stats.states
+    # findings are told apart by line, and the def's lines are others: compare
+    # each kind's shortest trace
+    shortest = lambda r: {k: min(len(f.trace) for f in r.findings if f.kind == k) for k in r.kinds}
+    assert shortest(called) == shortest(plain)

@@ -192,6 +192,9 @@ def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
         stopped = f"{run.stopped}; {stopped}"
     elif run.exhausted:
         stopped += " (every execution has ended by then)"
+    undecided = [n for n, _e, _l in m.reachables if n not in run.reached and n not in run.unreached]
+    if undecided:
+        stopped += "; not seen within it, undecided: " + ", ".join(f'reachable "{n}"' for n in undecided)
     return Result(path, m.title, m.expected, findings, stats, False, stopped, dict(m.params),
                   engine="smt", bound=run.depth, proved=run.proved)
 

@@ -94,7 +94,7 @@ class WwBegin(Instr):
     def step(self, s, a):
         lst = list(s)
         lst[self.sys.L.WW] = tuple(b for b in s[self.sys.L.WW] if b != a) + (a,)
-        return [self.move(s, a, self.nxt, lst=lst)]
+        return [self.move(s, a, self.nxt, lst=lst, label="ww_acquire_init")]
 
 
 class WwEnd(Instr):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
-from .verdicts import analysis, lockorder, trace
+from .verdicts import analysis, coverage, lockorder, trace
 
 from .search import explorer, symbolic
 
@@ -57,6 +57,7 @@ class Result:
     engine: str = "explicit"
     bound: Optional[int] = None    # smt: every execution up to this many steps was searched
     proved: list = field(default_factory=list)   # smt: invariants proved by k-induction
+    coverage: Optional[coverage.Coverage] = None   # explicit engine: the code no step ran
 
     @property
     def looked_for(self) -> frozenset:
@@ -131,10 +132,16 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 g, researched = full, True
                 findings, order = _findings(sys, g)
                 lock_steps = len(g.deps)
+    cov = coverage.compute(sys, g)
+    if cov.missed and g.pruned and not g.stopped:
+        # The reduced graph left steps out: which code runs is decided without it.
+        full = _again(sys, seconds, limits, progress, reduction=False)
+        seconds += full.seconds
+        cov = coverage.compute(sys, full)
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
     return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), lock_steps, order)
+                  dict(m.params), lock_steps, order, coverage=cov)
 
 
 def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):

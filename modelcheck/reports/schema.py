@@ -53,6 +53,11 @@ def schema() -> dict:
                        "order": _STRINGS, "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
                        "cycle": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
                        "cycles": _INT})
+    place = _obj({"line": _INT, "col": _INT, "text": _STR,
+                  "what": {"type": "string", "description": "statement, else body of, "
+                           "alternative N of"}})
+    coverage = _obj({"items": _INT, "ran": _INT, "complete": _BOOL,
+                     "never_ran": {"type": "array", "items": place}})
     file = _obj(
         {"path": _STR, "title": _STR, "ok": {"type": "boolean",
                                              "description": "the findings equal the expect lines"},
@@ -63,6 +68,8 @@ def schema() -> dict:
          "lock_order": {"oneOf": [{"$ref": "#/$defs/lock_order"}, {"type": "null"}]},
          "engine": {"enum": ["explicit", "smt"]}},
         {"bound": {"type": ["integer", "null"]}, "proved": _STRINGS,
+         "coverage": {"oneOf": [{"$ref": "#/$defs/coverage"}, {"type": "null"}],
+                      "description": "the places no explored step ran (null: smt engine)"},
          "looked_for": {"type": "array", "items": kind}})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -78,7 +85,7 @@ def schema() -> dict:
         },
         "required": ["schema_version", "files"],
         "$defs": {"file": file, "finding": finding, "step": step, "state": state, "edge": edge,
-                  "stats": stats, "lock_order": lock_order},
+                  "stats": stats, "lock_order": lock_order, "coverage": coverage},
     }
 
 

@@ -9,7 +9,6 @@ Statements keep their resolved object ids, so the semantics never sees a name.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Optional
@@ -17,17 +16,21 @@ from typing import Optional
 from lark import Token, Tree
 
 from .errors import Diagnostic, Source, SpecError
+from .syntax import MAX_ERRORS
 
 FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
                  "unlock-not-held", "lock-held-at-exit", "assert", "invariant", "unreachable")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+# what dma_resv_lockdep() primes at boot (the contract's default chain)
+PRIMED_CHAIN = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
+PSEUDO_CLASSES = frozenset(PRIMED_CHAIN + ("resv_ctx",))
 FENCE_EVENTS = ("signal", "enable_signaling")   # hooks of one fence: `on signal F`
 USAGES = ("kernel", "write", "read", "bookkeep")   # dma_resv_usage, strongest first
 RECLAIMING_GFP = ("kernel", "nofs", "noio")    # may enter direct reclaim
-MAX_ELEMENTS = 4096     # per array declaration
-MAX_COPIES = 256        # per actor declaration
+from .bounds import (MAX_ACTORS, MAX_COPIES, MAX_ELEMENTS, MAX_INT, MAX_INT_DIGITS, MAX_OBJECTS,
+                     MAX_STATEMENTS)
 
 
 # ----------------------------------------------------------------- model data
@@ -119,6 +122,8 @@ class Model:
     invariants: list = field(default_factory=list)   # (name, expr, line)
     reachables: list = field(default_factory=list)   # (name, expr, line)
     expects: list = field(default_factory=list)      # (kind, line)
+    prime: Optional[list] = None     # `prime` lines: the boot edges [(A, B)]; None: the default
+    uses_ww: bool = False                            # some `ww { }` block
 
     def fence_event(self, kind: str, f: int) -> str:
         """The hook event of fence f: "signal F" or "enable_signaling F"."""
@@ -170,6 +175,7 @@ class _Decl:
     dims: list = field(default_factory=list)   # [(lo, hi)] after folding
     base: int = 0                   # first id in its table
     ready: bool = False             # actors: ids assigned
+    bad: bool = False               # its declaration was refused: uses say nothing more
 
 
 @dataclass(frozen=True)
@@ -196,10 +202,15 @@ class _Fail(Exception):
     """Abandon the current statement or declaration after a diagnostic."""
 
 
+class _Abort(Exception):
+    """Abandon the whole build: a bound on the model's size was passed."""
+
+
 class Builder:
     def __init__(self, source: Source, params: Optional[dict] = None):
         self.src = source
         self.diags: list[Diagnostic] = []
+        self.seen: set[Diagnostic] = set()
         self.overrides = dict(params or {})
         self.m = Model(source.path, source)
         self.decls: dict[str, _Decl] = {}
@@ -207,6 +218,9 @@ class Builder:
         self.calls: list[tuple] = []           # (def name, call node) being inlined
         self.inlined = 0
         self.param_state: dict[str, object] = {}
+        self.statements = 0                     # built so far, copies expanded (MAX_STATEMENTS)
+        self.objects = 0                        # array elements so far (MAX_OBJECTS)
+        self.in_ww = False                     # building the body of a `ww { }` block
 
     # -- diagnostics
     def error(self, where, message: str) -> None:
@@ -215,24 +229,45 @@ class Builder:
             name, call = self.calls[-1]
             message += f" (in {name}(), called on line {_pos(call)[0]})"
         d = self.src.diag(line, col, message)
-        if d not in self.diags:              # the same mistake in every copy of an actor
+        if d not in self.seen:               # the same mistake in every copy of an actor
+            self.seen.add(d)
             self.diags.append(d)
+            if len(self.diags) >= MAX_ERRORS:
+                raise _Abort()
 
     def fail(self, where, message: str):
         self.error(where, message)
         raise _Fail()
 
+    def abort(self, where, message: str):
+        self.error(where, message)
+        raise _Abort()
+
     # -- entry point
     def build(self, tree: Tree) -> Model:
+        try:
+            self._build(tree)
+        except _Abort:
+            pass
+        if self.diags:
+            raise SpecError(self.diags)
+        return self.m
+
+    def _build(self, tree: Tree) -> None:
         items = tree.children
         self.decls["mmap_lock"] = _Decl("lock", None)
         self.m.locks.append(Lock("mmap_lock", "rwsem", "mmap_lock", 0))
         for item in items:                     # pass 1: names
             self._declare(item)
-        for name in self.overrides:
+        for name in list(self.overrides):
             if name not in self.decls or self.decls[name].kind != "param":
                 self.diags.append(Diagnostic(self.src.path, 0, 0,
                                              f"-D {name}: the spec declares no param {name}"))
+            elif abs(self.overrides[name]) > MAX_INT:
+                self.diags.append(Diagnostic(self.src.path, 0, 0, f"-D {name}: {self.overrides[name]} "
+                                             f"is out of range: constants are at most MAX_INT = {MAX_INT}"
+                                             " in magnitude"))
+                self.overrides.pop(name)
         for item in items:                     # pass 2: params and objects, in file order
             self._guard(self._object, item)
         for item in items:                     # pass 3: actors, hooks, properties
@@ -244,9 +279,6 @@ class Builder:
                        + ", ".join(sorted(kinds - {"safe"})))
         if not self.m.actors and not self.diags:
             self.diags.append(Diagnostic(self.src.path, 0, 0, "the spec declares no thread or job"))
-        if self.diags:
-            raise SpecError(self.diags)
-        return self.m
 
     def _guard(self, fn, *args):
         try:
@@ -257,7 +289,7 @@ class Builder:
     # -- pass 1
     def _declare(self, item: Tree) -> None:
         kind = item.data.removesuffix("_decl")
-        if kind in ("spec_title", "hook", "invariant", "expect", "reachable"):
+        if kind in ("spec_title", "hook", "invariant", "expect", "reachable", "prime"):
             if kind == "spec_title":
                 if self.m.title:
                     self.error(item, "a spec has at most one `spec` title")
@@ -324,6 +356,7 @@ class Builder:
         if decl is None or decl.node is not item:
             return                              # a duplicate, already reported
         dim_nodes = [c for c in item.children if isinstance(c, Tree) and c.data == "dim"]
+        decl.bad = True                         # until its elements exist
         dims = [(self.const(d.children[-2]), self.const(d.children[-1])) for d in dim_nodes]
         for (lo, hi), d in zip(dims, dim_nodes):
             if hi < lo:
@@ -332,7 +365,12 @@ class Builder:
         for lo, hi in dims:
             size *= hi - lo + 1
         if size > MAX_ELEMENTS:
-            self.fail(dim_nodes[0], f"'{name}' would have {size} elements; at most {MAX_ELEMENTS}")
+            self.fail(dim_nodes[0], f"'{name}' would have {size} elements; "
+                      f"at most MAX_ELEMENTS = {MAX_ELEMENTS} per array")
+        self.objects += size
+        if self.objects > MAX_OBJECTS:
+            self.abort(item, f"'{name}' takes the spec past MAX_OBJECTS = {MAX_OBJECTS} "
+                       "locks, fences, engines and vars in all")
         decl.dims = dims
         binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
         rest = [c for c in item.children[1:] if not (isinstance(c, Tree) and c.data == "dim")]
@@ -347,12 +385,18 @@ class Builder:
                 table.append(self._element(kind, name, elem, item, rest))
             finally:
                 self.env_stack.pop()
+        decl.bad = False
 
     def _element(self, kind, name, elem, item, rest):
         line = item.meta.line
         if kind == "lock_decl":
-            lk = str(rest[0].children[0]) if rest else "mutex"
-            return Lock(elem, lk, name, line)
+            kinds = [c for c in rest if isinstance(c, Tree) and c.data == "lock_kind"]
+            lk = str(kinds[0].children[0]) if kinds else "mutex"
+            named = [c for c in rest if isinstance(c, Tree) and c.data == "lock_class"]
+            cls = str(named[0].children[0]) if named else name
+            if named:
+                self._lock_class(named[0].children[0], cls, lk, name)
+            return Lock(elem, lk, cls, line)
         if kind == "resv_decl":
             self.m.resvs.append(len(self.m.locks))
             return Lock(elem, "resv", "resv", line, resv=len(self.m.resvs) - 1)
@@ -372,9 +416,46 @@ class Builder:
             self.fail(rest[0], f"initial value {init} of '{elem}' is outside its range {lo}..{hi}")
         return Var(elem, init, lo, hi, line)
 
+    def _lock_class(self, tok, cls: str, kind: str, name: str) -> None:
+        """`lock a : KIND class C` (lockdep_set_class): declarations naming one
+        class share it; a class is of one kind and is not a kernel pseudo-lock."""
+        if cls in PSEUDO_CLASSES:
+            self.fail(tok, f"'{cls}' is a lock class of the kernel's own; name another class")
+        decl = self.decls.get(cls)
+        if decl is not None and decl.kind not in ("lock",):
+            self.fail(tok, f"'{cls}' is declared as a {decl.kind}, not a lock class")
+        for other in self.m.locks:
+            if other.cls == cls and other.kind != kind:
+                self.fail(tok, f"class '{cls}' is a {other.kind} class (line {other.line}); "
+                          f"'{name}' is a {kind}")
+
+    def _prime(self, item: Tree) -> None:
+        """`prime A -> B -> C` / `prime default` / `prime none`: with any prime
+        line, exactly the listed boot edges hold."""
+        if self.m.prime is None:
+            self.m.prime = []
+        toks = [c for c in item.children if isinstance(c, Token)]
+        if toks[0].type == "PRIME_NONE":
+            return
+        if toks[0].type == "PRIME_DEFAULT":
+            chain = list(PRIMED_CHAIN)
+            edges = list(zip(chain, chain[1:])) + [("mmap_lock", "resv_ctx"), ("resv_ctx", "resv")]
+        else:
+            names = [str(t) for t in toks]
+            for t in toks:
+                if str(t) not in PSEUDO_CLASSES and not any(l.cls == str(t) for l in self.m.locks):
+                    self.fail(t, f"'{t}' is no lock class: a declared lock, its `class`, "
+                              f"or one of {', '.join(sorted(PSEUDO_CLASSES))}")
+            edges = list(zip(names, names[1:]))
+        for e in edges:
+            if e not in self.m.prime:
+                self.m.prime.append(e)
+
     # -- pass 3: behaviour
     def _behaviour(self, item: Tree) -> None:
         kind = item.data
+        if kind == "prime_decl":
+            self._prime(item)
         if kind == "fence_decl":
             self._fence_deps(item)
         elif kind in ("thread_decl", "job_decl", "work_decl"):
@@ -500,14 +581,19 @@ class Builder:
         copies = item.children[1] if isinstance(item.children[1], Tree) and \
             item.children[1].data == "copies" else None
         if copies is not None:
+            decl.bad = True
             lo, hi = self.const(copies.children[1]), self.const(copies.children[2])
             if hi < lo:
                 self.fail(copies, f"empty range {lo}..{hi}")
             if hi - lo + 1 > MAX_COPIES:
-                self.fail(copies, f"{hi - lo + 1} copies of '{name}'; at most {MAX_COPIES}")
+                self.fail(copies, f"{hi - lo + 1} copies of '{name}'; at most MAX_COPIES = {MAX_COPIES}")
             decl.dims = [(lo, hi)]
+            decl.bad = False
         decl.base = len(self.m.actors)
         count = decl.dims[0][1] - decl.dims[0][0] + 1 if decl.dims else 1
+        if decl.base + count > MAX_ACTORS:
+            self.abort(item, f"'{name}' takes the spec past MAX_ACTORS = {MAX_ACTORS} "
+                       "threads and jobs in all, copies counted")
         self.m.actors.extend([None] * count)
         decl.ready = True
 
@@ -547,19 +633,18 @@ class Builder:
                 self.env_stack.pop()
 
     def _expect(self, tok: Token) -> None:
+        """Kinds are separated by blanks (spaces, tabs...) or commas."""
         words = tok[len("expect"):]
-        col = tok.column + len("expect")
         found = False
-        for part in words.replace(",", " ").split(" "):
-            if part:
-                found = True
-                at = (tok.line, col)
-                if part not in EXPECT_KINDS:
-                    self.error(at, f"unknown finding kind '{part}'; expected one of "
-                               + ", ".join(EXPECT_KINDS))
-                else:
-                    self.m.expects.append((part, tok.line))
-            col += len(part) + 1
+        for m in re.finditer(r"[^\s,]+", words):
+            found = True
+            part = m.group()
+            at = (tok.line, tok.column + len("expect") + m.start())
+            if part not in EXPECT_KINDS:
+                self.error(at, f"unknown finding kind '{part}'; expected one of "
+                           + ", ".join(EXPECT_KINDS))
+            else:
+                self.m.expects.append((part, tok.line))
         if not found:
             self.error((tok.line, tok.column + len(tok)), "expected a finding kind after `expect`")
 
@@ -575,6 +660,10 @@ class Builder:
         return tuple(out)
 
     def stmt(self, node: Tree, in_hook: bool) -> Stmt:
+        self.statements += 1
+        if self.statements > MAX_STATEMENTS:
+            self.abort(node, f"the spec passes MAX_STATEMENTS = {MAX_STATEMENTS} statements "
+                       "in all actors and hooks, copies counted")
         op = node.data.removesuffix("_stmt")
         line, text = node.meta.line, self.text_of(node)
         ch = node.children
@@ -594,10 +683,25 @@ class Builder:
             return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), node.meta.column,
                         usage)
 
+        if op == "ww":
+            if self.in_ww:
+                self.fail(node, "`ww` blocks do not nest: one acquire context at a time")
+            self.in_ww = True
+            try:
+                body = self.block(blocks[0], in_hook)
+            finally:
+                self.in_ww = False
+            self.m.uses_ww = True
+            return S(op, bodies=[body])
         if op in ("lock", "unlock", "trylock"):
             shared = "SHARED" in toks
             ids = [self.obj(r, ("lock", "resv"), "a lock") for r in refs]
             kinds = {self.m.locks[i].kind for i in ids}
+            if "NESTED" in toks:
+                if len(ids) > 1 or kinds == {"resv"}:
+                    self.fail(node, "`lock L nested` takes one mutex, spinlock or rwsem; "
+                              "several resvs are taken in a `ww { }` block")
+                return S(op, ids, "nested")
             if shared and kinds != {"rwsem"}:
                 self.fail(node, f"`{op} ... shared` needs an rwsem")
             if len(ids) > 1 and kinds != {"resv"}:
@@ -810,6 +914,8 @@ class Builder:
             self.fail(ref, f"'{ref.children[0]}' stands for a number here, but {what} is needed")
         if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.bad:                            # refused already: one error is enough
+            raise _Fail()
         if b is not None and arg is None:
             self.fail(ref, f"'{name}' is an index here and hides the {decl.kind} of that name")
         if decl.kind not in kinds:
@@ -839,6 +945,8 @@ class Builder:
                       "a thread or job")
         if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.bad:
+            raise _Fail()
         if decl.kind not in ("thread", "job"):
             self.fail(arg if arg is not None else ref,
                       f"'{name}' is {_article(decl.kind)}, but done() needs a thread or job")
@@ -846,6 +954,14 @@ class Builder:
             n = (decl.dims[0][1] - decl.dims[0][0] + 1) if decl.dims else 1
             return tuple(range(decl.base, decl.base + n))
         return (self.obj(ref, (decl.kind,), "a thread or job"),)
+
+    def _bounded(self, node, e: tuple) -> tuple:
+        """Constants stay within MAX_INT, so every value fits the packed
+        state and prints as a number."""
+        if e[0] == "int" and abs(e[1]) > MAX_INT:
+            self.fail(node, f"constant out of range: constants are at most MAX_INT = {MAX_INT} "
+                      "in magnitude")
+        return e
 
     def const(self, node) -> int:
         e = self.expr(node)
@@ -857,7 +973,10 @@ class Builder:
         d = node.data
         ch = node.children
         if d == "number":
-            return ("int", int(ch[0]))
+            if len(ch[0]) > MAX_INT_DIGITS:     # before int(): no conversion of a digit bomb
+                self.fail(node, f"integer literal of {len(ch[0])} digits; constants are at most "
+                          f"MAX_INT = {MAX_INT}")
+            return self._bounded(node, ("int", int(ch[0])))
         if d == "true_lit":
             return ("int", 1)
         if d == "false_lit":
@@ -896,7 +1015,7 @@ class Builder:
         if d == "not_op":
             return _fold(("not", self.expr(ch[0])))
         if d == "neg":
-            return _fold(("neg", self.expr(ch[0])))
+            return self._bounded(node, _fold(("neg", self.expr(ch[0]))))
         if d in ("or_expr", "and_expr"):
             return _fold((d[:-5], [self.expr(c) for c in ch]))
         if d in ("cmp_expr", "sum_expr", "prod_expr"):
@@ -906,7 +1025,7 @@ class Builder:
                 rhs = self.expr(ch[i + 1])
                 if op in ("/", "%") and rhs == ("int", 0):
                     self.fail(ch[i + 1], "division by zero")
-                acc = _fold(("bin", op, acc, rhs))
+                acc = self._bounded(node, _fold(("bin", op, acc, rhs)))
             return acc
         self.fail(node, f"unexpected expression {d}")     # pragma: no cover
 

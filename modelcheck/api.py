@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
 from .verdicts import analysis, coverage, lockorder, trace
 
-from .search import explorer, symbolic
+from .search import budget, explorer, symbolic
 
 from .language import model, syntax
 from .language.errors import Diagnostic, Source, SpecError
@@ -104,8 +105,19 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
     """engine "explicit" explores every state; "smt" searches symbolically
     to `depth` steps (default symbolic.DEFAULT_DEPTH) and says so."""
     _check_arguments(text, params, path, limits, progress, engine, depth)
+    with budget.running(limits or explorer.Limits()) as b:
+        try:
+            return _check_source(text, params, path, limits, progress, engine, depth)
+        except budget.LimitReached as e:      # cut short before the search began
+            stats = Stats(0, 0, 0, time.monotonic() - b.origin)
+            return Result(path, "", frozenset(), [], stats, False, str(e), engine=engine)
+
+
+def _check_source(text, params, path, limits, progress, engine, depth) -> Result:
+    budget.check("reading")
     m = load(text, path, params)
     sys = System(m)
+    budget.check("building the model")
     if engine == "smt":
         return _check_smt(sys, path, limits, depth)
     if engine != "explicit":
@@ -180,6 +192,8 @@ def _check_arguments(text, params, path, limits, progress, engine, depth) -> Non
 
 def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):
     """The same search with some reductions off, in the time that is left."""
+    if budget.origin() is not None:       # the file's budget runs from its first byte
+        return explorer.explore(sys, replace(limits, **changes), progress)
     left = None if limits.timeout is None else max(limits.timeout - spent, 0.0)
     return explorer.explore(sys, replace(limits, timeout=left, **changes), progress)
 
@@ -253,7 +267,8 @@ def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Li
     if limits is not None and not isinstance(limits, explorer.Limits):
         raise TypeError(f"limits must be a modelcheck.Limits, not {type(limits).__name__}")
     cap = limits.max_input_bytes if limits else explorer.Limits().max_input_bytes
-    return check_source(syntax.read(p, cap), params, p, limits, progress, engine, depth)
+    with budget.running(limits or explorer.Limits()):    # the clock starts before reading
+        return check_source(syntax.read(p, cap), params, p, limits, progress, engine, depth)
 
 
 def _cap(items: list) -> list:

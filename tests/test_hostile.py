@@ -356,3 +356,30 @@ def test_api_arguments_are_checked_at_the_door(call, exc, word):
 def test_a_directory_given_to_check_file_is_a_spec_error(tmp_path):
     with pytest.raises(modelcheck.SpecError, match="directory"):
         modelcheck.check_file(tmp_path)
+
+
+def test_timeout_and_memory_limits_apply_while_the_model_is_built(monkeypatch):
+    """3000 declarations or 20,000 statements took minutes before the search,
+    where the limits lived, even began."""
+    from modelcheck.search import budget
+    text = "var x = 0 in 0..1\n" + "".join(f"thread t{i}[i in 0..9] {{\n" + "x = 1\n" * 40 + "}\n"
+                                         for i in range(12))
+    calls = iter(range(10**7))                        # the clock jumps once building has begun
+    monkeypatch.setattr(budget.time, "monotonic", lambda: 0.0 if next(calls) < 3 else 1000.0)
+    r = modelcheck.check_source(text, limits=modelcheck.Limits(timeout=5))
+    assert not r.complete and r.stopped == "time limit reached (5 s) while building the model"
+    assert r.stats.states == 0 and not r.ok
+
+
+def test_the_search_timeout_counts_from_the_first_byte(monkeypatch):
+    from modelcheck.search import budget, explorer
+    seen = []
+    real = explorer._limit_hit
+    monkeypatch.setattr(explorer, "_limit_hit", lambda lim, n, sec: seen.append(sec) or real(lim, n, sec))
+    t0 = [1000.0]
+    monkeypatch.setattr(budget.time, "monotonic", lambda: t0[0])
+    with budget.running(modelcheck.Limits(timeout=50)):
+        t0[0] = 1040.0                                # 40 s spent reading and building
+        monkeypatch.setattr(explorer.time, "monotonic", lambda: 1040.0)
+        r = modelcheck.check_source(SAFE, limits=modelcheck.Limits(timeout=50))
+    assert seen and min(seen) == 40.0 and r.complete

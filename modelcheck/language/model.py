@@ -17,6 +17,7 @@ from lark import Token, Tree
 
 from .errors import Diagnostic, Source, SpecError
 from .syntax import MAX_ERRORS
+from ..search import budget
 
 FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
@@ -379,6 +380,7 @@ class Builder:
                  "engine_decl": self.m.engines, "var_decl": self.m.vars}[kind]
         decl.base = len(table)
         for idx in (product(*[range(lo, hi + 1) for lo, hi in dims]) if dims else [()]):
+            budget.tick("building the model")
             elem = name + "".join(f"[{i}]" for i in idx)
             env = {b: i for b, i in zip(binders, idx) if b}
             self.env_stack.append(env)
@@ -661,6 +663,7 @@ class Builder:
         return tuple(out)
 
     def stmt(self, node: Tree, in_hook: bool) -> Stmt:
+        budget.tick("building the model")
         self.statements += 1
         if self.statements > MAX_STATEMENTS:
             self.abort(node, f"the spec passes MAX_STATEMENTS = {MAX_STATEMENTS} statements "

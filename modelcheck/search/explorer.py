@@ -18,6 +18,7 @@ from typing import Callable, Optional
 
 from ..language.bounds import MAX_INPUT_BYTES
 from ..semantics import System
+from . import budget
 from .reduction import Reduction
 from .store import Codec, States
 from .symmetry import Symmetry
@@ -197,7 +198,7 @@ def explore(sys: System, limits: Limits = Limits(),
         while i < len(depth):                      # one depth per known state
             if i & 1023 == 0:
                 now = time.monotonic()
-                g.stopped = _limit_hit(limits, len(depth), now - started)
+                g.stopped = _limit_hit(limits, len(depth), now - (budget.origin() or started))
                 if g.stopped:
                     break
                 if progress and now - last_report >= 1.0:

@@ -80,7 +80,56 @@ class LockOrder:
             return f"lock order: none exists; {n} cycle{'s' if n > 1 else ''} under lock-order below"
         prefix = "lock order proved" if self.status == "proved" else \
             "lock order (explored part only, not a proof)"
-        return f"{prefix}: {' < '.join(self.order)}"
+        chains, alone = forced(self.order, self.edges)
+        out = f"{prefix}: the dependencies force {'; '.join(chains) or 'nothing'}"
+        if alone:
+            out += f" ({', '.join(alone)} unrelated to every other class)"
+        return out + "; any total order extending this is a valid ranking"
+
+
+def forced(classes: list[str], edges: list) -> tuple[list[str], list[str]]:
+    """The partial order the dependencies force, transitively reduced (its
+    Hasse diagram), as chains `a -> b -> c`, and the classes no dependency
+    touches.  z3's total order is one extension of it among many: printing
+    that would read as guidance the dependencies do not give."""
+    succ = {c: set() for c in classes}
+    for e in edges:
+        if e.frm != e.to:
+            succ.setdefault(e.frm, set()).add(e.to)
+            succ.setdefault(e.to, set())
+
+    def reach(u, skip):                 # nodes reachable from u without the edge u -> skip
+        seen, todo = set(), [w for w in succ[u] if w != skip]
+        while todo:
+            v = todo.pop()
+            if v not in seen:
+                seen.add(v)
+                todo.extend(succ[v])
+        return seen
+
+    hasse = {u: sorted(v for v in succ[u] if v not in reach(u, v)) for u in succ}
+    rank = {c: i for i, c in enumerate(classes)}
+    key = lambda c: (rank.get(c, len(rank)), c)
+    indeg = {c: 0 for c in succ}
+    for u in hasse:
+        for v in hasse[u]:
+            indeg[v] += 1
+    used, chains = set(), []
+    for u in sorted(succ, key=key):     # start chains where nothing forces anything before
+        for v in hasse[u]:
+            if (u, v) in used:
+                continue
+            chain = [u, v]
+            used.add((u, v))
+            while len(hasse[chain[-1]]) >= 1 and indeg[chain[-1]] == 1:
+                nxt = next((w for w in hasse[chain[-1]] if (chain[-1], w) not in used), None)
+                if nxt is None:
+                    break
+                used.add((chain[-1], nxt))
+                chain.append(nxt)
+            chains.append(" -> ".join(chain))
+    alone = [c for c in sorted(succ, key=key) if not succ[c] and not indeg[c]]
+    return chains, alone
 
 
 # ----------------------------------------------------------------- dependencies

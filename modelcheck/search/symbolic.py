@@ -98,6 +98,11 @@ class Encoding:
                 raise SpecError([self.m.source.diag(
                     actor.line, col, f"the smt engine cannot encode work item '{actor.name}' "
                     "(workqueues); use --engine explicit")])
+            if actor.kind == "irq":
+                col = self.m.source.line(actor.line).find("irq") + 1 or 1
+                raise SpecError([self.m.source.diag(
+                    actor.line, col, f"the smt engine cannot encode irq handler '{actor.name}' "
+                    "(it runs inside the thread it interrupts); use --engine explicit")])
         for name, _e, line in self.m.reachables:
             raise SpecError([self.m.source.diag(
                 line, 1, f'the smt engine cannot decide reachable "{name}": a bounded search '

@@ -122,6 +122,9 @@ class Symmetry:
         if sys.m.workqueues:
             self.why_off = "work items (their queues are not renamed)"
             return
+        if sys.L.irqs:
+            self.why_off = "irq handlers (the thread each one interrupts is not renamed)"
+            return
         by_decl: dict = {}
         for a, actor in enumerate(sys.m.actors):
             if "[" in actor.name:

@@ -36,6 +36,11 @@ class Layout:
         # (kernel, write, read; bookkeep is resv[r]), when the spec names usages
         self.US_N = 3 * len(m.resvs) if m.uses_usage else 0
         self.US = self.extend(self.US_N)
+        # irq handlers (irq.py): IRQ_ON[h] the actor handler h interrupts, or -1;
+        # IRQ_OFF[a] the mask of locks actor a holds taken with irqsave
+        self.irqs = [a for a, actor in enumerate(m.actors) if actor.kind == "irq"]
+        self.IRQ_ON = self.extend(len(self.irqs))
+        self.IRQ_OFF = self.extend(self.A if self.irqs else 0)
 
     def extend(self, n: int) -> int:
         """Reserve n more components at the end of the state; their first index."""

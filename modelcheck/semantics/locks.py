@@ -14,7 +14,9 @@ class Lock(Instr):
         kinds = {sys.m.locks[i].kind for i in self.ids}
         self.may_sleep = kinds != {"spinlock"}
         self.acquires = tuple((sys.m.locks[i].cls, "r" if self.shared else "w") for i in self.ids)
-        self.one = sys.L.LK + self.ids[0] if len(self.ids) == 1 and not self.shared else None
+        self.irqsave = stmt.mode == "irqsave"          # spin_lock_irqsave (irq.py)
+        self.one = sys.L.LK + self.ids[0] if len(self.ids) == 1 and not self.shared \
+            and not (self.irqsave and sys.L.irqs) else None
 
     def step(self, s, a):
         if self.one is not None:                  # one lock, exclusive: the common case
@@ -28,6 +30,8 @@ class Lock(Instr):
         lst = list(s)
         for l in self.ids:
             self.sys.take(lst, a, l, self.shared)
+            if self.irqsave and self.sys.L.irqs:
+                lst[self.sys.L.IRQ_OFF + a] |= 1 << l
         return [self.move(s, a, self.nxt, lst=lst)]
 
     def blocked_on(self, s, a):
@@ -67,6 +71,8 @@ class Unlock(Instr):
                 lst[sys.L.LK + l] = v & ~(1 << a)
             elif not shared and v == -(a + 1):
                 lst[sys.L.LK + l] = 0
+                if sys.L.irqs and s[sys.L.IRQ_OFF + a] >> l & 1:    # irqrestore, or irqs stay off
+                    lst[sys.L.IRQ_OFF + a] &= ~(1 << l)
             else:
                 name = sys.m.locks[l].name
                 found.append(("unlock-not-held", (self.pc, l),

@@ -154,6 +154,9 @@ def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder
         if it.kind == "deadlock":
             run = [g.states[j] for _a, j in g.path(it.state) + list(it.then)]
             f.lockdep = lockorder.deadlock_caught(sys, [g.states[0]] + run, it.actors)
+            if sys.L.irqs and f.lockdep.startswith("lockdep would not"):
+                f.lockdep = irqstate.deadlock_caught(sys, [g.states[0]] + run, it.actors) \
+                    or f.lockdep
     order = lockorder.check(sys, g)
     findings += [_lock_order_finding(sys, g, cycle) for cycle in order.cycles]
     if sys.L.irqs:

@@ -61,18 +61,25 @@ def acquired(sys: System, ins) -> tuple:
     return ins.acquires
 
 
+def usage_of(held, ins):
+    """IN_IRQ, IRQ_ON, or None (interrupts off, outside a handler) for an
+    acquisition at `ins` by an actor holding the lock context `held`."""
+    if HARDIRQ in held:
+        return IN_IRQ
+    if IRQS_OFF in held or getattr(ins, "irqsave", False):
+        return None
+    return IRQ_ON
+
+
 def usages(sys: System, g: Graph) -> dict:
     """(class, usage, mode) -> the shortest-reached Usage."""
     declared = {lock.cls for lock in sys.m.locks}
     best: dict = {}
     for (held, pc), (src, a) in g.deps.items():
         ins = sys.code[pc]
-        if HARDIRQ in held:
-            usage = IN_IRQ
-        elif IRQS_OFF in held or getattr(ins, "irqsave", False):
+        usage = usage_of(held, ins)
+        if usage is None:
             continue
-        else:
-            usage = IRQ_ON
         for cls, mode in acquired(sys, ins):
             if cls not in declared:
                 continue
@@ -104,3 +111,26 @@ def message(irq: Usage, on: Usage) -> str:
             f"(line {irq.line}: {irq.statement}) and with interrupts enabled by {on.actor} "
             f"(line {on.line}: {on.statement}): {{{irq.state()}}} -> {{{on.state()}}} usage; "
             f"the irq may land in {on.actor} while it holds {irq.cls} (use irqsave)")
+
+
+def deadlock_caught(sys: System, run: list[tuple], actors) -> str:
+    """Would lockdep, watching this run, have reported an inconsistent lock
+    state (the usages the stuck actors marked along it)?  "" if not."""
+    declared = {lock.cls for lock in sys.m.locks}
+    seen: dict = {}
+    for s in run:
+        for a in actors:
+            pc = s[sys.L.PC + a]
+            if pc < 0 or not sys.acquiring[pc]:
+                continue
+            ins = sys.code[pc]
+            usage = usage_of(sys.lock_context(s, a), ins)
+            for cls, mode in acquired(sys, ins) if usage else ():
+                if cls in declared:
+                    seen.setdefault(cls, {}).setdefault(usage, set()).add(mode)
+    for cls, marks in seen.items():
+        if IN_IRQ in marks and IRQ_ON in marks and \
+                not marks[IN_IRQ] == marks[IRQ_ON] == {"r"}:
+            return (f"lockdep would report it too: inconsistent lock state on {cls} "
+                    "({IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage)")
+    return ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
-from .verdicts import analysis, irqstate, lockorder, trace
+from .verdicts import analysis, coverage, irqstate, lockorder, trace
 
 from .search import explorer, symbolic
 
@@ -57,6 +57,8 @@ class Result:
     engine: str = "explicit"
     bound: Optional[int] = None    # smt: every execution up to this many steps was searched
     proved: list = field(default_factory=list)   # smt: invariants proved by k-induction
+    coverage: Optional[coverage.Coverage] = None   # explicit engine: the code no step ran
+    variants: list = field(default_factory=list)  # findings folded into one above (same root cause)
 
     @property
     def looked_for(self) -> frozenset:
@@ -131,10 +133,16 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 g, researched = full, True
                 findings, order = _findings(sys, g)
                 lock_steps = len(g.deps)
+    cov = coverage.compute(sys, g)
+    if cov.missed and g.pruned and not g.stopped:
+        # The reduced graph left steps out: which code runs is decided without it.
+        full = _again(sys, seconds, limits, progress, reduction=False)
+        seconds += full.seconds
+        cov = coverage.compute(sys, full)
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
-    return Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                  dict(m.params), lock_steps, order)
+    return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
+                        dict(m.params), lock_steps, order, coverage=cov))
 
 
 def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):
@@ -165,12 +173,23 @@ def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder
     return findings, order
 
 
+def _fold(result: Result) -> Result:
+    result.findings, result.variants = trace.fold(result.findings)
+    return result
+
+
 def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Finding:
     """Each edge of the cycle gets the shortest trace that created it; the
     finding's own trace is the one of the edge created last."""
     for e in cycle:
         if e.actor != lockorder.BOOT:
             e.trace = trace.reach(sys, g, e.src, e.a, f"reaches it holding {e.frm}: {e.frm} -> {e.to}")
+            s = g.states[e.src]
+            e.held = trace.held_locks(sys, [g.states[0]] + [g.states[j] for _b, j in g.path(e.src)], e.a)
+            ins = sys.code[s[sys.L.PC + e.a]]
+            e.mode = dict(ins.acquires).get(e.to, "w")
+            e.instance = next((sys.m.locks[l].name for l in getattr(ins, "ids", ())
+                               if sys.m.locks[l].cls == e.to), e.to)
     last = max((e for e in cycle if e.actor != lockorder.BOOT), key=lambda e: len(e.trace))
     return trace.Finding("lock-order", lockorder.name(cycle), last.trace,
                          trace.final_state(sys, g.states[last.src]), cycle=cycle)

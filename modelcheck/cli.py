@@ -1,4 +1,4 @@
-"""`modelcheck check [-D NAME=VALUE]... [--format table|json|lockdep|sarif] [--html FILE] FILE...`,
+"""`modelcheck check [-D NAME=VALUE]... [--format table|json|lockdep|sarif|ktap] [--html FILE] FILE...`,
 `modelcheck matrix SPEC -D NAME=v1,v2|LO..HI ...`, `modelcheck explain KIND`.
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from .reports import explain, lockdep, picture, report, sarif
+from .reports import explain, ktap, lockdep, picture, report, sarif
 
 from . import matrix
 from .api import check_file
@@ -20,7 +20,7 @@ from .search.explorer import Limits, memory_mb
 from .search.symbolic import DEFAULT_DEPTH
 
 
-FORMATS = ("table", "json", "lockdep", "sarif")
+FORMATS = ("table", "json", "lockdep", "sarif", "ktap")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
         m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
+    sub.add_parser("lsp", help="run the language server on stdio (needs the lsp extra: pip install 'modelcheck[lsp]')")
     sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of --format json")
     e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
     e.add_argument("kind", metavar="KIND")
@@ -131,6 +132,14 @@ def _main(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command == "explain":
         return explain.main(args.kind)
+    if args.command == "lsp":
+        try:
+            from .editor import lsp
+        except ImportError as e:
+            print(f"modelcheck lsp: {e}; install the language server with: pip install 'modelcheck[lsp]'",
+                  file=sys.stderr)
+            return 2
+        return lsp.main()
     if args.command == "schema":
         from .reports import schema
         return schema.main()
@@ -142,6 +151,7 @@ def _main(argv) -> int:
     limits = Limits(args.max_states, args.timeout, args.max_memory,
                     reduction=not args.no_reduction, symmetry=not args.no_symmetry)
     results, errors, status = [], [], 0
+    done: list = []                                 # results and (path, error), in file order
     for path in args.files:
         try:
             progress = _progress(path) if args.engine == "explicit" else None
@@ -151,6 +161,7 @@ def _main(argv) -> int:
         except SpecError as e:
             print(str(e), file=sys.stderr)
             errors.append(e)
+            done.append((path, e))
             status = 2
             continue
         except KeyboardInterrupt:
@@ -159,6 +170,7 @@ def _main(argv) -> int:
         except Exception as e:                     # a bug of ours, not bad input
             return _internal_error(path, e)
         results.append(result)
+        done.append(result)
         if not result.ok:
             status = max(status, 1)
         if args.format == "table":
@@ -173,6 +185,8 @@ def _main(argv) -> int:
         sys.stdout.write(report.as_json(results))
     if args.format == "sarif":
         sys.stdout.write(sarif.as_sarif(results, errors))
+    if args.format == "ktap":
+        sys.stdout.write(ktap.render(done))
     if args.html:
         try:
             picture.write_html(args.html, results, errors)

@@ -217,6 +217,21 @@ def test_wait_on_resv_enables_the_fences_it_would_wait_for():
     """, SAFE)
 
 
+def test_wait_on_resv_enables_one_fence_after_the_other():
+    # dma_resv_wait_timeout() waits for each fence in turn: g is enabled
+    # only once f has signalled
+    expect("""
+        resv R
+        fence f
+        fence g
+        var n = 0 in 0..2
+        thread t { lock R; publish f in R; publish g in R; unlock R; wait R }
+        thread hw { await n >= 1; signal f; await n == 2; signal g }
+        on enable_signaling f { n = 1 }
+        on enable_signaling g { assert signalled(f); n = 2 }
+    """, SAFE)
+
+
 def test_wait_on_container_enables_its_parts():
     expect("""
         fence f

@@ -180,8 +180,9 @@ def test_a_call_reads_step_by_step_with_the_callee_text():
     """)
     f = next(f for f in r.findings if f.kind == "deadlock")
     steps = [(s.line, s.statement) for s in f.trace]
-    # the callee's line, its text, and the call it runs in
-    assert steps[0][0] == 5 and steps[0][1].startswith("lock x  (in both(), called on line ")
+    # the callee's line, its text with the parameter replaced by the argument, and the call
+    assert steps[0][0] == 5 and steps[0][1] in ("lock A  (in both(), called on line 8)",
+                                                "lock B  (in both(), called on line 9)")
 
 
 def test_integer_parameters_and_for_loops_compute_at_build_time():

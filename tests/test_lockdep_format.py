@@ -18,10 +18,11 @@ def render(name):
 def test_circular_dependency_as_lockdep_prints_it():
     text = render("signalling_lock_inversion")
     assert "WARNING: possible circular locking dependency detected" in text
-    assert "waiter is trying to acquire lock:\n  (dma_fence_map), at: signalling_lock_inversion.fspec:26 wait hw_fence" in text
-    assert "but task is already holding lock:\n  (obj_lock)" in text
+    assert "waiter/1 is trying to acquire lock:\n  (dma_fence_map), at: signalling_lock_inversion.fspec:26 wait hw_fence" in text
+    assert "but task is already holding lock:\n  (obj_lock), at: signalling_lock_inversion.fspec:25 lock obj_lock" in text
     assert "the existing dependency chain (in reverse order) is:" in text
-    assert "signaller at signalling_lock_inversion.fspec:18 lock obj_lock, holding dma_fence_map" in text
+    assert "-> #1 (obj_lock):\n       lock obj_lock\n       signalling_lock_inversion.fspec:18 by signaller/2, " \
+        "holding dma_fence_map" in text
     assert " Possible unsafe locking scenario:" in text and " *** DEADLOCK ***" in text
 
 
@@ -48,15 +49,15 @@ def test_recursive_locking():
     """)
     text = lockdep.render(r)
     assert "WARNING: possible recursive locking detected" in text
-    assert "t is trying to acquire lock:\n  (resv), at: <string>:4 lock R2" in text
+    assert "t/1 is trying to acquire lock:\n  R2 (resv), at: <string>:4 lock R2" in text
     assert "  lock(resv);\n  lock(resv);" in text
     assert "missing lock nesting notation" in text
 
 
 def test_a_cycle_through_the_boot_primed_order_says_so():
     text = render("signalling_alloc_kernel")
-    assert "primed at boot: dma_resv_lockdep()" in text
-    assert "the chain uses the orders primed at boot: mmu_notifier -> dma_fence_map" in text
+    assert "primed at boot by dma_resv_lockdep()" in text
+    assert "the chain uses the orders primed at boot by dma_resv_lockdep(): mmu_notifier -> dma_fence_map" in text
 
 
 def test_a_safe_spec_prints_its_order():

@@ -370,12 +370,22 @@ def test_pending_of_a_thread():
     assert "'t' is a thread, but a work item is needed here" in d.message
 
 
-def test_smt_engine_refuses_work_items_with_a_position():
-    with pytest.raises(modelcheck.SpecError) as exc:
-        modelcheck.check_source("workqueue wq\nwork W on wq { }\nthread t { queue_work W }\n",
-                                engine="smt")
-    d = exc.value.diagnostics[0]
-    assert (d.line, d.col) == (2, 1) and "work item 'W'" in d.message
+def test_smt_engine_finds_the_flush_under_lock_deadlock():
+    text = textwrap.dedent("""
+        lock L
+        workqueue wq
+        work W on wq { lock L; unlock L }
+        thread t { queue_work W; lock L; flush_work W; unlock L }
+    """)
+    r = modelcheck.check_source(text, engine="smt", depth=8)
+    assert r.kinds == {"deadlock"} and len(finding(r, "deadlock").trace) == 3
+
+
+def test_smt_engine_follows_ordered_queues():
+    text = textwrap.dedent(ORDER.format(kind="ordered"))
+    assert modelcheck.check_source(text, engine="smt", depth=8).kinds == {"deadlock"}
+    text = textwrap.dedent(ORDER.format(kind=""))
+    assert modelcheck.check_source(text, engine="smt", depth=8).kinds == SAFE
 
 
 def test_smt_engine_mirrors_noreclaim():

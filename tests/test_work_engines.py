@@ -1,8 +1,7 @@
 """Work items and memalloc scopes in the engine cross-checks: on generated
 specs, partial-order reduction and symmetry change no finding (symmetry
 says it is off where work items are), and the smt engine agrees with the
-explicit one on the scopes (it refuses work items with a position, see
-test_work.py)."""
+explicit one on both."""
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, note, settings
@@ -71,6 +70,14 @@ def test_work_item_copies_agree_with_and_without_symmetry():
     test_symmetry.agree(text)
     g = explore(System(load(text)), Limits())
     assert g.symmetry.startswith("off") or g.symmetry == "on"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(work_specs())
+def test_engines_agree_on_generated_work_specs(text):
+    note(text)
+    test_symbolic.agree(text, 7)
 
 
 SCOPED = ["lock L", "unlock L", "alloc kernel", "noreclaim { alloc kernel }",

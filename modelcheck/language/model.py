@@ -8,6 +8,8 @@ Statements keep their resolved object ids, so the semantics never sees a name.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Optional
@@ -186,6 +188,7 @@ class _Val:
     expr: tuple
 
 
+_IDENT = re.compile(r"(?<![\w.\"])[A-Za-z_]\w*")
 MAX_INLINED = 10000     # calls inlined per spec: a def calling two defs calling two ...
 MAX_UNROLLED = 4096     # `for` iterations per loop
 
@@ -742,11 +745,28 @@ class Builder:
         return s if isinstance(s, tuple) else (s,) if s is not None else ()
 
     def text_of(self, node: Tree) -> str:
+        """The statement as written, with copy indices, `for` variables and
+        object parameters of a `def` replaced by what they stand for here
+        (`await sw_sig[2] == 1`, not `sw_sig[i]`): every trace row names the
+        real object."""
         m = node.meta
         line = self.src.line(m.line)
         if m.end_line == m.line:
-            return line[m.column - 1:m.end_column - 1].strip()
-        return line[m.column - 1:].strip()
+            text = line[m.column - 1:m.end_column - 1].strip()
+        else:
+            text = line[m.column - 1:].strip()
+        return _IDENT.sub(self._substitute, text)
+
+    def _substitute(self, match) -> str:
+        word = match.group(0)
+        b = self._bound(word)
+        if isinstance(b, bool) or b is None:
+            return word
+        if isinstance(b, int):
+            return str(b)
+        if isinstance(b, _Obj):
+            return b.name + "".join(f"[{i}]" for i in b.idx)
+        return word
 
     # -- references and expressions
     def _target(self, ref: Tree):

@@ -1,8 +1,18 @@
-"""Findings -> text in the shape the kernel's lockdep prints, for
-`--format lockdep`: the banner, the dependency chain with spec lines, and
-the "Possible unsafe locking scenario" with one column per actor.  Unlike
-lockdep's synthetic CPU0/CPU1 table, a deadlock's scenario here is the real
-shortest interleaving the explorer found, blocked steps last.
+"""Findings -> text in the shape the kernel prints, for `--format lockdep`.
+
+Lock-order cycles read as lockdep's "possible circular locking dependency
+detected" / "possible recursive locking detected" (kernel/locking/lockdep.c:
+print_circular_bug(), print_deadlock_bug()): the acquisition being attempted
+at `-> #0`, the chain above it numbered downwards, lockdep's CPU0/CPU1
+scenario with `rlock` for read acquisitions, and "N locks held by T/ID:".
+Where lockdep prints a lock's address, a stack and a pid, this prints the
+lock instance, the spec line, and the actor's number.  `sleep-in-atomic`
+reads as "BUG: sleeping function called from invalid context" (__might_resched()),
+`irq-unsafe-lock` as "inconsistent lock state" (print_usage_bug()).
+
+Deadlocks have no lockdep splat: they are printed in the same frame, with
+the real shortest interleaving the explorer found in place of lockdep's
+synthetic scenario, one column per actor.
 """
 from __future__ import annotations
 
@@ -12,85 +22,216 @@ from ..api import Result
 from ..language.errors import printable
 from ..verdicts.lockorder import BOOT, PSEUDO
 
-RULE = "=" * 54
-DASH = "-" * 54
-
 
 def render(result: Result) -> str:
     base = os.path.basename(result.path)
+    ids = _ids(result)
     out = []
     for f in result.findings:
         if f.kind == "lock-order":
-            out.append(_cycle(result, f, base))
+            out.append(_cycle(result, f, base, ids))
         elif f.kind == "deadlock":
             out.append(_deadlock(result, f, base))
+        elif f.kind == "sleep-in-atomic":
+            out.append(_sleep(result, f, base, ids))
+        elif f.kind == "irq-unsafe-lock":
+            out.append(_inconsistent(result, f, base, ids))
     if not out:
         verdict = result.lock_order.words() if result.lock_order else ""
         out.append(f"{printable(result.path)}: no lockdep splat; {printable(verdict)}")
     return "\n".join(out) + "\n"
 
 
+def _ids(result: Result) -> dict:
+    """A stable number per actor, as lockdep prints `comm/pid`: the order in
+    which actors first appear in the findings' traces."""
+    ids: dict = {}
+    for f in result.findings:
+        for s in list(f.trace) + list(f.then) + list(f.blocked):
+            ids.setdefault(s.actor, len(ids) + 1)
+        for e in f.cycle:
+            if e.actor != BOOT:
+                ids.setdefault(e.actor, len(ids) + 1)
+    return ids
+
+
+def _task(actor: str, ids: dict) -> str:
+    return f"{printable(actor)}/{ids.setdefault(actor, len(ids) + 1)}"
+
+
 def _banner(title: str, result: Result) -> list[str]:
     name = printable(result.path) + (f" ({printable(result.title)})" if result.title else "")
-    return [RULE, f"WARNING: {title}", name, DASH]
+    return ["=" * len(title), title, name, "-" * len(title)]
 
 
-def _lock(cls: str) -> str:
-    return f"({printable(cls)})"
+def _lock(instance: str, cls: str) -> str:
+    """lockdep's `address (class)`: the instance stands where the address is."""
+    inst = printable(instance)
+    return f"({printable(cls)})" if not instance or instance == cls else f"{inst} ({printable(cls)})"
 
 
-def _cycle(result: Result, f, base: str) -> str:
-    cycle = f.cycle
+def _at(base: str, line: int, statement: str) -> str:
+    return f"at: {base}:{line} {printable(statement)}" if line else f"at: {printable(statement)}"
+
+
+def _held(actor: str, held: list, base: str, ids: dict) -> list[str]:
+    """lockdep_print_held_locks()."""
+    n = len(held)
+    if not n:
+        return [f"no locks held by {_task(actor, ids)}."]
+    out = [f"{n} lock{'s' if n > 1 else ''} held by {_task(actor, ids)}:"]
+    for i, h in enumerate(held):
+        read = " (read)" if h.get("mode") == "r" else ""
+        out.append(f" #{i}: {_lock(h['instance'], h['class'])}{read}, "
+                   f"{_at(base, h.get('line', 0), h.get('statement', ''))}")
+    return out
+
+
+def _attempted(cycle: list):
+    """The acquisition lockdep would be looking at: of the cycle's spec edges,
+    the one created last (the longest trace), which closes the cycle."""
+    spec = [i for i, e in enumerate(cycle) if e.actor != BOOT]
+    return max(spec, key=lambda i: (len(cycle[i].trace), i)) if spec else len(cycle) - 1
+
+
+def _cycle(result: Result, f, base: str, ids: dict) -> str:
+    k = _attempted(f.cycle)
+    # rotate so that the attempted acquisition (held B -> new A) is last:
+    # the chain then runs A -> X1 -> ... -> B, and lockdep's #i is X_i
+    cycle = f.cycle[k + 1:] + f.cycle[:k + 1]
+    now = cycle[-1]
     recursive = len(cycle) == 1
-    last = cycle[-1] if cycle[-1].actor != BOOT else next(e for e in reversed(cycle) if e.actor != BOOT)
-    lines = _banner("possible recursive locking detected" if recursive else
-                    "possible circular locking dependency detected", result)
-    lines += [f"{printable(last.actor)} is trying to acquire lock:",
-              f"  {_lock(last.to)}, at: {base}:{last.line} {printable(last.statement)}", "",
+    title = "WARNING: possible recursive locking detected" if recursive else \
+        "WARNING: possible circular locking dependency detected"
+    held = now.held or []
+    prev = next((h for h in reversed(held) if h["class"] == now.frm),
+                {"instance": now.frm, "class": now.frm, "mode": "w", "line": 0, "statement": ""})
+    lines = _banner(title, result)
+    lines += [f"{_task(now.actor, ids)} is trying to acquire lock:",
+              f"  {_lock(now.instance or now.to, now.to)}, "
+              f"{_at(base, now.line, now.statement)}", "",
               "but task is already holding lock:",
-              f"  {_lock(last.frm)}{PSEUDO.get(last.frm, '')}", ""]
+              f"  {_lock(prev['instance'], prev['class'])}, "
+              f"{_at(base, prev.get('line', 0), prev.get('statement', ''))}", ""]
     if not recursive:
-        lines += ["which lock already depends on the new lock.", "",
+        lines += ["which lock already depends on the new lock.", "", "",
                   "the existing dependency chain (in reverse order) is:", ""]
-        for n, e in reversed(list(enumerate(cycle))):
-            lines.append(f"-> #{n} {_lock(e.to)}:")
+        n = len(cycle)
+        for i in range(n - 1, -1, -1):
+            e = cycle[i - 1] if i else now          # #i is taken by the edge into it
+            lines.append(f"-> #{i} {_lock(e.instance or e.to, e.to)}:")
             if e.actor == BOOT:
-                lines.append("       primed at boot: dma_resv_lockdep()")
+                lines.append("       primed at boot by dma_resv_lockdep()")
             else:
-                lines.append(f"       {printable(e.actor)} at {base}:{e.line} {printable(e.statement)}, "
-                             f"holding {printable(e.frm)}")
-                lines.append(f"       (shortest trace: {len(e.trace)} steps; see --format table)")
+                lines.append(f"       {printable(e.statement)}")
+                lines.append(f"       {base}:{e.line} by "
+                             f"{_task(e.actor, ids)}, holding {printable(e.frm)}{PSEUDO.get(e.frm, '')}")
+                lines.append(f"       (shortest trace: {_steps(e.trace)}; see --format table)")
             lines.append("")
-        if len(cycle) > 2:
-            lines.append("Chain exists of:")
-            lines.append("  " + " --> ".join(printable(e.frm) for e in cycle) + f" --> {printable(cycle[0].frm)}")
-            lines.append("")
-    lines += ["other info that might help us debug this:", "",
-              " Possible unsafe locking scenario:", ""]
-    # lockdep's scenario: each party takes what it holds, then what it wants
-    parties = [e for e in cycle if e.actor != BOOT] or cycle
-    heads = []
-    for e in parties:                    # one party may stand on both sides: two runs of it
-        name = printable(e.actor)
-        heads.append(name if name not in heads else f"{name}, again")
-    events = [(i, f"lock({printable(e.frm)});") for i, e in enumerate(parties)]
-    events += [(i, f"lock({printable(e.to)});") for i, e in enumerate(parties)]
+    lines += ["other info that might help us debug this:", ""]
     if recursive:
-        events = [(0, f"lock({printable(cycle[0].frm)});"), (0, f"lock({printable(cycle[0].to)});")]
-    lines += _columns(heads, events)
-    lines += ["", " *** DEADLOCK ***", ""]
-    if recursive:
-        lines += [" May be due to missing lock nesting notation (here: one `lock R1, R2` ww context)", ""]
+        lines += [" Possible unsafe locking scenario:", "",
+                  "       CPU0", "       ----",
+                  f"  {_verb(prev.get('mode'))}({printable(now.frm)});",
+                  f"  {_verb(now.mode)}({printable(now.to)});", "",
+                  " *** DEADLOCK ***", "",
+                  " May be due to missing lock nesting notation"]
+        hint = _nesting_hint(now, prev)
+        lines += [hint, ""] if hint else [""]
+    else:
+        source, target = cycle[0].frm, now.frm        # A (wanted), B (held)
+        parent = cycle[-2].frm                        # the lock before B on the chain
+        if parent != source:
+            lines += ["Chain exists of:",
+                      f"  {printable(source)} --> {printable(parent)} --> {printable(target)}", ""]
+        lines += [" Possible unsafe locking scenario:", "",
+                  "       CPU0                    CPU1",
+                  "       ----                    ----",
+                  f"  {_verb(prev.get('mode'))}({printable(target)});",
+                  f"{'':31}lock({printable(parent)});",
+                  f"{'':31}lock({printable(target)});",
+                  f"  {_verb(now.mode)}({printable(source)});", "",
+                  " *** DEADLOCK ***", ""]
+    lines += _held(now.actor, held, base, ids)
     boot = [e for e in cycle if e.actor == BOOT]
     if boot:
-        lines.append("the chain uses the orders primed at boot: " +
-                     ", ".join(f"{e.frm} -> {e.to}" for e in boot))
-        lines.append("")
-    return "\n".join(lines)
+        lines += ["", "the chain uses the orders primed at boot by dma_resv_lockdep(): " +
+                  ", ".join(f"{printable(e.frm)} -> {printable(e.to)}" for e in boot)]
+    return "\n".join(lines) + "\n"
+
+
+def _verb(mode) -> str:
+    return "rlock" if mode == "r" else "lock"
+
+
+def _nesting_hint(now, prev: dict) -> str:
+    """Only the notation that would fix it: a ww context for resv objects,
+    `lock L nested` for two locks of one class; nothing when it is the same
+    lock taken twice (a real self-deadlock: no annotation helps)."""
+    same = (now.instance or now.to) == prev.get("instance")
+    if same and now.mode != "r":
+        return " (here: the same lock taken twice: a real self-deadlock, no annotation helps)"
+    if now.to == "resv":
+        return " (here: take them in one ww context: `lock R1, R2`, or a `ww { }` block)"
+    if not same:
+        return " (here: two locks of one class: `lock L nested` if the order is fixed)"
+    return ""
+
+
+def _sleep(result: Result, f, base: str, ids: dict) -> str:
+    """__might_resched()'s report: the actor reaches a statement that may
+    sleep while it holds a spinlock (or runs a fence callback, irqs off)."""
+    actor = f.at.get("actor") or (f.trace[-1].actor if f.trace else "?")
+    spins = [h for h in f.held if h.get("kind") == "spinlock"]
+    irqs_off = int(any(h["class"].startswith("&") or "irqsave" in h.get("statement", "")
+                       for h in spins))
+    lines = [f"BUG: sleeping function called from invalid context at "
+             f"{base}:{f.at.get('line', 0)} ({printable(f.at.get('statement', ''))})",
+             f"in_atomic(): 1, irqs_disabled(): {irqs_off}, non_block: 0, "
+             f"pid: {ids.setdefault(actor, len(ids) + 1)}, name: {printable(actor)}",
+             f"preempt_count: {max(len(spins), 1)}, expected: 0",
+             "RCU nest depth: 0, expected: 0"]
+    lines += _held(actor, f.held, base, ids)
+    lines += [f"({printable(f.message)}; shortest trace: {_steps(f.trace)}, see --format table)"]
+    return "\n".join(lines) + "\n"
+
+
+def _steps(trace: list) -> str:
+    return f"{len(trace)} step{'' if len(trace) == 1 else 's'}"
+
+
+def _inconsistent(result: Result, f, base: str, ids: dict) -> str:
+    """print_usage_bug(): a lock class used both in hard-irq context and with
+    interrupts enabled.  The trace's last step is the second usage."""
+    last = f.trace[-1] if f.trace else None
+    actor = last.actor if last else "?"
+    cls = getattr(f, "lock_class", "") or _class_of(last)
+    title = "WARNING: inconsistent lock state"
+    lines = _banner(title, result)
+    lines += [printable(f.message)]
+    if last:
+        lines += [f"{_task(actor, ids)} takes:",
+                  f"  {_lock(cls, cls)}, {_at(base, last.line, last.statement)}"]
+    lines += ["", "other info that might help us debug this:",
+              " Possible unsafe locking scenario:", "",
+              "       CPU0", "       ----",
+              f"  lock({printable(cls)});", "  <Interrupt>", f"    lock({printable(cls)});", "",
+              " *** DEADLOCK ***", ""]
+    lines += _held(actor, f.held, base, ids)
+    lines += [f"(shortest trace: {_steps(f.trace)}, see --format table)"]
+    return "\n".join(lines) + "\n"
+
+
+def _class_of(step) -> str:
+    """The lock a `lock X ...` statement names."""
+    if step is None:
+        return "?"
+    words = step.statement.replace(",", " ").split()
+    return words[1] if len(words) > 1 and words[0] in ("lock", "trylock") else step.statement
 
 
 def _deadlock(result: Result, f, base: str) -> str:
-    lines = _banner("circular wait: the explorer found a deadlock", result)
+    lines = _banner("WARNING: circular wait: the explorer found a deadlock", result)
     lines += [printable(f.message), "", printable(f.lockdep), ""]
     if f.waits_for:
         lines += ["the wait-for chain:"] + [f"  {printable(w)}" for w in f.waits_for] + [""]

@@ -210,6 +210,9 @@ def page(results: list[Result], errors: list = ()) -> str:
         verdict = "ok" if r.ok else "FAIL"
         st = r.stats
         found = ", ".join(sorted(r.kinds)) or ("safe" if r.complete else "nothing so far")
+        cov = r.coverage
+        if cov and cov.missed and r.complete and not r.kinds:
+            found = f"safe, but over code that never ran ({len(cov.missed)} places, see coverage)"
         out.append(f'<h2><span class="{verdict}">{verdict}</span> {e(_rel(r.path))}'
                    + (f" ({e(r.title)})" if r.title else "") + "</h2>")
         params = ", ".join(f"{k}={v}" for k, v in r.params.items())
@@ -221,6 +224,12 @@ def page(results: list[Result], errors: list = ()) -> str:
                        "was found so far, and no absence of others is claimed</p>")
         if r.lock_order:
             out.append(f"<p>{e(r.lock_order.words())}</p>")
+        if cov and not cov.missed:
+            out.append(f"<p>{e(cov.lines()[0])}</p>")
+        elif cov:
+            out.append(f'<p class="{"FAIL" if not r.kinds else ""}">{e(cov.lines()[0])}:</p><ul>'
+                       + "".join(f"<li>line {l}: {e(w)} <code>{e(t)}</code></li>"
+                                 for l, _c, w, t in cov.missed) + "</ul>")
         base = os.path.basename(r.path)
         for f in r.findings:
             out.append(f"<h3>{e(f.kind)}: {e(f.message)}</h3>")

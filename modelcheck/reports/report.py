@@ -27,6 +27,9 @@ def table(result: Result) -> str:
     path = _rel(result.path)
     st = result.stats
     nothing = 'safe' if result.complete else 'nothing so far'
+    cov = result.coverage
+    if cov and cov.missed and result.complete and not result.kinds:
+        nothing = f"safe, but over code that never ran ({len(cov.missed)} places, see coverage)"
     if result.engine == "smt":
         nothing = f"nothing within depth {result.bound}"
     head = (f"{printable(path)}: {'ok' if result.ok else 'FAIL'}"
@@ -42,6 +45,8 @@ def table(result: Result) -> str:
             head += (f"\n  {printable(result.lock_order.words())}"
                      f"\n    ({st.lock_deps} dependencies over {st.lock_classes} classes, "
                      f"z3 {st.z3_seconds:.2f} s)")
+        if cov:
+            head += "".join(f"\n  {printable(line)}" for line in cov.lines())
         if not result.complete:
             head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
                     " and no absence of others is claimed"
@@ -146,6 +151,7 @@ def as_json(results: list[Result]) -> str:
             "stats": r.stats.as_dict(),
             "lock_order": r.lock_order.as_dict() if r.lock_order else None,
             "engine": r.engine,
+            "coverage": r.coverage.as_dict() if r.coverage else None,
         })
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,

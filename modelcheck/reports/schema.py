@@ -42,7 +42,15 @@ def schema() -> dict:
          "final_state": {"$ref": "#/$defs/state"}, "waits_for": _STRINGS},
         {"cycle": {"type": "array", "items": {"$ref": "#/$defs/edge"},
                    "description": "lock-order: the chain lockdep would print, each edge with its trace"},
-         "lockdep": {"type": "string", "description": "deadlock: whether lockdep would have reported it"}})
+         "lockdep": {"type": "string", "description": "deadlock: whether lockdep would have reported it"},
+         "usage": {"$ref": "#/$defs/usage"}})
+    acquisition = _obj({"actor": _STR, "line": _INT, "statement": _STR, "read": _BOOL,
+                        "trace": steps})
+    usage = _obj({"class": _STR, "in_irq": acquisition, "irq_on": acquisition,
+                  "states": _STRINGS})
+    usage["description"] = ("irq-unsafe-lock: the lock class, its acquisition in hard-irq "
+                            "context and one with interrupts enabled, each with its shortest "
+                            "trace; states as lockdep spells them (IN-HARDIRQ-W, HARDIRQ-ON-W)")
     state = _obj({"actors": _MAP, "locks": _MAP, "fences": _MAP, "engines": _MAP,
                   "vars": {"type": "object", "additionalProperties": _INT}},
                  {"interrupt_waits": _STR, "workqueues": _MAP})
@@ -53,6 +61,11 @@ def schema() -> dict:
                        "order": _STRINGS, "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
                        "cycle": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
                        "cycles": _INT})
+    place = _obj({"line": _INT, "col": _INT, "text": _STR,
+                  "what": {"type": "string", "description": "statement, else body of, "
+                           "alternative N of"}})
+    coverage = _obj({"items": _INT, "ran": _INT, "complete": _BOOL,
+                     "never_ran": {"type": "array", "items": place}})
     file = _obj(
         {"path": _STR, "title": _STR, "ok": {"type": "boolean",
                                              "description": "the findings equal the expect lines"},
@@ -63,6 +76,8 @@ def schema() -> dict:
          "lock_order": {"oneOf": [{"$ref": "#/$defs/lock_order"}, {"type": "null"}]},
          "engine": {"enum": ["explicit", "smt"]}},
         {"bound": {"type": ["integer", "null"]}, "proved": _STRINGS,
+         "coverage": {"oneOf": [{"$ref": "#/$defs/coverage"}, {"type": "null"}],
+                      "description": "the places no explored step ran (null: smt engine)"},
          "looked_for": {"type": "array", "items": kind}})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -78,7 +93,7 @@ def schema() -> dict:
         },
         "required": ["schema_version", "files"],
         "$defs": {"file": file, "finding": finding, "step": step, "state": state, "edge": edge,
-                  "stats": stats, "lock_order": lock_order},
+                  "stats": stats, "lock_order": lock_order, "coverage": coverage, "usage": usage},
     }
 
 

@@ -59,6 +59,8 @@ class Graph:
     timeout_edges: set = field(default_factory=set)   # indices into `edges`
     found: dict = field(default_factory=dict)         # (kind, key) -> Found
     reached: dict = field(default_factory=dict)       # `reachable` name -> first state satisfying it
+    ran: set = field(default_factory=set)             # pcs that took an explored step (coverage)
+    entered: set = field(default_factory=set)         # pcs an explored step moved an actor to
     deps: dict = field(default_factory=dict)          # (lock context, pc) -> (src, actor)
     stopped: str = ""                                 # why the search ended early, if it did
     reduction: str = "off"                            # on / off / off for this spec: why
@@ -107,6 +109,7 @@ def explore(sys: System, limits: Limits = Limits(),
             g.reached[name] = 0
     parent, via, depth, switches = g.parent, g.via, g.depth, g.switches
     edges, edge_actor, found_at = g.edges, g.edge_actor, g.found
+    ran, entered, pc_of = g.ran, g.entered, init
     reduce = Reduction(sys) if limits.reduction else None
     g.reduction = "on" if reduce else "off"
     if reduce and reduce.why_off:
@@ -122,7 +125,9 @@ def explore(sys: System, limits: Limits = Limits(),
         """The steps of actor a from state i into the graph."""
         d, last = depth[i] + 1, via[i]
         sw = switches[i] + (last != a and last != -1)
+        ran.add(pc_of[a])
         for nxt, label, found, timeout in outs:
+            entered.add(nxt[a])                      # the pcs come first in a state
             if sym:
                 nxt, renaming = sym.canon(nxt)
                 g.edge_perm.append(renaming)
@@ -180,6 +185,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 level, this_first = depth[i], i
                 this_level, this_list, next_level, next_list = next_level, next_list, {}, []
             s = this_list[i - this_first] if i - this_first < len(this_list) else visited[i]
+            pc_of = s
             # an actor that did not make the step into s stands where it stood
             # before, holding what it held: its lock context is recorded already
             mover = via[i] if i and not sym else None

@@ -22,7 +22,8 @@ State per step (names as in semantics.Layout):
   code), lw[l] Int (0 free, a+1 write-held by a), lr[l][a] Bool (read-held),
   fs[f] Int (0, 1 signalled, 2 errored), fp[f] Bool (published),
   rv[r][f] Bool (f in resv r), en[e][a] Int (slots of e held by a),
-  var[v] Int, irq Bool.
+  var[v] Int, irq Bool, wp[w] Bool (work item w pending, unordered queue) or
+  wo[w] Int (its 1-based place in an ordered queue, 0 when not pending).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Ch
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
                         Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
 from ..semantics.base import NORECLAIM
+from ..semantics.work import CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart
 
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
               "sleep-in-atomic", "lock-held-at-exit")
@@ -84,6 +86,16 @@ class _Reads(dict):
         return dict.__getitem__(self, key)
 
 
+class _Post:
+    """The state after an update: `upd` over `s`."""
+
+    def __init__(self, s, upd):
+        self.s, self.upd = s, upd
+
+    def __getitem__(self, key):
+        return self.upd[key] if key in self.upd else self.s[key]
+
+
 class Encoding:
     """The system as z3 terms: state variables, the initial state, one step
     (from the cases of every reachable (actor, pc, hook stack)), and what
@@ -93,11 +105,6 @@ class Encoding:
         self.sys, self.z3, self.m = sys, z3, sys.m
         self.A = sys.L.A
         for actor in self.m.actors:
-            if actor.kind == "work":
-                col = self.m.source.line(actor.line).find("work") + 1 or 1
-                raise SpecError([self.m.source.diag(
-                    actor.line, col, f"the smt engine cannot encode work item '{actor.name}' "
-                    "(workqueues); use --engine explicit")])
             if actor.kind == "irq":
                 col = self.m.source.line(actor.line).find("irq") + 1 or 1
                 raise SpecError([self.m.source.diag(
@@ -130,6 +137,8 @@ class Encoding:
             out.append(ins.then_pc)
         elif isinstance(ins, Choose):
             out = list(ins.targets)
+        elif isinstance(ins, CancelWork):
+            out.append(ins.wait_pc)
         if ins.calls and isinstance(ins, MmapWriter):
             out = []
         return out
@@ -208,6 +217,8 @@ class Encoding:
         for v in range(len(m.vars)):
             s["var", v] = I(f"{tag}_var{v}")
         s["irq"] = B(f"{tag}_irq")
+        for w in self.works:                       # pending: a Bool, or the place in an ordered queue
+            s[self.pend_key(w)] = (I if self.ordered(w) else B)(f"{tag}_wq{w}")
         return s
 
     def initial(self, s: dict):
@@ -215,7 +226,8 @@ class Encoding:
         out = []
         for key, x in s.items():
             if key[0] == "pc":
-                out.append(x == self.sys.starts[key[1]])
+                out.append(x == (DONE if self.m.actors[key[1]].kind == "work"
+                                 else self.sys.starts[key[1]]))
             elif key[0] == "var":
                 out.append(x == self.m.vars[key[1]].init)
             elif z3.is_bool(x):
@@ -244,6 +256,11 @@ class Encoding:
             out.append(z3.Sum([s["en", e, a] for a in range(A)]) <= eng.slots)
         for v, var in enumerate(m.vars):
             out.append(z3.And(s["var", v] >= min(var.lo, var.init), s["var", v] <= max(var.hi, var.init)))
+        for w in self.works:
+            if self.ordered(w):
+                n = len(self.sys.work_items[m.actors[w].wq])
+                out.append(z3.And(s["wo", w] >= 0, s["wo", w] <= n))
+            out.append(z3.Implies(s["pc", w] == self.sys.starts[w], self.is_pending(s, w)))
         return z3.And(out)
 
     # -- expressions (always z3 Int, as the explicit lambdas return ints)
@@ -265,6 +282,10 @@ class Encoding:
             return b2i(z3.Or([s["lw", e[1]] != 0] + [s["lr", e[1], a] for a in range(self.A)]))
         if tag == "done":
             return b2i(z3.And([s["pc", a] == DONE for a in e[1]]))
+        if tag == "pending":
+            return b2i(self.is_pending(s, e[1]))
+        if tag == "running":
+            return b2i(self.running(s, e[1]))
         if tag == "not":
             return b2i(self.expr(e[1], s) == 0)
         if tag == "neg":
@@ -330,6 +351,78 @@ class Encoding:
     def inside(self, stk, event) -> bool:
         return any(self.sys.code[pc].calls == event for pc in stk)
 
+    # -- work items (semantics/work.py): pending is a Bool on an unordered
+    # workqueue, the 1-based place in the queue on an ordered one (0: not pending)
+    @property
+    def works(self) -> list:
+        return [a for a, actor in enumerate(self.m.actors) if actor.kind == "work"]
+
+    def ordered(self, w) -> bool:
+        return self.m.workqueues[self.m.actors[w].wq].ordered
+
+    def pend_key(self, w):
+        return ("wo", w) if self.ordered(w) else ("wp", w)
+
+    def is_pending(self, s, w):
+        return s["wo", w] > 0 if self.ordered(w) else s["wp", w]
+
+    def running(self, s, w):
+        return self.z3.And(s["pc", w] != DONE, s["pc", w] != self.sys.starts[w])
+
+    def dequeue(self, s, upd, w):
+        """w leaves its queue (if it is in it): the items behind it move up."""
+        z3 = self.z3
+        if not self.ordered(w):
+            upd["wp", w] = z3.BoolVal(False)
+            return
+        here = s["wo", w]
+        for v in self.sys.work_items[self.m.actors[w].wq]:
+            if v != w:
+                upd["wo", v] = z3.If(z3.And(here > 0, s["wo", v] > here), s["wo", v] - 1, s["wo", v])
+        upd["wo", w] = z3.IntVal(0)
+
+    def _work_cases(self, ins, s, a, add):
+        z3, sys = self.z3, self.sys
+        And, Not, T = z3.And, z3.Not, z3.BoolVal(True)
+        if isinstance(ins, WorkStart):
+            upd = {}
+            self.dequeue(s, upd, a)
+            guard = T
+            if ins.ordered:
+                others = [b for b in sys.work_items[ins.q] if b != a]
+                guard = And([s["wo", a] == 1] + [Not(self.running(s, b)) for b in others])
+            add(guard, upd, ins.nxt)
+        elif isinstance(ins, QueueWork):
+            w = ins.w
+            cancelling = z3.Or([s["pc", b] == p for b in range(self.A)
+                                for p in sorted(sys.cancel_waits.get(w, ()))] or [z3.BoolVal(False)])
+            skip = z3.Or(self.is_pending(s, w), cancelling)
+            add(skip, {}, ins.nxt)
+            upd = {("pc", w): z3.If(s["pc", w] == DONE, sys.starts[w], s["pc", w])}
+            if self.ordered(w):
+                items = sys.work_items[ins.q]
+                upd["wo", w] = 1 + z3.Sum([z3.If(s["wo", v] > 0, 1, 0) for v in items])
+            else:
+                upd["wp", w] = z3.BoolVal(True)
+            add(Not(skip), upd, ins.nxt)
+        elif isinstance(ins, FlushWork):
+            add(s["pc", ins.w] == DONE, {}, ins.nxt)
+        elif isinstance(ins, CancelWork):
+            w = ins.w
+            upd = {}
+            self.dequeue(s, upd, w)
+            if w != a:
+                upd["pc", w] = z3.If(s["pc", w] == sys.starts[w], DONE, s["pc", w])
+            add(self.running(s, w), upd, ins.wait_pc)
+            add(Not(self.running(s, w)), upd, ins.nxt)
+        elif isinstance(ins, CancelWait):
+            add(Not(self.running(s, ins.w)), {}, ins.nxt)
+        elif isinstance(ins, FlushWorkqueue):
+            add(And([s["pc", w] == DONE for w in sys.work_items[ins.q]]), {}, ins.nxt)
+        else:
+            return False
+        return True
+
     # -- cases: one encoding per Instr class
     def add(self, s, a, guard, upd, target, found=None):
         """System.move: set the pc; finishing gives the job's slot back and
@@ -340,6 +433,8 @@ class Encoding:
         post = lambda k: upd.get(k, s[k])
         upd["pc", a] = z3.IntVal(target)
         more = None
+        if target == DONE and m.actors[a].kind == "work":    # queued while it ran: runs once more
+            upd["pc", a] = z3.If(self.is_pending(_Post(s, upd), a), sys.starts[a], DONE)
         if target == DONE:
             actor = m.actors[a]
             if actor.kind == "job":
@@ -379,6 +474,8 @@ class Encoding:
         z3, m, sys = self.z3, self.m, self.sys
         And, Not, T = z3.And, z3.Not, z3.BoolVal(True)
         add = lambda guard, upd, target, found=None: self.add(s, a, And(at, guard), upd, target, found)
+        if self._work_cases(ins, s, a, add):
+            return
         if isinstance(ins, Lock):
             upd = {}
             for l in ins.ids:
@@ -713,6 +810,12 @@ def project(enc: Encoding, s: tuple) -> dict:
     for v in range(len(m.vars)):
         out["var", v] = s[L.VR + v]
     out["irq"] = bool(s[L.IRQ])
+    for w in enc.works:
+        queue = s[L.WQ + m.actors[w].wq]
+        if enc.ordered(w):
+            out["wo", w] = queue.index(w) + 1 if w in queue else 0
+        else:
+            out["wp", w] = w in queue
     return out
 
 

@@ -84,11 +84,12 @@ def callbacks_return(sys, s, a: int, event: str):
 
 
 def enable_first(sys, s, a: int, wait: Instr, pending: list):
-    """Before a wait blocks: the first fence it would wait for (or a part of
-    it) whose enable_signaling has not run yet runs it now, and the wait
-    is tried again.  None when there is none."""
+    """Before a wait blocks: the fence it waits for now (a resv's first
+    unsignalled one, as dma_resv_wait_timeout() waits for one fence after
+    the other), or a part of it, whose enable_signaling has not run yet runs
+    it, and the wait is tried again.  None when there is none."""
     FN = sys.L.FN
-    for f in pending:
+    for f in pending[:1]:
         for g in [f] + sys.m.parts_of(f):
             site = wait.enable_sites.get(g)
             if site is not None and not s[FN + g] & (3 | ENABLED):

@@ -30,7 +30,7 @@ class Await(Instr):
         self.cond = sys.expr(stmt.expr)
 
     def step(self, s, a):
-        return [self.move(s, a, self.nxt)] if self.cond(s) else []
+        return [self.move(s, a, self.nxt, "condition holds")] if self.cond(s) else []
 
     def blocked_on(self, s, a):
         return [("cond", self.stmt.text)]
@@ -71,7 +71,13 @@ class Choose(Instr):
         self.targets = targets
 
     def step(self, s, a):
-        return [self.move(s, a, pc, f"takes branch {i + 1}") for i, pc in enumerate(self.targets)]
+        return [self.move(s, a, pc, f"takes branch {i + 1}{self._first(body)}")
+                for i, (pc, body) in enumerate(zip(self.targets, self.stmt.bodies))]
+
+    @staticmethod
+    def _first(body) -> str:
+        """The branch named by its first statement, so nobody counts `or` blocks."""
+        return f" ({body[0].text}, line {body[0].line})" if body else " (empty)"
 
 
 class Jump(Instr):

@@ -39,12 +39,17 @@ class Edge:
     src: int = -1                       # the state it was reached in; -1 for boot
     a: int = -1                         # the actor's index; -1 for boot
     trace: list = field(default_factory=list)    # [trace.Step], for edges of a cycle
+    held: list = field(default_factory=list)     # edges of a cycle: what the actor held (trace.held_locks)
+    mode: str = "w"                              # edges of a cycle: "r" for a read acquisition of `to`
+    instance: str = ""                           # edges of a cycle: the lock of class `to` taken
 
     def as_dict(self, with_trace: bool = False) -> dict:
         d = {"from": self.frm, "to": self.to, "actor": self.actor, "line": self.line}
         if with_trace:
             d["statement"] = self.statement
             d["trace"] = [vars(s) for s in self.trace]
+            d["held"] = self.held
+            d["mode"] = self.mode
         return d
 
     def words(self) -> str:

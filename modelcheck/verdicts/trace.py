@@ -35,6 +35,9 @@ class Finding:
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
     line: int = 0                                    # unreachable: the `reachable` line
     usage: dict = field(default_factory=dict)        # irq-unsafe-lock: class, in_irq, irq_on
+    held: list = field(default_factory=list)         # step findings: what the actor holds after the step
+    at: dict = field(default_factory=dict)           # step findings: the actor and where it is then
+    root: frozenset = frozenset()                    # what makes two findings one bug (see `fold`)
 
     def as_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message,
@@ -48,6 +51,8 @@ class Finding:
             d["lockdep"] = self.lockdep
         if self.usage:
             d["usage"] = self.usage
+        if self.held:
+            d["held"] = self.held
         return d
 
 
@@ -97,13 +102,69 @@ def build(sys: System, g: Graph, item) -> Finding:
                 raise ReplayError(f"{sys.actor(a)} can still move in the replayed state")
     told = tell(sys, done)
     trace, then = told[:cut], told[cut:]
+    held, at = [], {}
+    if isinstance(item, Found) and item.actor >= 0 and done:
+        # after the step: a step finding is about what the actor reaches holding what
+        held = held_locks(sys, [sys.initial()] + [after for _a, _b, after, _l, _f in done[:cut]],
+                          item.actor)
+        line, text = sys.where(done[cut - 1][2], item.actor)
+        at = {"actor": sys.actor(item.actor), "line": line, "statement": text}
     blocked = [Step(0, sys.actor(a), *sys.where(final, a), "blocks: " + blocked_reason(sys, final, a))
                for a in actors]
-    chains = []
+    chains, members = [], []
     for a in actors:                       # one chain per cycle, not one per member
         if not any(f"{sys.actor(a)} waits" in c for c in chains):
             chains.append(waits_for(sys, final, a))
-    return Finding(item.kind, item.message, trace, final_state(sys, final), chains, blocked, then)
+        members += [b for b in cycle_of(sys, final, a) if b not in members]
+    message, root = item.message, frozenset()
+    if item.kind == "deadlock":
+        message, root = _headline(sys, final, actors, members), frozenset(
+            (copy_base(sys.actor(b)), sys.where(final, b)[0]) for b in (members or actors))
+    return Finding(item.kind, message, trace, final_state(sys, final), chains, blocked, then,
+                   held=held, at=at, root=root)
+
+
+def copy_base(name: str) -> str:
+    """`t[2]` -> `t`: copies of one actor are interchangeable for a reader."""
+    return name.split("[")[0]
+
+
+def _headline(sys: System, s: tuple, actors, members: list) -> str:
+    """The members of the wait-for cycle first; other blocked actors folded."""
+    cycle = [a for a in actors if a in members] or list(actors)
+    rest = len(actors) - len(cycle)
+    words = []
+    for a in cycle:
+        line, text = sys.where(s, a)
+        frames = s[sys.L.STK + a]
+        hook = f", in the {sys.code[frames[-1]].calls} hook" if frames and "(leaving" not in text \
+            and sys.code[frames[-1]].calls else ""
+        words.append(f"{sys.actor(a)} at line {line} ({text}{hook})")
+    if rest:
+        words.append(f"and {rest} more blocked, not in the cycle")
+    moving = any(True for _ in sys.successors(s))
+    return f"blocked forever: {', '.join(words)} ({'others go on' if moving else 'no actor can move'})"
+
+
+def fold(findings: list) -> tuple[list, list]:
+    """One finding per root cause: (shown, variants).  Deadlocks are one when
+    their wait-for cycles (or blocked actors) are equal up to renaming of
+    interchangeable copies; lock-order cycles are one when they use the same
+    dependency edges, or one statement reached holding one class."""
+    shown, variants, seen = [], [], set()
+    for f in findings:
+        keys = set()
+        if f.kind == "deadlock" and f.root:
+            keys = {("deadlock", f.root)}
+        elif f.kind == "lock-order" and f.cycle:
+            keys = {("edges", frozenset((e.frm, e.to) for e in f.cycle))}
+            keys |= {("site", e.frm, copy_base(e.actor), e.line) for e in f.cycle if e.line}
+        if keys & seen:
+            variants.append(f)
+            continue
+        seen |= keys
+        shown.append(f)
+    return shown, variants
 
 
 def tell(sys: System, done: list[tuple]) -> list[Step]:
@@ -118,6 +179,44 @@ def reach(sys: System, g: Graph, i: int, a: int, effect: str) -> list[Step]:
     told = tell(sys, replay(sys, [(b, g.states[j]) for b, j in g.path(i)]))
     told.append(Step(len(told) + 1, sys.actor(a), *sys.where(g.states[i], a), effect))
     return told
+
+
+def held_locks(sys: System, states: list, a: int) -> list[dict]:
+    """What actor a holds in the last of `states` (a run from the initial
+    state), in the order it took them, each with the statement that took it:
+    lockdep's "N locks held by T:" list.  Pseudo-locks (dma_fence_map,
+    fs_reclaim, mmu_notifier, work classes, a fence's lock in a callback)
+    are listed as lockdep lists their maps."""
+    m, L = sys.m, sys.L
+
+    def now(s) -> dict:
+        out, real = {}, set()
+        for l, lock in enumerate(m.locks):
+            if sys.holder(s, l, a):
+                out[("lock", l)] = {"instance": lock.name, "class": lock.cls,
+                                    "mode": "r" if s[L.LK + l] > 0 else "w", "kind": lock.kind}
+                real.add(lock.cls)
+        for cls, mode in sorted(sys.lock_context(s, a)):
+            if mode in ("r", "w") and cls not in real:
+                out[("class", cls)] = {"instance": cls, "class": cls, "mode": mode,
+                                       "kind": "spinlock" if cls.startswith("&") and cls.endswith("->lock")
+                                       else "map"}
+        return out
+
+    taken: dict = {}
+    prev, prev_state = {}, None
+    for s in states:
+        cur = now(s)
+        for key, what in cur.items():
+            if key not in prev:            # taken by the step into s (entering a section: at s)
+                at = s if prev_state is None or key == ("class", "dma_fence_map") else prev_state
+                line, text = sys.where(at, a)
+                if key == ("class", "dma_fence_map"):
+                    text = f"signalling {{ (dma_fence_begin_signalling()), before {text}"
+                taken[key] = dict(what, line=line, statement=text)
+        taken = {k: v for k, v in taken.items() if k in cur}
+        prev, prev_state = cur, s
+    return list(taken.values())
 
 
 # ----------------------------------------------------------------- words
@@ -318,11 +417,36 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
             return " → ".join(chain)
         what, _row, tail, who = _why(sys, s, a, reasons[0])
         chain += [f"{sys.actor(a)} waits {what}"] + tail
+        who = _live(sys, s, who)
         if not who:
-            return " → ".join(chain)
+            return " → ".join(chain + (["and none of them can still run"] if tail and
+                                       not tail[-1].startswith("nobody") else []))
         a = who[0]
     chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
+
+
+def cycle_of(sys: System, s: tuple, a: int) -> list[int]:
+    """The actors on the loop of a's wait-for chain ([] when it ends)."""
+    order = []
+    while a not in order:
+        order.append(a)
+        pc = s[sys.L.PC + a]
+        reasons = sys.code[pc].blocked_on(s, a) if pc != DONE else []
+        if not reasons:
+            return []
+        who = _live(sys, s, _why(sys, s, a, reasons[0])[3])
+        if not who:
+            return []
+        a = who[0]
+    return order[order.index(a):]
+
+
+def _live(sys: System, s: tuple, who: list[int]) -> list[int]:
+    """Who could still end a wait: not those that have finished (a finished
+    actor signals nothing more), blocked ones first."""
+    live = [b for b in who if s[sys.L.PC + b] != DONE]
+    return sorted(live, key=lambda b: any(c == b for c, _ in sys.successors(s)))
 
 
 def final_state(sys: System, s: tuple) -> dict:

@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
         m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
+    st = sub.add_parser("step", help="walk a spec step by step from stdin (undo, back, state, a finding's trace)")
+    st.add_argument("file", metavar="SPEC")
+    st.add_argument("-D", dest="params", action="append", type=_param, default=[],
+                    metavar="NAME=VALUE", help="override a param of the spec")
+    st.add_argument("--trace", metavar="KIND|FILE",
+                    help="load the shortest trace of a finding kind, or of the first finding of a JSON document")
+    st.add_argument("--format", choices=("text", "json"), default="text",
+                    help="json: one event per line, for tools")
     sub.add_parser("lsp", help="run the language server on stdio (needs the lsp extra: pip install 'modelcheck[lsp]')")
     sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of --format json")
     e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
@@ -132,6 +140,9 @@ def _main(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command == "explain":
         return explain.main(args.kind)
+    if args.command == "step":
+        from . import step
+        return step.run(args.file, dict(args.params), args.trace, args.format)
     if args.command == "lsp":
         try:
             from .editor import lsp

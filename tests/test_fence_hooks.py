@@ -454,3 +454,27 @@ def test_usage_on_a_fence_wait_is_an_error():
         fence f
         thread t { wait f usage read }
     """)
+
+
+def test_job_dependency_enables_signalling_of_its_first_unsignalled_dependency():
+    # drm_sched adds a callback to the dependency: a preempt-style fence starts
+    # signalling once a job depends on it, in the job's (scheduler's) context
+    expect("""
+        engine E slots 1
+        fence pf
+        fence dep
+        fence out
+        var asked = 0 in 0..1
+        job j on E after dep, pf { signal out }
+        thread hw { await asked == 1; signal pf }
+        thread t { signal dep; wait out }
+        on enable_signaling pf { asked = 1 }
+    """, SAFE)
+    expect("""
+        lock M
+        engine E slots 1
+        fence pf
+        job j on E after pf { }
+        thread hw { signal pf }
+        on enable_signaling pf { lock M; unlock M }
+    """, {"sleep-in-atomic"})

@@ -163,6 +163,8 @@ class Reduction:
         elif isinstance(ins, Wait):
             out |= {ins.else_pc, getattr(ins, "woken_pc", None)} - {None}
             out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
+        elif isinstance(ins, Start):
+            out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
         elif isinstance(ins, Signal):
             out |= {sys.hooks[sys.m.fence_event("signal", g)][0] for g in ins.fires
                     if g in sys.fence_sites["signal"]}
@@ -261,6 +263,8 @@ class Reduction:
             w |= b("engine", ins.engine)
             for d in ins.deps:
                 r |= b("fence", d)
+            for g in ins.enable_sites:
+                w |= b("fence", g)
         elif isinstance(ins, (Acquire, Release)):
             w |= b("engine", ins.stmt.objs[0])
         elif isinstance(ins, Assign):

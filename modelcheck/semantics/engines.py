@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..language.model import Stmt
 from .base import Instr
+from .callbacks import enable_first
 
 
 class Start(Instr):
@@ -14,13 +15,22 @@ class Start(Instr):
                                    f"{sys.m.engines[actor.engine].name}"), nxt, 0)
         self.engine = actor.engine
         self.deps = actor.deps
+        self.enable_sites: dict = {}      # dependencies' enable_signaling frames (System)
         if actor.deps:
             self.stmt = Stmt("start", actor.line, self.stmt.text + " after " +
                              ", ".join(sys.m.fences[d].name for d in actor.deps))
 
     def step(self, s, a):
         if self.deps and not self.sys.deps_signalled(s, a):
-            return []                 # drm_sched: not runnable before its dependencies
+            # drm_sched: not runnable before its dependencies; the scheduler adds a
+            # callback to the first unsignalled one, which enables its signalling
+            FN = self.sys.L.FN
+            if self.enable_sites:
+                out = enable_first(self.sys, s, a, self,
+                                   [d for d in self.deps if not s[FN + d] & 3])
+                if out is not None:
+                    return [out]
+            return []
         if not self.sys.slot_free(s, self.engine):
             return []
         lst = list(s)

@@ -101,6 +101,7 @@ class System:
                 j.nxt = body
             if actor.kind == "job":
                 body = self._emit(Start(self, actor, body))
+                self._enable_sites(self.code[body], actor.deps)
             if actor.kind == "work":
                 body = self._emit(WorkStart(self, actor, body))
             if actor.kind == "irq":
@@ -120,14 +121,18 @@ class System:
         if w.mode == "interruptible":
             w.woken_pc = self._emit(Woken(self, w))
         pc = self._emit(w)
-        enables = self.fence_sites["enable_signaling"]
-        if enables:                                   # the fences this wait may enable
-            reach = range(len(self.m.fences)) if w.fence is None else \
-                [w.fence] + self.m.parts_of(w.fence)
-            for g in reach:
-                if g in enables:
-                    w.enable_sites[g] = self._emit(FenceSite(self, "enable_signaling", g, pc, w.stmt))
+        self._enable_sites(w, range(len(self.m.fences)) if w.fence is None else [w.fence])
         return pc
+
+    def _enable_sites(self, w: Instr, fences) -> None:
+        """The enable_signaling frames of a wait (or a job's start) for the
+        fences it may wait for and their parts: their hooks return to it."""
+        enables = self.fence_sites["enable_signaling"]
+        for f in fences:
+            for g in [f] + self.m.parts_of(f):
+                if g in enables and g not in w.enable_sites:
+                    w.enable_sites[g] = self._emit(FenceSite(self, "enable_signaling", g, w.pc,
+                                                             w.stmt))
 
     def _block(self, stmts, cont: int, ret: int, restart, sig: int) -> int:
         pc = cont

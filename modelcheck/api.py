@@ -82,6 +82,8 @@ class Result:
     def summary(self) -> str:
         nothing = f"nothing within depth {self.bound}" if self.engine == "smt" else "nothing so far"
         found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else nothing)
+        if found == "safe" and self.coverage and self.coverage.missed:
+            found += f" (but {coverage.places_count(len(self.coverage.missed))} never ran)"
         want = ", ".join(sorted(self.expected)) or "safe"
         verdict = "ok" if self.ok else "FAIL"
         tail = "" if self.complete else f" (incomplete: {self.stopped})"
@@ -219,6 +221,9 @@ def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
         stopped = f"{run.stopped}; {stopped}"
     elif run.exhausted:
         stopped += " (every execution has ended by then)"
+    undecided = [n for n, _e, _l in m.reachables if n not in run.reached and n not in run.unreached]
+    if undecided:
+        stopped += "; not seen within it, undecided: " + ", ".join(f'reachable "{n}"' for n in undecided)
     return Result(path, m.title, m.expected, findings, stats, False, stopped, dict(m.params),
                   engine="smt", bound=run.depth, proved=run.proved)
 

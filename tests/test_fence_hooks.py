@@ -117,6 +117,20 @@ def test_waiter_holding_the_spinlock_a_callback_takes():
     """, {"sleep-in-atomic", "lock-order"})
 
 
+def test_hooks_for_each_element_of_a_fence_array():
+    expect("""
+        fence f[0..2]
+        var x = 0 in 0..3
+        thread t { signal f[0]; signal f[2]; assert x == 2 }
+        on signal f[i in 0..2] { x = x + i }
+    """, SAFE)
+    assert "not a non-empty part" in spec_error("""
+        fence f[0..2]
+        thread t { }
+        on signal f[i in 1..5] { }
+    """)
+
+
 def test_several_callbacks_run_in_file_order():
     expect("""
         fence f

@@ -383,6 +383,9 @@ class Builder:
         elif kind == "hook_decl":
             event = str(item.children[0].children[0])
             if item.children[0].data == "fence_event":
+                if isinstance(item.children[2], Tree) and item.children[2].data == "copies":
+                    self._fence_hook_copies(item, event)
+                    return
                 f = self.obj(item.children[1], ("fence",), "a fence")
                 if event == "enable_signaling" and self.m.fences[f].kind:
                     self.fail(item.children[1], f"'{self.m.fences[f].name}' is a container fence: "
@@ -429,6 +432,31 @@ class Builder:
                 self.m.fences[decl.base + n] = Fence(f.name, tuple(deps), f.line)
             finally:
                 self.env_stack.pop()
+
+    def _fence_hook_copies(self, item: Tree, kind: str) -> None:
+        """`on signal f[i in a..b] { }`: one hook per element of a fence
+        array, i a constant in each (as in an actor's copies)."""
+        name, copies = item.children[1], item.children[2]
+        decl = self.decls.get(str(name))
+        if decl is None:
+            self.fail(name, f"'{name}' is not declared" + _hint(str(name), self.decls))
+        if decl.kind != "fence" or len(decl.dims) != 1:
+            self.fail(name, f"'{name}' must be a one-dimensional fence array here")
+        var = str(copies.children[0])
+        lo, hi = self.const(copies.children[1]), self.const(copies.children[2])
+        (dlo, dhi), = decl.dims
+        if not dlo <= lo <= hi <= dhi:
+            self.fail(copies, f"{lo}..{hi} is not a non-empty part of '{name}' ({dlo}..{dhi})")
+        for i in range(lo, hi + 1):
+            f = decl.base + i - dlo
+            event = self.m.fence_event(kind, f)
+            self.env_stack.append({var: i})
+            try:
+                body = self.block(item.children[-1], in_hook=True)
+            finally:
+                self.env_stack.pop()
+            self.m.hooks.setdefault(event, []).append(body)
+            self.m.hook_at.setdefault(event, (item.meta.line, item.meta.column))
 
     def _parts(self, decl: _Decl, refs: list) -> None:
         """A container's parts; a whole array stands for all its elements."""

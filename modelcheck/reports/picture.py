@@ -21,6 +21,7 @@ import drawsvg as dw
 from . import report
 from ..api import Result
 from ..language.errors import printable
+from ..verdicts.coverage import places_count
 from ..verdicts.trace import Finding
 
 ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: separator row, header, left column, char width
@@ -212,7 +213,7 @@ def page(results: list[Result], errors: list = ()) -> str:
         found = ", ".join(sorted(r.kinds)) or ("safe" if r.complete else "nothing so far")
         cov = r.coverage
         if cov and cov.missed and r.complete and not r.kinds:
-            found = f"safe, but over code that never ran ({len(cov.missed)} places, see coverage)"
+            found = f"safe, but over code that never ran ({places_count(len(cov.missed))}, see coverage)"
         out.append(f'<h2><span class="{verdict}">{verdict}</span> {e(_rel(r.path))}'
                    + (f" ({e(r.title)})" if r.title else "") + "</h2>")
         params = ", ".join(f"{k}={v}" for k, v in r.params.items())

@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from ..api import Result
 from ..language.errors import printable
+from ..verdicts.coverage import places_count
 from .schema import SCHEMA_VERSION
 
 
@@ -29,7 +30,7 @@ def table(result: Result) -> str:
     nothing = 'safe' if result.complete else 'nothing so far'
     cov = result.coverage
     if cov and cov.missed and result.complete and not result.kinds:
-        nothing = f"safe, but over code that never ran ({len(cov.missed)} places, see coverage)"
+        nothing = f"safe, but over code that never ran ({places_count(len(cov.missed))}, see coverage)"
     if result.engine == "smt":
         nothing = f"nothing within depth {result.bound}"
     head = (f"{printable(path)}: {'ok' if result.ok else 'FAIL'}"

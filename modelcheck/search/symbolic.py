@@ -43,7 +43,7 @@ from ..semantics.work import CancelWait, CancelWork, FlushWork, FlushWorkqueue, 
 
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
               "sleep-in-atomic", "lock-held-at-exit")
-KINDS = ("deadlock", "invariant") + STEP_KINDS      # what this engine looks for
+KINDS = ("deadlock", "invariant") + STEP_KINDS + ("unreachable",)   # what this engine looks for
 DEFAULT_DEPTH = 30
 
 
@@ -69,6 +69,8 @@ class Run:
     depth: int = -1                                 # deepest level fully searched
     exhausted: bool = False                         # no execution is longer than `depth`
     proved: list = field(default_factory=list)      # invariant names proved by k-induction
+    reached: dict = field(default_factory=dict)     # `reachable` name -> depth of a witness
+    unreached: list = field(default_factory=list)   # `reachable` names no execution reaches
     z3_seconds: float = 0.0                         # inside the solver's checks
     seconds: float = 0.0                            # the whole search, encoding included
     stopped: str = ""                               # a limit ended the deepening early
@@ -110,10 +112,6 @@ class Encoding:
                 raise SpecError([self.m.source.diag(
                     actor.line, col, f"the smt engine cannot encode irq handler '{actor.name}' "
                     "(it runs inside the thread it interrupts); use --engine explicit")])
-        for name, _e, line in self.m.reachables:
-            raise SpecError([self.m.source.diag(
-                line, 1, f'the smt engine cannot decide reachable "{name}": a bounded search '
-                "can show a state exists, not that none does; use --engine explicit")])
         for event, (line, col) in self.m.hook_at.items():
             if event.split(" ")[0] in ("signal", "enable_signaling"):
                 raise SpecError([self.m.source.diag(
@@ -711,7 +709,12 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
     states = [enc.state("s0")]
     sels = []
     solver.add(enc.initial(states[0]))
-    want = [k for k in kinds if k != "invariant" or sys.invariants]
+    want = [k for k in kinds if k != "unreachable" and (k != "invariant" or sys.invariants)]
+    # `reachable`: a state within the depth satisfies it, or (once every
+    # execution has ended) none does.  The commuting-step constraint keeps
+    # one order of independent steps, and so every reachable state.
+    pending = {name: enc.truth(e, enc.S) for name, e, _line in sys.m.reachables} \
+        if "unreachable" in kinds else {}
     level = 0
     induction = _Induction(enc, z3, run)
     try:
@@ -744,11 +747,15 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
                     if _sat(run, solver, _lit(z3, solver, goal, f"{kind}{k}")):
                         run.findings.append((kind, _witness(enc, solver.model(), states, sels)))
                         want.remove(kind)
+            for i, (name, cond) in enumerate(list(pending.items())):
+                if _sat(run, solver, _lit(z3, solver, enc.at(last)(cond), f"reach{i}_{k}")):
+                    run.reached[name] = k
+                    del pending[name]
             if "invariant" in want and induction.step_holds(k):
                 run.proved = [name for name, _e, _l in sys.m.invariants]
                 want.remove("invariant")
             run.depth = k                           # level k fully searched
-            if not want:
+            if not want and not pending:
                 break
             if timeout is not None and time.monotonic() - started >= timeout and k < depth:
                 run.stopped = f"time limit reached ({timeout:g} s)"
@@ -757,6 +764,8 @@ def search(sys: System, depth: int = DEFAULT_DEPTH, timeout=None, kinds=KINDS) -
         run.stopped = "interrupted (Ctrl-C)"
     except _Unknown as e:
         run.stopped = f"z3 could not decide depth {level} ({e})"
+    if run.exhausted and not run.stopped:
+        run.unreached = list(pending)
     run.seconds = time.monotonic() - started
     run.encoding = enc
     return run
@@ -914,6 +923,11 @@ def check(sys: System, depth: int = DEFAULT_DEPTH, timeout=None) -> tuple[list, 
                 raise EncodingError(f"the replayed trace does not produce {kind}")
             item = Found(kind, hits[0][1], hits[0][2], src, actor, n)
         findings.append(trace.build(sys, g, item))
+    for name, _e, line in sys.m.reachables:
+        if name in run.unreached:
+            findings.append(trace.Finding(
+                "unreachable", f'reachable "{name}" (line {line}): no reachable state satisfies it',
+                final_state=trace.final_state(sys, sys.initial()), line=line))
     return findings, run
 
 

@@ -81,6 +81,10 @@ def compute(sys: System, g) -> Coverage:
     return Coverage(len(found), missed, not g.stopped)
 
 
+def places_count(n: int) -> str:
+    return f"{n} place" + ("" if n == 1 else "s")
+
+
 def _plain(text: str) -> str:
     """A statement's text without the call it was inlined through."""
     return text.split("  (in ", 1)[0]

@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-symmetry", action="store_true",
                    help="search every permutation of interchangeable actor copies")
     c.add_argument("--summary", action="store_true", help="one line per file as expected; tables only for the others")
+    c.add_argument("--wide", action="store_true",
+                   help="tables one line per step, however long (default: wrapped to 100 columns)")
+    c.add_argument("--all", action="store_true",
+                   help="also the findings folded into another of the same root cause")
     m = sub.add_parser("matrix", help="check a spec for every combination of param values")
     m.add_argument("file", metavar="SPEC")
     m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
@@ -186,7 +190,7 @@ def _main(argv) -> int:
             status = max(status, 1)
         if args.format == "table":
             brief = args.summary and result.ok      # a failing spec always shows its tables
-            print(printable(result.summary()) if brief else report.table(result), flush=True)
+            print(printable(result.summary()) if brief else report.table(result, args.wide, args.all), flush=True)
         elif args.format == "lockdep":
             print(lockdep.render(result), flush=True)
         if result.stopped.startswith("interrupted"):  # Ctrl-C ends the whole run
@@ -204,10 +208,13 @@ def _main(argv) -> int:
         except OSError as e:
             print(f"{printable(args.html)}: error: cannot write: {e.strerror or e}", file=sys.stderr)
             status = 2
-    if args.format == "table" and len(results) > 1:
+    if args.format == "table" and len(results) + len(errors) > 1:
         bad = [r for r in results if not r.ok]
-        print(f"{len(results) - len(bad)} of {len(results)} specs as expected"
-              + (": " + ", ".join(printable(r.path) for r in bad) + " not" if bad else ""))
+        total = len(results) + len(errors)
+        print(f"{len(results) - len(bad)} of {total} specs as expected"
+              + (": " + ", ".join(printable(r.path) for r in bad) + " not" if bad else "")
+              + (f"; {len(errors)} rejected: " + ", ".join(printable(e.diagnostics[0].path)
+                                                         for e in errors) if errors else ""))
     return status
 
 

@@ -41,7 +41,7 @@ def smt_refusal(text: str) -> str:
         modelcheck.check_source(text, engine="smt", depth=0)
     except modelcheck.SpecError as e:
         msgs = [d.message for d in e.diagnostics]
-        if any("the smt engine cannot encode" in m for m in msgs):
+        if any("the smt engine cannot" in m for m in msgs):
             return msgs[0]
         raise
     return ""

@@ -24,6 +24,9 @@ FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "irq-unsafe-lock")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
+# what dma_resv_lockdep() primes at boot (the contract's default chain)
+PRIMED_CHAIN = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
+PSEUDO_CLASSES = frozenset(PRIMED_CHAIN + ("resv_ctx",))
 FENCE_EVENTS = ("signal", "enable_signaling")   # hooks of one fence: `on signal F`
 USAGES = ("kernel", "write", "read", "bookkeep")   # dma_resv_usage, strongest first
 RECLAIMING_GFP = ("kernel", "nofs", "noio")    # may enter direct reclaim
@@ -120,6 +123,8 @@ class Model:
     invariants: list = field(default_factory=list)   # (name, expr, line)
     reachables: list = field(default_factory=list)   # (name, expr, line)
     expects: list = field(default_factory=list)      # (kind, line)
+    prime: Optional[list] = None     # `prime` lines: the boot edges [(A, B)]; None: the default
+    uses_ww: bool = False                            # some `ww { }` block
 
     def fence_event(self, kind: str, f: int) -> str:
         """The hook event of fence f: "signal F" or "enable_signaling F"."""
@@ -208,6 +213,7 @@ class Builder:
         self.calls: list[tuple] = []           # (def name, call node) being inlined
         self.inlined = 0
         self.param_state: dict[str, object] = {}
+        self.in_ww = False                     # building the body of a `ww { }` block
 
     # -- diagnostics
     def error(self, where, message: str) -> None:
@@ -258,7 +264,7 @@ class Builder:
     # -- pass 1
     def _declare(self, item: Tree) -> None:
         kind = item.data.removesuffix("_decl")
-        if kind in ("spec_title", "hook", "invariant", "expect", "reachable"):
+        if kind in ("spec_title", "hook", "invariant", "expect", "reachable", "prime"):
             if kind == "spec_title":
                 if self.m.title:
                     self.error(item, "a spec has at most one `spec` title")
@@ -352,8 +358,13 @@ class Builder:
     def _element(self, kind, name, elem, item, rest):
         line = item.meta.line
         if kind == "lock_decl":
-            lk = str(rest[0].children[0]) if rest else "mutex"
-            return Lock(elem, lk, name, line)
+            kinds = [c for c in rest if isinstance(c, Tree) and c.data == "lock_kind"]
+            lk = str(kinds[0].children[0]) if kinds else "mutex"
+            named = [c for c in rest if isinstance(c, Tree) and c.data == "lock_class"]
+            cls = str(named[0].children[0]) if named else name
+            if named:
+                self._lock_class(named[0].children[0], cls, lk, name)
+            return Lock(elem, lk, cls, line)
         if kind == "resv_decl":
             self.m.resvs.append(len(self.m.locks))
             return Lock(elem, "resv", "resv", line, resv=len(self.m.resvs) - 1)
@@ -373,9 +384,46 @@ class Builder:
             self.fail(rest[0], f"initial value {init} of '{elem}' is outside its range {lo}..{hi}")
         return Var(elem, init, lo, hi, line)
 
+    def _lock_class(self, tok, cls: str, kind: str, name: str) -> None:
+        """`lock a : KIND class C` (lockdep_set_class): declarations naming one
+        class share it; a class is of one kind and is not a kernel pseudo-lock."""
+        if cls in PSEUDO_CLASSES:
+            self.fail(tok, f"'{cls}' is a lock class of the kernel's own; name another class")
+        decl = self.decls.get(cls)
+        if decl is not None and decl.kind not in ("lock",):
+            self.fail(tok, f"'{cls}' is declared as a {decl.kind}, not a lock class")
+        for other in self.m.locks:
+            if other.cls == cls and other.kind != kind:
+                self.fail(tok, f"class '{cls}' is a {other.kind} class (line {other.line}); "
+                          f"'{name}' is a {kind}")
+
+    def _prime(self, item: Tree) -> None:
+        """`prime A -> B -> C` / `prime default` / `prime none`: with any prime
+        line, exactly the listed boot edges hold."""
+        if self.m.prime is None:
+            self.m.prime = []
+        toks = [c for c in item.children if isinstance(c, Token)]
+        if toks[0].type == "PRIME_NONE":
+            return
+        if toks[0].type == "PRIME_DEFAULT":
+            chain = list(PRIMED_CHAIN)
+            edges = list(zip(chain, chain[1:])) + [("mmap_lock", "resv_ctx"), ("resv_ctx", "resv")]
+        else:
+            names = [str(t) for t in toks]
+            for t in toks:
+                if str(t) not in PSEUDO_CLASSES and not any(l.cls == str(t) for l in self.m.locks):
+                    self.fail(t, f"'{t}' is no lock class: a declared lock, its `class`, "
+                              f"or one of {', '.join(sorted(PSEUDO_CLASSES))}")
+            edges = list(zip(names, names[1:]))
+        for e in edges:
+            if e not in self.m.prime:
+                self.m.prime.append(e)
+
     # -- pass 3: behaviour
     def _behaviour(self, item: Tree) -> None:
         kind = item.data
+        if kind == "prime_decl":
+            self._prime(item)
         if kind == "fence_decl":
             self._fence_deps(item)
         elif kind in ("thread_decl", "job_decl", "work_decl", "irq_decl"):
@@ -597,10 +645,25 @@ class Builder:
             return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), node.meta.column,
                         usage)
 
+        if op == "ww":
+            if self.in_ww:
+                self.fail(node, "`ww` blocks do not nest: one acquire context at a time")
+            self.in_ww = True
+            try:
+                body = self.block(blocks[0], in_hook)
+            finally:
+                self.in_ww = False
+            self.m.uses_ww = True
+            return S(op, bodies=[body])
         if op in ("lock", "unlock", "trylock"):
             shared = "SHARED" in toks
             ids = [self.obj(r, ("lock", "resv"), "a lock") for r in refs]
             kinds = {self.m.locks[i].kind for i in ids}
+            if "NESTED" in toks:
+                if len(ids) > 1 or kinds == {"resv"}:
+                    self.fail(node, "`lock L nested` takes one mutex, spinlock or rwsem; "
+                              "several resvs are taken in a `ww { }` block")
+                return S(op, ids, "nested")
             if shared and kinds != {"rwsem"}:
                 self.fail(node, f"`{op} ... shared` needs an rwsem")
             if len(ids) > 1 and kinds != {"resv"}:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 
 from tabulate import tabulate
 
@@ -24,7 +25,65 @@ def _rel(path: str) -> str:
         return path
 
 
-def table(result: Result) -> str:
+WIDTH = 100          # a mail to dri-devel: every line of a table fits
+NOTE = "\x00note\x00"
+HEADERS = ["step", "actor", "line", "statement", "effect"]
+
+
+def _wrap(text: str, indent: str = "", first: str = "", wide: bool = False) -> str:
+    """One paragraph, wrapped to WIDTH unless wide; continuation lines indented."""
+    text = first + text
+    if wide or len(text) <= WIDTH:
+        return text
+    return "\n".join(textwrap.wrap(text, WIDTH, subsequent_indent=indent or "    ",
+                                    break_on_hyphens=False))
+
+
+def steps_table(rows: list, base: str, wide: bool = False) -> str:
+    """Trace rows ([step, actor, line, statement, effect], or [NOTE, text])
+    as one table.  Narrow (the default): the line column is the line number
+    (the file is in the header), statements and effects wrap so that no line
+    exceeds WIDTH, and notes sit on rows of their own.  Wide: one line per
+    step, whatever its length."""
+    body, notes = [], []
+    for r in rows:
+        if r[0] == NOTE:
+            notes.append(printable(r[1]))
+            body.append(["", "", "", notes[-1], ""] if wide else [NOTE, "", "", "", ""])
+            continue
+        step, actor, line, stmt, effect = r
+        where = (f"{base}:{line}" if wide else str(line)) if line else "-"
+        body.append([printable(str(c)) for c in (step, actor, where, stmt, effect)])
+    if wide:
+        return tabulate(body, headers=HEADERS, tablefmt="simple", disable_numparse=True)
+    # tabulate makes a column at least its header plus 2 wide
+    span = lambda i: max([len(HEADERS[i]) + 2] + [len(r[i]) for r in body if r[0] != NOTE])
+    fixed = [span(0), min(span(1), 18), span(2)]
+    room = WIDTH - sum(fixed) - 2 * 4
+    stmt_w = max(min(span(3), max(room // 2, room - span(4))), 11)
+    eff_w = max(room - stmt_w, 10)
+    widths = [None, fixed[1], None, stmt_w, eff_w]
+    cells = []
+    for r in body:
+        if r[0] == NOTE:
+            cells.append([NOTE, "", "", "", ""])
+            continue
+        cells.append([c if w is None else "\n".join(textwrap.wrap(c, w, break_on_hyphens=False) or [""])
+                      for c, w in zip(r, widths)])
+    text = tabulate(cells, headers=HEADERS, tablefmt="simple", disable_numparse=True)
+    it = iter(notes)
+    out = []
+    for line in text.splitlines():
+        if line.startswith(NOTE):
+            out.append(_wrap(next(it), "  ", "  "))
+        else:
+            out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def table(result: Result, wide: bool = False, variants: bool = False) -> str:
+    """The verdict, then one block per finding.  `variants`: also the
+    findings folded into another one of the same root cause (`--all`)."""
     path = _rel(result.path)
     st = result.stats
     nothing = 'safe' if result.complete else 'nothing so far'
@@ -51,56 +110,54 @@ def table(result: Result) -> str:
         if not result.complete:
             head += f"\n  INCOMPLETE: {result.stopped}; the findings below are what was found so far," \
                     " and no absence of others is claimed"
-    out = [head]
+    out = ["\n".join(_wrap(line, "      ", "", wide) for line in head.split("\n"))]
     base = os.path.basename(result.path)
-    for f in result.findings:
+    folded = result.variants if variants else []
+    for f in list(result.findings) + folded:
+        if folded and f is folded[0]:
+            out.append(f"\n({len(folded)} more finding{'s' if len(folded) > 1 else ''} of the same "
+                       "root causes as above, shown by --all:)")
         if f.kind == "lock-order":
-            out.append(_lock_order(f, base))
+            out.append(_lock_order(f, base, wide))
             continue
         if f.kind == "unreachable":          # about the whole graph: no trace, no state
             out.append(f"\n{f.kind}: {printable(f.message)}\n  (every reachable state was "
                        "explored; there is no trace to show)")
             continue
-        row = lambda s, n: [n, s.actor, f"{base}:{s.line}" if s.line else "-", s.statement, s.effect]
+        row = lambda s, n: [n, s.actor, s.line, s.statement, s.effect]
         rows = [row(s, s.step) for s in f.trace]
         if f.then:
             note = "(no path avoids the deadlock from here; one way on:)" if f.trace else \
                 "(certain from the initial state; one way on:)"
-            rows.append(["", "", "", note, ""])
+            rows.append([NOTE, note])
             rows += [row(s, s.step) for s in f.then]
         rows += [row(s, "-") for s in f.blocked]
-        rows = [[printable(str(c)) for c in r] for r in rows]
-        block = [f"\n{f.kind}: {printable(f.message)}"]
+        block = ["\n" + _wrap(printable(f.message), "    ", f"{f.kind}: ", wide)]
         if rows:
-            block.append(tabulate(rows, headers=["step", "actor", "line", "statement", "effect"],
-                                  tablefmt="simple", disable_numparse=True))
+            block.append(steps_table(rows, base, wide))
         else:
             block.append("  (in the initial state)")
-        block.append(_final(f.final_state))
+        block.append(_final(f.final_state, wide))
         if f.waits_for:
-            block.append("who waits for whom:\n" + "\n".join(f"  {printable(w)}" for w in f.waits_for))
+            block.append("who waits for whom:\n" + "\n".join(_wrap(printable(w), "      ", "  ", wide)
+                                                             for w in f.waits_for))
         if f.lockdep:
-            block.append(printable(f.lockdep))
+            block.append(_wrap(printable(f.lockdep), "  ", "", wide))
         out.append("\n".join(block))
     return "\n".join(out) + "\n"
 
 
-def _rows(steps: list, base: str) -> list:
-    return [[printable(str(c)) for c in (s.step, s.actor, f"{base}:{s.line}" if s.line else "-",
-                                         s.statement, s.effect)] for s in steps]
-
-
-def _lock_order(f, base: str) -> str:
+def _lock_order(f, base: str, wide: bool = False) -> str:
     """The chain as lockdep prints it, then under each edge the shortest
     trace that created it."""
-    block = [f"\nlock-order: {printable(f.message)}",
+    block = ["\n" + _wrap(printable(f.message), "    ", "lock-order: ", wide),
              "the existing dependency chain:"]
-    block += [f"  {printable(e.words())}" for e in f.cycle]
+    block += [_wrap(printable(e.words()), "      ", "  ", wide) for e in f.cycle]
     for e in f.cycle:
         if e.trace:
             block.append(f"shortest trace creating {printable(e.frm)} -> {printable(e.to)}:")
-            block.append(tabulate(_rows(e.trace, base), headers=["step", "actor", "line", "statement", "effect"],
-                                  tablefmt="simple", disable_numparse=True))
+            block.append(steps_table([[s.step, s.actor, s.line, s.statement, s.effect] for s in e.trace],
+                                     base, wide))
     return "\n".join(block)
 
 
@@ -120,7 +177,7 @@ def _smt_head(result: Result) -> str:
     return out
 
 
-def _final(state: dict) -> str:
+def _final(state: dict, wide: bool = False) -> str:
     lines = ["final state:"]
     for name, what in state.get("actors", {}).items():
         lines.append(f"  {printable(name)}: {printable(what)}")
@@ -137,7 +194,7 @@ def _final(state: dict) -> str:
         lines.append("  vars: " + ", ".join(vs))
     if state.get("interrupt_waits"):
         lines.append("  interrupt_waits in force")
-    return "\n".join(lines)
+    return "\n".join(_wrap(line, "      ", "", wide) for line in lines)
 
 
 def as_json(results: list[Result]) -> str:

@@ -243,7 +243,8 @@ def _record_lock_step(sys: System, g: Graph, i: int, s: tuple, a: int, memo: dic
     material of the lock-order model."""
     L = sys.L
     pc = s[L.PC + a]
-    memo_key = (a, s[L.STK + a], s[L.LK:L.FN], pc, s[L.IRQ_OFF + a] if L.irqs else 0)
+    memo_key = (a, s[L.STK + a], s[L.LK:L.FN], s[L.XL], a in s[L.WW], pc,
+                s[L.IRQ_OFF + a] if L.irqs else 0)
     key = memo.get(memo_key)
     if key is None:
         key = memo[memo_key] = (sys.lock_context(s, a), pc)

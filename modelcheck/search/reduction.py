@@ -40,7 +40,8 @@ from __future__ import annotations
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
                         Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
-                        CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart)
+                        CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
+                        WwBegin, WwEnd)
 
 
 SAMPLE = 5000           # left-out steps whose targets are looked up to judge the reduction
@@ -213,6 +214,8 @@ class Reduction:
         r = w = 0
         if isinstance(ins, Interrupt):
             return 0, 0, True                  # moves other actors' pcs
+        if isinstance(ins, (WwBegin, WwEnd)) or isinstance(ins, Lock) and ins.ww_restart is not None:
+            return 0, 0, True                  # ww ages, and a backoff drops every resv held
         if isinstance(ins, (Lock, Unlock)):
             for l in ins.stmt.objs:
                 w |= b("lock", l)

@@ -19,7 +19,7 @@ paths; what is not proved is only "bounded to depth K".
 
 State per step (names as in semantics.Layout):
   pc[a] Int, stk[a] Int (index into the hook call stacks enumerated from the
-  code), lw[l] Int (0 free, a+1 write-held by a), lr[l][a] Bool (read-held),
+  code), lw[l] Int (0 free, a+1 write-held by a), lr[l][a] Int (read holds),
   fs[f] Int (0, 1 signalled, 2 errored), fp[f] Bool (published),
   rv[r][f] Bool (f in resv r), en[e][a] Int (slots of e held by a),
   var[v] Int, irq Bool, wp[w] Bool (work item w pending, unordered queue) or
@@ -37,8 +37,10 @@ from ..language.model import USAGES
 from .explorer import Found, Graph
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release,
-                        Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken)
+                        Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
+                        WwBegin, WwEnd)
 from ..semantics.base import NORECLAIM
+from ..semantics.system import MAX_READ_DEPTH
 from ..semantics.work import CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart
 
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
@@ -200,7 +202,7 @@ class Encoding:
         for l in range(len(m.locks)):
             s["lw", l] = I(f"{tag}_lw{l}")
             for a in range(A):
-                s["lr", l, a] = B(f"{tag}_lr{l}_{a}")
+                s["lr", l, a] = I(f"{tag}_lr{l}_{a}")      # read holds (down_read again)
         for f in range(len(m.fences)):
             s["fs", f] = I(f"{tag}_fs{f}")
             s["fp", f] = B(f"{tag}_fp{f}")
@@ -246,7 +248,8 @@ class Encoding:
                               for pc, stk in self.pairs[a]] + [s["pc", a] == DONE]))
         for l in range(len(m.locks)):
             out.append(z3.And(s["lw", l] >= 0, s["lw", l] <= A))
-            out.append(z3.Implies(s["lw", l] != 0, z3.Not(z3.Or([s["lr", l, a] for a in range(A)]))))
+            out.append(z3.Implies(s["lw", l] != 0, z3.Not(z3.Or([s["lr", l, a] > 0 for a in range(A)]))))
+            out.extend(z3.And(s["lr", l, a] >= 0, s["lr", l, a] <= MAX_READ_DEPTH) for a in range(A))
         for f in range(len(m.fences)):
             out.append(z3.And(s["fs", f] >= 0, s["fs", f] <= 2))
         for e, eng in enumerate(m.engines):
@@ -277,7 +280,7 @@ class Encoding:
         if tag == "published":
             return b2i(s["fp", e[1]])
         if tag == "held":
-            return b2i(z3.Or([s["lw", e[1]] != 0] + [s["lr", e[1], a] for a in range(self.A)]))
+            return b2i(z3.Or([s["lw", e[1]] != 0] + [s["lr", e[1], a] > 0 for a in range(self.A)]))
         if tag == "done":
             return b2i(z3.And([s["pc", a] == DONE for a in e[1]]))
         if tag == "pending":
@@ -305,7 +308,7 @@ class Encoding:
 
     # -- helpers mirroring System's, on z3 terms
     def readers(self, s, l):
-        return self.z3.Or([s["lr", l, b] for b in range(self.A)])
+        return self.z3.Or([s["lr", l, b] > 0 for b in range(self.A)])
 
     def waiting_writer(self, s, l, a):
         """Another actor at a write acquisition of rwsem l (writer preference)."""
@@ -317,12 +320,12 @@ class Encoding:
         free = z3.And(s["lw", l] == 0, z3.Not(self.readers(s, l)))
         if not shared:
             return free
-        return z3.And(s["lw", l] == 0, z3.Not(s["lr", l, a]),
+        return z3.And(s["lw", l] == 0, s["lr", l, a] < MAX_READ_DEPTH,
                       z3.Or(z3.Not(self.readers(s, l)), z3.Not(self.waiting_writer(s, l, a))))
 
-    def take(self, upd, a, l, shared):
+    def take(self, upd, a, l, shared, s):
         if shared:
-            upd["lr", l, a] = self.z3.BoolVal(True)
+            upd["lr", l, a] = s["lr", l, a] + 1
         else:
             upd["lw", l] = self.z3.IntVal(a + 1)
 
@@ -438,7 +441,7 @@ class Encoding:
             if actor.kind == "job":
                 k = ("en", actor.engine, a)
                 upd[k] = z3.If(post(k) > 0, post(k) - 1, post(k))
-            held = [z3.Or(post(("lw", l)) == a + 1, post(("lr", l, a))) for l in range(len(m.locks))]
+            held = [z3.Or(post(("lw", l)) == a + 1, post(("lr", l, a)) > 0) for l in range(len(m.locks))]
             held += [post(("en", e, a)) > 0 for e in range(len(m.engines))]
             more = ("lock-held-at-exit", z3.Or(held))
         elif sys.spinlocks and sys.code[target].may_sleep:
@@ -472,25 +475,27 @@ class Encoding:
         z3, m, sys = self.z3, self.m, self.sys
         And, Not, T = z3.And, z3.Not, z3.BoolVal(True)
         add = lambda guard, upd, target, found=None: self.add(s, a, And(at, guard), upd, target, found)
+        if isinstance(ins, (WwBegin, WwEnd)):
+            raise self._refuse(ins, "the smt engine cannot encode `ww { }` acquire contexts")
         if self._work_cases(ins, s, a, add):
             return
         if isinstance(ins, Lock):
             upd = {}
             for l in ins.ids:
-                self.take(upd, a, l, ins.shared)
+                self.take(upd, a, l, ins.shared, s)
             add(And([self.can_take(s, a, l, ins.shared) for l in ins.ids]), upd, ins.nxt)
         elif isinstance(ins, Trylock):
             ok = self.can_take(s, a, ins.l, ins.shared)
             upd = {}
-            self.take(upd, a, ins.l, ins.shared)
+            self.take(upd, a, ins.l, ins.shared, s)
             add(ok, upd, ins.nxt)
             add(Not(ok), {}, ins.else_pc)
         elif isinstance(ins, Unlock):
             upd, bad = {}, []
             for l in ins.stmt.objs:
                 if ins.stmt.mode == "shared":
-                    ok = s["lr", l, a]
-                    upd["lr", l, a] = z3.BoolVal(False)
+                    ok = s["lr", l, a] > 0
+                    upd["lr", l, a] = z3.If(ok, s["lr", l, a] - 1, 0)
                 else:
                     ok = s["lw", l] == a + 1
                     upd["lw", l] = z3.If(ok, 0, s["lw", l])
@@ -548,7 +553,7 @@ class Encoding:
                 add(ok, {}, ins.nxt)
             else:
                 upd = {}
-                self.take(upd, a, sys.MMAP, False)
+                self.take(upd, a, sys.MMAP, False, s)
                 add(ok, upd, self.call(upd, a, stk, pc))
         elif isinstance(ins, Fault):
             if not ins.calls or self.inside(stk, "fault"):
@@ -568,7 +573,7 @@ class Encoding:
             if ins.event in ("fork", "munmap"):
                 upd["lw", sys.MMAP] = z3.IntVal(0)
                 for b in range(self.A):
-                    upd["lr", sys.MMAP, b] = z3.BoolVal(False)
+                    upd["lr", sys.MMAP, b] = z3.IntVal(0)
                 add(T, upd, target)
             elif ins.event == "fault" and actor.preemptible and actor.engine >= 0:
                 k = ("en", actor.engine, a)
@@ -803,7 +808,7 @@ def project(enc: Encoding, s: tuple) -> dict:
         v = s[L.LK + l]
         out["lw", l] = -v if v < 0 else 0
         for a in range(enc.A):
-            out["lr", l, a] = v > 0 and bool(v >> a & 1)
+            out["lr", l, a] = int(v > 0 and bool(v >> a & 1)) + s[L.XL].count(("r", l, a))
     for f in range(len(m.fences)):
         out["fs", f] = s[L.FN + f] & 3
         out["fp", f] = bool(s[L.FN + f] & 4)

@@ -362,6 +362,10 @@ class Symmetry:
             r2 = omap.get(("resv", r), ("resv", r))[1]
             for k in range(3 if L.US_N else 0):        # the usage masks go with their resv
                 new[L.US + 3 * r2 + k] = sum(1 << fmap(f) for f in self.sys.bits(s[L.US + 3 * r + k]))
+        lmap = lambda l: omap.get(("lock", l), ("lock", l))[1]
+        new[L.XL] = tuple(sorted(("n", lmap(x[1])) if x[0] == "n" else ("r", lmap(x[1]), amap[x[2]])
+                                 for x in s[L.XL]))
+        new[L.WW] = tuple(amap[b] for b in s[L.WW])
         for e in range(len(self.sys.m.engines)):
             new[self._slot("engine", omap.get(("engine", e), ("engine", e))[1])] = \
                 tuple(sorted(amap[a] for a in s[L.EN + e]))

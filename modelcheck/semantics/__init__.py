@@ -22,7 +22,7 @@ helpers they share.
 """
 
 from .base import DONE, ERRORED, MEMALLOC, NOFS, PUBLISHED, SIGNALLED, Instr, Layout
-from .locks import Lock, Trylock, Unlock
+from .locks import Lock, Trylock, Unlock, WwBegin, WwEnd
 from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .engines import Start, Acquire, Release
@@ -36,4 +36,4 @@ __all__ = ["DONE", "ERRORED", "MEMALLOC", "PUBLISHED", "SIGNALLED", "Instr", "La
            "Interrupt", "Alloc", "MmapWriter", "Fault", "HookReturn", "Start", "Acquire",
            "Release", "Assign", "Await", "Assert", "Branch", "Choose", "Jump", "System",
            "NOFS", "WorkStart", "QueueWork", "FlushWork", "CancelWork", "CancelWait",
-           "FlushWorkqueue", "HARDIRQ", "IRQS_OFF", "IrqFire"]
+           "FlushWorkqueue", "WwBegin", "WwEnd", "HARDIRQ", "IRQS_OFF", "IrqFire"]

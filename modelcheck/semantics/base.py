@@ -36,6 +36,10 @@ class Layout:
         # (kernel, write, read; bookkeep is resv[r]), when the spec names usages
         self.US_N = 3 * len(m.resvs) if m.uses_usage else 0
         self.US = self.extend(self.US_N)
+        # lock extras: ("n", l) lock l is held by `lock l nested` (class l/1);
+        # ("r", l, a) one more read hold of rwsem l by actor a (down_read again)
+        self.XL = self.extend(1)
+        self.WW = self.extend(1)                     # actors in a `ww { }` block, oldest first
         # irq handlers (irq.py): IRQ_ON[h] the actor handler h interrupts, or -1;
         # IRQ_OFF[a] the mask of locks actor a holds taken with irqsave
         self.irqs = [a for a, actor in enumerate(m.actors) if actor.kind == "irq"]

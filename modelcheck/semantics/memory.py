@@ -35,7 +35,8 @@ class MmapWriter(Instr):
         super().__init__(sys, stmt, nxt, sig)
         self.event = stmt.op
         self.calls = self.event if self.event in sys.events else None
-        self.acquires = (("mmap_lock", "w"),) + ((("mmu_notifier", "w"),) if self.calls else ())
+        # mmu_notifier_invalidate_range_start() takes its map whether or not notifiers exist
+        self.acquires = (("mmap_lock", "w"), ("mmu_notifier", "w"))
 
     def step(self, s, a):
         sys = self.sys

@@ -7,13 +7,15 @@ from typing import Callable
 from ..language.model import BINOPS, USAGES, Model, Stmt
 from .base import (DONE, ERRORED, MEMALLOC, NOFS, NOFS_SCOPE, NOIO_SCOPE, NORECLAIM, PUBLISHED,
                    Instr, Layout)
-from .locks import Lock, Trylock, Unlock
+from .locks import Lock, Trylock, Unlock, WwBegin, WwEnd
 from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .callbacks import FenceSite, fence_class
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
 from .irq import HARDIRQ, IRQS_OFF, IrqFire, can_host, irqs_off
+
+MAX_READ_DEPTH = 4      # read holds of one rwsem by one actor; a deeper down_read blocks
 from .work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
                    work_class, wq_class)
 
@@ -149,6 +151,14 @@ class System:
             return self._block(st.bodies[0], nxt, nxt, restart, sig)   # its `return` ends the call
         if op == "lock":
             return self._emit(Lock(self, st, nxt, sig))
+        if op == "ww":                                    # ww_acquire_init .. _fini
+            end = self._emit(WwEnd(self, st, nxt, sig))
+            first = len(self.code)
+            body = sub(st.bodies[0], end)
+            for ins in self.code[first:]:
+                if isinstance(ins, Lock) and self.m.locks[ins.ids[0]].kind == "resv":
+                    ins.ww_restart = body
+            return self._emit(WwBegin(self, st, body, sig))
         if op == "unlock":
             return self._emit(Unlock(self, st, nxt, sig))
         if op == "trylock":
@@ -283,6 +293,7 @@ class System:
             s[L.WQ + q] = ()
         for h in range(len(L.irqs)):
             s[L.IRQ_ON + h] = -1
+        s[L.XL] = s[L.WW] = ()
         for e in range(len(m.engines)):
             s[L.EN + e] = ()
         for v, var in enumerate(m.vars):
@@ -391,9 +402,10 @@ class System:
             return v == 0
         if v <= 0:
             return v == 0
-        if v >> a & 1:                 # read-held by a already: retaking it never succeeds
+        if v >> a & 1 and s[self.L.XL].count(("r", l, a)) >= MAX_READ_DEPTH - 1:
             return False
-        # readers hold it: a writer already waiting goes first (rwsem writer preference)
+        # readers hold it, maybe a itself (down_read does not know its own reader):
+        # a writer already waiting goes first (rwsem writer preference)
         return self.waiting_writer(s, l, a) is None
 
     def waiting_writer(self, s, l: int, a: int):
@@ -404,9 +416,40 @@ class System:
                 return b
         return None
 
-    def take(self, lst: list, a: int, l: int, shared: bool) -> None:
+    def take(self, lst: list, a: int, l: int, shared: bool, nested: bool = False) -> None:
         i = self.L.LK + l
+        if shared and lst[i] > 0 and lst[i] >> a & 1:          # a recursive read hold
+            lst[self.L.XL] = tuple(sorted(lst[self.L.XL] + (("r", l, a),)))
+        elif nested:
+            lst[self.L.XL] = tuple(sorted(lst[self.L.XL] + (("n", l),)))
         lst[i] = (lst[i] | (1 << a)) if shared else -(a + 1)
+
+    def untake(self, lst: list, a: int, l: int, shared: bool) -> bool:
+        """Release one hold of l by a (the last read hold clears a's bit);
+        False when a does not hold it that way."""
+        i, x = self.L.LK + l, self.L.XL
+        v = lst[i]
+        if shared and v > 0 and v >> a & 1:
+            if ("r", l, a) in lst[x]:
+                extra = list(lst[x])
+                extra.remove(("r", l, a))
+                lst[x] = tuple(extra)
+            else:
+                lst[i] = v & ~(1 << a)
+            return True
+        if not shared and v == -(a + 1):
+            lst[i] = 0
+            if ("n", l) in lst[x]:
+                lst[x] = tuple(e for e in lst[x] if e != ("n", l))
+            if self.L.irqs and lst[self.L.IRQ_OFF + a] >> l & 1:   # irqrestore (or irqs stay off)
+                lst[self.L.IRQ_OFF + a] &= ~(1 << l)
+            return True
+        return False
+
+    def lock_class(self, s, l: int) -> str:
+        """Lockdep's class of lock l as held now: `lock L nested` is L/1."""
+        cls = self.m.locks[l].cls
+        return cls + "/1" if s[self.L.XL] and ("n", l) in s[self.L.XL] else cls
 
     def inside(self, s, a: int, event: str) -> bool:
         """Is actor a running the hooks of `event` (which are not re-entered)?"""
@@ -513,8 +556,10 @@ class System:
         """What lockdep sees actor a holding: (class, mode) pairs, pseudo-locks
         included.  Recorded per step for the lock-order model."""
         L, m = self.L, self.m
-        held = {(m.locks[l].cls, "r" if s[L.LK + l] > 0 else "w")
+        held = {(self.lock_class(s, l), "r" if s[L.LK + l] > 0 else "w")
                 for l in range(len(m.locks)) if self.holder(s, l, a)}
+        if a in s[L.WW]:                # ww_acquire_init(): reservation_ww_class_acquire
+            held.add(("resv_ctx", "w"))
         pc = s[L.PC + a]
         frames = s[L.STK + a]
         actor = m.actors[a]

@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..search.explorer import Graph
-from ..semantics import MEMALLOC, NOFS, Alloc, System
+from ..semantics import MEMALLOC, NOFS, Alloc, Lock, MmapWriter, System
 
 PRIMED = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
 PSEUDO = {"dma_fence_map": " (in a signalling section)", "fs_reclaim": " (in reclaim)",
@@ -101,6 +101,9 @@ def edges_of(ins, held) -> list[tuple[str, str]]:
       and so never see each other."""
     if isinstance(ins, Alloc) and MEMALLOC in held:
         return []
+    if isinstance(ins, Lock) and ins.ww_restart is not None and ("resv_ctx", "w") in held \
+            and ("resv", "w") in held:
+        return []          # nest_lock: another resv of the held context, no dependency at all
     acquires = ins.acquires
     if isinstance(ins, Alloc) and NOFS in held:      # memalloc_nofs/noio_save(): no __GFP_FS
         acquires = [(b, mode) for b, mode in acquires if b != "fs_reclaim"]
@@ -110,6 +113,8 @@ def edges_of(ins, held) -> list[tuple[str, str]]:
             if not _held_mode or a == b == "dma_fence_map":    # markers (mode "") are no class
                 continue
             out.append((a, b))
+    if isinstance(ins, MmapWriter):         # mmu_notifier_invalidate_range_start() under mmap_lock
+        out.append(("mmap_lock", "mmu_notifier"))
     return out
 
 
@@ -126,8 +131,18 @@ def dependencies(sys: System, g: Graph) -> dict[tuple[str, str], Edge]:
     return best
 
 
-def primed() -> list[Edge]:
-    return [Edge(a, b, BOOT, 0, "dma_resv_lockdep()") for a, b in zip(PRIMED, PRIMED[1:])]
+WW_PRIMED = (("mmap_lock", "resv_ctx"), ("resv_ctx", "resv"))
+
+
+def primed(sys: System = None) -> list[Edge]:
+    """The boot edges: the spec's `prime` lines, or dma_resv_lockdep()'s chain
+    (with mmap_lock -> resv_ctx -> resv when the spec has ww contexts)."""
+    m = sys.m if sys is not None else None
+    if m is not None and m.prime is not None:
+        pairs = list(m.prime)
+    else:
+        pairs = list(zip(PRIMED, PRIMED[1:])) + (list(WW_PRIMED) if m is not None and m.uses_ww else [])
+    return [Edge(a, b, BOOT, 0, "dma_resv_lockdep()") for a, b in pairs]
 
 
 def classes_of(sys: System) -> list[str]:
@@ -191,7 +206,7 @@ def shortest_cycle(edges: list[Edge]) -> list[Edge]:
 
 def check(sys: System, g: Graph) -> LockOrder:
     deps = dependencies(sys, g)
-    edges = primed() + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, e.frm, e.to))
+    edges = primed(sys) + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, e.frm, e.to))
     classes = classes_of(sys)
     for e in edges:                              # a class only reached as a pseudo-lock
         for c in (e.frm, e.to):
@@ -243,7 +258,7 @@ def deadlock_caught(sys: System, run: list[tuple], actors) -> str:
                     if key not in seen:
                         line, text = sys.where(s, a)
                         seen[key] = Edge(*key, sys.actor(a), line, text, a=a)
-    cycle = shortest_cycle(primed() + list(seen.values()))
+    cycle = shortest_cycle(primed(sys) + list(seen.values()))
     if cycle:
         return "lockdep would report it too: " + " -> ".join([e.frm for e in cycle] + [cycle[0].frm])
     return "lockdep would not report it: the stuck actors' dependencies close no " \

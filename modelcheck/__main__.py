@@ -1,6 +1,6 @@
 """`python -m modelcheck` is the `modelcheck` command."""
 import sys
 
-from .cli import main
+from .entry import main
 
 sys.exit(main())

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
@@ -102,6 +103,7 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                  depth: Optional[int] = None) -> Result:
     """engine "explicit" explores every state; "smt" searches symbolically
     to `depth` steps (default symbolic.DEFAULT_DEPTH) and says so."""
+    _check_arguments(text, params, path, limits, progress, engine, depth)
     m = load(text, path, params)
     sys = System(m)
     if engine == "smt":
@@ -135,16 +137,45 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                 g, researched = full, True
                 findings, order = _findings(sys, g)
                 lock_steps = len(g.deps)
+            elif full.stopped.startswith("interrupted"):   # Ctrl-C ends the whole run
+                g.stopped = full.stopped
     cov = coverage.compute(sys, g)
     if cov.missed and g.pruned and not g.stopped:
         # The reduced graph left steps out: which code runs is decided without it.
         full = _again(sys, seconds, limits, progress, reduction=False)
         seconds += full.seconds
-        cov = coverage.compute(sys, full)
+        if not full.stopped:            # a partial graph would claim code never runs
+            cov = coverage.compute(sys, full)
+        elif full.stopped.startswith("interrupted"):    # Ctrl-C ends the whole run
+            g.stopped = full.stopped
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
     return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
                         dict(m.params), lock_steps, order, coverage=cov))
+
+
+def _check_arguments(text, params, path, limits, progress, engine, depth) -> None:
+    """The API's door: a wrong argument is a TypeError/ValueError naming it,
+    not an AttributeError from deep inside."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be the spec as a str, not {type(text).__name__}"
+                        + (" (decode it, or use check_file)" if isinstance(text, (bytes, bytearray)) else ""))
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    if params is not None:
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict {{name: int}}, not {type(params).__name__}")
+        for k, v in params.items():
+            if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"params must map names (str) to ints, not {k!r}: {v!r}")
+    if limits is not None and not isinstance(limits, explorer.Limits):
+        raise TypeError(f"limits must be a modelcheck.Limits, not {type(limits).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be callable or None")
+    if engine not in ("explicit", "smt"):
+        raise ValueError(f"engine must be 'explicit' or 'smt', not {engine!r}")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"depth must be an int >= 0 or None, not {depth!r}")
 
 
 def _again(sys: System, spent: float, limits: explorer.Limits, progress, **changes):
@@ -231,12 +262,15 @@ def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
 def check_file(path, params: Optional[dict] = None, limits: Optional[explorer.Limits] = None,
                progress: Optional[Callable] = None, engine: str = "explicit",
                depth: Optional[int] = None) -> Result:
-    p = str(path)
-    try:
-        data = Path(p).read_bytes()
-    except OSError as e:
-        raise SpecError([Diagnostic(p, 0, 0, f"cannot read: {e.strerror or e}")])
-    return check_source(syntax.decode(data, p), params, p, limits, progress, engine, depth)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a path, not {type(path).__name__}")
+    p = os.fsdecode(path)
+    if os.path.isdir(p):
+        raise SpecError([Diagnostic(p, 0, 0, "is a directory, not a spec file")])
+    if limits is not None and not isinstance(limits, explorer.Limits):
+        raise TypeError(f"limits must be a modelcheck.Limits, not {type(limits).__name__}")
+    cap = limits.max_input_bytes if limits else explorer.Limits().max_input_bytes
+    return check_source(syntax.read(p, cap), params, p, limits, progress, engine, depth)
 
 
 def _cap(items: list) -> list:

@@ -2,8 +2,10 @@
 `modelcheck matrix SPEC -D NAME=v1,v2|LO..HI ...`, `modelcheck explain KIND`.
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
-not; 2 bad input or usage (always with file:line:col, never a traceback);
-3 an internal error (a bug in modelcheck); 130 interrupted outside a search.
+not; 2 bad input or usage (always with file:line:col, never a traceback), or
+output that cannot be written (a full disk, a closed stdout: one line on
+stderr); 3 an internal error (a bug in modelcheck); 130 interrupted (Ctrl-C,
+at any moment); 141 the reader of stdout went away (`| head`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .reports import explain, ktap, lockdep, picture, report, sarif
 from . import matrix
 from .api import check_file
 from .language.errors import SpecError, printable
+from .language.bounds import MAX_INPUT_BYTES
 from .search.explorer import Limits, memory_mb
 from .search.symbolic import DEFAULT_DEPTH
 
@@ -39,6 +42,26 @@ def _param(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"-D {name}: '{value}' is not an integer")
 
 
+def _number(kind, least, what):
+    """An option's value, checked: `--max-states 0` is refused (leave the
+    option out for no limit), not taken as "no limit"."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            v = None
+        if v is None or v != v or v < least:
+            raise argparse.ArgumentTypeError(f"takes {what} >= {least}, not '{text}'")
+        return v
+    return parse
+
+
+STATES = _number(int, 1, "a number of states (the initial one included)")
+SECONDS = _number(float, 0, "a number of seconds")
+MB = _number(int, 1, "a number of MB")
+INPUT_MB = _number(float, 0.001, "a size in MB")
+
+
 def _depth(text: str) -> int:
     try:
         k = int(text)
@@ -59,9 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=FORMATS, default="table",
                    help="lockdep: deadlocks and lock-order cycles as the kernel's lockdep prints them")
     c.add_argument("--html", metavar="FILE", help="also write an HTML page with tables and sequence diagrams")
-    c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
-    c.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds of search")
-    c.add_argument("--max-memory", type=int, metavar="MB", help="stop the search when resident memory reaches MB")
+    c.add_argument("--max-states", type=STATES, metavar="N",
+                   help="store at most N states, the initial one included (N >= 1)")
+    c.add_argument("--timeout", type=SECONDS, metavar="S",
+                   help="stop after S seconds per file, from reading it to its report")
+    c.add_argument("--max-memory", type=MB, metavar="MB",
+                   help="stop when resident memory reaches MB, in any phase")
+    c.add_argument("--max-input", type=INPUT_MB, metavar="MB",
+                   help=f"refuse a spec file larger than MB (default {MAX_INPUT_BYTES / 2**20:g})")
     c.add_argument("--engine", choices=("explicit", "smt"), default="explicit",
                    help="explicit: every state (default); smt: z3, bounded to --depth steps")
     c.add_argument("--depth", type=_depth, metavar="K",
@@ -79,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("file", metavar="SPEC")
     m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
-    for opt, kind, var in (("--max-states", int, "N"), ("--timeout", float, "S"), ("--max-memory", int, "MB")):
+    for opt, kind, var in (("--max-states", STATES, "N"), ("--timeout", SECONDS, "S"),
+                           ("--max-memory", MB, "MB"), ("--max-input", INPUT_MB, "MB")):
         m.add_argument(opt, type=kind, metavar=var, help="as for check, per combination")
     st = sub.add_parser("step", help="walk a spec step by step from stdin (undo, back, state, a finding's trace)")
     st.add_argument("file", metavar="SPEC")
@@ -107,13 +136,11 @@ def _internal_error(path: str, e: Exception) -> int:
 
 def _matrix(args) -> int:
     try:
-        rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory))
+        rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory,
+                                                       max_input_bytes=_input_cap(args)))
     except SpecError as e:
         print(str(e), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{printable(args.file)}: interrupted", file=sys.stderr)
-        return 130
     except Exception as e:                     # a bug of ours, not bad input
         return _internal_error(args.file, e)
     print(matrix.table(args.file, rows), end="")
@@ -132,12 +159,48 @@ def _progress(path: str):
     return show
 
 
+def _input_cap(args) -> int:
+    return MAX_INPUT_BYTES if args.max_input is None else int(args.max_input * 2**20)
+
+
 def main(argv=None) -> int:
+    """Every way out is an exit status and at most one line on stderr: Ctrl-C
+    at any moment, a reader that went away, a full disk, a closed stdout."""
     try:
-        return _main(argv)
+        if sys.stdout is None:                      # started with stdout closed (`>&-`)
+            _say("modelcheck: error: standard output is closed")
+            return 2
+        for stream in (sys.stdout, sys.stderr):     # an ASCII terminal gets \u escapes, not a crash
+            if stream is not None and hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
+        status = _main(argv)
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        _say("modelcheck: interrupted")
+        return 130
     except BrokenPipeError:                         # `modelcheck check ... | head`: the reader left
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return 141
+    except OSError as e:                            # ENOSPC, EBADF, EIO writing the output
+        _drop_stdout()
+        _say(f"modelcheck: error: cannot write the output: {e.strerror or e}")
+        return 2
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):   # stderr gone too: the status says it
+        pass
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _main(argv) -> int:
@@ -164,7 +227,8 @@ def _main(argv) -> int:
         _parser().error("--depth bounds the smt engine: use it with --engine smt")
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory,
-                    reduction=not args.no_reduction, symmetry=not args.no_symmetry)
+                    reduction=not args.no_reduction, symmetry=not args.no_symmetry,
+                    max_input_bytes=_input_cap(args))
     results, errors, status = [], [], 0
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:

@@ -10,31 +10,48 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from dataclasses import dataclass
-from pathlib import Path
+import math
+from dataclasses import dataclass, replace
 
 from tabulate import tabulate
 
 from .api import Result, check_file, load
+from .language.bounds import MAX_COMBINATIONS, MAX_INT_DIGITS
 from .language.errors import Diagnostic, SpecError, printable
-from .language.syntax import decode
+from .language.syntax import read
+from .search.explorer import Limits
 
 
 def values(text: str) -> tuple[str, list[int]]:
-    """`NAME=1..3` or `NAME=0,2,5` (or both: `NAME=0..2,5`) -> (NAME, [values])."""
+    """`NAME=1..3` or `NAME=0,2,5` (or both: `NAME=0..2,5`) -> (NAME, [values]).
+    The count is checked against MAX_COMBINATIONS before any range is expanded."""
     name, sep, rhs = text.partition("=")
     if not sep or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"-D takes NAME=v1,v2 or NAME=LO..HI, not '{text}'")
-    out: list[int] = []
+    parts = []
     try:
         for part in rhs.split(","):
             lo, dots, hi = part.partition("..")
-            out += range(int(lo), int(hi) + 1) if dots else [int(part)]
+            parts.append((_int(lo), _int(hi)) if dots else (_int(part), _int(part)))
     except ValueError:
         raise argparse.ArgumentTypeError(f"-D {name}: '{rhs}' is not a list of integers or LO..HI")
+    count = sum(max(hi - lo + 1, 0) for lo, hi in parts)
+    if count > MAX_COMBINATIONS:
+        raise argparse.ArgumentTypeError(f"-D {name}: {count} values; a matrix has at most "
+                                         f"MAX_COMBINATIONS = {MAX_COMBINATIONS} rows")
+    out: list[int] = []
+    for lo, hi in parts:
+        out += range(lo, hi + 1)
     if not out:
         raise argparse.ArgumentTypeError(f"-D {name}: the range '{rhs}' is empty")
     return name, list(dict.fromkeys(out))
+
+
+def _int(text: str) -> int:
+    text = text.strip()
+    if len(text.lstrip("+-")) > MAX_INT_DIGITS:       # no conversion of a digit bomb
+        raise ValueError(text)
+    return int(text)
 
 
 @dataclass
@@ -47,16 +64,20 @@ class Row:
 def run(path: str, grid: list[tuple[str, list[int]]], limits=None) -> list[Row]:
     """Check `path` once per combination of the grid, in the order given;
     a search cut short by Ctrl-C ends the matrix at its row."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise SpecError([Diagnostic(path, 0, 0, f"cannot read: {e.strerror or e}")])
-    own = load(decode(data, path), path).params               # the spec's own values
+    own = load(read(path, (limits or Limits()).max_input_bytes), path).params  # the spec's own values
     names = [n for n, _ in grid]
+    if math.prod(len(vs) for _, vs in grid) > MAX_COMBINATIONS:
+        raise SpecError([Diagnostic(path, 0, 0, "the grid has " + " x ".join(str(len(vs)) for _, vs in grid)
+                                    + f" combinations; at most MAX_COMBINATIONS = {MAX_COMBINATIONS}")])
     rows = []
     for combo in itertools.product(*(vs for _, vs in grid)):
         params = dict(zip(names, combo))
-        result = check_file(path, params, limits)
+        try:
+            result = check_file(path, params, limits)
+        except SpecError as e:              # say which row failed
+            where = " ".join(f"-D {n}={v}" for n, v in params.items())
+            raise SpecError([replace(d, message=f"{d.message} (in the combination {where})")
+                             for d in e.diagnostics])
         rows.append(Row(params, result, all(own.get(n) == v for n, v in params.items())))
         if result.stopped.startswith("interrupted"):      # Ctrl-C ends the whole matrix
             break

@@ -25,7 +25,7 @@ import pytest
 from .reports import report
 from .api import Result, check_file, check_source, load
 from .language.errors import SpecError
-from .language.syntax import decode
+from .language.syntax import read
 
 
 def pytest_addoption(parser):
@@ -107,7 +107,7 @@ class FspecItem(pytest.Item):
 
     def declared(self) -> dict:
         """The params the spec declares, with their own values."""
-        return load(decode(self.path.read_bytes(), str(self.path)), str(self.path)).params
+        return load(read(str(self.path)), str(self.path)).params
 
     def _params(self) -> dict:
         """The --fspec-param values for the params this spec declares."""

@@ -52,13 +52,25 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def normalize_lines(text: str) -> str:
+    """The one place line structure is decided: a line ends at LF, CRLF or a
+    lone CR (a spec edited on any OS is the same spec); nothing else ends a
+    line.  Form feed, vertical tab, NEL (U+0085) and U+2028/U+2029 are not
+    line breaks here, so every stage (lexer, positions, the source line under
+    a caret, statement text in traces) counts lines the same way."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
 class Source:
-    """The text of one spec with its path, for positions and quoting."""
+    """The text of one spec with its path, for positions and quoting.
+    The text is stored with its line ends normalised (`normalize_lines`)."""
 
     def __init__(self, path: str, text: str):
         self.path = path
-        self.text = text
-        self.lines = text.splitlines() or [""]
+        self.text = normalize_lines(text)
+        self.lines = self.text.split("\n")
 
     def line(self, n: int) -> str:
         return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""

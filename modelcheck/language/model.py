@@ -9,7 +9,6 @@ Statements keep their resolved object ids, so the semantics never sees a name.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Optional
@@ -17,6 +16,7 @@ from typing import Optional
 from lark import Token, Tree
 
 from .errors import Diagnostic, Source, SpecError
+from .syntax import MAX_ERRORS
 
 FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
@@ -30,8 +30,8 @@ PSEUDO_CLASSES = frozenset(PRIMED_CHAIN + ("resv_ctx",))
 FENCE_EVENTS = ("signal", "enable_signaling")   # hooks of one fence: `on signal F`
 USAGES = ("kernel", "write", "read", "bookkeep")   # dma_resv_usage, strongest first
 RECLAIMING_GFP = ("kernel", "nofs", "noio")    # may enter direct reclaim
-MAX_ELEMENTS = 4096     # per array declaration
-MAX_COPIES = 256        # per actor declaration
+from .bounds import (MAX_ACTORS, MAX_COPIES, MAX_ELEMENTS, MAX_INT, MAX_INT_DIGITS, MAX_OBJECTS,
+                     MAX_STATEMENTS)
 
 
 # ----------------------------------------------------------------- model data
@@ -176,6 +176,7 @@ class _Decl:
     dims: list = field(default_factory=list)   # [(lo, hi)] after folding
     base: int = 0                   # first id in its table
     ready: bool = False             # actors: ids assigned
+    bad: bool = False               # its declaration was refused: uses say nothing more
 
 
 @dataclass(frozen=True)
@@ -202,10 +203,15 @@ class _Fail(Exception):
     """Abandon the current statement or declaration after a diagnostic."""
 
 
+class _Abort(Exception):
+    """Abandon the whole build: a bound on the model's size was passed."""
+
+
 class Builder:
     def __init__(self, source: Source, params: Optional[dict] = None):
         self.src = source
         self.diags: list[Diagnostic] = []
+        self.seen: set[Diagnostic] = set()
         self.overrides = dict(params or {})
         self.m = Model(source.path, source)
         self.decls: dict[str, _Decl] = {}
@@ -213,6 +219,8 @@ class Builder:
         self.calls: list[tuple] = []           # (def name, call node) being inlined
         self.inlined = 0
         self.param_state: dict[str, object] = {}
+        self.statements = 0                     # built so far, copies expanded (MAX_STATEMENTS)
+        self.objects = 0                        # array elements so far (MAX_OBJECTS)
         self.in_ww = False                     # building the body of a `ww { }` block
 
     # -- diagnostics
@@ -222,24 +230,45 @@ class Builder:
             name, call = self.calls[-1]
             message += f" (in {name}(), called on line {_pos(call)[0]})"
         d = self.src.diag(line, col, message)
-        if d not in self.diags:              # the same mistake in every copy of an actor
+        if d not in self.seen:               # the same mistake in every copy of an actor
+            self.seen.add(d)
             self.diags.append(d)
+            if len(self.diags) >= MAX_ERRORS:
+                raise _Abort()
 
     def fail(self, where, message: str):
         self.error(where, message)
         raise _Fail()
 
+    def abort(self, where, message: str):
+        self.error(where, message)
+        raise _Abort()
+
     # -- entry point
     def build(self, tree: Tree) -> Model:
+        try:
+            self._build(tree)
+        except _Abort:
+            pass
+        if self.diags:
+            raise SpecError(self.diags)
+        return self.m
+
+    def _build(self, tree: Tree) -> None:
         items = tree.children
         self.decls["mmap_lock"] = _Decl("lock", None)
         self.m.locks.append(Lock("mmap_lock", "rwsem", "mmap_lock", 0))
         for item in items:                     # pass 1: names
             self._declare(item)
-        for name in self.overrides:
+        for name in list(self.overrides):
             if name not in self.decls or self.decls[name].kind != "param":
                 self.diags.append(Diagnostic(self.src.path, 0, 0,
                                              f"-D {name}: the spec declares no param {name}"))
+            elif abs(self.overrides[name]) > MAX_INT:
+                self.diags.append(Diagnostic(self.src.path, 0, 0, f"-D {name}: {self.overrides[name]} "
+                                             f"is out of range: constants are at most MAX_INT = {MAX_INT}"
+                                             " in magnitude"))
+                self.overrides.pop(name)
         for item in items:                     # pass 2: params and objects, in file order
             self._guard(self._object, item)
         for item in items:                     # pass 3: actors, hooks, properties
@@ -251,9 +280,6 @@ class Builder:
                        + ", ".join(sorted(kinds - {"safe"})))
         if not self.m.actors and not self.diags:
             self.diags.append(Diagnostic(self.src.path, 0, 0, "the spec declares no thread or job"))
-        if self.diags:
-            raise SpecError(self.diags)
-        return self.m
 
     def _guard(self, fn, *args):
         try:
@@ -331,6 +357,7 @@ class Builder:
         if decl is None or decl.node is not item:
             return                              # a duplicate, already reported
         dim_nodes = [c for c in item.children if isinstance(c, Tree) and c.data == "dim"]
+        decl.bad = True                         # until its elements exist
         dims = [(self.const(d.children[-2]), self.const(d.children[-1])) for d in dim_nodes]
         for (lo, hi), d in zip(dims, dim_nodes):
             if hi < lo:
@@ -339,7 +366,12 @@ class Builder:
         for lo, hi in dims:
             size *= hi - lo + 1
         if size > MAX_ELEMENTS:
-            self.fail(dim_nodes[0], f"'{name}' would have {size} elements; at most {MAX_ELEMENTS}")
+            self.fail(dim_nodes[0], f"'{name}' would have {size} elements; "
+                      f"at most MAX_ELEMENTS = {MAX_ELEMENTS} per array")
+        self.objects += size
+        if self.objects > MAX_OBJECTS:
+            self.abort(item, f"'{name}' takes the spec past MAX_OBJECTS = {MAX_OBJECTS} "
+                       "locks, fences, engines and vars in all")
         decl.dims = dims
         binders = [str(d.children[0]) if len(d.children) == 3 else None for d in dim_nodes]
         rest = [c for c in item.children[1:] if not (isinstance(c, Tree) and c.data == "dim")]
@@ -354,6 +386,7 @@ class Builder:
                 table.append(self._element(kind, name, elem, item, rest))
             finally:
                 self.env_stack.pop()
+        decl.bad = False
 
     def _element(self, kind, name, elem, item, rest):
         line = item.meta.line
@@ -549,14 +582,19 @@ class Builder:
         copies = item.children[1] if isinstance(item.children[1], Tree) and \
             item.children[1].data == "copies" else None
         if copies is not None:
+            decl.bad = True
             lo, hi = self.const(copies.children[1]), self.const(copies.children[2])
             if hi < lo:
                 self.fail(copies, f"empty range {lo}..{hi}")
             if hi - lo + 1 > MAX_COPIES:
-                self.fail(copies, f"{hi - lo + 1} copies of '{name}'; at most {MAX_COPIES}")
+                self.fail(copies, f"{hi - lo + 1} copies of '{name}'; at most MAX_COPIES = {MAX_COPIES}")
             decl.dims = [(lo, hi)]
+            decl.bad = False
         decl.base = len(self.m.actors)
         count = decl.dims[0][1] - decl.dims[0][0] + 1 if decl.dims else 1
+        if decl.base + count > MAX_ACTORS:
+            self.abort(item, f"'{name}' takes the spec past MAX_ACTORS = {MAX_ACTORS} "
+                       "threads and jobs in all, copies counted")
         self.m.actors.extend([None] * count)
         decl.ready = True
 
@@ -598,19 +636,18 @@ class Builder:
                 self.env_stack.pop()
 
     def _expect(self, tok: Token) -> None:
+        """Kinds are separated by blanks (spaces, tabs...) or commas."""
         words = tok[len("expect"):]
-        col = tok.column + len("expect")
         found = False
-        for part in words.replace(",", " ").split(" "):
-            if part:
-                found = True
-                at = (tok.line, col)
-                if part not in EXPECT_KINDS:
-                    self.error(at, f"unknown finding kind '{part}'; expected one of "
-                               + ", ".join(EXPECT_KINDS))
-                else:
-                    self.m.expects.append((part, tok.line))
-            col += len(part) + 1
+        for m in re.finditer(r"[^\s,]+", words):
+            found = True
+            part = m.group()
+            at = (tok.line, tok.column + len("expect") + m.start())
+            if part not in EXPECT_KINDS:
+                self.error(at, f"unknown finding kind '{part}'; expected one of "
+                           + ", ".join(EXPECT_KINDS))
+            else:
+                self.m.expects.append((part, tok.line))
         if not found:
             self.error((tok.line, tok.column + len(tok)), "expected a finding kind after `expect`")
 
@@ -626,6 +663,10 @@ class Builder:
         return tuple(out)
 
     def stmt(self, node: Tree, in_hook: bool) -> Stmt:
+        self.statements += 1
+        if self.statements > MAX_STATEMENTS:
+            self.abort(node, f"the spec passes MAX_STATEMENTS = {MAX_STATEMENTS} statements "
+                       "in all actors and hooks, copies counted")
         op = node.data.removesuffix("_stmt")
         line, text = node.meta.line, self.text_of(node)
         ch = node.children
@@ -882,6 +923,8 @@ class Builder:
             self.fail(ref, f"'{ref.children[0]}' stands for a number here, but {what} is needed")
         if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.bad:                            # refused already: one error is enough
+            raise _Fail()
         if b is not None and arg is None:
             self.fail(ref, f"'{name}' is an index here and hides the {decl.kind} of that name")
         if decl.kind not in kinds:
@@ -911,6 +954,8 @@ class Builder:
                       "a thread or job")
         if decl is None:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
+        if decl.bad:
+            raise _Fail()
         if decl.kind not in ("thread", "job", "irq"):
             self.fail(arg if arg is not None else ref,
                       f"'{name}' is {_article(decl.kind)}, but done() needs a thread or job")
@@ -918,6 +963,14 @@ class Builder:
             n = (decl.dims[0][1] - decl.dims[0][0] + 1) if decl.dims else 1
             return tuple(range(decl.base, decl.base + n))
         return (self.obj(ref, (decl.kind,), "a thread or job"),)
+
+    def _bounded(self, node, e: tuple) -> tuple:
+        """Constants stay within MAX_INT, so every value fits the packed
+        state and prints as a number."""
+        if e[0] == "int" and abs(e[1]) > MAX_INT:
+            self.fail(node, f"constant out of range: constants are at most MAX_INT = {MAX_INT} "
+                      "in magnitude")
+        return e
 
     def const(self, node) -> int:
         e = self.expr(node)
@@ -929,7 +982,10 @@ class Builder:
         d = node.data
         ch = node.children
         if d == "number":
-            return ("int", int(ch[0]))
+            if len(ch[0]) > MAX_INT_DIGITS:     # before int(): no conversion of a digit bomb
+                self.fail(node, f"integer literal of {len(ch[0])} digits; constants are at most "
+                          f"MAX_INT = {MAX_INT}")
+            return self._bounded(node, ("int", int(ch[0])))
         if d == "true_lit":
             return ("int", 1)
         if d == "false_lit":
@@ -968,7 +1024,7 @@ class Builder:
         if d == "not_op":
             return _fold(("not", self.expr(ch[0])))
         if d == "neg":
-            return _fold(("neg", self.expr(ch[0])))
+            return self._bounded(node, _fold(("neg", self.expr(ch[0]))))
         if d in ("or_expr", "and_expr"):
             return _fold((d[:-5], [self.expr(c) for c in ch]))
         if d in ("cmp_expr", "sum_expr", "prod_expr"):
@@ -978,7 +1034,7 @@ class Builder:
                 rhs = self.expr(ch[i + 1])
                 if op in ("/", "%") and rhs == ("int", 0):
                     self.fail(ch[i + 1], "division by zero")
-                acc = _fold(("bin", op, acc, rhs))
+                acc = self._bounded(node, _fold(("bin", op, acc, rhs)))
             return acc
         self.fail(node, f"unexpected expression {d}")     # pragma: no cover
 

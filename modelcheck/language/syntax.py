@@ -16,11 +16,10 @@ from lark import Lark, Token, Tree
 from lark.lexer import LexerThread
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from .errors import Diagnostic, Source, SpecError
+from .bounds import MAX_INPUT_BYTES, MAX_NESTING, MAX_TREE_DEPTH
+from .errors import Diagnostic, Source, SpecError, normalize_lines
 
 MAX_ERRORS = 20
-MAX_NESTING = 100       # blocks inside blocks; deeper input is rejected, not recursed into
-MAX_TREE_DEPTH = 400    # any nesting (e.g. parentheses), well inside Python's recursion limit
 
 
 def grammar_text() -> str:
@@ -80,21 +79,38 @@ def _found(tok: Token) -> str:
     return f"'{tok.value}'"
 
 
+def read(path: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """A spec file's text, read with a size cap (`/dev/zero` or a huge file is
+    an error after max_bytes, not gigabytes read)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise SpecError([Diagnostic(path, 0, 0, f"cannot read: {e.strerror or e}")])
+    if len(data) > max_bytes:
+        raise SpecError([Diagnostic(path, 0, 0, f"larger than {max_bytes} bytes, the input size cap "
+                                    "(MAX_INPUT_BYTES; `--max-input MB` raises it)")])
+    return decode(data, path)
+
+
 def decode(data: bytes, path: str) -> str:
     """Spec files are UTF-8 text; anything else is a positioned error, not a crash."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        good = normalize_lines(data[:e.start].decode("utf-8"))
+        line = good.count("\n") + 1
+        col = len(good) - (good.rfind("\n") + 1) + 1
+        shown = normalize_lines(data.decode("utf-8", "replace")).split("\n")[line - 1]
         raise SpecError([Diagnostic(path, line, col, f"not UTF-8 text (byte 0x{data[e.start]:02x})",
-                                    data.splitlines()[line - 1].decode("utf-8", "replace"))])
+                                    shown)])
     if "\x00" in text:
         i = text.index("\x00")
-        line = text.count("\n", 0, i) + 1
-        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        src = Source(path, text[:i])
+        line = src.text.count("\n") + 1
+        col = len(src.text) - (src.text.rfind("\n") + 1) + 1
         raise SpecError([Diagnostic(path, line, col, "binary data (a NUL byte) in a spec file",
-                                    text.splitlines()[line - 1])])
+                                    Source(path, text).line(line))])
     return text
 
 
@@ -265,9 +281,12 @@ def _check_nesting(tree: Tree, src: Source) -> None:
         if blocks > MAX_NESTING or depth > MAX_TREE_DEPTH:
             line = getattr(node.meta, "line", 1)
             col = getattr(node.meta, "column", 1)
-            what = f"blocks nested more than {MAX_NESTING} deep" if blocks > MAX_NESTING \
-                else "expression nested too deeply"
+            what = f"blocks nested more than MAX_NESTING = {MAX_NESTING} deep (an `else if` " \
+                "counts as one more)" if blocks > MAX_NESTING \
+                else f"nested more than MAX_TREE_DEPTH = {MAX_TREE_DEPTH} deep"
             raise SpecError([src.diag(line, col, what)])
         # a flat chain `a + b + c ...` becomes nested operations later on
         step = len(node.children) if node.data.endswith("_expr") else 1
-        stack.extend((c, blocks, depth + step) for c in node.children if isinstance(c, Tree))
+        # an `else if` is the else block holding one more `if`
+        stack.extend((c, blocks + (node.data == c.data == "if_stmt"), depth + step)
+                     for c in node.children if isinstance(c, Tree))

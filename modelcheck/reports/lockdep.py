@@ -24,7 +24,7 @@ from ..verdicts.lockorder import BOOT, PSEUDO
 
 
 def render(result: Result) -> str:
-    base = os.path.basename(result.path)
+    base = printable(os.path.basename(result.path))
     ids = _ids(result)
     out = []
     for f in result.findings:
@@ -39,6 +39,9 @@ def render(result: Result) -> str:
     if not out:
         verdict = result.lock_order.words() if result.lock_order else ""
         out.append(f"{printable(result.path)}: no lockdep splat; {printable(verdict)}")
+    if not result.complete:
+        out.insert(0, f"{printable(result.path)}: INCOMPLETE: {printable(result.stopped)}; what follows"
+                      " is what was found so far, and no absence of others is claimed")
     return "\n".join(out) + "\n"
 
 

@@ -5,7 +5,6 @@ so a spec cannot smuggle escape sequences into a reader's terminal.
 """
 from __future__ import annotations
 
-import json
 import os
 import textwrap
 
@@ -14,6 +13,7 @@ from tabulate import tabulate
 from ..api import Result
 from ..language.errors import printable
 from ..verdicts.coverage import places_count
+from . import escape
 from .schema import SCHEMA_VERSION
 
 
@@ -214,4 +214,4 @@ def as_json(results: list[Result]) -> str:
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,
                               "looked_for": sorted(r.looked_for)})
-    return json.dumps({"schema_version": SCHEMA_VERSION, "files": files}, indent=2, ensure_ascii=False) + "\n"
+    return escape.dumps({"schema_version": SCHEMA_VERSION, "files": files})

@@ -8,16 +8,16 @@ input and runs cut short are notifications of the invocation.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
-from pathlib import Path
 
 from .. import __version__
 
-from . import explain
+from . import escape, explain
 from ..api import Result
+from ..language.errors import Source, SpecError
 from ..language.model import FINDING_KINDS
+from ..language.syntax import read
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -33,10 +33,7 @@ def decisive(finding):
 
 
 def _uri(path: str) -> str:
-    rel = os.path.relpath(path) if os.path.isabs(path) else path
-    if rel.startswith(".."):
-        return Path(path).resolve().as_uri()
-    return Path(rel).as_posix()
+    return escape.uri(path)
 
 
 def _location(path: str, line: int, text: str = "") -> dict:
@@ -50,8 +47,8 @@ def _location(path: str, line: int, text: str = "") -> dict:
 def _expect_line(path: str, kind: str) -> int:
     """The line of `expect ... KIND`, for an expected kind that was not found."""
     try:
-        lines = Path(path).read_text(errors="replace").splitlines()
-    except OSError:
+        lines = Source(path, read(path)).lines
+    except SpecError:
         return 1
     for n, line in enumerate(lines, 1):
         words = re.split(r"[\s,]+", line.split("#")[0].strip())
@@ -106,5 +103,4 @@ def as_sarif(results: list[Result], errors: list = ()) -> str:
            "invocations": [{"executionSuccessful": not errors,
                             "toolExecutionNotifications": notes}],
            "results": out}
-    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]},
-                      indent=2, ensure_ascii=False) + "\n"
+    return escape.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]})

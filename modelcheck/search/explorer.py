@@ -16,6 +16,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from ..language.bounds import MAX_INPUT_BYTES
 from ..semantics import System
 from .reduction import Reduction
 from .store import Codec, States
@@ -33,6 +34,29 @@ class Limits:
     max_memory_mb: Optional[int] = None      # resident memory during the search
     reduction: bool = True                   # partial-order reduction (see reduction.py)
     symmetry: bool = True                    # one state per permutation of actor copies (symmetry.py)
+    max_input_bytes: int = MAX_INPUT_BYTES   # size cap of a spec file read from disk
+
+    def __post_init__(self):
+        """Checked at the door: a wrong limit is a clear error naming it, not
+        a search that silently runs without it."""
+        def number(name, kinds, least, what):
+            v = getattr(self, name)
+            if v is None and name != "max_input_bytes":
+                return
+            if isinstance(v, bool) or not isinstance(v, kinds):
+                raise TypeError(f"Limits.{name} must be {what} or None, not {type(v).__name__}")
+            if v < least:
+                raise ValueError(f"Limits.{name} must be >= {least}, not {v}"
+                                 + (" (None means no limit)" if name == "max_states" else ""))
+        number("max_states", int, 1, "an int (states, the initial one included)")
+        number("timeout", (int, float), 0, "a number of seconds")
+        number("max_memory_mb", int, 1, "an int (MB)")
+        number("max_input_bytes", int, 1, "an int (bytes)")
+        if self.timeout is not None and self.timeout != self.timeout:
+            raise ValueError("Limits.timeout must be a number of seconds, not NaN")
+        for name in ("reduction", "symmetry"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"Limits.{name} must be True or False")
 
 
 @dataclass
@@ -138,6 +162,8 @@ def explore(sys: System, limits: Limits = Limits(),
                 rec = pack(nxt)
                 j = visited.find(rec)
             if j is None:
+                if len(depth) >= max_states:       # the limit counts stored states exactly
+                    raise _Full()
                 j = visited.add(rec)
                 parent.append(i); via.append(a); depth.append(d); switches.append(sw)
                 if len(next_list) < LEVEL_CACHE:
@@ -170,9 +196,6 @@ def explore(sys: System, limits: Limits = Limits(),
     max_states = limits.max_states or float("inf")
     try:
         while i < len(depth):                      # one depth per known state
-            if len(depth) >= max_states:
-                g.stopped = f"state limit reached ({limits.max_states} states)"
-                break
             if i & 1023 == 0:
                 now = time.monotonic()
                 g.stopped = _limit_hit(limits, len(depth), now - started)
@@ -219,6 +242,8 @@ def explore(sys: System, limits: Limits = Limits(),
                     reduce.note_left_out(rest, sym)
             g.offsets.append(len(edges))
             i += 1
+    except _Full:
+        g.stopped = f"state limit reached ({limits.max_states} states)"
     except KeyboardInterrupt:
         g.stopped = "interrupted (Ctrl-C)"
     except MemoryError:
@@ -228,6 +253,12 @@ def explore(sys: System, limits: Limits = Limits(),
         for column in (g.states, g.parent, g.via, g.depth, g.switches):
             del column[n:]
         g.found = {k: f for k, f in g.found.items() if f.dst < n}
+        # successors are known for a prefix of the states: drop the edges of
+        # the state whose expansion was cut
+        e = g.offsets[-1]
+        for column in (g.edges, g.edge_actor, g.edge_perm):
+            del column[e:]
+        g.timeout_edges = {t for t in g.timeout_edges if t < e}
     if not g.stopped:                # decided on the whole explored graph
         for name, _f, line in targets:
             found_at[("unreachable", (name,))] = Found(
@@ -235,6 +266,10 @@ def explore(sys: System, limits: Limits = Limits(),
                 "satisfies it", 0, -1, 0)
     g.seconds = time.monotonic() - started
     return g
+
+
+class _Full(Exception):
+    """A new state would pass --max-states."""
 
 
 def _record_lock_step(sys: System, g: Graph, i: int, s: tuple, a: int, memo: dict) -> None:

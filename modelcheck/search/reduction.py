@@ -298,27 +298,45 @@ class Reduction:
         return r, w, False
 
     def _futures(self, a: int) -> dict:
-        """pc -> (reads, writes, touches everything) of every statement a can still run.
-        A work item may be queued again: its future is its whole body, everywhere."""
+        """pc -> (reads, writes, touches everything) of every statement a can
+        still run: each pc's footprint joined with its successors' futures,
+        in post-order until nothing changes (one pass without loops), so a
+        long body costs linear time, not a walk per statement.  A work item may
+        be queued again: its future is its whole body, everywhere."""
         graph, fp = self.own[a], self.fp[a]
-        out = {}
-        if self.sys.m.actors[a].kind == "work":
+        if self.sys.m.actors[a].kind == "work":    # queued again: its whole body, everywhere
             whole = (_or(x[0] for x in fp.values()), _or(x[1] for x in fp.values()),
                      any(x[2] for x in fp.values()))
             return {pc: whole for pc in graph}
-        for pc in graph:
-            r = w = 0
-            glob = False
-            seen, todo = set(), [pc]
-            while todo:
-                p = todo.pop()
-                if p == DONE or p in seen:
-                    continue
-                seen.add(p)
-                pr, pw, pg = fp[p]
-                r, w, glob = r | pr, w | pw, glob or pg
-                todo.extend(graph[p])
-            out[pc] = (r, w, glob)
+        order, seen = [], set()
+        for root in graph:                      # iterative DFS post-order
+            if root in seen:
+                continue
+            seen.add(root)
+            stack = [(root, iter(graph[root]))]
+            while stack:
+                p, it = stack[-1]
+                for q in it:
+                    if q != DONE and q in graph and q not in seen:
+                        seen.add(q)
+                        stack.append((q, iter(graph[q])))
+                        break
+                else:
+                    stack.pop()
+                    order.append(p)
+        out = {p: fp[p] for p in order}
+        changed = True
+        while changed:
+            changed = False
+            for p in order:
+                r, w, glob = out[p]
+                for q in graph[p]:
+                    if q != DONE and q in out:
+                        qr, qw, qg = out[q]
+                        r, w, glob = r | qr, w | qw, glob or qg
+                if (r, w, glob) != out[p]:
+                    out[p] = (r, w, glob)
+                    changed = True
         return out
 
     # -- per state

@@ -102,4 +102,5 @@ class HookReturn(Instr):
         return [sys.move(lst, a, sys.code[site].nxt, label)]
 
     def blocked_on(self, s, a):
-        return [("engine", self.sys.m.actors[a].engine)]
+        actor = self.sys.m.actors[a]          # only a preempted job waits here, for its slot
+        return [("engine", actor.engine)] if actor.preemptible and actor.engine >= 0 else []

@@ -345,7 +345,7 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
     if kind == "lock":
         lock = m.locks[why[1]]
         who = [b for b in range(sys.L.A) if sys.holder(s, why[1], b)]
-        held = "held by " + ", ".join(sys.actor(b) for b in who)
+        held = "held by " + (", ".join(sys.actor(b) for b in who) or "nobody")
         row = f"{lock.name} already held by {sys.actor(a)} itself" if a in who else f"{lock.name} {held}"
         return lock.name, row, [held], who
     if kind == "writer":
@@ -373,7 +373,7 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
     if kind == "engine":
         e = why[1]
         who = list(s[sys.L.EN + e])
-        held = "held by " + ", ".join(sys.actor(b) for b in who)
+        held = "held by " + (", ".join(sys.actor(b) for b in who) or "nobody")
         return (f"a slot of {m.engines[e].name}", f"no free slot of {m.engines[e].name} ({held})",
                 [held], who)
     if kind == "work":
@@ -392,7 +392,8 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
         return f"{h} to return", f"interrupted by {h}", [f"{h} runs in {sys.actor(a)}"], [why[1]]
     cond = why[1].removeprefix("await ")
     tail, who = [], []
-    for v in sorted(_vars_in(sys.code[s[sys.L.PC + a]].stmt.expr))[:1]:
+    expr = sys.code[s[sys.L.PC + a]].stmt.expr
+    for v in sorted(_vars_in(expr) if expr is not None else ())[:1]:
         who = [b for b in actors_doing(sys, lambda st, v=v: st.op == "assign" and st.objs[0] == v)
                if b != a]
         tail = [_who(sys, who, "set", m.vars[v].name)]

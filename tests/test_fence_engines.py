@@ -1,8 +1,7 @@
 """Fence hooks, container fences, job dependencies and resv usage classes in
 the engine cross-checks: on generated specs, partial-order reduction and
 symmetry change no finding, and the smt engine agrees with the explicit one
-where it encodes them (containers, dependencies, usages; it refuses fence
-hooks with a position)."""
+on them, fence hooks included."""
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, note, settings
@@ -113,7 +112,26 @@ def test_engines_agree_on_generated_containers_deps_and_usages(text):
     test_symbolic.agree(text, 6)
 
 
-def test_smt_refuses_fence_hooks_with_a_position():
-    msg = smt_refusal("fence f\nthread t { signal f }\n\non signal f { }\n")
-    assert "on signal f" in msg
-    assert smt_refusal("fence f\nthread t { wait f }\non enable_signaling f { signal f }\n")
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(fence_specs())
+def test_engines_agree_on_generated_fence_hooks(text):
+    note(text)
+    test_symbolic.agree(text, 6)
+
+
+def test_smt_encodes_callbacks_enable_signaling_and_their_sleeps():
+    for text in ["fence f\nfence g\nthread t { signal f }\non signal f { signal g }\n"
+                 "on signal g { assert false }\n",
+                 "lock M\nfence f\nthread t { signal f }\non signal f { lock M; unlock M }\n",
+                 "fence f\nfence g\nfence c = all(f, g)\nvar x = 0 in 0..1\n"
+                 "thread a { signal f }\nthread b { signal g }\nthread w { wait c; assert x == 1 }\n"
+                 "on signal c { x = 1 }\n",
+                 "resv R\nfence f\nfence g\nvar n = 0 in 0..2\n"
+                 "thread t { lock R; publish f in R; publish g in R; unlock R; wait R }\n"
+                 "thread hw { await n >= 1; signal f; await n == 2; signal g }\n"
+                 "on enable_signaling f { n = 1 }\non enable_signaling g { assert signalled(f); n = 3 }\n",
+                 "lock M\nengine E slots 1\nfence pf\njob j on E after pf { }\n"
+                 "thread hw { signal pf }\non enable_signaling pf { lock M; unlock M }\n"]:
+        assert not smt_refusal(text)
+        test_symbolic.agree(text, 10)

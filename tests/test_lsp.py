@@ -171,3 +171,17 @@ def test_names_of_every_kind_resolve():
     assert uses["t"] == 1 and uses["x"] == 1 and uses["N"] == 1
     assert a.symbols["t"].kind == "thread" and a.symbols["j"].kind == "job"
     assert symbols.lock_classes(a.model, "r") == ["resv"]
+
+
+def test_work_items_workqueues_and_procedures_resolve():
+    text = ("lock l\nworkqueue wq\nwork w on wq { lock l; unlock l }\n"
+            "def grab(x) { lock x; unlock x }\n"
+            "thread t { grab(l); queue_work w; flush_work w }\nexpect lock-order\n")
+    a = symbols.analyse(text)
+    assert a.diagnostics == []
+    got = {n: (s.kind, [(p.line, p.col) for p in s.uses]) for n, s in a.symbols.items()}
+    assert got["wq"] == ("workqueue", [(3, 11)])
+    assert got["w"] == ("work", [(5, 32), (5, 46)])
+    assert got["grab"] == ("def", [(5, 12)])
+    assert got["l"][1] == [(3, 21), (3, 31), (5, 17)]
+    assert a.at(5, 13).name == "grab" and "def grab(x)" in symbols.hover(a, 5, 13)

@@ -81,8 +81,8 @@ def analyse(text: str, path: str = "<spec>", params: Optional[dict] = None) -> A
 
 def _symbols(tree: Tree, src: Source) -> dict:
     """Declarations are the first name of every `*_decl` item; a use is a
-    reference (`ref`) or any NAME token spelling a declared name (a call,
-    a `done(T)`)."""
+    reference (`ref`) or any other token that is no keyword and spells a
+    declared name (a call `grab(bo)`, a `done(T)`)."""
     out: dict[str, Symbol] = {}
     decl_tokens = set()
     for node in tree.iter_subtrees_topdown():
@@ -98,11 +98,12 @@ def _symbols(tree: Tree, src: Source) -> dict:
             decl_tokens.add(id(tok))
     if "mmap_lock" not in out:
         out["mmap_lock"] = Symbol("mmap_lock", "lock", Place(0, 0, 0), "mmap_lock : rwsem (built in)")
+    plain = words.keyword_terminals() | {"STRING", "INT", "EXPECT"}    # never a name
     for node in tree.iter_subtrees():
         for i, c in enumerate(node.children):
             if not isinstance(c, Token) or id(c) in decl_tokens or str(c) not in out:
                 continue
-            if (node.data == "ref" and i == 0) or c.type == "NAME":
+            if (node.data == "ref" and i == 0) or c.type not in plain:
                 out[str(c)].uses.append(_place(c))
     for s in out.values():
         s.uses.sort(key=lambda p: (p.line, p.col))

@@ -90,6 +90,7 @@ class Stmt:
     col: int = 0                # where the statement starts: with `line`, its place in
                                 # the source (one place for every copy and every call)
     usage: str = ""             # publish_in / wait_resv: a dma_resv usage (USAGES)
+    source: str = ""            # the statement as written (`text` names the objects)
 
 
 @dataclass(frozen=True)
@@ -684,7 +685,7 @@ class Builder:
 
         def S(op, objs=(), mode="", expr=None, bodies=()):
             return Stmt(op, line, text, tuple(objs), mode, expr, tuple(bodies), node.meta.column,
-                        usage)
+                        usage, self.source_of(node))
 
         if op == "ww":
             if self.in_ww:
@@ -875,6 +876,13 @@ class Builder:
             return self.block(node, in_hook)
         s = self._guard(self.stmt, node, in_hook)
         return s if isinstance(s, tuple) else (s,) if s is not None else ()
+
+    def source_of(self, node: Tree) -> str:
+        """The statement as written (its first line)."""
+        m = node.meta
+        line = self.src.line(m.line)
+        return (line[m.column - 1:m.end_column - 1] if m.end_line == m.line
+                else line[m.column - 1:]).strip()
 
     def text_of(self, node: Tree) -> str:
         """The statement as written, with copy indices, `for` variables and

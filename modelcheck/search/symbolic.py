@@ -40,6 +40,7 @@ from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Ch
                         Signal, Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
                         WwBegin, WwEnd)
 from ..semantics.base import NORECLAIM
+from ..semantics.callbacks import ENABLED, FenceSite
 from ..semantics.system import MAX_READ_DEPTH
 from ..semantics.work import CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart
 
@@ -114,11 +115,9 @@ class Encoding:
                 raise SpecError([self.m.source.diag(
                     actor.line, col, f"the smt engine cannot encode irq handler '{actor.name}' "
                     "(it runs inside the thread it interrupts); use --engine explicit")])
-        for event, (line, col) in self.m.hook_at.items():
-            if event.split(" ")[0] in ("signal", "enable_signaling"):
-                raise SpecError([self.m.source.diag(
-                    line, col, f"the smt engine cannot encode `on {event}` (fence hooks); "
-                    "use --engine explicit")])
+        self.callbacks = sys.fence_sites["signal"]          # fence -> its callbacks' frame
+        self.enables = set(sys.fence_sites["enable_signaling"])
+        self._stk = ()                                      # the stack of the cases being built
         self.stacks: list[tuple] = [()]
         self.pairs = [self._reachable(a) for a in range(self.A)]   # actor -> {(pc, stack)}
         self.cases: list[Case] = []
@@ -154,13 +153,79 @@ class Encoding:
             if stk not in self.stacks:
                 self.stacks.append(stk)
             ins = sys.code[pc]
+            if isinstance(ins, HookReturn) and ins.chained:
+                todo.append(self._callbacks_return(stk))
+                continue
             if isinstance(ins, HookReturn):
                 todo.append((sys.code[stk[-1]].nxt, stk[:-1]))
                 continue
+            if isinstance(ins, Signal):
+                todo += [(self._callbacks_entry(cbs), stk + self._callbacks_frames(pc, cbs))
+                         for cbs in self._callback_runs(ins, stk) if cbs]
+            for g, site in getattr(ins, "enable_sites", {}).items():
+                if not self._enabled_on(g, stk):
+                    todo.append((sys.hooks[sys.code[site].calls][0], stk + (site,)))
             todo += [(p, stk) for p in self._next_pcs(ins)]
             if ins.calls and not self._nested(ins, stk) and not self._noreclaim(ins, pc, stk):
                 todo.append((sys.hooks[ins.calls][0], stk + (pc,)))
         return seen
+
+    # -- fence hooks (semantics/callbacks.py)
+    def _callback_runs(self, ins, stk) -> list:
+        """The fences with callbacks one signal step may run, each possibility
+        (f if it has any, and any of its containers), in running order.  A
+        fence whose callbacks are on the stack is signalled: it fires no more."""
+        code, cb = self.sys.code, self.callbacks
+        running = {code[p].fence for p in stk if isinstance(code[p], FenceSite)}
+        f = ins.stmt.objs[0]
+        if f in running:
+            return [[]]
+        conts = [c for c in ins.fires[1:] if c in cb and c not in running]
+        head = [f] if f in cb else []
+        out = []
+        for n in range(1 << len(conts)):
+            out.append(head + [c for i, c in enumerate(conts) if n >> i & 1])
+        return out
+
+    def _callbacks_frames(self, pc: int, cbs: list) -> tuple:
+        return (pc,) + tuple(self.callbacks[g] for g in reversed(cbs))
+
+    def _callbacks_entry(self, cbs: list) -> int:
+        return self.sys.hooks[self.m.fence_event("signal", cbs[0])][0]
+
+    def _callbacks_return(self, stk) -> tuple:
+        rest = stk[:-1]
+        top = self.sys.code[rest[-1]]
+        if isinstance(top, FenceSite):
+            return self.sys.hooks[top.calls][0], rest
+        return top.nxt, rest[:-1]
+
+    def _enabled_on(self, g: int, stk) -> bool:
+        """Is g's enable_signaling on the stack (so g is enabled already)?"""
+        code = self.sys.code
+        return any(isinstance(code[p], FenceSite) and code[p].kind == "enable_signaling"
+                   and code[p].fence == g for p in stk)
+
+    def _enable_cases(self, s, ins, stk, candidates) -> list:
+        """[(guard, fence, frame)]: the enable_signaling a wait (or a job's
+        start) runs before blocking, as callbacks.enable_first picks it:
+        the first pending fence (of `candidates`: [(fence, pending)]), or
+        its first part, that has a hook and is neither signalled nor enabled."""
+        z3, out = self.z3, []
+        earlier = []
+        for f, pend in candidates:
+            first = z3.And(pend, *[z3.Not(p) for p in earlier])
+            earlier.append(pend)
+            before = []
+            for g in [f] + self.m.parts_of(f):
+                site = ins.enable_sites.get(g)
+                if site is None:
+                    continue
+                needs = z3.And(s["fs", g] == 0, z3.Not(s["fe", g]))
+                if not self._enabled_on(g, stk):
+                    out.append((z3.And(first, needs, *[z3.Not(b) for b in before]), g, site))
+                before.append(needs)
+        return out
 
     def _nested(self, ins, stk) -> bool:
         """Can a call site inside hooks not run them?  reclaim and fault are
@@ -206,6 +271,8 @@ class Encoding:
         for f in range(len(m.fences)):
             s["fs", f] = I(f"{tag}_fs{f}")
             s["fp", f] = B(f"{tag}_fp{f}")
+            if f in self.enables:
+                s["fe", f] = B(f"{tag}_fe{f}")          # enable_signaling has run
         for r in range(len(m.resvs)):
             for f in range(len(m.fences)):
                 s["rv", r, f] = B(f"{tag}_rv{r}_{f}")
@@ -341,6 +408,29 @@ class Encoding:
                                        *([s["ru", ins.resv, f] <= k] if k < 3 else []))
                            for f in range(len(self.m.fences))])
 
+    def wait_fences(self, ins) -> list:
+        return [ins.fence] if ins.fence is not None else list(range(len(self.m.fences)))
+
+    def pending_one(self, s, ins, f):
+        """Is f one of the fences this wait waits for now?"""
+        if ins.fence is not None:
+            return s["fs", f] == 0
+        u = ins.stmt.usage
+        k = USAGES.index(u) if u else 3
+        return self.z3.And(s["rv", ins.resv, f], s["fs", f] == 0,
+                           *([s["ru", ins.resv, f] <= k] if k < 3 else []))
+
+    def _enable(self, s, a, ins, stk, add, candidates):
+        """The enable_signaling cases of a wait or a job's start; what holds
+        when none applies (the wait may then block, time out...)."""
+        z3 = self.z3
+        cases = self._enable_cases(s, ins, stk, candidates) if ins.enable_sites else []
+        for guard, g, site in cases:
+            upd = {("fe", g): z3.BoolVal(True),
+                   ("stk", a): z3.IntVal(self.stacks.index(stk + (site,)))}
+            add(guard, upd, self.sys.hooks[self.sys.code[site].calls][0])
+        return z3.Not(z3.Or([c[0] for c in cases])) if cases else z3.BoolVal(True)
+
     def parked(self, s, a):
         """A job held back by its dependencies (System.at_rest)."""
         deps = self.m.actors[a].deps
@@ -444,8 +534,11 @@ class Encoding:
             held = [z3.Or(post(("lw", l)) == a + 1, post(("lr", l, a)) > 0) for l in range(len(m.locks))]
             held += [post(("en", e, a)) > 0 for e in range(len(m.engines))]
             more = ("lock-held-at-exit", z3.Or(held))
-        elif sys.spinlocks and sys.code[target].may_sleep:
-            more = ("sleep-in-atomic", z3.Or([post(("lw", l)) == a + 1 for l in sys.spinlocks]))
+        elif sys.code[target].may_sleep and (sys.spinlocks or self.callbacks or self.enables):
+            after = self.stacks[upd["stk", a].as_long()] if ("stk", a) in upd else self._stk
+            atomic = any(isinstance(sys.code[p], FenceSite) for p in after)
+            more = ("sleep-in-atomic", z3.Or([z3.BoolVal(atomic)] +
+                                             [post(("lw", l)) == a + 1 for l in sys.spinlocks]))
         if more:
             found[more[0]] = z3.Or(found[more[0]], more[1]) if more[0] in found else more[1]
         self.cases.append(Case(a, guard, upd, found))
@@ -466,6 +559,7 @@ class Encoding:
                 s.seen = set()
                 first = len(self.cases)
                 at = self.z3.And(s["pc", a] == pc, s["stk", a] == self.stacks.index(stk))
+                self._stk = stk
                 self._cases(self.sys.code[pc], s, a, pc, stk, at)
                 for c in self.cases[first:]:
                     c.reads = s.seen
@@ -512,15 +606,32 @@ class Encoding:
                 done = (z3.Or if m.fences[c].kind == "any" else z3.And)([p != 0 for p in parts])
                 err = z3.Or([p == 2 for p in parts])
                 post[c] = z3.If(And(s["fs", c] == 0, done), z3.If(err, 2, 1), s["fs", c])
-            add(T, {("fs", g): v for g, v in post.items()}, ins.nxt,
-                {"signal-before-deps": And(fresh, early)})
+            upd = {("fs", g): v for g, v in post.items()}
+            found = {"signal-before-deps": And(fresh, early)}
+            runs = self._callback_runs(ins, stk)
+            if runs == [[]]:
+                add(T, upd, ins.nxt, found)
+            else:                                       # which fences fire picks the callbacks
+                fired = {c: And(s["fs", c] == 0, post[c] != 0) for c in ins.fires[1:]}
+                conts = [c for c in ins.fires[1:] if c in self.callbacks]
+                add(Not(fresh), upd, ins.nxt, found)
+                for cbs in runs:
+                    guard = And(fresh, *[fired[c] if c in cbs else Not(fired[c]) for c in conts])
+                    if not cbs:
+                        add(guard, upd, ins.nxt, found)
+                        continue
+                    u = dict(upd)
+                    u["stk", a] = z3.IntVal(self.stacks.index(stk + self._callbacks_frames(pc, cbs)))
+                    add(guard, u, self._callbacks_entry(cbs), found)
         elif isinstance(ins, Wait):
             pending = self.pending(s, ins)
             add(Not(pending), {}, ins.nxt)
+            rest = self._enable(s, a, ins, stk, add, [(f, self.pending_one(s, ins, f))
+                                                      for f in self.wait_fences(ins)])
             if ins.mode == "timeout":
-                add(pending, {}, ins.nxt)
+                add(And(pending, rest), {}, ins.nxt)
             elif ins.mode == "interruptible":
-                add(And(pending, s["irq"]), {}, ins.else_pc)
+                add(And(pending, s["irq"], rest), {}, ins.else_pc)
         elif isinstance(ins, Woken):
             add(T, {}, ins.nxt)
         elif isinstance(ins, WaitAny):
@@ -565,6 +676,9 @@ class Encoding:
                     k = ("en", actor.engine, a)
                     upd[k] = z3.If(s[k] > 0, s[k] - 1, s[k])
                 add(T, upd, self.call(upd, a, stk, pc))
+        elif isinstance(ins, HookReturn) and ins.chained:
+            target, rest = self._callbacks_return(stk)
+            add(T, {("stk", a): z3.IntVal(self.stacks.index(rest))}, target)
         elif isinstance(ins, HookReturn):
             site = stk[-1]
             upd = {("stk", a): z3.IntVal(self.stacks.index(stk[:-1]))}
@@ -586,6 +700,8 @@ class Encoding:
             e = ins.engine if isinstance(ins, Start) else ins.stmt.objs[0]
             deps = [s["fs", d] != 0 for d in ins.deps] if isinstance(ins, Start) else []
             add(And(self.slot_free(s, e), *deps), {("en", e, a): s["en", e, a] + 1}, ins.nxt)
+            if isinstance(ins, Start) and ins.enable_sites:
+                self._enable(s, a, ins, stk, add, [(d, s["fs", d] == 0) for d in ins.deps])
         elif isinstance(ins, Release):
             e = ins.stmt.objs[0]
             holds = s["en", e, a] > 0
@@ -812,6 +928,8 @@ def project(enc: Encoding, s: tuple) -> dict:
     for f in range(len(m.fences)):
         out["fs", f] = s[L.FN + f] & 3
         out["fp", f] = bool(s[L.FN + f] & 4)
+        if f in enc.enables:
+            out["fe", f] = bool(s[L.FN + f] & ENABLED)
     for r in range(len(m.resvs)):
         for f in range(len(m.fences)):
             out["rv", r, f] = bool(s[L.RV + r] >> f & 1)

@@ -35,9 +35,7 @@ class Signal(Instr):
             found = (("signal-before-deps", (self.pc, f),
                       f"{sys.actor(a)} signals {sys.m.fences[f].name} while {names} "
                       f"(which it comes after) is unsignalled (line {self.stmt.line})"),)
-        label = ""
-        if len(fired) > 1:
-            label = "completes " + ", ".join(sys.m.fences[c].name for c in fired[1:])
+        label = ""                                # (the containers show as "signals c")
         cbs = [g for g in fired if g in sys.fence_sites["signal"]]
         if cbs:
             return [run_callbacks(sys, lst, a, self, cbs, label, found)]

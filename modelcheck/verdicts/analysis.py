@@ -95,7 +95,13 @@ class Analysis:
                 m |= 1 << g.edge_actor[e]
             self.enabled[i] = m
         PC = sys.L.PC
-        self.finished = [sum(1 << a for a in range(sys.L.A) if sys.at_rest(s, a)) for s in g.states]
+        if any(actor.deps for actor in sys.m.actors):         # jobs held back by dependencies
+            self.finished = [sum(1 << a for a in range(sys.L.A) if sys.at_rest(s, a))
+                             for s in g.states]
+        else:
+            PC = sys.L.PC
+            self.finished = [sum(1 << a for a in range(sys.L.A) if s[PC + a] == DONE)
+                             for s in g.states]
 
     def succ(self, i: int, skip_timeouts: bool = False):
         if i >= self.expanded:

@@ -60,7 +60,7 @@ def places(sys: System) -> dict:
         st = ins.stmt
         if st is None or st.col <= 0:                # a job's start, the end of hooks
             continue
-        text = _plain(st.text)
+        text = st.source or _plain(st.text)
         add((st.line, st.col, "statement"), text, ran=(pc,))
         if isinstance(ins, Branch) and st.op == "if" and len(st.bodies) > 1 and st.bodies[1]:
             add((st.line, st.col, "else body of"), text, entered=(ins.nxt,))

@@ -26,7 +26,9 @@ from ..semantics import DONE, PUBLISHED, System, Wait, WaitAny
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
-            "acquire": "engine", "release": "engine", "assign": "var"}
+            "acquire": "engine", "release": "engine", "assign": "var",
+            "queue_work": "actor", "flush_work": "actor", "cancel_work_sync": "actor",
+            "flush_workqueue": "workqueue"}
 
 
 class Mismatch(Exception):
@@ -93,6 +95,8 @@ class Swap:
             self.unify(("fence", e[1]), ("fence", f[1]), side)
         elif tag == "held":
             self.unify(("lock", e[1]), ("lock", f[1]), side)
+        elif tag in ("pending", "running"):
+            self.unify(("actor", e[1]), ("actor", f[1]), side)
         elif tag == "done":
             if len(e[1]) != len(f[1]):
                 raise Mismatch
@@ -119,8 +123,8 @@ class Symmetry:
         # the copies of one index: (w[i],) or, exchanged together, (w[i], j[i])
         self.groups = []
         self.why_off = ""
-        if sys.m.workqueues:
-            self.why_off = "work items (their queues are not renamed)"
+        if sys.L.irqs:
+            self.why_off = "irq handlers (the thread each one interrupts is not renamed)"
             return
         by_decl: dict = {}
         for a, actor in enumerate(sys.m.actors):
@@ -159,7 +163,7 @@ class Symmetry:
         try:
             for c, d in zip(u, v):
                 ac, ad = m.actors[c], m.actors[d]
-                if (ac.kind, ac.preemptible) != (ad.kind, ad.preemptible):
+                if (ac.kind, ac.preemptible, ac.wq) != (ad.kind, ad.preemptible, ad.wq):
                     raise Mismatch
                 sw.unify(("actor", c), ("actor", d))
                 if ac.kind == "job":
@@ -228,7 +232,7 @@ class Symmetry:
             ins, other = sys.code[pc], sys.code[pcmap[pc]]
             if type(ins) is not type(other) or (ins.stmt.op, ins.stmt.mode) != (other.stmt.op, other.stmt.mode):
                 raise Mismatch
-            for attr in ("nxt", "else_pc", "then_pc", "woken_pc"):
+            for attr in ("nxt", "else_pc", "then_pc", "woken_pc", "wait_pc"):
                 x = getattr(ins, attr, None)
                 if (x is None) != (getattr(other, attr, None) is None) or \
                         x is not None and mp(x) != getattr(other, attr):
@@ -329,7 +333,10 @@ class Symmetry:
             held = tuple(s[L.LK + l] == -(c + 1) or (s[L.LK + l] > 0 and s[L.LK + l] >> c & 1)
                          for l in range(len(self.sys.m.locks)))
             slots = tuple(c in s[L.EN + e] for e in range(len(self.sys.m.engines)))
-            mine.append((to1(s[L.PC + c]), tuple(to1(p) for p in s[L.STK + c]), held, slots))
+            wq = self.sys.m.actors[c].wq                  # a work item: its place in its queue
+            queued = s[L.WQ + wq].index(c) if wq >= 0 and c in s[L.WQ + wq] else -1
+            mine.append((to1(s[L.PC + c]), tuple(to1(p) for p in s[L.STK + c]), held, slots,
+                         queued))
         return tuple(mine), tuple(vals)
 
     def _slot(self, kind: str, x: int) -> int:
@@ -368,6 +375,9 @@ class Symmetry:
                 tuple(sorted(amap[a] for a in s[L.EN + e]))
         for v in range(len(self.sys.m.vars)):
             new[self._slot("var", omap.get(("var", v), ("var", v))[1])] = s[L.VR + v]
+        for q, wq in enumerate(self.sys.m.workqueues):   # pending items: renamed, order kept
+            queue = tuple(amap[w] for w in s[L.WQ + q])
+            new[L.WQ + q] = queue if wq.ordered else tuple(sorted(queue))
         return tuple(new)
 
     # -- what the quotient graph says

@@ -112,7 +112,7 @@ def edges_of(ins, held) -> list[tuple[str, str]]:
     out = []
     for b, _mode in acquires:
         for a, _held_mode in held:
-            if (a, _held_mode) in (MEMALLOC, NOFS) or a == b == "dma_fence_map":
+            if not _held_mode or a == b == "dma_fence_map":    # markers (mode "") are no class
                 continue
             out.append((a, b))
     if isinstance(ins, MmapWriter):         # mmu_notifier_invalidate_range_start() under mmap_lock

@@ -45,7 +45,15 @@ def schema() -> dict:
          "lockdep": {"type": "string", "description": "deadlock: whether lockdep would have reported it"},
          "held": {"type": "array", "items": {"type": "object"},
                   "description": "step findings: the locks the actor holds, in the order taken "
-                  "(instance, class, mode, line, statement)"}})
+                  "(instance, class, mode, line, statement)"},
+         "usage": {"$ref": "#/$defs/usage"}})
+    acquisition = _obj({"actor": _STR, "line": _INT, "statement": _STR, "read": _BOOL,
+                        "trace": steps})
+    usage = _obj({"class": _STR, "in_irq": acquisition, "irq_on": acquisition,
+                  "states": _STRINGS})
+    usage["description"] = ("irq-unsafe-lock: the lock class, its acquisition in hard-irq "
+                            "context and one with interrupts enabled, each with its shortest "
+                            "trace; states as lockdep spells them (IN-HARDIRQ-W, HARDIRQ-ON-W)")
     state = _obj({"actors": _MAP, "locks": _MAP, "fences": _MAP, "engines": _MAP,
                   "vars": {"type": "object", "additionalProperties": _INT}},
                  {"interrupt_waits": _STR, "workqueues": _MAP})
@@ -90,7 +98,7 @@ def schema() -> dict:
         },
         "required": ["schema_version", "files"],
         "$defs": {"file": file, "finding": finding, "step": step, "state": state, "edge": edge,
-                  "stats": stats, "lock_order": lock_order, "coverage": coverage},
+                  "stats": stats, "lock_order": lock_order, "coverage": coverage, "usage": usage},
     }
 
 

@@ -89,3 +89,13 @@ def test_sleep_in_atomic_is_the_kernel_bug_line(repo_root):
     assert text.startswith("BUG: sleeping function called from invalid context at "
                            "sleep_in_atomic.fspec:7 (wait done)\n")
     assert "1 lock held by waiter/1:\n #0: (irq_lock), at: sleep_in_atomic.fspec:6 lock irq_lock" in text
+
+
+def test_irq_unsafe_lock_is_lockdeps_inconsistent_lock_state(repo_root):
+    if "irq-unsafe-lock" not in FINDING_KINDS:
+        pytest.skip("irq handlers are not in the language yet")
+    text = _splat("irq_unsafe_lock")
+    assert "WARNING: inconsistent lock state\n" in text
+    assert "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.\n" in text
+    assert "{IN-HARDIRQ-W} state was registered at:\n  fence_irq/2 at: irq_unsafe_lock.fspec:11" in text
+    assert "  lock(fence_lock);\n  <Interrupt>\n    lock(fence_lock);" in text

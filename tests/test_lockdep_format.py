@@ -57,7 +57,7 @@ def test_recursive_locking():
 def test_a_cycle_through_the_boot_primed_order_says_so():
     text = render("signalling_alloc_kernel")
     assert "primed at boot by dma_resv_lockdep()" in text
-    assert "the chain uses the orders primed at boot by dma_resv_lockdep(): mmu_notifier -> dma_fence_map" in text
+    assert "the chain uses the orders primed at boot by dma_resv_lockdep(): fs_reclaim -> mmu_notifier, mmu_notifier -> dma_fence_map" in text
 
 
 def test_a_safe_spec_prints_its_order():

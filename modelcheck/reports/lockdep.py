@@ -91,10 +91,9 @@ def _held(actor: str, held: list, base: str, ids: dict) -> list[str]:
 
 
 def _attempted(cycle: list):
-    """The acquisition lockdep would be looking at: of the cycle's spec edges,
-    the one created last (the longest trace), which closes the cycle."""
-    spec = [i for i, e in enumerate(cycle) if e.actor != BOOT]
-    return max(spec, key=lambda i: (len(cycle[i].trace), i)) if spec else len(cycle) - 1
+    """The acquisition lockdep would be looking at: the lock-order model puts
+    it first (lockorder.lockdep_cycle)."""
+    return 0
 
 
 def _cycle(result: Result, f, base: str, ids: dict) -> str:

@@ -8,8 +8,10 @@ way lockdep with the dma_fence annotations forms them (the contract's
 z3 then looks for one integer rank per class with every dependency going
 up.  Satisfiable: the ranks are a global lock order, a certificate anyone
 can check without z3 (every edge goes forward).  Unsatisfiable: the unsat
-core holds a cycle, and the shortest cycle inside it is the finding, each
-edge with the shortest trace that created it.  Lockdep only sees the paths
+core holds a cycle.  The cycle reported is the one lockdep would print:
+the first dependency, in the order the search created them, whose target
+already reaches its source (`lockdep_cycle`), each edge with the shortest
+trace that created it.  Lockdep only sees the paths
 a booted machine ran; this sees every path of the spec.
 """
 from __future__ import annotations
@@ -64,7 +66,7 @@ class LockOrder:
     status: str                  # "proved" | "cycle" | "incomplete"
     order: list                  # the certificate: classes lowest first ([] on a cycle)
     edges: list                  # [Edge] every dependency that counts toward cycles
-    cycles: list                 # [[Edge]] each a smallest cycle, in order
+    cycles: list                 # [[Edge]] each as lockdep prints it: the attempted edge first
     classes: int
     seconds: float               # z3's time
 
@@ -204,9 +206,45 @@ def shortest_cycle(edges: list[Edge]) -> list[Edge]:
     return best
 
 
+def lockdep_cycle(edges: list[Edge]) -> list[Edge]:
+    """The cycle lockdep would print, from `edges` in the order they were
+    created (boot ones first).  Lockdep adds dependencies one at a time; for
+    each new prev -> next, check_noncircular() searches breadth-first from
+    next, along the dependencies already recorded (each class's list in the
+    order they were added), for prev; the first dependency that finds it is
+    reported (lockdep then turns itself off).  The cycle is returned as
+    [prev -> next, next -> ... -> prev]: its first edge is the acquisition
+    being attempted (print_circular_bug()'s #0 is its `to`), the rest the
+    existing chain.  A class taken while held is recursive locking, found
+    before (check_deadlock()).  [] when the edges close no cycle."""
+    succ: dict[str, list[Edge]] = {}
+    for e in edges:
+        if e.frm == e.to:
+            return [e]
+        back = {e.to: None}
+        queue = deque([e.to])
+        while queue:
+            v = queue.popleft()
+            if v == e.frm:
+                path = []
+                while back[v] is not None:
+                    path.append(back[v])
+                    v = back[v].frm
+                return [e] + path[::-1]
+            for d in succ.get(v, ()):
+                if d.to not in back:
+                    back[d.to] = d
+                    queue.append(d.to)
+        succ.setdefault(e.frm, []).append(e)
+    return []
+
+
 def check(sys: System, g: Graph) -> LockOrder:
     deps = dependencies(sys, g)
-    edges = primed(sys) + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, e.frm, e.to))
+    # in the order the search created them; one step's in the order it acquires
+    rank = lambda e: next((i for i, (c, _m) in enumerate(sys.code[g.states[e.src][sys.L.PC + e.a]].acquires)
+                           if c == e.to), 0)
+    edges = primed(sys) + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, rank(e), e.frm, e.to))
     classes = classes_of(sys)
     for e in edges:                              # a class only reached as a pseudo-lock
         for c in (e.frm, e.to):
@@ -216,7 +254,7 @@ def check(sys: System, g: Graph) -> LockOrder:
     cycles, live = [], list(edges)
     order, core = decide(classes, live)
     while core and len(cycles) < MAX_CYCLES:
-        cycle = shortest_cycle(core)
+        cycle = lockdep_cycle(live) or shortest_cycle(core)     # z3 decides; lockdep's choice shown
         cycles.append(cycle)
         # another cycle must have a cause of its own: none of this one's spec edges
         live = [e for e in live if e.actor == BOOT or e not in cycle]

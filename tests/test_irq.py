@@ -49,6 +49,7 @@ def test_a_lock_taken_in_the_handler_and_with_interrupts_on_deadlocks_and_is_irq
     assert any("t waits h to return" in c and "held by t" in c for c in d.waits_for)
     assert [s.effect for s in d.trace] == ["takes S", "interrupts t"]
     assert "inconsistent lock state on S" in d.lockdep
+    assert d.final_state["actors"]["t"] == "interrupted by h at line 5: unlock S"
     f = finding(r, "irq-unsafe-lock")
     assert "{IN-HARDIRQ-W} -> {HARDIRQ-ON-W}" in f.message
     u = f.usage

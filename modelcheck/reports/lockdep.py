@@ -91,9 +91,13 @@ def _held(actor: str, held: list, base: str, ids: dict) -> list[str]:
 
 
 def _attempted(cycle: list):
-    """The acquisition lockdep would be looking at: the lock-order model puts
-    it first (lockorder.lockdep_cycle)."""
-    return 0
+    """The acquisition lockdep would be looking at: the cycle's first edge
+    (lockorder reports the cycle as lockdep chooses it, the attempted
+    acquisition first); a spec edge in any case, never a boot one."""
+    if cycle and cycle[0].actor != BOOT:
+        return 0
+    spec = [i for i, e in enumerate(cycle) if e.actor != BOOT]
+    return max(spec, key=lambda i: (len(cycle[i].trace), i)) if spec else len(cycle) - 1
 
 
 def _cycle(result: Result, f, base: str, ids: dict) -> str:

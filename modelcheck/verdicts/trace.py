@@ -460,7 +460,10 @@ def final_state(sys: System, s: tuple) -> dict:
         else:
             line, text = sys.where(s, a)
             moving = any(b == a for b, _ in sys.successors(s))
-            actors[sys.actor(a)] = f"{'at' if moving else 'blocked at'} line {line}: {text}"
+            h = sys.interrupter(s, a) if sys.L.irqs else None
+            state = f"interrupted by {sys.actor(h)} at" if h is not None else \
+                "at" if moving else "blocked at"
+            actors[sys.actor(a)] = f"{state} line {line}: {text}"
     locks = {}
     for l, lock in enumerate(m.locks):
         v = s[L.LK + l]

@@ -81,6 +81,17 @@ class Result:
         return self.complete or bool(want)
 
     def summary(self) -> str:
+        """The verdict line; for a result that is not as expected, followed by
+        its tables, so that `assert result.ok, result.summary()` shows the
+        counterexamples."""
+        line = self.verdict()
+        if self.ok:
+            return line
+        from .reports import report
+        return line + "\n" + report.table(self)
+
+    def verdict(self) -> str:
+        """One line: the path, ok/FAIL, what was found and expected."""
         nothing = f"nothing within depth {self.bound}" if self.engine == "smt" else "nothing so far"
         found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else nothing)
         if found == "safe" and self.coverage and self.coverage.missed:

@@ -1,0 +1,41 @@
+"""Small things a new user trips over."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from helpers import REPO, check
+
+
+def test_a_failing_summary_shows_the_counterexample():
+    r = check("""
+        lock a
+        thread t { lock a; lock a }
+    """)
+    assert not r.ok
+    text = r.summary()
+    assert text.splitlines()[0] == r.verdict()
+    assert "blocks: a already held by t itself" in text
+
+
+def test_an_ok_summary_is_one_line():
+    r = check("lock a\nthread t { lock a; unlock a }\n")
+    assert r.ok and r.summary() == r.verdict() and "\n" not in r.summary()
+
+
+def test_fspec_paths_outside_the_rootdir_are_collected(tmp_path):
+    proj, specs = tmp_path / "proj", tmp_path / "specs"
+    proj.mkdir()
+    specs.mkdir()
+    (specs / "one.fspec").write_text((REPO / "specs" / "proxy_fence_fork.fspec").read_text())
+    (proj / "pytest.ini").write_text("[pytest]\nfspec_paths = ../specs\n")
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                       cwd=proj, capture_output=True, text=True)
+    assert "1 passed" in p.stdout, p.stdout + p.stderr
+
+
+def test_a_missing_fspec_path_is_an_error_not_silence(tmp_path):
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfspec_paths = nowhere\n")
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                       cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode != 0 and "fspec_paths: no such file or directory" in p.stderr

@@ -39,3 +39,12 @@ def test_a_missing_fspec_path_is_an_error_not_silence(tmp_path):
     p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                        cwd=tmp_path, capture_output=True, text=True)
     assert p.returncode != 0 and "fspec_paths: no such file or directory" in p.stderr
+
+
+def test_the_readme_make_matrix_figures_are_current():
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("`make matrix` prints:\n\n```\n") + len("`make matrix` prints:\n\n```\n")
+    shown = readme[start:readme.index("```\n", start)]
+    p = subprocess.run([sys.executable, "-m", "modelcheck", "matrix", "specs/pagefault_remedies.fspec",
+                        "-D", "REMEDY=0..4"], cwd=REPO, capture_output=True, text=True)
+    assert shown == p.stdout

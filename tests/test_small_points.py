@@ -48,3 +48,16 @@ def test_the_readme_make_matrix_figures_are_current():
     p = subprocess.run([sys.executable, "-m", "modelcheck", "matrix", "specs/pagefault_remedies.fspec",
                         "-D", "REMEDY=0..4"], cwd=REPO, capture_output=True, text=True)
     assert shown == p.stdout
+
+
+def test_a_chain_does_not_send_the_reader_to_code_that_can_never_signal():
+    r = check("""
+        fence f
+        thread app { publish f; choose { signal f } or { return } }
+        thread waiter { await published(f); wait f timeout }
+        expect timeout-hang
+        expect indefinite-fence
+    """)
+    chain = next(f for f in r.findings if f.kind == "timeout-hang").waits_for[0]
+    assert "no path from here signals it (app can never reach that signal)" in chain
+    assert "can still move" not in chain

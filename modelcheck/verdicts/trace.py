@@ -419,12 +419,36 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
         what, _row, tail, who = _why(sys, s, a, reasons[0])
         chain += [f"{sys.actor(a)} waits {what}"] + tail
         who = _live(sys, s, who)
+        if reasons[0][0] == "fence" and who and not sys.blocked_on(s, who[0]) and \
+                s[sys.L.PC + who[0]] != DONE and not _can_signal(sys, s, reasons[0][1]):
+            names = " or ".join(sys.actor(b) for b in who)
+            return " → ".join(chain + [f"but no path from here signals it ({names} can never "
+                                       "reach that signal)"])
         if not who:
             return " → ".join(chain + (["and none of them can still run"] if tail and
                                        not tail[-1].startswith("nobody") else []))
         a = who[0]
     chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
+
+
+def _can_signal(sys: System, s: tuple, f: int, budget: int = 20000) -> bool:
+    """Does some path from s, without timeouts firing, signal fence f?  A
+    chain must not send the reader to an actor whose remaining code never
+    signals it.  Past the budget, assume it can (say nothing false)."""
+    FN = sys.L.FN + f
+    seen, todo = {s}, [s]
+    while todo:
+        v = todo.pop()
+        if v[FN] & 3:
+            return True
+        for _b, (w, _label, _found, timeout) in sys.successors(v):
+            if not timeout and w not in seen:
+                if len(seen) >= budget:
+                    return True
+                seen.add(w)
+                todo.append(w)
+    return False
 
 
 def cycle_of(sys: System, s: tuple, a: int) -> list[int]:

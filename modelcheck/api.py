@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
-from .verdicts import analysis, coverage, lockorder, trace
+from .verdicts import analysis, coverage, irqstate, lockorder, trace
 
 from .search import budget, explorer, symbolic
 
@@ -82,6 +82,17 @@ class Result:
         return self.complete or bool(want)
 
     def summary(self) -> str:
+        """The verdict line; for a result that is not as expected, followed by
+        its tables, so that `assert result.ok, result.summary()` shows the
+        counterexamples."""
+        line = self.verdict()
+        if self.ok:
+            return line
+        from .reports import report
+        return line + "\n" + report.table(self)
+
+    def verdict(self) -> str:
+        """One line: the path, ok/FAIL, what was found and expected."""
         nothing = f"nothing within depth {self.bound}" if self.engine == "smt" else "nothing so far"
         found = ", ".join(sorted(self.kinds)) or ("safe" if self.complete else nothing)
         if found == "safe" and self.coverage and self.coverage.missed:
@@ -209,8 +220,13 @@ def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder
         if it.kind == "deadlock":
             run = [g.states[j] for _a, j in g.path(it.state) + list(it.then)]
             f.lockdep = lockorder.deadlock_caught(sys, [g.states[0]] + run, it.actors)
+            if sys.L.irqs and f.lockdep.startswith("lockdep would not"):
+                f.lockdep = irqstate.deadlock_caught(sys, [g.states[0]] + run, it.actors) \
+                    or f.lockdep
     order = lockorder.check(sys, g)
     findings += [_lock_order_finding(sys, g, cycle) for cycle in order.cycles]
+    if sys.L.irqs:
+        findings += [_irq_unsafe_finding(sys, g, irq, on) for irq, on in irqstate.inconsistent(sys, g)]
     findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
     return findings, order
 
@@ -235,6 +251,18 @@ def _lock_order_finding(sys: System, g: explorer.Graph, cycle: list) -> trace.Fi
     last = max((e for e in cycle if e.actor != lockorder.BOOT), key=lambda e: len(e.trace))
     return trace.Finding("lock-order", lockorder.name(cycle), last.trace,
                          trace.final_state(sys, g.states[last.src]), cycle=cycle)
+
+
+def _irq_unsafe_finding(sys: System, g: explorer.Graph, irq, on) -> trace.Finding:
+    """Both acquisitions with the shortest trace to each; the finding's own
+    trace is the longer one (both usages are known at its end)."""
+    for u in (irq, on):
+        u.trace = trace.reach(sys, g, u.src, u.a, f"takes {u.cls} {u.usage}")
+    last = max((irq, on), key=lambda u: len(u.trace))
+    usage = {"class": irq.cls, "in_irq": irq.as_dict(), "irq_on": on.as_dict(),
+             "states": [irq.state(), on.state()]}
+    return trace.Finding("irq-unsafe-lock", irqstate.message(irq, on), last.trace,
+                         trace.final_state(sys, g.states[last.src]), usage=usage)
 
 
 def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:

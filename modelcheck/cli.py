@@ -254,7 +254,7 @@ def _main(argv) -> int:
             status = max(status, 1)
         if args.format == "table":
             brief = args.summary and result.ok      # a failing spec always shows its tables
-            print(printable(result.summary()) if brief else report.table(result, args.wide, args.all), flush=True)
+            print(printable(result.verdict()) if brief else report.table(result, args.wide, args.all), flush=True)
         elif args.format == "lockdep":
             print(lockdep.render(result), flush=True)
         if result.stopped.startswith("interrupted"):  # Ctrl-C ends the whole run

@@ -42,9 +42,16 @@ def pytest_configure(config):
     config._fspec_params = _params(config.getoption("fspec_param"))
     roots = [Path(p).resolve() for p in config.getini("fspec_paths")]
     config._fspec_roots = roots
-    # run with no path arguments: collect the fspec paths beside testpaths
-    if roots and config.args_source == pytest.Config.ArgsSource.TESTPATHS:
-        config.args = list(config.args) + [str(p) for p in roots if p.exists()]
+    # run with no path arguments: collect the fspec paths beside testpaths (or
+    # the current directory), also those outside it, which nothing else reaches
+    if roots and config.args_source in (pytest.Config.ArgsSource.TESTPATHS,
+                                        pytest.Config.ArgsSource.INVOCATION_DIR):
+        given = [Path(a).resolve() for a in config.args]
+        config.args = list(config.args) + [str(p) for p in roots if p.exists() and not any(
+            p == g or g in p.parents for g in given)]
+    missing = [str(p) for p in roots if not p.exists()]
+    if missing:
+        raise pytest.UsageError("fspec_paths: no such file or directory: " + ", ".join(missing))
 
 
 def _params(items: list[str]) -> dict:
@@ -95,7 +102,7 @@ class FspecFailure(Exception):
     """A spec whose findings differ from its expect lines."""
 
     def __init__(self, result: Result):
-        super().__init__(result.summary())
+        super().__init__(result.verdict())
         self.result = result
 
 

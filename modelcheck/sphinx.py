@@ -68,13 +68,13 @@ class FspecCheck(SphinxDirective):
                 f"fspec-check: {os.path.basename(path)} has errors:\n{e}", line=self.lineno))
             return out
         result.path = self.arguments[0]               # as the page names it, not this machine's path
-        verdict = report.table(result) if result.findings or not result.ok else result.summary() + "\n"
+        verdict = report.table(result) if result.findings or not result.ok else result.verdict() + "\n"
         block = nodes.literal_block(verdict, verdict, language="none")
         block["classes"].append("fspec-verdict")
         out.append(block)
         if not result.ok:
             out.append(self.state.document.reporter.warning(
-                f"fspec-check: {result.summary()}", line=self.lineno))
+                f"fspec-check: {result.verdict()}", line=self.lineno))
         return out
 
 

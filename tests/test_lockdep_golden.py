@@ -48,7 +48,7 @@ def test_the_attempted_acquisition_is_number_zero_and_the_chain_descends(repo_ro
     marks = [l.split()[1] for l in text.splitlines() if l.startswith("-> #")]
     assert marks == ["#2", "#1", "#0"]
     head = text.splitlines()
-    wants = head[head.index("allocator/2 is trying to acquire lock:") + 1]
+    wants = head[head.index("allocator/1 is trying to acquire lock:") + 1]
     zero = head[head.index(next(l for l in head if l.startswith("-> #0")))]
     assert "(L)" in wants and "(L)" in zero
     assert "primed at boot by dma_resv_lockdep()" in text
@@ -57,13 +57,13 @@ def test_the_attempted_acquisition_is_number_zero_and_the_chain_descends(repo_ro
 
 def test_a_read_acquisition_prints_rlock(repo_root):
     text = _splat("read_acquisition")
-    assert "  rlock(sem);" in text and "(sem) (read), at:" in text
+    assert "  rlock(sem);" in text and "(sem), at: read_acquisition.fspec:14 lock sem shared" in text
 
 
 def test_held_locks_name_instance_class_and_line(repo_root):
     text = _splat("three_edge_primed")
     assert "-> #1 bo (resv):" in text
-    assert "1 lock held by allocator/2:\n #0: (fs_reclaim), at: three_edge_primed.fspec:13" in text
+    assert "1 lock held by allocator/1:\n #0: (fs_reclaim), at: three_edge_primed.fspec:13" in text
 
 
 def test_a_plain_mutex_self_deadlock_gets_no_ww_hint(repo_root):
@@ -89,3 +89,13 @@ def test_sleep_in_atomic_is_the_kernel_bug_line(repo_root):
     assert text.startswith("BUG: sleeping function called from invalid context at "
                            "sleep_in_atomic.fspec:7 (wait done)\n")
     assert "1 lock held by waiter/1:\n #0: (irq_lock), at: sleep_in_atomic.fspec:6 lock irq_lock" in text
+
+
+def test_irq_unsafe_lock_is_lockdeps_inconsistent_lock_state(repo_root):
+    if "irq-unsafe-lock" not in FINDING_KINDS:
+        pytest.skip("irq handlers are not in the language yet")
+    text = _splat("irq_unsafe_lock")
+    assert "WARNING: inconsistent lock state\n" in text
+    assert "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.\n" in text
+    assert "{IN-HARDIRQ-W} state was registered at:\n  fence_irq/2 at: irq_unsafe_lock.fspec:11" in text
+    assert "  lock(fence_lock);\n  <Interrupt>\n    lock(fence_lock);" in text

@@ -294,3 +294,56 @@ def test_smt_engine_mirrors_recursive_reads():
 def test_smt_engine_refuses_ww_with_a_position():
     from helpers import smt_refusal
     assert "ww" in smt_refusal("resv a\nthread t { ww { lock a; unlock a } }\n")
+
+
+# ---------------------------------------------------------------- the cycle lockdep prints
+
+def test_the_cycle_starts_with_the_attempted_acquisition():
+    """v, holding c, tries a: lockdep prints #0 a, the chain a -> b -> c."""
+    r = expect("""
+        lock a
+        lock b
+        lock c
+        thread t { lock a; lock b; unlock b; unlock a }
+        thread u { await done(t); lock b; lock c; unlock c; unlock b }
+        thread v { await done(u); lock c; lock a; unlock a; unlock c }
+    """, {"lock-order"})
+    cycle = r.lock_order.cycles[0]
+    assert [(e.frm, e.to) for e in cycle] == [("c", "a"), ("a", "b"), ("b", "c")]
+    assert cycle[0].actor == "v"
+    assert finding(r, "lock-order").message.endswith("c -> a -> b -> c")
+
+
+def test_the_first_cycle_closed_is_reported_first_not_the_shortest():
+    """Lockdep stops at the first dependency that closes a cycle; a shorter
+    cycle closed later comes second."""
+    r = expect("""
+        lock a
+        lock b
+        lock c
+        lock d
+        lock e
+        thread t { lock a; lock b; unlock b; unlock a
+                   lock b; lock c; unlock c; unlock b
+                   lock c; lock a; unlock a; unlock c }
+        thread u { await done(t); lock d; lock e; unlock e; unlock d
+                   lock e; lock d; unlock d; unlock e }
+    """, {"lock-order"})
+    firsts = [[(e.frm, e.to) for e in c] for c in r.lock_order.cycles]
+    assert firsts == [[("c", "a"), ("a", "b"), ("b", "c")], [("e", "d"), ("d", "e")]]
+
+
+def test_the_existing_chain_is_found_breadth_first():
+    """Of two chains from the new lock back to the held one, the shorter."""
+    r = expect("""
+        lock a
+        lock b
+        lock c
+        lock d
+        thread t { lock a; lock b; unlock b; unlock a
+                   lock b; lock c; unlock c; unlock b
+                   lock c; lock d; unlock d; unlock c
+                   lock a; lock d; unlock d; unlock a
+                   lock d; lock a; unlock a; unlock d }
+    """, {"lock-order"})
+    assert [(e.frm, e.to) for e in r.lock_order.cycles[0]] == [("d", "a"), ("a", "d")]

@@ -1380,6 +1380,9 @@ ONE_PER_KIND = {
     "assert": "var x = 0 in 0..1\nthread t { assert x == 1 }",
     "invariant": 'var x = 0 in 0..1\ninvariant "zero": x == 0\nthread t { x = 1 }',
     "unreachable": 'var x = 0 in 0..1\nreachable "one": x == 1\nthread t { }',
+    # a trylock in the handler never spins (no deadlock), but marks the usage
+    "irq-unsafe-lock": 'lock S : spinlock\nthread t {\n lock S\n unlock S\n}\n'
+                       'irq h {\n trylock S else { return }\n unlock S\n}',
 }
 
 
@@ -1395,6 +1398,8 @@ def test_one_example_per_finding_kind(kind):
         assert shortest(r, kind) in (1, 2)
     elif kind == "lock-order":          # B -> A is recorded on reaching the second `lock A`
         assert shortest(r, kind) == 6
+    elif kind == "irq-unsafe-lock":     # h fires, then stands at its trylock
+        assert shortest(r, kind) == 2
     else:
         assert shortest(r, kind) == (0 if kind in ("timeout-hang", "unreachable") else 1)
     r = check(ONE_PER_KIND[kind] + f"\nexpect {kind}\n")

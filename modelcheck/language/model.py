@@ -21,7 +21,8 @@ from ..search import budget
 
 FINDING_KINDS = ("deadlock", "indefinite-fence", "lock-order", "timeout-hang",
                  "sleep-in-atomic", "signal-before-deps", "publish-without-lock",
-                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant", "unreachable")
+                 "unlock-not-held", "lock-held-at-exit", "assert", "invariant", "unreachable",
+                 "irq-unsafe-lock")
 EXPECT_KINDS = FINDING_KINDS + ("safe",)
 HOOK_EVENTS = ("reclaim", "fork", "munmap", "fault")
 # what dma_resv_lockdep() primes at boot (the contract's default chain)
@@ -96,7 +97,7 @@ class Stmt:
 @dataclass(frozen=True)
 class Actor:
     name: str
-    kind: str                   # thread | job | work
+    kind: str                   # thread | job | work | irq
     body: tuple
     line: int
     engine: int = -1            # jobs: the engine whose slot they hold
@@ -341,7 +342,7 @@ class Builder:
         if kind == "param_decl":
             self.param(str(item.children[0]), item)
             return
-        if kind in ("thread_decl", "job_decl", "work_decl"):
+        if kind in ("thread_decl", "job_decl", "work_decl", "irq_decl"):
             self._actor_ids(item)
             return
         if kind == "workqueue_decl":
@@ -461,7 +462,7 @@ class Builder:
             self._prime(item)
         if kind == "fence_decl":
             self._fence_deps(item)
-        elif kind in ("thread_decl", "job_decl", "work_decl"):
+        elif kind in ("thread_decl", "job_decl", "work_decl", "irq_decl"):
             self._actor(item)
         elif kind == "hook_decl":
             event = str(item.children[0].children[0])
@@ -629,6 +630,8 @@ class Builder:
                     wq = self._guard(self.obj, rest[0], ("workqueue",), "a workqueue")
                     actor = Actor(actor_name, "work", self.block(rest[-1]), item.meta.line,
                                   wq=wq if wq is not None else -1)
+                elif item.data == "irq_decl":
+                    actor = Actor(actor_name, "irq", self.block(rest[-1]), item.meta.line)
                 else:
                     actor = Actor(actor_name, "thread", self.block(rest[-1]), item.meta.line)
                 self.m.actors[decl.base + n] = actor
@@ -713,8 +716,14 @@ class Builder:
                           "take other locks one by one")
             if len(set(ids)) != len(ids):
                 self.fail(node, "the same lock appears twice")
+            irq = "IRQSAVE" in toks or "IRQRESTORE" in toks
+            if irq and kinds != {"spinlock"}:
+                word = "irqsave" if op == "lock" else "irqrestore"
+                self.fail(node, f"`{op} ... {word}` is spin_{op}_{word}: it needs a spinlock, "
+                          f"and '{self.m.locks[ids[0]].name}' is "
+                          f"{_article(self.m.locks[ids[0]].kind)}")
             bodies = [self.block(blocks[0], in_hook)] if op == "trylock" else []
-            return S(op, ids, "shared" if shared else "", bodies=bodies)
+            return S(op, ids, "shared" if shared else "irqsave" if irq else "", bodies=bodies)
         if op == "signal":
             f = self.obj(refs[0], ("fence",), "a fence")
             if self.m.fences[f].kind:
@@ -958,7 +967,7 @@ class Builder:
             self.fail(ref, f"'{name}' is not declared" + _hint(name, self.decls))
         if decl.bad:
             raise _Fail()
-        if decl.kind not in ("thread", "job"):
+        if decl.kind not in ("thread", "job", "irq"):
             self.fail(arg if arg is not None else ref,
                       f"'{name}' is {_article(decl.kind)}, but done() needs a thread or job")
         if len(ref.children) == 1 and not pre:

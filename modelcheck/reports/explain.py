@@ -183,6 +183,26 @@ KINDS = {
         ("check that the actors can get there: a lock held too long, a condition never "
          "true, a branch that the model rules out",
          "if the situation is really impossible, drop the line or make it an invariant")),
+    "irq-unsafe-lock": Kind(
+        "a lock taken in an irq handler is also taken with interrupts enabled",
+        "A lock class is taken inside an `irq` handler (or in an `on signal` callback that "
+        "an irq handler's signal runs), and somewhere else with interrupts enabled: not with "
+        "`lock S irqsave`, not under another lock taken with irqsave, not in an irq handler "
+        "and not in a fence hook. The finding shows both acquisitions, each with the "
+        "shortest trace that reaches it. No interleaving needs to deadlock for it to count.",
+        "This is lockdep's \"inconsistent lock state\", {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} "
+        "usage: the interrupt can arrive on the CPU of the thread that holds the lock with "
+        "interrupts on, and the handler then spins forever on a lock its own CPU holds. "
+        "Lockdep reports it from the two usages alone, the first time it sees both.",
+        ("kernel/locking/lockdep.c: mark_usage(), mark_lock_irq(), valid_state(), "
+         "exclusive_bit()",
+         "Documentation/locking/lockdep-design.rst, \"State\" and \"Single-lock state rules\"",
+         "Documentation/locking/spinlocks.rst (spin_lock_irqsave for data shared with an "
+         "interrupt handler)"),
+        ("take the lock with spin_lock_irqsave() / spin_lock_irq() everywhere outside the "
+         "handler (`lock S irqsave` ... `unlock S irqrestore`)",
+         "move the work out of the handler (a threaded irq, irq_work or a work item) so the "
+         "lock is never taken in hard-irq context")),
 }
 
 

@@ -69,7 +69,7 @@ def render(items: list) -> str:
     for n, item in enumerate(items, 1):
         if isinstance(item, Result):
             lines += [INDENT + line for line in _subtests(item)]
-            lines.append(_diag(item.summary()))
+            lines.append(_diag(item.verdict()))
             if not item.complete:
                 lines.append(_diag(f"incomplete: {item.stopped}"))
             lines.append(f"{'ok' if item.ok else 'not ok'} {n} {_name(item.path)}")

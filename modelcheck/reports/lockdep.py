@@ -91,8 +91,11 @@ def _held(actor: str, held: list, base: str, ids: dict) -> list[str]:
 
 
 def _attempted(cycle: list):
-    """The acquisition lockdep would be looking at: of the cycle's spec edges,
-    the one created last (the longest trace), which closes the cycle."""
+    """The acquisition lockdep would be looking at: the cycle's first edge
+    (lockorder reports the cycle as lockdep chooses it, the attempted
+    acquisition first); a spec edge in any case, never a boot one."""
+    if cycle and cycle[0].actor != BOOT:
+        return 0
     spec = [i for i, e in enumerate(cycle) if e.actor != BOOT]
     return max(spec, key=lambda i: (len(cycle[i].trace), i)) if spec else len(cycle) - 1
 
@@ -205,23 +208,30 @@ def _steps(trace: list) -> str:
 
 def _inconsistent(result: Result, f, base: str, ids: dict) -> str:
     """print_usage_bug(): a lock class used both in hard-irq context and with
-    interrupts enabled.  The trace's last step is the second usage."""
-    last = f.trace[-1] if f.trace else None
-    actor = last.actor if last else "?"
-    cls = getattr(f, "lock_class", "") or _class_of(last)
+    interrupts enabled.  `f.usage` has both acquisitions and lockdep's state
+    names, the one registered first first; the task that "takes" is the other."""
+    u = f.usage or {}
+    cls = u.get("class") or _class_of(f.trace[-1] if f.trace else None)
+    states = u.get("states") or ["HARDIRQ-ON-W", "IN-HARDIRQ-W"]
+    new = u.get("irq_on" if states[-1].startswith("HARDIRQ-ON") else "in_irq") or {}
+    old = u.get("in_irq" if new is u.get("irq_on") else "irq_on") or {}
+    actor = new.get("actor") or (f.trace[-1].actor if f.trace else "?")
+    in_irq = new is u.get("in_irq")
     title = "WARNING: inconsistent lock state"
     lines = _banner(title, result)
-    lines += [printable(f.message)]
-    if last:
-        lines += [f"{_task(actor, ids)} takes:",
-                  f"  {_lock(cls, cls)}, {_at(base, last.line, last.statement)}"]
-    lines += ["", "other info that might help us debug this:",
+    lines += [f"inconsistent {{{states[0]}}} -> {{{states[-1]}}} usage.",
+              f"{_task(actor, ids)} [HC{int(in_irq)}[{int(in_irq)}]:SC0[0]:HE{int(not in_irq)}:SE1] takes:",
+              f"  {_lock(cls, cls)}, {_at(base, new.get('line', 0), new.get('statement', ''))}",
+              f"{{{states[0]}}} state was registered at:",
+              f"  {_task(old.get('actor', '?'), ids)} {_at(base, old.get('line', 0), old.get('statement', ''))}",
+              "", "other info that might help us debug this:",
               " Possible unsafe locking scenario:", "",
               "       CPU0", "       ----",
               f"  lock({printable(cls)});", "  <Interrupt>", f"    lock({printable(cls)});", "",
               " *** DEADLOCK ***", ""]
-    lines += _held(actor, f.held, base, ids)
-    lines += [f"(shortest trace: {_steps(f.trace)}, see --format table)"]
+    if f.at.get("actor") == actor:         # the held locks are known for the finding's own actor
+        lines += _held(actor, f.held, base, ids) + [""]
+    lines += [f"({printable(f.message)}; shortest trace: {_steps(f.trace)}, see --format table)"]
     return "\n".join(lines) + "\n"
 
 

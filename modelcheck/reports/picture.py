@@ -27,6 +27,7 @@ from ..verdicts.trace import Finding
 ROW, TOP, GUTTER, CHAR = 40, 56, 90, 7.5      # px: separator row, header, left column, char width
 WRAP, STMT = 30, 56                            # chars: effects wrap at, box text clipped at
 RED, GREY, INK = "#c0392b", "#7f8c8d", "#222"
+BAR, LANE = 9, 110                             # px: a lock-held bar, a fence lane
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
 
@@ -47,7 +48,10 @@ def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
         if seg.startswith("back to ") and seg.endswith(": a cycle"):
             closing = seg[len("back to "):-len(": a cycle")]
             break
-        name = next((a for a in actors if seg.startswith(a + " waits ")), None)
+        # "w waits to write first" (writer preference) says why the reader
+        # before it waits: the arrow goes from that reader to the queued writer
+        name = next((a for a in actors if seg.startswith(a + " waits ")
+                     and seg != a + " waits to write first"), None)
         end = next((a for a in actors if seg in (a + " has finished", a + " can still move")), None)
         if name is not None:
             nodes.append((name, [seg[len(name + " waits "):]]))
@@ -63,12 +67,62 @@ def wait_edges(chain: str, actors: list[str]) -> list[Edge]:
             for i, ((a, what), t) in enumerate(zip(nodes, targets))]
 
 
-def _actors(f) -> list[str]:
+def _actors(f) -> tuple[list[str], list[str]]:
+    """(the lifelines, the actors folded away).  The members of the wait-for
+    cycle come first, then the others that take a step or are stuck; an
+    actor with no step in this trace gets no lifeline."""
     names = list(f.final_state.get("actors", {}))
     for s in f.trace + f.then + f.blocked:
         if s.actor not in names:
             names.append(s.actor)
-    return names
+    edges = [e for c in f.waits_for for e in wait_edges(c, names)]
+    cycle = [e.waiter for e in edges if e.cycle]
+    busy = {s.actor for s in f.trace + f.then}
+    busy |= {a for e in edges for a in (e.waiter, e.target)}
+    if not cycle:                  # no cycle to show: every stuck actor is the story
+        busy |= {s.actor for s in f.blocked}
+    shown = list(dict.fromkeys(cycle + [a for a in names if a in busy]))
+    return shown, [a for a in names if a not in busy]
+
+
+def _spans(rows: list, actors: list) -> tuple[list, list, dict]:
+    """From the steps' effects: lock-held spans [(actor, lock, first row, last
+    row or None)], hook frames [(actor, what, first row, last row or None)],
+    and per fence its events [(row, "published" | "signalled" | ...)]."""
+    locks, frames, fences = [], [], {}
+    open_locks, open_frames = {}, {}
+    for i, row in enumerate(rows):
+        if row == "then":
+            continue
+        for s, n, _lines in row:
+            if n == "-":
+                continue
+            for part in _t(s.effect).split("; "):
+                words = part.split()
+                if len(words) >= 2 and words[0] == "takes" and words[1] not in ("a", "branch"):
+                    open_locks[(s.actor, words[1])] = len(locks)
+                    locks.append([s.actor, words[1], i, None])
+                elif len(words) >= 2 and words[0] == "releases":
+                    k = open_locks.pop((s.actor, words[1]), None)
+                    if k is not None:
+                        locks[k][3] = i
+                elif part == "enters reclaim" or part == "enters the fault handler" or \
+                        (part.startswith("runs the ") and part.endswith(" hooks")):
+                    what = {"enters reclaim": "in reclaim", "enters the fault handler":
+                            "in the fault handler"}.get(part) or \
+                        f"in the {part[len('runs the '):-len(' hooks')]} notifier"
+                    open_frames.setdefault(s.actor, []).append(len(frames))
+                    frames.append([s.actor, what, i + 1, None])
+                elif part.startswith("publishes ") or " += " in part:
+                    fence = words[-1]
+                    fences.setdefault(fence, []).append((i, "published" + (
+                        f" in {words[0]}" if " += " in part else "")))
+                elif words and words[0] == "signals" and len(words) >= 2:
+                    fences.setdefault(words[1], []).append(
+                        (i, "signalled" + (" (error)" if "error" in part else "")))
+            if "(leaving the " in _t(s.statement) and open_frames.get(s.actor):
+                frames[open_frames[s.actor].pop()][3] = i
+    return locks, frames, fences
 
 
 def _t(s) -> str:
@@ -91,19 +145,26 @@ def _height(lines: list[str]) -> float:
 def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
     """The sequence diagram of one finding; `ident` prefixes its element ids,
     which must be unique in a page of several diagrams."""
-    actors = _actors(f)
+    actors, folded = _actors(f)
     stmt = {a: 0 for a in actors}
     for s in f.trace + f.then:
         stmt[s.actor] = max(stmt[s.actor], len(_t(s.statement)))
-    for s in f.blocked:
+    blocked = [s for s in f.blocked if s.actor in stmt]
+    for s in blocked:
         stmt[s.actor] = max(stmt[s.actor], len(f"line {s.line}: {_t(s.statement)}"))
     wrap = {a: max(WRAP, min(stmt[a], STMT)) for a in actors}   # effects wrap at this width
     rows = [[(s, s.step, _lines(s, False, wrap[s.actor]))] for s in f.trace]
     if f.then:
         rows.append("then")
         rows += [[(s, s.step, _lines(s, False, wrap[s.actor]))] for s in f.then]
-    if f.blocked:
-        rows.append([(s, "-", _lines(s, True, wrap[s.actor])) for s in f.blocked])
+    if blocked:
+        rows.append([(s, "-", _lines(s, True, wrap[s.actor])) for s in blocked])
+    rows = [row if row == "then" else [c for c in row if c[0].actor in actors] for row in rows]
+    locks, frames, fences = _spans(rows, actors)
+    depth = {a: 0 for a in actors}                       # lock bars side by side, right of the boxes
+    for k, (a, _l, i, j) in enumerate(locks):
+        depth[a] = max(depth[a], 1 + sum(1 for b, _m, i2, j2 in locks[:k] if b == a and
+                                           (j2 is None or j2 >= i)))
     width = {a: 140.0 for a in actors}
     for row in rows:
         for s, _n, lines in ([] if row == "then" else row):
@@ -111,10 +172,17 @@ def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
     x, left = {}, GUTTER
     for a in actors:
         x[a] = left + width[a] / 2
-        left += width[a] + 16
+        left += width[a] + 16 + BAR * depth[a]
+    lanes, lane_w = {}, {}
+    for name in fences:                                   # one lane per fence that changes
+        lane_w[name] = max(LANE, len(_t(name)) * 7 + 60)
+        lanes[name] = left + lane_w[name] / 2
+        left += lane_w[name]
     edges = [e for c in f.waits_for for e in wait_edges(c, actors)]
-    heights = [ROW if row == "then" else max(_height(l) for _s, _n, l in row) + 6 for row in rows]
-    height = TOP + sum(heights) + len(edges) * 34 + 30
+    heights = [ROW if row == "then" else max([_height(l) for _s, _n, l in row] or [ROW - 6]) + 6
+               for row in rows]
+    tops = [TOP + sum(heights[:i]) for i in range(len(rows))]
+    height = TOP + sum(heights) + len(edges) * 34 + 30 + (24 if folded else 0) + (20 if fences else 0)
     right = left + 10
     for e in edges:                                       # room for the arrows' labels
         start = x[e.waiter] + width[e.waiter] / 2 if e.waiter == e.target else min(x[e.waiter], x[e.target]) + 14
@@ -130,6 +198,38 @@ def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
         d.append(dw.Text(_t(a), 13, x[a], 28, text_anchor="middle", font_weight="bold", fill=INK))
     d.append(dw.Text("step", 11, 8, 28, fill=GREY))
     d.append(dw.Text("line", 11, 42, 28, fill=GREY))
+    last = len(rows) - 1
+    slot = {}
+    for a, lock, i, j in locks:                           # lock-held spans: activation bars
+        k = slot.get(a, 0)
+        slot[a] = k + 1
+        bx = x[a] + width[a] / 2 - 2 + BAR * (1 + (k % max(depth[a], 1)))
+        y0 = tops[i] + 10
+        y1 = (tops[j] + heights[j] - 10) if j is not None else height - 24 - len(edges) * 34
+        g = dw.Group(class_="held")
+        g.append(dw.Rectangle(bx - 3, y0, 6, max(y1 - y0, 6), fill="#f5cba7" if j is not None else "#e59866",
+                              stroke="#a04000", stroke_width=0.8))
+        g.append(dw.Text(f"{lock} held", 9, bx + 5, y0 + 2, fill="#a04000",
+                         transform=f"rotate(90 {bx + 5} {y0 + 2})"))
+        g.append(dw.Title(f"{a} holds {lock}" + ("" if j is not None else " to the end")))
+        d.append(g)
+    end = TOP + sum(heights) + 6
+    finals = f.final_state.get("fences", {})
+    for name, lx in lanes.items():                        # fence lanes
+        d.append(dw.Line(lx, TOP - 8, lx, end + 8, stroke="#2471a3", stroke_dasharray="2 3"))
+        w = lane_w[name]
+        d.append(dw.Rectangle(lx - w / 2 + 6, 8, w - 12, 30, rx=12, fill="#eaf2f8", stroke="#2471a3"))
+        d.append(dw.Text(f"fence {_t(name)}", 11, lx, 27, text_anchor="middle", fill="#2471a3"))
+        for i, what in fences[name]:
+            cy = tops[i] + heights[i] / 2
+            signalled = what.startswith("signalled")
+            d.append(dw.Circle(lx, cy, 5, fill="#1e8449" if signalled else "white",
+                               stroke="#1e8449" if signalled else "#2471a3", stroke_width=2))
+            d.append(dw.Text(what, 9, lx, cy + 15, text_anchor="middle", fill=INK))
+        state = _t(finals.get(name, ""))
+        if state.startswith("unsignalled"):
+            d.append(dw.Text("never signalled", 10, lx, end + 20, text_anchor="middle", fill=RED,
+                             font_weight="bold", class_="never"))
     y = TOP
     for row, h in zip(rows, heights):
         if row == "then":
@@ -141,6 +241,16 @@ def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
             for s, n, lines in row:
                 d.append(_box(s, n, lines, x[s.actor], width[s.actor] - 8, y, h - 6))
         y += h
+    for a, what, i, j in frames:                          # hook frames: a box around their steps
+        if i > last:
+            continue
+        y0, y1 = tops[i], tops[last if j is None else j] + heights[last if j is None else j]
+        w = width[a] + 6
+        g = dw.Group(class_="frame")
+        g.append(dw.Rectangle(x[a] - w / 2, y0 - 4, w, y1 - y0 + 4, rx=6, fill="none",
+                              stroke="#8e44ad", stroke_width=1.5, stroke_dasharray="5 3"))
+        g.append(_label(what, 10, x[a] - w / 2 + 8, y0 + 3, "#8e44ad"))
+        d.append(g)
     for e in edges:                                       # the wait-for chain at the end
         colour = RED if e.cycle else GREY
         y += 34
@@ -149,11 +259,14 @@ def diagram(f, base: str, ident: str = "d") -> dw.Drawing:
             w = width[e.waiter] / 2 - 6
             d.append(dw.Path(stroke=colour, fill="none", stroke_width=2, marker_end=arrow[colour])
                      .M(x1, y - 22).h(w).v(14).H(x1 + 6))
-            d.append(dw.Text(_clip(_t(e.label), 80), 11, x1 + w + 6, y - 12, fill=colour))
+            d.append(_label(_clip(_t(e.label), 80), 11, x1 + w + 6, y - 12, colour))
         else:
             d.append(dw.Line(x1, y, x2 + (-6 if x2 > x1 else 6), y, stroke=colour, stroke_width=2,
                              marker_end=arrow[colour]))
-            d.append(dw.Text(_clip(_t(e.label), 80), 11, min(x1, x2) + 14, y - 6, fill=colour))
+            d.append(_label(_clip(_t(e.label), 80), 11, min(x1, x2) + 14, y - 6, colour))
+    if folded:
+        d.append(dw.Text(f"not drawn (no step here, or blocked outside the cycle): {', '.join(map(_t, folded))}", 11, 8,
+                         height - 10, fill=GREY))
     return d
 
 
@@ -170,6 +283,15 @@ def _box(s, n, lines: list[str], cx: float, w: float, y: float, h: float) -> dw.
     g.append(dw.Text(str(n), 11, 8, y + 20, fill=INK))
     if not stuck:
         g.append(dw.Text(str(s.line) if s.line else "-", 11, 42, y + 20, fill=INK))
+    return g
+
+
+def _label(text: str, size: int, x: float, y: float, colour: str) -> dw.Group:
+    """Text on a white ground, readable where it crosses lifelines and frames."""
+    g = dw.Group()
+    g.append(dw.Rectangle(x - 2, y - size + 1, len(text) * size * 0.61 + 4, size + 3, fill="white",
+                          fill_opacity=0.9))
+    g.append(dw.Text(text, size, x, y, fill=colour))
     return g
 
 
@@ -190,7 +312,8 @@ table { border-collapse: collapse; font-family: monospace; font-size: 13px; marg
 td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
 tr.blocked td { background: #fdecea; } tr.note td { color: #c0392b; font-style: italic; }
 pre { background: #f6f8fa; padding: .5em; }
-.diagram { overflow-x: auto; margin: 1em 0 2em; }
+.diagram { margin: 1em 0 2em; }
+.diagram svg { max-width: 100%; height: auto; }   /* a wide spec scales to the page, no scrolling */
 """
 
 

@@ -58,7 +58,7 @@ def steps_table(rows: list, base: str, wide: bool = False) -> str:
         return tabulate(body, headers=HEADERS, tablefmt="simple", disable_numparse=True)
     # tabulate makes a column at least its header plus 2 wide
     span = lambda i: max([len(HEADERS[i]) + 2] + [len(r[i]) for r in body if r[0] != NOTE])
-    fixed = [span(0), min(span(1), 18), span(2)]
+    fixed = [span(0), min(span(1), 24), span(2)]
     room = WIDTH - sum(fixed) - 2 * 4
     stmt_w = max(min(span(3), max(room // 2, room - span(4))), 11)
     eff_w = max(room - stmt_w, 10)
@@ -206,6 +206,7 @@ def as_json(results: list[Result]) -> str:
             "found": sorted(r.kinds) or (["safe"] if r.complete else []),
             "complete": r.complete, "stopped": r.stopped, "params": r.params,
             "findings": [f.as_dict() for f in r.findings],
+            "variants": [f.as_dict() for f in r.variants],
             "stats": r.stats.as_dict(),
             "lock_order": r.lock_order.as_dict() if r.lock_order else None,
             "engine": r.engine,

@@ -42,7 +42,18 @@ def schema() -> dict:
          "final_state": {"$ref": "#/$defs/state"}, "waits_for": _STRINGS},
         {"cycle": {"type": "array", "items": {"$ref": "#/$defs/edge"},
                    "description": "lock-order: the chain lockdep would print, each edge with its trace"},
-         "lockdep": {"type": "string", "description": "deadlock: whether lockdep would have reported it"}})
+         "lockdep": {"type": "string", "description": "deadlock: whether lockdep would have reported it"},
+         "held": {"type": "array", "items": {"type": "object"},
+                  "description": "step findings: the locks the actor holds, in the order taken "
+                  "(instance, class, mode, line, statement)"},
+         "usage": {"$ref": "#/$defs/usage"}})
+    acquisition = _obj({"actor": _STR, "line": _INT, "statement": _STR, "read": _BOOL,
+                        "trace": steps})
+    usage = _obj({"class": _STR, "in_irq": acquisition, "irq_on": acquisition,
+                  "states": _STRINGS})
+    usage["description"] = ("irq-unsafe-lock: the lock class, its acquisition in hard-irq "
+                            "context and one with interrupts enabled, each with its shortest "
+                            "trace; states as lockdep spells them (IN-HARDIRQ-W, HARDIRQ-ON-W)")
     state = _obj({"actors": _MAP, "locks": _MAP, "fences": _MAP, "engines": _MAP,
                   "vars": {"type": "object", "additionalProperties": _INT}},
                  {"interrupt_waits": _STR, "workqueues": _MAP})
@@ -70,7 +81,9 @@ def schema() -> dict:
         {"bound": {"type": ["integer", "null"]}, "proved": _STRINGS,
          "coverage": {"oneOf": [{"$ref": "#/$defs/coverage"}, {"type": "null"}],
                       "description": "the places no explored step ran (null: smt engine)"},
-         "looked_for": {"type": "array", "items": kind}})
+         "looked_for": {"type": "array", "items": kind},
+         "variants": {"type": "array", "items": {"$ref": "#/$defs/finding"},
+                      "description": "findings of the same root cause as one in findings"}})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -85,7 +98,7 @@ def schema() -> dict:
         },
         "required": ["schema_version", "files"],
         "$defs": {"file": file, "finding": finding, "step": step, "state": state, "edge": edge,
-                  "stats": stats, "lock_order": lock_order, "coverage": coverage},
+                  "stats": stats, "lock_order": lock_order, "coverage": coverage, "usage": usage},
     }
 
 

@@ -68,6 +68,8 @@ class Reduction:
     # -- where reduction is safe
     def _why_off(self) -> str:
         code = self.sys.code
+        if self.sys.L.irqs:
+            return "an irq handler (it may land in any thread whose interrupts are on)"
         if any(isinstance(ins, Wait) and ins.mode == "timeout" for ins in code):
             return "a timeout wait (timeout-hang needs the full graph)"
         loops = any(isinstance(ins, Jump) and ins.stmt.op == "restart" or

@@ -57,7 +57,10 @@ class Codec:
             mask = _int_code(0, (1 << len(m.fences)) - 1)
             var = "".join(_int_code(v.lo, v.hi) for v in m.vars)
             self.packer = struct.Struct("<" + pc * L.A + lock * len(m.locks) + "B" * len(m.fences)
-                                        + mask * len(m.resvs) + var + "B" + mask * L.US_N + "I")
+                                        + mask * len(m.resvs) + var + "B" + mask * L.US_N
+                                        + _int_code(-1, L.A - 1) * len(L.irqs)       # irq_on
+                                        + _int_code(0, (1 << len(m.locks)) - 1)      # irq_off
+                                        * (L.A if L.irqs else 0) + "I")
         except OverflowError:
             self.packer = None
         # the record: pcs, the other flat fields, then the nested fields' one number

@@ -109,6 +109,12 @@ class Encoding:
     def __init__(self, sys: System, z3):
         self.sys, self.z3, self.m = sys, z3, sys.m
         self.A = sys.L.A
+        for actor in self.m.actors:
+            if actor.kind == "irq":
+                col = self.m.source.line(actor.line).find("irq") + 1 or 1
+                raise SpecError([self.m.source.diag(
+                    actor.line, col, f"the smt engine cannot encode irq handler '{actor.name}' "
+                    "(it runs inside the thread it interrupts); use --engine explicit")])
         self.callbacks = sys.fence_sites["signal"]          # fence -> its callbacks' frame
         self.enables = set(sys.fence_sites["enable_signaling"])
         self._stk = ()                                      # the stack of the cases being built

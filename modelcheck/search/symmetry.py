@@ -123,6 +123,9 @@ class Symmetry:
         # the copies of one index: (w[i],) or, exchanged together, (w[i], j[i])
         self.groups = []
         self.why_off = ""
+        if sys.L.irqs:
+            self.why_off = "irq handlers (the thread each one interrupts is not renamed)"
+            return
         by_decl: dict = {}
         for a, actor in enumerate(sys.m.actors):
             if "[" in actor.name:

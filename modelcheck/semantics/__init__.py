@@ -12,6 +12,8 @@ A state is one flat tuple (see `Layout`):
   var[v]     value
   irq        1 while `interrupt_waits` is in force
   wq[q]      the pending work items of workqueue q, in queueing order
+  irq_on[h]  the actor irq handler h runs in (interrupted), or -1
+  irq_off[a] mask of the locks a holds taken with irqsave (interrupts off)
 Control flow is compiled away: an instruction knows the pc(s) it moves to.
 
 One module per family of statements (locks, fences, memory, engines,
@@ -26,6 +28,7 @@ from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
 from .work import WorkStart, QueueWork, FlushWork, CancelWork, CancelWait, FlushWorkqueue
+from .irq import HARDIRQ, IRQS_OFF, IrqFire
 from .system import System
 
 __all__ = ["DONE", "ERRORED", "MEMALLOC", "PUBLISHED", "SIGNALLED", "Instr", "Layout",
@@ -33,4 +36,4 @@ __all__ = ["DONE", "ERRORED", "MEMALLOC", "PUBLISHED", "SIGNALLED", "Instr", "La
            "Interrupt", "Alloc", "MmapWriter", "Fault", "HookReturn", "Start", "Acquire",
            "Release", "Assign", "Await", "Assert", "Branch", "Choose", "Jump", "System",
            "NOFS", "WorkStart", "QueueWork", "FlushWork", "CancelWork", "CancelWait",
-           "FlushWorkqueue", "WwBegin", "WwEnd"]
+           "FlushWorkqueue", "WwBegin", "WwEnd", "HARDIRQ", "IRQS_OFF", "IrqFire"]

@@ -40,6 +40,11 @@ class Layout:
         # ("r", l, a) one more read hold of rwsem l by actor a (down_read again)
         self.XL = self.extend(1)
         self.WW = self.extend(1)                     # actors in a `ww { }` block, oldest first
+        # irq handlers (irq.py): IRQ_ON[h] the actor handler h interrupts, or -1;
+        # IRQ_OFF[a] the mask of locks actor a holds taken with irqsave
+        self.irqs = [a for a, actor in enumerate(m.actors) if actor.kind == "irq"]
+        self.IRQ_ON = self.extend(len(self.irqs))
+        self.IRQ_OFF = self.extend(self.A if self.irqs else 0)
 
     def extend(self, n: int) -> int:
         """Reserve n more components at the end of the state; their first index."""

@@ -17,8 +17,9 @@ class Lock(Instr):
         suffix = "/1" if self.nested else ""
         self.acquires = tuple((sys.m.locks[i].cls + suffix, "r" if self.shared else "w")
                               for i in self.ids)
+        self.irqsave = stmt.mode == "irqsave"          # spin_lock_irqsave (irq.py)
         self.one = sys.L.LK + self.ids[0] if len(self.ids) == 1 and not self.shared \
-            and not self.nested else None
+            and not self.nested and not (self.irqsave and sys.L.irqs) else None
         self.ww_restart = None                   # in a `ww { }` block: the block's first pc
 
     def step(self, s, a):
@@ -33,6 +34,8 @@ class Lock(Instr):
         lst = list(s)
         for l in self.ids:
             self.sys.take(lst, a, l, self.shared, self.nested)
+            if self.irqsave and self.sys.L.irqs:
+                lst[self.sys.L.IRQ_OFF + a] |= 1 << l
         return [self.move(s, a, self.nxt, lst=lst)]
 
     def backoff(self, s, a):

@@ -13,6 +13,7 @@ from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .callbacks import FenceSite, fence_class
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
+from .irq import HARDIRQ, IRQS_OFF, IrqFire, can_host, irqs_off
 
 MAX_READ_DEPTH = 4      # read holds of one rwsem by one actor; a deeper down_read blocks
 from .work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
@@ -48,7 +49,9 @@ class System:
         self._compile()
         self.invariants = [(name, self.expr(e), line) for name, e, line in m.invariants]
         self.reachables = [(name, self.expr(e), line) for name, e, line in m.reachables]
-        self.acquiring = [bool(ins.acquires) for ins in self.code]   # pcs lockdep looks at
+        # pcs lockdep looks at; with irq handlers trylocks too (they mark usage, irqstate.py)
+        self.acquiring = [bool(ins.acquires) or bool(self.L.irqs) and isinstance(ins, Trylock)
+                          for ins in self.code]
         self.acquiring_at = self.acquiring + [False]     # ... indexable by DONE (-1) too
         for ins in self.code:
             if ins.site is None:
@@ -103,6 +106,10 @@ class System:
                 self._enable_sites(self.code[body], actor.deps)
             if actor.kind == "work":
                 body = self._emit(WorkStart(self, actor, body))
+            if actor.kind == "irq":
+                fire = IrqFire(self, actor, body)
+                fire.h = self.L.irqs.index(len(self.starts))     # this actor's index
+                body = self._emit(fire)
             self.starts.append(body)
             self.actor_code.append(range(first, len(self.code)))
         for pc, ins in enumerate(self.code):
@@ -284,6 +291,8 @@ class System:
             s[L.STK + a] = ()
         for q in range(len(m.workqueues)):
             s[L.WQ + q] = ()
+        for h in range(len(L.irqs)):
+            s[L.IRQ_ON + h] = -1
         s[L.XL] = s[L.WW] = ()
         for e in range(len(m.engines)):
             s[L.EN + e] = ()
@@ -294,9 +303,10 @@ class System:
     def successors(self, s: tuple):
         """Yield (actor, outcome) for every enabled step, actors in order."""
         code, PC = self.code, self.L.PC
+        hosts = self.interrupted(s)
         for a in range(self.L.A):
             pc = s[PC + a]
-            if pc != DONE:
+            if pc != DONE and a not in hosts:
                 for out in code[pc].step(s, a):
                     yield a, out
 
@@ -323,20 +333,25 @@ class System:
             if held:
                 found = found + tuple(("lock-held-at-exit", (actor.name, what),
                                        f"{actor.name} finishes holding {what}") for what in held)
+            if actor.kind == "irq":                  # the interrupted thread goes on
+                lst[L.IRQ_ON + L.irqs.index(a)] = -1
             if actor.kind == "work" and a in lst[L.WQ + actor.wq]:   # queued while it ran
                 lst[L.PC + a] = self.starts[a]
                 label = "; ".join(x for x in (label, "pending again: runs once more") if x)
-        elif (self.spinlocks or self.fence_hooks) and self.code[pc].may_sleep:
+        elif (self.spinlocks or self.fence_hooks or L.irqs) and self.code[pc].may_sleep:
             spins = [self.m.locks[l].name for l in self.spinlocks if lst[L.LK + l] == -(a + 1)]
             hook = self.atomic_hook(lst, a)
             if hook is not None:
                 spins.append(f"{self.m.fences[hook.fence].name}'s lock (in `on {hook.calls}`)")
-            if spins:
+            irq = self.m.actors[a].kind == "irq"
+            if spins or irq:
                 ins = self.code[pc]
+                why = [f"holding spinlock {', '.join(spins)}"] if spins else []
+                if irq:
+                    why.insert(0, "in hard-irq context")
                 found = found + (("sleep-in-atomic", (ins.site,),
                                   f"{self.actor(a)} may sleep at line {ins.stmt.line} "
-                                  f"({ins.stmt.text}) holding spinlock "
-                                  f"{', '.join(spins)}"),)
+                                  f"({ins.stmt.text}) {' '.join(why)}"),)
         return (tuple(lst), label, found, timeout)
 
     def call(self, s, a: int, site: Instr, event: str, label: str):
@@ -426,6 +441,8 @@ class System:
             lst[i] = 0
             if ("n", l) in lst[x]:
                 lst[x] = tuple(e for e in lst[x] if e != ("n", l))
+            if self.L.irqs and lst[self.L.IRQ_OFF + a] >> l & 1:   # irqrestore (or irqs stay off)
+                lst[self.L.IRQ_OFF + a] &= ~(1 << l)
             return True
         return False
 
@@ -483,6 +500,30 @@ class System:
         FN = self.L.FN
         return all(s[FN + d] & 3 for d in self.m.actors[a].deps)
 
+    # -- irq handlers (irq.py)
+    def interrupted(self, s) -> tuple:
+        """The actors an irq handler runs in now: they do not move."""
+        L = self.L
+        return tuple(b for b in s[L.IRQ_ON:L.IRQ_ON + len(L.irqs)] if b >= 0) if L.irqs else ()
+
+    def irq_hosts(self, s) -> list:
+        """The actors an interrupt could land in now (irq.py)."""
+        hosted = self.interrupted(s)
+        return [b for b in range(self.L.A) if can_host(self, s, b, hosted)]
+
+    def interrupter(self, s, b: int):
+        """The irq handler actor running in actor b, or None."""
+        L = self.L
+        for h, a in enumerate(L.irqs):
+            if s[L.IRQ_ON + h] == b:
+                return a
+        return None
+
+    def blocked_on(self, s, a: int) -> list:
+        """Why actor a does not move: interrupted, or its instruction's reasons."""
+        h = self.interrupter(s, a) if self.L.irqs else None
+        return [("irq", h)] if h is not None else self.code[s[self.L.PC + a]].blocked_on(s, a)
+
     # -- fence hooks (callbacks.py)
     @property
     def fence_hooks(self) -> bool:
@@ -522,6 +563,11 @@ class System:
         pc = s[L.PC + a]
         frames = s[L.STK + a]
         actor = m.actors[a]
+        if L.irqs:                                          # for the irq-unsafe-lock verdict
+            if actor.kind == "irq":
+                held.add(HARDIRQ)
+            elif irqs_off(self, s, a):
+                held.add(IRQS_OFF)
         if actor.kind == "work" and self.running(s, a):     # process_one_work()'s maps
             held.add((wq_class(m.workqueues[actor.wq].name), "w"))
             held.add((work_class(actor.name), "w"))

@@ -8,8 +8,10 @@ way lockdep with the dma_fence annotations forms them (the contract's
 z3 then looks for one integer rank per class with every dependency going
 up.  Satisfiable: the ranks are a global lock order, a certificate anyone
 can check without z3 (every edge goes forward).  Unsatisfiable: the unsat
-core holds a cycle, and the shortest cycle inside it is the finding, each
-edge with the shortest trace that created it.  Lockdep only sees the paths
+core holds a cycle.  The cycle reported is the one lockdep would print:
+the first dependency, in the order the search created them, whose target
+already reaches its source (`lockdep_cycle`), each edge with the shortest
+trace that created it.  Lockdep only sees the paths
 a booted machine ran; this sees every path of the spec.
 """
 from __future__ import annotations
@@ -64,7 +66,7 @@ class LockOrder:
     status: str                  # "proved" | "cycle" | "incomplete"
     order: list                  # the certificate: classes lowest first ([] on a cycle)
     edges: list                  # [Edge] every dependency that counts toward cycles
-    cycles: list                 # [[Edge]] each a smallest cycle, in order
+    cycles: list                 # [[Edge]] each as lockdep prints it: the attempted edge first
     classes: int
     seconds: float               # z3's time
 
@@ -80,7 +82,56 @@ class LockOrder:
             return f"lock order: none exists; {n} cycle{'s' if n > 1 else ''} under lock-order below"
         prefix = "lock order proved" if self.status == "proved" else \
             "lock order (explored part only, not a proof)"
-        return f"{prefix}: {' < '.join(self.order)}"
+        chains, alone = forced(self.order, self.edges)
+        out = f"{prefix}: the dependencies force {'; '.join(chains) or 'nothing'}"
+        if alone:
+            out += f" ({', '.join(alone)} unrelated to every other class)"
+        return out + "; any total order extending this is a valid ranking"
+
+
+def forced(classes: list[str], edges: list) -> tuple[list[str], list[str]]:
+    """The partial order the dependencies force, transitively reduced (its
+    Hasse diagram), as chains `a -> b -> c`, and the classes no dependency
+    touches.  z3's total order is one extension of it among many: printing
+    that would read as guidance the dependencies do not give."""
+    succ = {c: set() for c in classes}
+    for e in edges:
+        if e.frm != e.to:
+            succ.setdefault(e.frm, set()).add(e.to)
+            succ.setdefault(e.to, set())
+
+    def reach(u, skip):                 # nodes reachable from u without the edge u -> skip
+        seen, todo = set(), [w for w in succ[u] if w != skip]
+        while todo:
+            v = todo.pop()
+            if v not in seen:
+                seen.add(v)
+                todo.extend(succ[v])
+        return seen
+
+    hasse = {u: sorted(v for v in succ[u] if v not in reach(u, v)) for u in succ}
+    rank = {c: i for i, c in enumerate(classes)}
+    key = lambda c: (rank.get(c, len(rank)), c)
+    indeg = {c: 0 for c in succ}
+    for u in hasse:
+        for v in hasse[u]:
+            indeg[v] += 1
+    used, chains = set(), []
+    for u in sorted(succ, key=key):     # start chains where nothing forces anything before
+        for v in hasse[u]:
+            if (u, v) in used:
+                continue
+            chain = [u, v]
+            used.add((u, v))
+            while len(hasse[chain[-1]]) >= 1 and indeg[chain[-1]] == 1:
+                nxt = next((w for w in hasse[chain[-1]] if (chain[-1], w) not in used), None)
+                if nxt is None:
+                    break
+                used.add((chain[-1], nxt))
+                chain.append(nxt)
+            chains.append(" -> ".join(chain))
+    alone = [c for c in sorted(succ, key=key) if not succ[c] and not indeg[c]]
+    return chains, alone
 
 
 # ----------------------------------------------------------------- dependencies
@@ -110,7 +161,7 @@ def edges_of(ins, held) -> list[tuple[str, str]]:
     out = []
     for b, _mode in acquires:
         for a, _held_mode in held:
-            if (a, _held_mode) in (MEMALLOC, NOFS) or a == b == "dma_fence_map":
+            if not _held_mode or a == b == "dma_fence_map":    # markers (mode "") are no class
                 continue
             out.append((a, b))
     if isinstance(ins, MmapWriter):         # mmu_notifier_invalidate_range_start() under mmap_lock
@@ -204,9 +255,45 @@ def shortest_cycle(edges: list[Edge]) -> list[Edge]:
     return best
 
 
+def lockdep_cycle(edges: list[Edge]) -> list[Edge]:
+    """The cycle lockdep would print, from `edges` in the order they were
+    created (boot ones first).  Lockdep adds dependencies one at a time; for
+    each new prev -> next, check_noncircular() searches breadth-first from
+    next, along the dependencies already recorded (each class's list in the
+    order they were added), for prev; the first dependency that finds it is
+    reported (lockdep then turns itself off).  The cycle is returned as
+    [prev -> next, next -> ... -> prev]: its first edge is the acquisition
+    being attempted (print_circular_bug()'s #0 is its `to`), the rest the
+    existing chain.  A class taken while held is recursive locking, found
+    before (check_deadlock()).  [] when the edges close no cycle."""
+    succ: dict[str, list[Edge]] = {}
+    for e in edges:
+        if e.frm == e.to:
+            return [e]
+        back = {e.to: None}
+        queue = deque([e.to])
+        while queue:
+            v = queue.popleft()
+            if v == e.frm:
+                path = []
+                while back[v] is not None:
+                    path.append(back[v])
+                    v = back[v].frm
+                return [e] + path[::-1]
+            for d in succ.get(v, ()):
+                if d.to not in back:
+                    back[d.to] = d
+                    queue.append(d.to)
+        succ.setdefault(e.frm, []).append(e)
+    return []
+
+
 def check(sys: System, g: Graph) -> LockOrder:
     deps = dependencies(sys, g)
-    edges = primed(sys) + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, e.frm, e.to))
+    # in the order the search created them; one step's in the order it acquires
+    rank = lambda e: next((i for i, (c, _m) in enumerate(sys.code[g.states[e.src][sys.L.PC + e.a]].acquires)
+                           if c == e.to), 0)
+    edges = primed(sys) + sorted(deps.values(), key=lambda e: (g.depth[e.src], e.src, rank(e), e.frm, e.to))
     classes = classes_of(sys)
     for e in edges:                              # a class only reached as a pseudo-lock
         for c in (e.frm, e.to):
@@ -216,7 +303,7 @@ def check(sys: System, g: Graph) -> LockOrder:
     cycles, live = [], list(edges)
     order, core = decide(classes, live)
     while core and len(cycles) < MAX_CYCLES:
-        cycle = shortest_cycle(core)
+        cycle = lockdep_cycle(live) or shortest_cycle(core)     # z3 decides; lockdep's choice shown
         cycles.append(cycle)
         # another cycle must have a cause of its own: none of this one's spec edges
         live = [e for e in live if e.actor == BOOT or e not in cycle]

@@ -34,6 +34,7 @@ class Finding:
     cycle: list = field(default_factory=list)        # lock-order: [lockorder.Edge], each with its trace
     lockdep: str = ""                                # deadlock: would lockdep have reported it?
     line: int = 0                                    # unreachable: the `reachable` line
+    usage: dict = field(default_factory=dict)        # irq-unsafe-lock: class, in_irq, irq_on
     held: list = field(default_factory=list)         # step findings: what the actor holds after the step
     at: dict = field(default_factory=dict)           # step findings: the actor and where it is then
     root: frozenset = frozenset()                    # what makes two findings one bug (see `fold`)
@@ -48,6 +49,8 @@ class Finding:
             d["cycle"] = [e.as_dict(True) for e in self.cycle]
         if self.lockdep:
             d["lockdep"] = self.lockdep
+        if self.usage:
+            d["usage"] = self.usage
         if self.held:
             d["held"] = self.held
         return d
@@ -384,6 +387,9 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
             ([queue[0]] if queue and queue[0] != w and m.workqueues[m.actors[w].wq].ordered else [])
         tail = [f"{name} {state}"]
         return f"{name} to run", f"{name} {state}", tail, [w] if not ahead else ahead
+    if kind == "irq":                          # an irq handler runs in a: it returns first
+        h = sys.actor(why[1])
+        return f"{h} to return", f"interrupted by {h}", [f"{h} runs in {sys.actor(a)}"], [why[1]]
     cond = why[1].removeprefix("await ")
     tail, who = [], []
     expr = sys.code[s[sys.L.PC + a]].stmt.expr
@@ -396,7 +402,7 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
 
 def blocked_reason(sys: System, s: tuple, a: int) -> str:
     pc = s[sys.L.PC + a]
-    return "; ".join(_why(sys, s, a, why)[1] for why in sys.code[pc].blocked_on(s, a)) or "cannot move"
+    return "; ".join(_why(sys, s, a, why)[1] for why in sys.blocked_on(s, a)) or "cannot move"
 
 
 def waits_for(sys: System, s: tuple, a: int) -> str:
@@ -406,19 +412,43 @@ def waits_for(sys: System, s: tuple, a: int) -> str:
     while a not in seen:
         seen.add(a)
         pc = s[sys.L.PC + a]
-        reasons = sys.code[pc].blocked_on(s, a) if pc != DONE else []
+        reasons = sys.blocked_on(s, a) if pc != DONE else []
         if not reasons:
             chain.append(f"{sys.actor(a)} " + ("has finished" if pc == DONE else "can still move"))
             return " → ".join(chain)
         what, _row, tail, who = _why(sys, s, a, reasons[0])
         chain += [f"{sys.actor(a)} waits {what}"] + tail
         who = _live(sys, s, who)
+        if reasons[0][0] == "fence" and who and not sys.blocked_on(s, who[0]) and \
+                s[sys.L.PC + who[0]] != DONE and not _can_signal(sys, s, reasons[0][1]):
+            names = " or ".join(sys.actor(b) for b in who)
+            return " → ".join(chain + [f"but no path from here signals it ({names} can never "
+                                       "reach that signal)"])
         if not who:
             return " → ".join(chain + (["and none of them can still run"] if tail and
                                        not tail[-1].startswith("nobody") else []))
         a = who[0]
     chain.append(f"back to {sys.actor(a)}: a cycle")
     return " → ".join(chain)
+
+
+def _can_signal(sys: System, s: tuple, f: int, budget: int = 20000) -> bool:
+    """Does some path from s, without timeouts firing, signal fence f?  A
+    chain must not send the reader to an actor whose remaining code never
+    signals it.  Past the budget, assume it can (say nothing false)."""
+    FN = sys.L.FN + f
+    seen, todo = {s}, [s]
+    while todo:
+        v = todo.pop()
+        if v[FN] & 3:
+            return True
+        for _b, (w, _label, _found, timeout) in sys.successors(v):
+            if not timeout and w not in seen:
+                if len(seen) >= budget:
+                    return True
+                seen.add(w)
+                todo.append(w)
+    return False
 
 
 def cycle_of(sys: System, s: tuple, a: int) -> list[int]:
@@ -454,7 +484,10 @@ def final_state(sys: System, s: tuple) -> dict:
         else:
             line, text = sys.where(s, a)
             moving = any(b == a for b, _ in sys.successors(s))
-            actors[sys.actor(a)] = f"{'at' if moving else 'blocked at'} line {line}: {text}"
+            h = sys.interrupter(s, a) if sys.L.irqs else None
+            state = f"interrupted by {sys.actor(h)} at" if h is not None else \
+                "at" if moving else "blocked at"
+            actors[sys.actor(a)] = f"{state} line {line}: {text}"
     locks = {}
     for l, lock in enumerate(m.locks):
         v = s[L.LK + l]

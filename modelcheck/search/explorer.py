@@ -192,13 +192,17 @@ def explore(sys: System, limits: Limits = Limits(),
     level, this_first, this_list, this_level = 0, 0, [init], {init: 0}
     next_list, next_level = [], {}
     known = lambda s: visited.find(pack(s)) is not None
-    started = last_report = time.monotonic()
+    started = last_report = check_at = time.monotonic()
     i = 0
     max_states = limits.max_states or float("inf")
+    clock = time.monotonic
     try:
         while i < len(depth):                      # one depth per known state
-            if i & 1023 == 0:
-                now = time.monotonic()
+            # Limits are looked at every 1024 states, and at least every
+            # quarter second: one state of a wide spec can take milliseconds.
+            if i & 1023 == 0 or clock() >= check_at:
+                now = clock()
+                check_at = now + 0.25
                 g.stopped = _limit_hit(limits, len(depth), now - (budget.origin() or started))
                 if g.stopped:
                     break

@@ -4,6 +4,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import modelcheck
 
 REPO = Path(__file__).resolve().parent.parent
@@ -12,6 +14,30 @@ REPO = Path(__file__).resolve().parent.parent
 def check(text: str, params=None):
     """Check an inline spec (indentation removed) and return the Result."""
     return modelcheck.check_source(textwrap.dedent(text), params=params)
+
+
+SAFE = frozenset()
+
+
+def expect(text: str, kinds, params=None):
+    """Check `text`; its finding kinds must be exactly `kinds`."""
+    r = check(text, params)
+    assert r.complete
+    assert r.kinds == frozenset(kinds), "\n".join(
+        [f"found {sorted(r.kinds)}, expected {sorted(kinds)}"] + [f.message for f in r.findings])
+    return r
+
+
+def spec_error(text: str) -> str:
+    """The positioned error a bad spec must give."""
+    with pytest.raises(modelcheck.SpecError) as e:
+        check(text)
+    return str(e.value)
+
+
+def deps(result) -> set:
+    """The lock-order dependencies (from, to) of a result."""
+    return {(e.frm, e.to) for e in result.lock_order.edges}
 
 
 def kinds(text: str, params=None) -> frozenset:

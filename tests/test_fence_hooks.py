@@ -5,24 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import modelcheck
-from helpers import check, finding
-
-SAFE = frozenset()
-
-
-def expect(text, kinds):
-    r = check(text)
-    assert r.complete
-    assert r.kinds == frozenset(kinds), "\n".join(
-        [f"found {sorted(r.kinds)}, expected {sorted(kinds)}"] + [f.message for f in r.findings])
-    return r
-
-
-def spec_error(text) -> str:
-    with pytest.raises(modelcheck.SpecError) as e:
-        check(text)
-    return str(e.value)
+from helpers import SAFE, expect, finding, spec_error
 
 
 # ---------------------------------------------------------------- on signal

@@ -10,21 +10,7 @@ import pytest
 
 import modelcheck
 from modelcheck.search.explorer import Limits
-from helpers import check, finding, smt_refusal
-
-SAFE = frozenset()
-
-
-def expect(text, kinds, **kw):
-    r = check(text, **kw)
-    assert r.complete
-    assert r.kinds == frozenset(kinds), "\n".join(
-        [f"found {sorted(r.kinds)}, expected {sorted(kinds)}"] + [f.message for f in r.findings])
-    return r
-
-
-def deps(r) -> set:
-    return {(e.frm, e.to) for e in r.lock_order.edges}
+from helpers import SAFE, check, deps, expect, finding, smt_refusal
 
 
 IRQ_UNSAFE = """

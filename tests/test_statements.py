@@ -9,18 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import check, finding, shortest
-
-SAFE = frozenset()
-
-
-def expect(text, kinds, params=None):
-    """Check `text`; its finding kinds must be exactly `kinds`."""
-    r = check(text, params)
-    assert r.complete
-    assert r.kinds == frozenset(kinds), "\n".join(
-        [f"found {sorted(r.kinds)}, expected {sorted(kinds)}"] + [f.message for f in r.findings])
-    return r
+from helpers import SAFE, check, expect, finding, shortest
 
 
 # ---------------------------------------------------------------- mutex
@@ -585,7 +574,6 @@ def test_interrupt_waits_wakes_a_present_wait_even_if_ended_at_once():
         thread w { wait F interruptible else { return } }
         thread i { interrupt_waits; end_interrupt_waits }
     """, SAFE)
-
 
 
 def test_a_waiter_woken_at_its_last_statement_finishes():

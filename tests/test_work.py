@@ -8,21 +8,7 @@ import textwrap
 import pytest
 
 import modelcheck
-from helpers import check, finding
-
-SAFE = frozenset()
-
-
-def expect(text, kinds, **kw):
-    r = check(text, **kw)
-    assert r.complete
-    assert r.kinds == frozenset(kinds), "\n".join(
-        [f"found {sorted(r.kinds)}, expected {sorted(kinds)}"] + [f.message for f in r.findings])
-    return r
-
-
-def deps(r) -> set:
-    return {(e.frm, e.to) for e in r.lock_order.edges}
+from helpers import SAFE, check, deps, expect, finding
 
 
 # ---------------------------------------------------------------- flush_work

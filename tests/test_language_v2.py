@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import modelcheck
 from modelcheck.language.syntax import keywords
-from helpers import check, kinds
+from helpers import check, expect, kinds
 from test_reduction import small_specs
 
 # Words the v2 statements use; each must stay usable as a name even before
@@ -575,3 +575,13 @@ def test_a_call_or_a_for_means_its_body_written_out(text, loop):
     # each kind's shortest trace
     shortest = lambda r: {k: min(len(f.trace) for f in r.findings if f.kind == k) for k in r.kinds}
     assert shortest(called) == shortest(plain)
+
+
+def test_an_index_over_a_copy_index_is_printed_as_the_element_it_names():
+    """`lock k[1 - i]` in copy 0 takes k[1], and every row says k[1]."""
+    r = expect("""
+        lock k[0..1]
+        thread t[i in 0..1] { lock k[i]; lock k[1 - i]; unlock k[1 - i]; unlock k[i] }
+    """, {"deadlock", "lock-order"})
+    texts = {step.statement for f in r.findings for step in f.trace}
+    assert "lock k[1]" in texts and not any("1 - " in t for t in texts)

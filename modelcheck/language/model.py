@@ -8,6 +8,7 @@ Statements keep their resolved object ids, so the semantics never sees a name.
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from itertools import product
@@ -197,6 +198,28 @@ class _Val:
 
 
 _IDENT = re.compile(r"(?<![\w.\"])[A-Za-z_]\w*")
+_INDEX = re.compile(r"\[([0-9 ()+\-*/%]*[+\-*/%][0-9 ()+\-*/%]*)\]")   # an index that is arithmetic
+
+
+def _fold_index(match) -> str:
+    """`tdr[1 - 0]` reads `tdr[1]` once the copy index is known: an index of
+    constants is printed as the element it names (C division, as BINOPS)."""
+    def value(n):
+        if isinstance(n, ast.Constant) and isinstance(n.value, int):
+            return n.value
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            return -value(n.operand)
+        if isinstance(n, ast.BinOp):
+            op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}.get(type(n.op))
+            a, b = value(n.left), value(n.right)
+            if op is None or op in "/%" and b == 0:
+                raise ValueError
+            return BINOPS[op](a, b)
+        raise ValueError
+    try:
+        return f"[{value(ast.parse(match.group(1), mode='eval').body)}]"
+    except (SyntaxError, ValueError, RecursionError):
+        return match.group(0)
 MAX_INLINED = 10000     # calls inlined per spec: a def calling two defs calling two ...
 MAX_UNROLLED = 4096     # `for` iterations per loop
 
@@ -898,7 +921,7 @@ class Builder:
             text = line[m.column - 1:m.end_column - 1].strip()
         else:
             text = line[m.column - 1:].strip()
-        return _IDENT.sub(self._substitute, text)
+        return _INDEX.sub(_fold_index, _IDENT.sub(self._substitute, text))
 
     def _substitute(self, match) -> str:
         word = match.group(0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable, Optional
 
 from .verdicts import analysis, coverage, irqstate, lockorder, trace

@@ -379,7 +379,7 @@ def test_job_takes_no_slot_before_its_dependencies():
 
 
 def test_job_whose_dependency_never_signals_is_not_a_deadlock():
-    r = expect("""
+    expect("""
         engine E slots 1
         fence dep
         fence out

@@ -14,7 +14,7 @@ from typing import Optional
 from lark import Token, Tree
 
 from ..language import model, syntax
-from ..language.errors import Diagnostic, Source, SpecError
+from ..language.errors import Source, SpecError
 from . import words
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")

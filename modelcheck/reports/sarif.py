@@ -8,7 +8,6 @@ input and runs cut short are notifications of the invocation.
 """
 from __future__ import annotations
 
-import os
 import re
 
 from .. import __version__

@@ -37,6 +37,9 @@ search finds anything, `api` searches again without it (see README).
 """
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
                         Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
@@ -305,7 +308,8 @@ class Reduction:
         be queued again: its future is its whole body, everywhere."""
         graph, fp = self.own[a], self.fp[a]
         if self.sys.m.actors[a].kind == "work":    # queued again: its whole body, everywhere
-            whole = (_or(x[0] for x in fp.values()), _or(x[1] for x in fp.values()),
+            whole = (reduce(or_, (x[0] for x in fp.values()), 0),
+                     reduce(or_, (x[1] for x in fp.values()), 0),
                      any(x[2] for x in fp.values()))
             return {pc: whole for pc in graph}
         order, seen = [], set()
@@ -401,9 +405,3 @@ class Reduction:
                     break
         return best
 
-
-def _or(masks) -> int:
-    out = 0
-    for m in masks:
-        out |= m
-    return out

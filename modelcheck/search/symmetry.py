@@ -22,7 +22,10 @@ symmetry for traces that name the real actors.
 """
 from __future__ import annotations
 
-from ..semantics import DONE, PUBLISHED, System, Wait, WaitAny
+from functools import reduce
+from operator import or_
+
+from ..semantics import PUBLISHED, System, Wait, WaitAny
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
@@ -519,9 +522,10 @@ class Symmetry:
             closure = [0] * A
             for x in range(A):
                 closure[find(x)] |= 1 << x
-            close = lambda v, mask: _or(closure[find(tau[v][x])] for x in range(A) if mask >> x & 1)
-            enabled_any = _or(close(v, enabled[v]) for v in comp)
-            moved = _or(close(v, 1 << g.edge_actor[e]) for v, e in edges)
+            close = lambda v, mask: reduce(or_, (closure[find(tau[v][x])] for x in range(A)
+                                                   if mask >> x & 1), 0)
+            enabled_any = reduce(or_, (close(v, enabled[v]) for v in comp), 0)
+            moved = reduce(or_, (close(v, 1 << g.edge_actor[e]) for v, e in edges), 0)
             unfair = enabled_any & ~moved
             if not unfair:
                 s = g.states[comp[0]]
@@ -532,9 +536,3 @@ class Symmetry:
             work.extend(sccs(sorted(keep), inside(keep)))
         return False
 
-
-def _or(masks) -> int:
-    out = 0
-    for m in masks:
-        out |= m
-    return out

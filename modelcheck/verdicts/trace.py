@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..search.explorer import Found, Graph
-from .analysis import StateFinding
 from ..language.model import hook_event
 from ..semantics import DONE, ERRORED, PUBLISHED, System
 
@@ -401,7 +400,6 @@ def _why(sys: System, s: tuple, a: int, why: tuple) -> tuple[str, str, list[str]
 
 
 def blocked_reason(sys: System, s: tuple, a: int) -> str:
-    pc = s[sys.L.PC + a]
     return "; ".join(_why(sys, s, a, why)[1] for why in sys.blocked_on(s, a)) or "cannot move"
 
 

@@ -257,3 +257,12 @@ def test_class_names_become_spec_names():
     assert model.ident("(work_completion)(&(&sched->work_tdr)->work)") == "work_completion_sched_work_tdr_work"
     assert model.ident("&q->q_usage_counter(io)#25") == "q_q_usage_counter_io_25"
     assert model.ident("1lock") == "l_1lock"
+
+
+def test_the_readme_example_becomes_a_deadlock_with_a_shrinker_waiting_in_reclaim():
+    """README: the TDR cycle is lockdep-only until reclaim waits for a fence."""
+    import modelcheck
+    r = parse.parse(TDR)
+    text = model.generate(r, "t.txt").text
+    assert "deadlock" not in modelcheck.check_source(text).kinds
+    assert "deadlock" in modelcheck.check_source(text + "on reclaim { wait job_fence }\n").kinds

@@ -16,8 +16,28 @@ NAMES = sorted(p.stem for p in DIR.glob("*.txt"))
 
 # NAME -> is a real deadlock reachable in the generated model?
 DEADLOCK = {
-    "amdgpu_tdr_console_lock": False,     # fs_reclaim -> dma_fence_map only primed; lock_reset a trylock
+    "amdgpu_debugfs_mqd_mmap_lock": False,       # mmap_lock -> ww ctx -> resv only primed; mmap_lock read
+    "amdgpu_devcoredump_recursive_resv": False,  # two resvs of one class; different objects
+    "amdgpu_tdr_console_lock": False,            # fs_reclaim -> dma_fence_map only primed; lock_reset a trylock
+    "amdgpu_userq_destroy_recursive": True,      # the same userq mutex twice
+    "amdkfd_fork_svm_dqm_lock": True,            # fork's notifier, add_queue_mes, svm validation
+    "i915_capture_fs_reclaim": False,            # mmu_notifier -> dma_fence_map only primed
+    "msm_gmu_prepare_lock": True,                # the shrinker waits for the job that needs the GMU lock
+    "msm_ring0_devfreq_lock": False,             # mmu_notifier -> dma_fence_map only primed
+    "msm_ring0_gmu_icc": False,                  # mmu_notifier -> dma_fence_map only primed
+    "msm_submit_opp_table_lock": False,          # mmap_sem only read-held
+    "nouveau_cursor_pin_cli_mutex": True,        # ABBA on one resv and one cli mutex
+    "panfrost_reset_fs_reclaim": False,          # fs_reclaim -> dma_fence_map only primed
 }
+
+# Reports whose chain goes through a lock held below the most recent one:
+# lockdep records a dependency only from the most recent held lock
+# (check_prevs_add()), the model from every held lock until that lands.
+FROM_THE_MOST_RECENT = {"i915_capture_fs_reclaim", "msm_gmu_prepare_lock", "msm_ring0_devfreq_lock",
+                        "msm_ring0_gmu_icc", "panfrost_reset_fs_reclaim"}
+
+# Published without their stack backtrace (the poster cut it).
+CUT = {"amdgpu_userq_destroy_recursive": ["the stack backtrace"]}
 
 
 def _golden():
@@ -39,12 +59,24 @@ def test_generated_spec_is_the_golden(name):
     assert _golden()(DIR / f"{name}.txt") == (DIR / f"{name}.fspec").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_the_report_is_reproduced(name):
+def _verdict(name):
     r = parse.parse((DIR / f"{name}.txt").read_text(encoding="utf-8"))
-    assert not r.missing, r.missing
-    v = verdict.check(r, model.generate(r, f"{name}.txt"))
+    assert r.missing == CUT.get(name, []), r.missing
+    return r, verdict.check(r, model.generate(r, f"{name}.txt"))
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason="needs lock-order recording from the most recent held lock"))
+    if n in FROM_THE_MOST_RECENT else n for n in NAMES])
+def test_the_report_is_reproduced(name):
+    r, v = _verdict(name)
     assert v.reproduced, "\n".join(v.lines)
+    assert v.cycle_classes and set(v.cycle_classes) == set(r.classes)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_verdict_on_a_real_deadlock(name):
+    r, v = _verdict(name)
     assert ("deadlock" in v.result.kinds) == DEADLOCK[name], "\n".join(v.lines)
     said = "\n".join(v.lines)
     assert ("a real deadlock is reachable" in said) == DEADLOCK[name]

@@ -22,6 +22,7 @@ DEADLOCK = {
     "amdgpu_userq_destroy_recursive": True,      # the same userq mutex twice
     "amdkfd_fork_svm_dqm_lock": True,            # fork's notifier, add_queue_mes, svm validation
     "i915_capture_fs_reclaim": False,            # mmu_notifier -> dma_fence_map only primed
+    "mm_mprotect_i_mmap_rwsem": False,           # fs_reclaim -> i_mmap_rwsem only primed
     "msm_gmu_prepare_lock": True,                # the shrinker waits for the job that needs the GMU lock
     "msm_ring0_devfreq_lock": False,             # mmu_notifier -> dma_fence_map only primed
     "msm_ring0_gmu_icc": False,                  # mmu_notifier -> dma_fence_map only primed
@@ -29,12 +30,6 @@ DEADLOCK = {
     "nouveau_cursor_pin_cli_mutex": True,        # ABBA on one resv and one cli mutex
     "panfrost_reset_fs_reclaim": False,          # fs_reclaim -> dma_fence_map only primed
 }
-
-# Reports whose chain goes through a lock held below the most recent one:
-# lockdep records a dependency only from the most recent held lock
-# (check_prevs_add()), the model from every held lock until that lands.
-FROM_THE_MOST_RECENT = {"i915_capture_fs_reclaim", "msm_gmu_prepare_lock", "msm_ring0_devfreq_lock",
-                        "msm_ring0_gmu_icc", "panfrost_reset_fs_reclaim"}
 
 # Published without their stack backtrace (the poster cut it).
 CUT = {"amdgpu_userq_destroy_recursive": ["the stack backtrace"]}
@@ -65,13 +60,13 @@ def _verdict(name):
     return r, verdict.check(r, model.generate(r, f"{name}.txt"))
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="needs lock-order recording from the most recent held lock"))
-    if n in FROM_THE_MOST_RECENT else n for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_the_report_is_reproduced(name):
+    """The same classes in the same order, down to the acquisition lockdep
+    was looking at (#0)."""
     r, v = _verdict(name)
     assert v.reproduced, "\n".join(v.lines)
-    assert v.cycle_classes and set(v.cycle_classes) == set(r.classes)
+    assert v.cycle_classes == r.classes
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -82,3 +77,18 @@ def test_the_verdict_on_a_real_deadlock(name):
     assert ("a real deadlock is reachable" in said) == DEADLOCK[name]
     assert ("only a lockdep-level cycle" in said) != DEADLOCK[name] or r.kind not in (parse.CIRCULAR,
                                                                                      parse.RECURSIVE)
+
+
+def test_the_corpus_has_a_dozen_reports():
+    assert len(NAMES) >= 12
+
+
+def test_readme_the_amdkfd_fix_removes_the_deadlock():
+    """README: allocating the BO outside the dqm lock (the fix) leaves no deadlock."""
+    import modelcheck
+    text = (DIR / "amdkfd_fork_svm_dqm_lock.fspec").read_text()
+    assert "deadlock" in modelcheck.check_source(text).kinds
+    fixed = text.replace("    lock dqm_lock_hidden\n    lock bo\n    unlock bo\n    unlock dqm_lock_hidden\n",
+                         "    lock bo\n    unlock bo\n    lock dqm_lock_hidden\n    unlock dqm_lock_hidden\n")
+    assert fixed != text
+    assert "deadlock" not in modelcheck.check_source(fixed).kinds

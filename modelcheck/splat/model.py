@@ -123,6 +123,11 @@ class _Builder:
         self.primed: list = []
         self.used_names: set[str] = set()
         self.fork = False                               # an MMU notifier held by fork(), not munmap()
+        self.frames_of: dict[str, list] = {}            # kernel class -> every stack that takes it
+        for e in report.chain:
+            self.frames_of.setdefault(e.cls, []).extend(e.frames)
+        if report.trying:
+            self.frames_of.setdefault(report.trying.cls, []).extend(report.backtrace)
 
     # -- declarations ---------------------------------------------------------------
 
@@ -140,6 +145,7 @@ class _Builder:
         base, sub = (m.group("base"), int(m.group("sub"))) if m else (cls, 0)
         if base not in self.lock_of:
             kind = "mutex"
+            frames = list(frames) + self.frames_of.get(base, []) + self.frames_of.get(cls, [])
             if any(_SPIN_FRAMES.match(f) for f in frames) or wait in ("2:2", "1:1"):
                 kind = "spinlock"
             elif any(_RWSEM_FRAMES.match(f) for f in frames):

@@ -167,6 +167,8 @@ def _what_makes_real(frm: str, to: str, names: dict) -> str:
         where = {"fs_reclaim": "reclaim (a shrinker)", "mmu_notifier": "an MMU notifier",
                  "resv": "holding a dma_resv lock", "mmap_lock": "holding mmap_lock"}.get(frm, f"holding {frm}")
         return f"waits for a fence in {where} that the signalling path must signal"
+    if frm == "fs_reclaim":
+        return f"takes {names.get(to, to)} in reclaim (a shrinker or an MMU notifier that takes it)"
     if to == "fs_reclaim":
         return f"allocates memory that may enter reclaim (GFP_KERNEL) while holding {frm}"
     if to == "mmu_notifier":

@@ -42,7 +42,7 @@ except ImportError:                    # built with optional=True: no compiler, 
     _vm = None
 
 SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
-           "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW",
+           "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
            "MAXSTATES", "NSIZE")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
@@ -52,7 +52,7 @@ OPS = {cls: n for n, cls in enumerate(
      Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
      Assert, Branch, Choose, Jump, IrqFire, QueueWork, WorkStart, FlushWork, CancelWork,
      CancelWait, FlushWorkqueue), start=1)}
-NF = 16
+NF = 20
 EVENTS = ("reclaim", "fork", "munmap", "fault")
 KINDS = {"thread": 0, "job": 1, "work": 2, "irq": 3}
 EXPR = {tag: n for n, tag in enumerate(
@@ -97,6 +97,7 @@ class Program:
         caps = {L.XL: min(64, len(m.locks) + rw * L.A * (MAX_READ_DEPTH - 1)), L.WW: L.A}
         for a in range(L.A):
             caps[L.STK + a] = 16
+            caps[L.HO + a] = len(m.locks) + rw * (MAX_READ_DEPTH - 1) + 1
         for e, eng in enumerate(m.engines):
             caps[L.EN + e] = max(1, min(eng.slots, L.A))
         for q in range(len(m.workqueues)):
@@ -284,7 +285,7 @@ class Program:
             items = sys.work_items[ins.q]
             x = [self.list(items), len(items)]
         rec = [op, ins.nxt, ins.site, int(bool(ins.may_sleep)), ins.scope, calls, fs,
-               getattr(ins, "fence", -1) if fs else -1] + x
+               getattr(ins, "fence", -1) if fs else -1, ins.sig] + x
         if len(rec) > NF:
             raise Unsupported("an instruction record too wide")      # pragma: no cover
         return rec + [0] * (NF - len(rec))
@@ -295,7 +296,7 @@ class Program:
              "NFENCES": len(m.fences), "NENGINES": len(m.engines), "NWQ": len(m.workqueues),
              "NIRQS": len(L.irqs), "NRESVS": len(m.resvs), "PC": L.PC, "STK": L.STK,
              "LK": L.LK, "FN": L.FN, "RV": L.RV, "EN": L.EN, "VR": L.VR, "IRQ": L.IRQ,
-             "WQ": L.WQ, "US": L.US, "US_N": L.US_N, "XL": L.XL, "WW": L.WW,
+             "WQ": L.WQ, "US": L.US, "US_N": L.US_N, "XL": L.XL, "WW": L.WW, "HO": L.HO,
              "IRQ_ON": L.IRQ_ON, "IRQ_OFF": L.IRQ_OFF, "MMAP": sys.MMAP,
              "SLEEPCHK": int(bool(sys.spinlocks or sys.fence_hooks or L.irqs)),
              "MAXOUT": self.maxout, "NINV": len(self.invs), "NREACH": len(self.reach),

@@ -21,7 +21,7 @@
 
 /* scalars, in the order native/__init__.py's SCALARS lists them */
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
-       C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW,
+       C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
        NSCALARS };
 
@@ -30,8 +30,8 @@ enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGI
        AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, NARRAYS };
 
 /* instruction record */
-enum { I_OP, I_NXT, I_SITE, I_SLEEP, I_SCOPE, I_CALLS, I_FS, I_FSF, I_X };
-#define NF 16
+enum { I_OP, I_NXT, I_SITE, I_SLEEP, I_SCOPE, I_CALLS, I_FS, I_FSF, I_SIG, I_X };
+#define NF 20
 enum { OP_LOCK = 1, OP_TRYLOCK, OP_WWBEGIN, OP_WWEND, OP_UNLOCK, OP_SIGNAL, OP_WAIT, OP_WOKEN,
        OP_WAITANY, OP_PUBLISH, OP_INTERRUPT, OP_ALLOC, OP_MMAPW, OP_FAULT, OP_HOOKRET,
        OP_FENCESITE, OP_START, OP_ACQUIRE, OP_RELEASE, OP_ASSIGN, OP_AWAIT, OP_ASSERT,
@@ -295,6 +295,24 @@ static int holds_lock(VM *vm, const int32_t *s, int l, int a)
     return v == -(a + 1) || (v > 0 && (v >> a & 1));
 }
 
+/* HO[a], lockdep's held_locks[]: System.push_held / pop_held */
+static void push_held(VM *vm, int32_t *t, int a, int l, int trylock)
+{
+    int depth = NLEN(t, SC(C_STK) + a), pc = S(t, SC(C_PC) + a);
+    n_append(vm, t, SC(C_HO) + a,
+             ((l + 1) << 8) | (depth << 2) | ((INS(pc)[I_SIG] > 0) << 1) | trylock);
+}
+
+static void pop_held(VM *vm, int32_t *t, int a, int l)
+{
+    int c = SC(C_HO) + a;
+    for (int k = NLEN(t, c) - 1; k >= 0; k--)
+        if ((NEL(t, c)[k] >> 8) - 1 == l) {
+            n_remove_at(vm, t, c, k);
+            return;
+        }
+}
+
 static int waiting_writer(VM *vm, const int32_t *s, int l, int a)
 {
     const int32_t *L = vm->locks + 3 * l, *w = vm->pool + L[1];
@@ -319,7 +337,7 @@ static int can_take(VM *vm, const int32_t *s, int a, int l, int shared)
     return waiting_writer(vm, s, l, a) < 0;
 }
 
-static void take(VM *vm, int32_t *t, int a, int l, int shared, int nested)
+static void take(VM *vm, int32_t *t, int a, int l, int shared, int nested, int trylock)
 {
     int32_t *v = &S(t, SC(C_LK) + l);
     if (shared && *v > 0 && (*v >> a & 1))
@@ -327,6 +345,7 @@ static void take(VM *vm, int32_t *t, int a, int l, int shared, int nested)
     else if (nested)
         n_insert_sorted(vm, t, SC(C_XL), XN(l));
     *v = shared ? (*v | (1 << a)) : -(a + 1);
+    push_held(vm, t, a, l, trylock);
 }
 
 static int untake(VM *vm, int32_t *t, int a, int l, int shared)
@@ -337,10 +356,12 @@ static int untake(VM *vm, int32_t *t, int a, int l, int shared)
             n_remove_first(vm, t, SC(C_XL), XR(l, a));
         else
             *v &= ~(1 << a);
+        pop_held(vm, t, a, l);
         return 1;
     }
     if (!shared && *v == -(a + 1)) {
         *v = 0;
+        pop_held(vm, t, a, l);
         n_remove_all(vm, t, SC(C_XL), XN(l));
         if (SC(NIRQS) && (S(t, SC(C_IRQ_OFF) + a) >> l & 1))
             S(t, SC(C_IRQ_OFF) + a) &= ~(1 << l);
@@ -601,8 +622,10 @@ static int backoff(VM *vm, const int32_t *s, int a, int pc, const int32_t *x, Ou
             if (older >= 0 && older < me) {
                 Out *o = new_out(vm, n, s);
                 for (int r = 0; r < SC(NRESVS); r++)
-                    if (S(s, SC(C_LK) + vm->resvs[r]) == -(a + 1))
+                    if (S(s, SC(C_LK) + vm->resvs[r]) == -(a + 1)) {
                         S(o->t, SC(C_LK) + vm->resvs[r]) = 0;
+                        pop_held(vm, o->t, a, vm->resvs[r]);
+                    }
                 move(vm, o, a, restart);
                 return 1;
             }
@@ -627,6 +650,7 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
                 return backoff(vm, s, a, pc, x, outs, &n), n;
             o = new_out(vm, &n, s);
             S(o->t, x[6]) = -(a + 1);
+            push_held(vm, o->t, a, ids[0], 0);
             move(vm, o, a, nxt);
             return n;
         }
@@ -635,7 +659,7 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
                 return backoff(vm, s, a, pc, x, outs, &n), n;
         o = new_out(vm, &n, s);
         for (int k = 0; k < x[1]; k++) {
-            take(vm, o->t, a, ids[k], x[2], x[3]);
+            take(vm, o->t, a, ids[k], x[2], x[3], 0);
             if (x[4] && SC(NIRQS))
                 S(o->t, SC(C_IRQ_OFF) + a) |= 1 << ids[k];
         }
@@ -645,7 +669,7 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
     case OP_TRYLOCK:                 /* x: l, shared, else */
         o = new_out(vm, &n, s);
         if (can_take(vm, s, a, x[0], x[1])) {
-            take(vm, o->t, a, x[0], x[1], 0);
+            take(vm, o->t, a, x[0], x[1], 0, 1);
             move(vm, o, a, nxt);
         } else
             move(vm, o, a, x[2]);
@@ -654,11 +678,13 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
         o = new_out(vm, &n, s);
         n_remove_all(vm, o->t, SC(C_WW), a);
         n_append(vm, o->t, SC(C_WW), a);
+        push_held(vm, o->t, a, -1, 0);
         move(vm, o, a, nxt);
         return n;
     case OP_WWEND:
         o = new_out(vm, &n, s);
         n_remove_all(vm, o->t, SC(C_WW), a);
+        pop_held(vm, o->t, a, -1);
         move(vm, o, a, nxt);
         return n;
     case OP_UNLOCK: {                /* x: objs, nobjs, shared */
@@ -799,7 +825,7 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
             move(vm, o, a, nxt);
             return n;
         }
-        take(vm, o->t, a, SC(MMAP), 0, 0);
+        take(vm, o->t, a, SC(MMAP), 0, 0, 0);
         call(vm, o, a, pc, x[1]);
         return n;
     case OP_FAULT:                   /* x: calls */
@@ -836,8 +862,10 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
         }
         o = new_out(vm, &n, s);
         n_remove_at(vm, o->t, c, depth - 1);
-        if (x[0] == EV_FORK || x[0] == EV_MUNMAP)
+        if (x[0] == EV_FORK || x[0] == EV_MUNMAP) {
             S(o->t, SC(C_LK) + SC(MMAP)) = 0;
+            pop_held(vm, o->t, a, SC(MMAP));
+        }
         else if (x[0] == EV_FAULT) {
             int e = ac[AC_ENGINE];
             if (ac[AC_PREEMPT] && e >= 0 && !holds_slot(vm, s, a, e))
@@ -1047,13 +1075,17 @@ static int64_t store_add(VM *vm, const int32_t *st, uint32_t h, size_t slot)
 
 static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
 {
-    /* explorer._record_lock_step's memo key: (a, stack, locks, extras, in ww, pc, irq_off) */
+    /* explorer._record_lock_step's memo key: (a, stack, held, locks, extras, in ww, pc, irq_off) */
     int32_t *k = vm->key;
     int n = 0, c = SC(C_STK) + a;
     k[n++] = a;
     k[n++] = pc;
     k[n++] = n_contains(vm, s, SC(C_WW), a);
     k[n++] = SC(NIRQS) ? S(s, SC(C_IRQ_OFF) + a) : 0;
+    k[n++] = NLEN(s, c);
+    for (int j = 0; j < NLEN(s, c); j++)
+        k[n++] = NEL(s, c)[j];
+    c = SC(C_HO) + a;
     k[n++] = NLEN(s, c);
     for (int j = 0; j < NLEN(s, c); j++)
         k[n++] = NEL(s, c)[j];
@@ -1166,7 +1198,9 @@ static int search(VM *vm)
             int pc = S(cur, SC(C_PC) + a);
             if (pc < 0)
                 continue;
-            if (vm->acq[pc] && (mover < 0 || mover == a) && record_lock_step(vm, cur, (int)i, a, pc)) {
+            /* a work item's pc is set by whoever queues it: its start is looked at always */
+            if (vm->acq[pc] && (mover < 0 || mover == a || ACT(a)[AC_KIND] == K_WORK)
+                && record_lock_step(vm, cur, (int)i, a, pc)) {
                 stop = STOP_OOM;
                 goto out;
             }

@@ -56,7 +56,8 @@ _MACHINERY = re.compile(
     r"lock_map_acquire\w*|do_raw_\w+|queued_\w+|rt_mutex\w*|__rt_mutex\w*|rwsem_\w+|__rwsem\w*|"
     r"down_\w+|kthread|ret_from_fork\w*|worker_thread|process_one_work|mmap_(?:read|write)_lock\w*|"
     r"console_lock|ttm_bo_reserve\w*|__ttm_bo_reserve|drm_gem_lock\w*|dma_resv_lockdep|el\w+_svc\w*|"
-    r"\w+_sys_\w+|do_syscall_\w+|entry_\w+|invoke_syscall|x64_sys_call|el0\w+|do_el0_\w+)$")
+    r"\w+_sys_\w+|do_syscall_\w+|entry_\w+|invoke_syscall|x64_sys_call|el0\w+|do_el0_\w+|"
+    r"dma_fence_begin_signalling|dma_fence_end_signalling)$")
 _SUFFIX = re.compile(r"\.(?:part|constprop|isra|cold|llvm)(?:\.\d+)?.*$")
 _READ_FRAMES = re.compile(r"^(?:_*down_read\w*|mmap_read_lock\w*|_*might_fault|lock_mm_and_find_vma|"
                           r"do_user_addr_fault|do_page_fault|_*get_user_pages\w*|_raw_read_lock\w*|"

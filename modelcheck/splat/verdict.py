@@ -115,6 +115,9 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
         out.append("verdict: no deadlock is reachable in the generated model")
         return out
     cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+    if not cycle:
+        out.append("verdict: no interleaving of these contexts deadlocks, and they record no cycle")
+        return out
     out.append("verdict: only a lockdep-level cycle: no interleaving of these contexts deadlocks")
     names = spec.names
     boot = [e for e in cycle if e.actor == BOOT]

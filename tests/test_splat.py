@@ -209,12 +209,19 @@ def test_inconsistent_lock_state():
     assert v.reproduced and v.cycle_classes == ["&musb->lock"]
 
 
-def test_irq_lock_inversion():
+def test_reclaim_lock_inversion_is_a_cycle_through_fs_reclaim():
     r, spec, v = _check(INVERSION)
-    assert (r.kind, r.task) == (parse.INVERSION, "kswapd0/169")
+    assert (r.kind, r.task, r.states) == (parse.INVERSION, "kswapd0/169", ["RECLAIM_FS"])
     assert r.classes == ["&delayed_node->mutex", "&found->groups_sem"] and r.unsafe
-    assert "irq handler {" in spec.text
-    assert v.result.complete
+    assert "on reclaim {\n    lock delayed_node_mutex" in spec.text
+    assert v.reproduced
+    assert sorted(v.cycle_classes) == ["&delayed_node->mutex", "&found->groups_sem", "fs_reclaim"]
+
+
+def test_irq_lock_inversion_is_a_deadlock_of_the_three_contexts():
+    r, spec, v = _check(INVERSION.replace("RECLAIM_FS", "HARDIRQ"))
+    assert r.states == ["HARDIRQ"] and "irq handler {" in spec.text
+    assert v.reproduced and "deadlock" in v.result.kinds
 
 
 def test_sleeping_function_called_from_invalid_context():

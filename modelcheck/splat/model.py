@@ -468,16 +468,30 @@ def _inconsistent(b: _Builder, r: P.Report) -> None:
 
 
 def _inversion(b: _Builder, r: P.Report) -> None:
+    """The lock that "just changed state" is taken in the handler (or in
+    reclaim); it depends on the other, "unsafe" one, taken with interrupts
+    on (or held across an allocation) elsewhere.  ("was taken by another,
+    safe lock" reads the other way round.)"""
     if r.trying is None or r.other is None:
         return
     a, o = r.trying, r.other
+    reclaim = r.states == ["RECLAIM_FS"]
     for lk in (a, o):
-        n = ident(lk.cls)
-        b.locks.setdefault(n, ("spinlock", lk.cls))
+        n = b.unique(ident(lk.cls))
+        b.locks[n] = ("mutex" if reclaim else "spinlock", lk.cls)
         b.lock_of[lk.cls] = n
-        b.used_names.add(n)
         b.names[n] = lk.cls
-    safe, unsafe = (ident(a.cls), ident(o.cls)) if r.unsafe else (ident(o.cls), ident(a.cls))
+    safe, unsafe = (b.lock_of[a.cls], b.lock_of[o.cls]) if r.unsafe else (b.lock_of[o.cls], b.lock_of[a.cls])
+    if reclaim:
+        b.hooks.append(("reclaim", [f"lock {safe}", f"unlock {safe}"], "reclaim (the safe lock)"))
+        b.actors.append((b.unique("nests"), ["the reclaim-safe lock, then the unsafe one"],
+                         [f"lock {safe}", f"lock {unsafe}", f"unlock {unsafe}", f"unlock {safe}"]))
+        b.actors.append((b.unique(who(r.backtrace, "task")), ["the unsafe lock held across an allocation"],
+                         [f"lock {unsafe}", "alloc kernel", f"unlock {unsafe}"]))
+        return
+    if r.states and r.states != ["HARDIRQ"]:
+        b.warnings.append(f"{r.states[0]}: a softirq is modelled as an irq handler (the model has "
+                          "hard-irq handlers only)")
     irq = b.unique("handler")
     b.hooks.append(("irq " + irq, [f"lock {safe}", f"unlock {safe}"], "takes the irq-safe lock"))
     b.actors.append((b.unique("nests"), ["the irq-safe lock, then the irq-unsafe one (irqs off)"],

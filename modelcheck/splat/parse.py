@@ -65,7 +65,7 @@ class Report:
     chain: list = field(default_factory=list)      # [Entry], as printed: #N first
     held: list = field(default_factory=list)       # [Lock], "N locks held by": #0 first
     backtrace: list = field(default_factory=list)  # the current stack, innermost first
-    states: list = field(default_factory=list)     # inconsistent: ["IN-HARDIRQ-W", "HARDIRQ-ON-W"]
+    states: list = field(default_factory=list)     # inconsistent: ["IN-HARDIRQ-W", "HARDIRQ-ON-W"]; inversion: ["HARDIRQ"]
     registered: list = field(default_factory=list) # inconsistent: the stack of the first usage
     other: Optional[Lock] = None   # irq inversion: the lock on the other side
     unsafe: bool = True            # irq inversion: "took another, X-unsafe lock" (else "was taken by ... safe")
@@ -320,6 +320,8 @@ def _read(r: Report, body) -> None:
             consumed = k
         elif s.startswith("but this lock took another") or s.startswith("but this lock was taken by another"):
             r.unsafe = s.startswith("but this lock took another")
+            m = re.search(r"(HARDIRQ|SOFTIRQ|RECLAIM_FS)-(?:un)?safe", s)
+            r.states = [m.group(1)] if m else []
             if k + 1 < len(body):
                 r.other = _lock(body[k + 1][1], body[k + 1][0])
                 k += 1

@@ -63,6 +63,11 @@ def check(report: P.Report, spec: Spec, path: str = "<splat>") -> Verdict:
                      f"{', '.join(cycle_classes)}" if reproduced else
                      "not reproduced: the model reports no inconsistent lock state on "
                      f"{', '.join(want) or 'the lock'}")
+    elif report.kind == P.INVERSION and report.states == ["RECLAIM_FS"]:
+        cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+        cycle_classes = [names.get(c, c) for c in report_order(cycle)]
+        reproduced = set(cycle_classes) == set(want) | {"fs_reclaim"}
+        lines.append(_cycle_line(report, cycle_classes, reproduced, cycle_classes if reproduced else want))
     elif report.kind == P.INVERSION:
         d = next((f for f in result.findings if f.kind == "deadlock"), None)
         cycle_classes = list(want) if d else []

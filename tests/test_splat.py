@@ -289,3 +289,31 @@ def test_inconsistent_reclaim_usage_is_a_lock_order_cycle_through_fs_reclaim():
     r, spec, v = _check(text)
     assert "on reclaim {" in spec.text and "alloc kernel" in spec.text
     assert v.reproduced and sorted(v.cycle_classes) == ["&musb->lock", "fs_reclaim"]
+
+
+QUOTED_PRINTABLE = """\
+> > > > [  132.583381] =3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=
+=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=
+=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D
+> > > > [  132.584091] WARNING: possible circular locking dependency detect=
+ed
+> > > > [  132.584775] 5.7.0-rc3+ #346 Tainted: G        W
+> > > > [  132.585461] ----------------------------------------------------=
+--
+> > > > [  132.586184] kworker/2:3/865 is trying to acquire lock:
+> > > > [  132.586857] ffffc90000677c70 (crtc_ww_class_acquire){+.+.}-{0:0}=
+, at: drm_atomic_helper_suspend+0x38/0x120 [drm_kms_helper]
+> > > > [  132.587569]
+> > > >                but task is already holding lock:
+> > > > [  132.589044] ffffffff82318c80 (dma_fence_map){++++}-{0:0}, at: dr=
+m_sched_job_timedout+0x25/0xf0 [gpu_sched]
+"""   # a reply quoting Daniel Vetter's TDR/modeset splat, as the archive keeps the mail (2020-06)
+
+
+def test_a_quoted_printable_mail_body_is_decoded():
+    r = parse.parse(QUOTED_PRINTABLE)
+    assert (r.kind, r.task) == (parse.CIRCULAR, "kworker/2:3/865")
+    assert (r.trying.cls, r.trying.at) == ("crtc_ww_class_acquire", "drm_atomic_helper_suspend")
+    assert (r.holding.cls, r.holding.at) == ("dma_fence_map", "drm_sched_job_timedout")
+    # and an `=` in a plain log is left alone
+    assert parse.parse(TDR.replace("W\\n", "W a=b\\n", 1)).classes == TDR_CLASSES

@@ -316,4 +316,4 @@ def test_a_quoted_printable_mail_body_is_decoded():
     assert (r.trying.cls, r.trying.at) == ("crtc_ww_class_acquire", "drm_atomic_helper_suspend")
     assert (r.holding.cls, r.holding.at) == ("dma_fence_map", "drm_sched_job_timedout")
     # and an `=` in a plain log is left alone
-    assert parse.parse(TDR.replace("W\\n", "W a=b\\n", 1)).classes == TDR_CLASSES
+    assert parse.parse(TDR.replace(" W\n", " W a=b c=d e=f\n", 1)).classes == TDR_CLASSES

@@ -317,3 +317,13 @@ def test_a_quoted_printable_mail_body_is_decoded():
     assert (r.holding.cls, r.holding.at) == ("dma_fence_map", "drm_sched_job_timedout")
     # and an `=` in a plain log is left alone
     assert parse.parse(TDR.replace(" W\n", " W a=b c=d e=f\n", 1)).classes == TDR_CLASSES
+
+
+def test_the_readme_worked_example_is_current(tmp_path):
+    readme = (REPO / "README.md").read_text()
+    head = "$ modelcheck splat tests/splats/amdgpu_tdr_console_lock.txt -o tdr.fspec\n"
+    start = readme.index(head) + len(head)
+    shown = readme[start:readme.index("```\n", start)]
+    p = subprocess.run([sys.executable, "-m", "modelcheck", "splat", str(SPLATS / "amdgpu_tdr_console_lock.txt"),
+                        "-o", "tdr.fspec"], cwd=tmp_path, capture_output=True, text=True)
+    assert shown == p.stdout

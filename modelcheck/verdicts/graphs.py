@@ -1,0 +1,221 @@
+"""The whole-graph analyses on the explorer's CSR arrays, with numpy and
+scipy.sparse.csgraph: the same questions as `analysis.Analysis` (which stays
+the reference, and is what runs when these do not apply), answered without a
+Python object per state or per edge.
+
+- "actor a is enabled in no state reachable from v" is one backward
+  breadth-first search per actor, from the states where a is enabled;
+- the fair-cycle refinement refines every strongly connected component at
+  once: one `connected_components(connection="strong")` per round, on the
+  edges still inside a component of the round before; a round drops, in each
+  unfair component, the states where an actor that never moves inside it is
+  enabled, so there are at most as many rounds as actors, plus one;
+- per-state facts (finished actors, fence states) are read as columns of the
+  packed state records, not by unpacking each state.
+
+Actor sets are uint64 masks: specs with more than 63 actors, or whose states
+are not stored packed, use the reference.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+from ..search.explorer import Graph
+from ..semantics import DONE, PUBLISHED, System, Wait
+from .analysis import Analysis
+
+MAX_ACTORS = 63
+
+
+def applies(sys: System, g: Graph) -> bool:
+    return sys.L.A <= MAX_ACTORS and g.states.packed and len(g.states) > 0
+
+
+def _np(arr, dtype=None) -> np.ndarray:
+    """A copy of an `array.array` (no buffer export left behind: the graph's
+    columns must stay resizable)."""
+    return np.array(memoryview(arr), dtype=dtype) if len(arr) else np.zeros(0, dtype or np.int64)
+
+
+def or_rows(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per CSR row, the OR of its values (0 for an empty row)."""
+    rows = len(offsets) - 1
+    if rows <= 0:
+        return np.zeros(0, np.uint64)
+    padded = np.append(values, np.uint64(0))
+    out = np.bitwise_or.reduceat(padded, offsets[:-1])
+    out[offsets[:-1] == offsets[1:]] = 0
+    return out
+
+
+class Columns:
+    """Flat fields of every packed state, as numpy columns."""
+
+    def __init__(self, g: Graph):
+        codec = g.states.codec
+        fmt = codec.packer.format
+        fmt = fmt[1:] if fmt[0] in "<>=!@" else fmt
+        self.offset, at = [], 0
+        for c in fmt:
+            self.offset.append(at)
+            at += struct.calcsize("<" + c)
+        self.codes = fmt
+        self.where = {i: k for k, i in enumerate(codec.flat)}   # state index -> record field
+        self.A = codec.A
+        self.raw = np.frombuffer(bytes(g.states.data), np.uint8).reshape(len(g.states), at) \
+            if len(g.states) else np.zeros((0, at), np.uint8)
+
+    def get(self, index: int, rows=None) -> np.ndarray:
+        """Field `index` of the states (all, or those in `rows`), as int64."""
+        k = self.where[index]
+        code = self.codes[k]
+        size = struct.calcsize("<" + code)
+        raw = self.raw if rows is None else self.raw[rows]
+        col = np.ascontiguousarray(raw[:, self.offset[k]:self.offset[k] + size])
+        out = col.view(np.dtype("<" + code)).reshape(-1).astype(np.int64 if code in "Iq" else np.int32)
+        if k < self.A:                        # pcs are stored as pc + 1 (DONE is 0)
+            out -= 1
+        return out
+
+
+class FastAnalysis(Analysis):
+    """The reference's reporting code, on per-state arrays computed here."""
+
+    def __init__(self, sys: System, g: Graph):
+        self.sys, self.g = sys, g
+        self.n = n = len(g.states)
+        self.expanded = x = g.expanded
+        A = sys.L.A
+        self.all = (1 << A) - 1
+        self.offsets = _np(g.offsets, np.int64)
+        self.edges = _np(g.edges, np.int32)
+        self.bits = np.left_shift(np.uint64(1), _np(g.edge_actor, np.uint64))
+        self.src = np.repeat(np.arange(x, dtype=np.int32), np.diff(self.offsets))
+        self.timeout = np.zeros(len(self.edges), bool)
+        if g.timeout_edges:
+            self.timeout[np.fromiter(g.timeout_edges, np.int64, len(g.timeout_edges))] = True
+        self.cols = Columns(g)
+        self.pcs = np.stack([self.cols.get(sys.L.PC + a) for a in range(A)], axis=1) \
+            if A else np.zeros((n, 0), np.int32)
+        every = np.uint64(self.all)
+        self.enabled = np.full(n, every, np.uint64)
+        self.enabled[:x] = or_rows(self.bits, self.offsets)
+        done = np.zeros(n, np.uint64)
+        for a in range(A):
+            done |= (self.pcs[:, a] == DONE).astype(np.uint64) << np.uint64(a)
+        self.done = done
+        if any(actor.deps for actor in sys.m.actors):        # held back by dependencies
+            self.finished = np.fromiter((sum(1 << a for a in range(A) if sys.at_rest(s, a))
+                                         for s in g.states), np.uint64, n)
+        else:
+            self.finished = done
+
+    def never_moves(self, enabled: np.ndarray, skip_timeouts: bool = False) -> np.ndarray:
+        """Per state, the actors enabled in no state reachable from it: one
+        backward search per actor from the states where it is enabled."""
+        n = self.n
+        keep = ~self.timeout if skip_timeouts else slice(None)
+        src, dst = self.src[keep], self.edges[keep]
+        order = np.argsort(dst, kind="stable")
+        rsrc = src[order]                            # predecessors, grouped by state
+        del order
+        counts = np.bincount(dst, minlength=n) if len(dst) else np.zeros(n, np.int64)
+        indptr = np.zeros(n + 2, np.int32 if len(dst) + n < 2**31 else np.int64)
+        np.cumsum(counts, out=indptr[1:n + 1])
+        reach = np.zeros(n, np.uint64)
+        for a in range(len(self.pcs[0]) if n else 0):
+            bit = np.uint64(1 << a)
+            starts = np.flatnonzero(enabled & bit).astype(np.int32)
+            if len(starts) == 0:
+                continue
+            if len(starts) == n:
+                reach |= bit
+                continue
+            indptr[n + 1] = indptr[n] + len(starts)      # node n: a source before all of them
+            indices = np.concatenate([rsrc, starts]).astype(indptr.dtype, copy=False)
+            m = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n + 1, n + 1))
+            seen = breadth_first_order(m, n, directed=True, return_predecessors=False)
+            reach[seen[seen < n]] |= bit
+        return np.uint64(self.all) & ~reach
+
+    def no_timeout_enabled(self) -> np.ndarray:
+        out = np.full(self.n, np.uint64(self.all), np.uint64)
+        out[:self.expanded] = or_rows(np.where(self.timeout, np.uint64(0), self.bits), self.offsets)
+        return out
+
+    def dead_states(self):
+        dead = self.never_moves(self.enabled) & ~self.finished
+        return dead, np.flatnonzero(dead).tolist()
+
+    def timeout_candidates(self, stuck: np.ndarray) -> list[tuple[int, int]]:
+        sys = self.sys
+        timed = np.array([isinstance(ins, Wait) and ins.mode == "timeout" for ins in sys.code] + [False])
+        x = min(self.n, self.expanded)
+        pcs = self.pcs[:x]
+        at_wait = timed[pcs]                          # pc DONE (-1) reads the False at the end
+        hit = at_wait & ((stuck[:x, None] >> np.arange(pcs.shape[1], dtype=np.uint64)) & 1).astype(bool)
+        rows, actors = np.nonzero(hit)
+        return list(zip(rows.tolist(), actors.tolist()))
+
+    def unsignalled_candidates(self, dead: np.ndarray) -> np.ndarray:
+        x = self.expanded
+        live = np.zeros(self.n, bool)
+        live[:x] = dead[:x] == 0
+        leaf = np.zeros(self.n, bool)
+        leaf[:x] = self.offsets[:-1] == self.offsets[1:]
+        final = np.flatnonzero(live & leaf & (self.finished == np.uint64(self.all)))
+        return np.concatenate([final, self.fair_cycle_states(live)])
+
+    def first_published(self, states: np.ndarray) -> dict[int, int]:
+        best = {}
+        if len(states) == 0:
+            return best
+        FN = self.sys.L.FN
+        for f in range(len(self.sys.m.fences)):
+            published = (self.cols.get(FN + f, states) & 7) == PUBLISHED
+            if published.any():
+                best[f] = int(states[published].min())
+        return best
+
+    def fair_cycle_states(self, live: np.ndarray) -> np.ndarray:
+        """The least state of every fair cycle among the `live` states (bool
+        mask), found as `analysis.Analysis._fair_cycles` finds them."""
+        n = self.n
+        x = self.expanded
+        src, dst, bits = self.src, self.edges, self.bits
+        active = np.zeros(n, bool)
+        active[:x] = live[:x]
+        group = np.zeros(n, np.int32)
+        out = []
+        while active.any():
+            inner = active[src] & active[dst] & (group[src] == group[dst])
+            s, d = src[inner], dst[inner]
+            m = csr_matrix((np.ones(len(s)), (s, d)), shape=(n, n))
+            _k, label = connected_components(m, directed=True, connection="strong")
+            k = label.max() + 1
+            same = label[s] == label[d]
+            cs, cb = label[s[same]], bits[inner][same]
+            moved = np.zeros(k, np.uint64)
+            np.bitwise_or.at(moved, cs, cb)
+            has_edge = np.zeros(k, bool)
+            has_edge[cs] = True
+            nodes = np.flatnonzero(active)
+            size = np.bincount(label[nodes], minlength=k)
+            enabled_any = np.zeros(k, np.uint64)
+            np.bitwise_or.at(enabled_any, label[nodes], self.enabled[nodes])
+            cyclic = (size > 1) | has_edge
+            unfair = enabled_any & ~moved
+            fair = cyclic & (unfair == 0) & (size > 0)
+            first = np.full(k, n, nodes.dtype)
+            np.minimum.at(first, label[nodes], nodes)
+            out.append(first[fair])
+            lab = label[nodes]
+            stay = cyclic[lab] & (unfair[lab] != 0) & ((self.enabled[nodes] & unfair[lab]) == 0)
+            active[:] = False
+            active[nodes[stay]] = True
+            group = label
+        return np.concatenate(out) if out else np.zeros(0, np.int64)

@@ -1,5 +1,6 @@
 """`modelcheck check [-D NAME=VALUE]... [--format table|json|lockdep|sarif|ktap] [--html FILE] FILE...`,
-`modelcheck matrix SPEC -D NAME=v1,v2|LO..HI ...`, `modelcheck explain KIND`.
+`modelcheck matrix SPEC -D NAME=v1,v2|LO..HI ...`, `modelcheck explain KIND`,
+`modelcheck splat FILE|- [-o SPEC] [--format json]` (see splat/command.py).
 
 Exit status: 0 every file's findings equal its `expect` lines; 1 some do
 not; 2 bad input or usage (always with file:line:col, never a traceback), or
@@ -120,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="json: one event per line, for tools")
     sub.add_parser("lsp", help="run the language server on stdio (needs the lsp extra: pip install 'modelcheck[lsp]')")
     sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of --format json")
+    sp = sub.add_parser("splat", help="a lockdep report from a kernel log -> a .fspec model and its verdict")
+    sp.add_argument("file", metavar="FILE|-", help="kernel log text (dmesg, a mail, a bug report); - for stdin")
+    sp.add_argument("-o", dest="out", metavar="SPEC", help="write the generated spec here (default: printed)")
+    sp.add_argument("--format", choices=("text", "json"), default="text")
     e = sub.add_parser("explain", help="what a finding kind means, why the kernel cares, usual fixes")
     e.add_argument("kind", metavar="KIND")
     return p
@@ -218,6 +223,9 @@ def _main(argv) -> int:
                   file=sys.stderr)
             return 2
         return lsp.main()
+    if args.command == "splat":
+        from .splat import command
+        return command.run(args.file, args.out, args.format)
     if args.command == "schema":
         from .reports import schema
         return schema.main()

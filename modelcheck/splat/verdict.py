@@ -1,0 +1,154 @@
+"""Check a generated spec and say what it shows: is the report's cycle the
+model's lockdep cycle, and can the contexts really deadlock?"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..api import Result, check_source
+from ..verdicts.lockorder import BOOT
+from . import parse as P
+from .model import Spec
+
+
+@dataclass
+class Verdict:
+    report: P.Report
+    spec: Spec
+    result: Result
+    cycle_classes: list            # the model's cycle, in the report's names and print order
+    reproduced: bool
+    lines: list = field(default_factory=list)   # the text verdict, one sentence a line
+
+
+def report_order(cycle: list) -> list[str]:
+    """A lockorder cycle (the attempted edge B -> A first) in lockdep's print
+    order: `-> #N` (B) first, down to `#0` (A).  Edge i's target is `#i`."""
+    return [e.to for e in reversed(cycle)]
+
+
+def _rotations_equal(a: list, b: list) -> bool:
+    if len(a) != len(b):
+        return False
+    if not a:
+        return True
+    return any(a[k:] + a[:k] == b for k in range(len(a)))
+
+
+def check(report: P.Report, spec: Spec, path: str = "<splat>") -> Verdict:
+    result = check_source(spec.text, path=path)
+    names = spec.names
+    cycle_classes: list = []
+    reproduced = False
+    lines: list = []
+    want = report.classes
+    if report.kind in (P.CIRCULAR, P.RECURSIVE):
+        cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+        cycle_classes = [names.get(c, c) for c in report_order(cycle)]
+        reproduced = bool(cycle) and _rotations_equal(cycle_classes, want)
+        lines.append(_cycle_line(report, cycle_classes, reproduced, want))
+    elif report.kind == P.INCONSISTENT:
+        f = next((f for f in result.findings if f.kind == "irq-unsafe-lock"), None)
+        cycle_classes = [names.get(f.usage.get("class"), f.usage.get("class"))] if f else []
+        reproduced = bool(f) and cycle_classes == want
+        lines.append("reproduced: the model reports the same inconsistent lock state on "
+                     f"{', '.join(cycle_classes)}" if reproduced else
+                     "not reproduced: the model reports no inconsistent lock state on "
+                     f"{', '.join(want) or 'the lock'}")
+    elif report.kind == P.INVERSION:
+        d = next((f for f in result.findings if f.kind == "deadlock"), None)
+        cycle_classes = list(want) if d else []
+        reproduced = bool(d)
+        lines.append("reproduced: the handler and the two lock orders deadlock in the model"
+                     if d else "not reproduced: no deadlock between the handler and the two lock orders")
+    else:
+        f = next((f for f in result.findings if f.kind == "sleep-in-atomic"), None)
+        reproduced = bool(f)
+        cycle_classes = list(want) if f else []
+        lines.append("reproduced: the model reports the same sleep in atomic context"
+                     if f else "not reproduced: the model finds no sleep in atomic context")
+    lines += _deadlock_lines(result, report, spec)
+    return Verdict(report, spec, result, cycle_classes, reproduced, lines)
+
+
+def _cycle_line(report: P.Report, got: list, reproduced: bool, want: list) -> str:
+    shown = " -> ".join(got + got[:1]) if got else ""
+    if not got:
+        return "not reproduced: the model has no lock-order cycle"
+    if reproduced:
+        if got == want:
+            return f"reproduced: the model's lockdep cycle is the report's, #N to #0: {shown}"
+        return (f"reproduced: the model's lockdep cycle has the report's classes in the report's "
+                f"order, {shown}, entered at another acquisition (the model's #0 is {got[-1]}, "
+                f"the report's {want[-1]})")
+    return f"not reproduced: the model's lockdep cycle is {shown}; the report's is {' -> '.join(want + want[:1])}"
+
+
+def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
+    out = []
+    d = next((f for f in result.findings if f.kind == "deadlock"), None)
+    if not result.complete:
+        out.append(f"verdict: the search stopped early ({result.stopped}); no claim on deadlocks")
+        return out
+    if d:
+        steps = "; ".join(f"{s.actor}: {s.statement}" for s in d.trace + d.then)
+        out.append(f"verdict: a real deadlock is reachable, {len(d.trace) + len(d.then)} steps: {d.message}")
+        out.append(f"  shortest interleaving: {steps}")
+        return out
+    if report.kind not in (P.CIRCULAR, P.RECURSIVE):
+        out.append("verdict: no deadlock is reachable in the generated model")
+        return out
+    cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+    out.append("verdict: only a lockdep-level cycle: no interleaving of these contexts deadlocks")
+    names = spec.names
+    boot = [e for e in cycle if e.actor == BOOT]
+    for e in boot:
+        out.append(f"  {names.get(e.frm, e.frm)} -> {names.get(e.to, e.to)} is only primed at boot by "
+                   "dma_resv_lockdep(): it becomes real when a context "
+                   + _what_makes_real(e.frm, e.to))
+    for cls, actor in spec.trylocks:
+        out.append(f"  {actor} holds {cls} by trylock: lockdep walks past it (check_prevs_add()) and "
+                   "records the dependency from the lock below; the trylock itself never waits")
+    if report.kind == P.RECURSIVE and len(cycle) == 1:
+        out.append(f"  two locks of one class, taken one inside the other: they deadlock only when both "
+                   "are the same object, or when another context takes two of them the other way round"
+                   + (" (dma_resv: without a ww_acquire_ctx neither backs off with -EDEADLK)"
+                      if names.get(cycle[0].to) == "reservation_ww_class_mutex" else
+                      "; an ordering (lock nesting notation) tells lockdep which"))
+    elif not boot and not spec.trylocks:
+        out.append("  every dependency has a context, but the contexts as written cannot block "
+                   "each other all at once (a fence they wait for is signalled elsewhere, or a "
+                   "work item is idle when flushed); what the report leaves out may make it real")
+    return out
+
+
+def _what_makes_real(frm: str, to: str) -> str:
+    if to == "dma_fence_map":
+        where = {"fs_reclaim": "reclaim (a shrinker)", "mmu_notifier": "an MMU notifier",
+                 "resv": "holding a dma_resv lock", "mmap_lock": "holding mmap_lock"}.get(frm, f"holding {frm}")
+        return f"waits for a fence in {where} that the signalling path must signal"
+    if to == "fs_reclaim":
+        return f"allocates memory that may enter reclaim (GFP_KERNEL) while holding {frm}"
+    if to == "mmu_notifier":
+        return "invalidates a userptr (MMU notifier) from reclaim"
+    return f"takes {to} while holding {frm}"
+
+
+def text(v: Verdict, spec_to: Optional[str]) -> str:
+    r = v.report
+    out = [f"report: {r.kind}" + (f", task {r.task}" if r.task else "") + f" (lines {r.line}-{max(r.end, r.line)})"]
+    if v.report.classes:
+        out.append(f"  classes as printed: {', '.join(v.report.classes)}")
+    for w in v.spec.warnings:
+        out.append(f"warning: {w}")
+    if spec_to:
+        out.append(f"model: written to {spec_to}")
+    out += v.lines
+    return "\n".join(out) + "\n"
+
+
+def as_dict(v: Verdict) -> dict:
+    from ..reports import report as rep
+    import json
+    return {"report": v.report.as_dict(), "spec": v.spec.text, "reproduced": v.reproduced,
+            "cycle_classes": v.cycle_classes, "files": json.loads(rep.as_json([v.result]))["files"]}

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .verdicts import analysis, coverage, irqstate, lockorder, trace
 
-from .search import budget, explorer, symbolic
+from .search import budget, explorer
 
 from .language import model, syntax
 from .language.errors import Diagnostic, Source, SpecError
@@ -113,7 +113,7 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                  progress: Optional[Callable] = None, engine: str = "explicit",
                  depth: Optional[int] = None) -> Result:
     """engine "explicit" explores every state; "smt" searches symbolically
-    to `depth` steps (default symbolic.DEFAULT_DEPTH) and says so."""
+    to `depth` steps (default budget.DEFAULT_DEPTH) and says so."""
     _check_arguments(text, params, path, limits, progress, engine, depth)
     with budget.running(limits or explorer.Limits()) as b:
         try:
@@ -265,6 +265,7 @@ def _irq_unsafe_finding(sys: System, g: explorer.Graph, irq, on) -> trace.Findin
 
 
 def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
+    from .search import symbolic            # z3: only when this engine runs
     m = sys.m
     bound = symbolic.DEFAULT_DEPTH if depth is None else depth
     timeout = limits.timeout if limits else None

@@ -14,14 +14,13 @@ import argparse
 import os
 import sys
 
-from .reports import explain, ktap, lockdep, picture, report, sarif
-
-from . import matrix
-from .api import check_file
 from .language.errors import SpecError, printable
 from .language.bounds import MAX_INPUT_BYTES
+from .search.budget import DEFAULT_DEPTH
 from .search.explorer import Limits, memory_mb
-from .search.symbolic import DEFAULT_DEPTH
+
+# The reports, matrix and the engines' heavier modules (tabulate, drawsvg,
+# z3, numpy, scipy) are imported where they are used: a small check starts fast.
 
 
 FORMATS = ("table", "json", "lockdep", "sarif", "ktap")
@@ -61,6 +60,11 @@ STATES = _number(int, 1, "a number of states (the initial one included)")
 SECONDS = _number(float, 0, "a number of seconds")
 MB = _number(int, 1, "a number of MB")
 INPUT_MB = _number(float, 0.001, "a size in MB")
+
+
+def _grid_values(text: str):
+    from . import matrix
+    return matrix.values(text)
 
 
 def _depth(text: str) -> int:
@@ -106,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also the findings folded into another of the same root cause")
     m = sub.add_parser("matrix", help="check a spec for every combination of param values")
     m.add_argument("file", metavar="SPEC")
-    m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
+    m.add_argument("-D", dest="grid", action="append", type=_grid_values, default=[], required=True,
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", STATES, "N"), ("--timeout", SECONDS, "S"),
                            ("--max-memory", MB, "MB"), ("--max-input", INPUT_MB, "MB")):
@@ -140,6 +144,7 @@ def _internal_error(path: str, e: Exception) -> int:
 
 
 def _matrix(args) -> int:
+    from . import matrix
     try:
         rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory,
                                                        max_input_bytes=_input_cap(args)))
@@ -211,6 +216,7 @@ def _drop_stdout() -> None:
 def _main(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command == "explain":
+        from .reports import explain
         return explain.main(args.kind)
     if args.command == "step":
         from . import step
@@ -233,6 +239,8 @@ def _main(argv) -> int:
         return _matrix(args)
     if args.depth is not None and args.engine != "smt":
         _parser().error("--depth bounds the smt engine: use it with --engine smt")
+    from .api import check_file
+    from .reports import report
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory,
                     reduction=not args.no_reduction, symmetry=not args.no_symmetry,
@@ -264,6 +272,7 @@ def _main(argv) -> int:
             brief = args.summary and result.ok      # a failing spec always shows its tables
             print(printable(result.verdict()) if brief else report.table(result, args.wide, args.all), flush=True)
         elif args.format == "lockdep":
+            from .reports import lockdep
             print(lockdep.render(result), flush=True)
         if result.stopped.startswith("interrupted"):  # Ctrl-C ends the whole run
             status = 130
@@ -271,11 +280,14 @@ def _main(argv) -> int:
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
     if args.format == "sarif":
+        from .reports import sarif
         sys.stdout.write(sarif.as_sarif(results, errors))
     if args.format == "ktap":
+        from .reports import ktap
         sys.stdout.write(ktap.render(done))
     if args.html:
         try:
+            from .reports import picture
             picture.write_html(args.html, results, errors)
         except OSError as e:
             print(f"{printable(args.html)}: error: cannot write: {e.strerror or e}", file=sys.stderr)

@@ -64,7 +64,10 @@ class Result:
     @property
     def looked_for(self) -> frozenset:
         """The finding kinds this engine looks for."""
-        return frozenset(symbolic.KINDS if self.engine == "smt" else model.FINDING_KINDS)
+        if self.engine == "smt":
+            from .search import symbolic
+            return frozenset(symbolic.KINDS)
+        return frozenset(model.FINDING_KINDS)
 
     @property
     def kinds(self) -> frozenset:

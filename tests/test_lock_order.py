@@ -275,9 +275,21 @@ def test_alloc_kernel_in_signalling_also_closes_through_fs_reclaim():
         on reclaim { wait bo }
     """)
     cycles = [rotated([e.frm for e in c]) for c in r.lock_order.cycles]
-    assert ["dma_fence_map", "mmu_notifier"] in cycles
-    assert ["dma_fence_map", "fs_reclaim", "mmu_notifier"] in cycles
+    # fs_reclaim_acquire() takes the notifier map under fs_reclaim: lockdep records
+    # fs_reclaim -> mmu_notifier, not dma_fence_map -> mmu_notifier (check_prevs_add)
+    assert cycles == [["dma_fence_map", "fs_reclaim", "mmu_notifier"]]
     assert finding(r, "deadlock").lockdep.startswith("lockdep would report it too")
+
+
+def test_alloc_nofs_in_signalling_closes_through_the_notifier_map_alone():
+    r = check("""
+        resv bo
+        fence f
+        thread sched { lock bo; publish f in bo; unlock bo; signalling { alloc nofs; signal f } }
+        on reclaim { wait bo }
+    """)
+    cycles = [rotated([e.frm for e in c]) for c in r.lock_order.cycles]
+    assert cycles == [["dma_fence_map", "mmu_notifier"]]
 
 
 def test_a_lock_held_around_alloc_kernel_and_taken_in_reclaim():

@@ -127,6 +127,7 @@ def explore(sys: System, limits: Limits = Limits(),
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
     code, actors, acquiring, invariants = sys.code, range(sys.L.A), sys.acquiring, bool(sys.invariants)
+    queued = {a for a, actor in enumerate(sys.m.actors) if actor.kind == "work"}
     irqs = bool(sys.L.irqs)
     targets = [r for r in sys.reachables if not r[1](init)]      # `reachable` not yet seen
     for name, f, _line in sys.reachables:
@@ -216,6 +217,7 @@ def explore(sys: System, limits: Limits = Limits(),
             pc_of = s
             # an actor that did not make the step into s stands where it stood
             # before, holding what it held: its lock context is recorded already
+            # (a work item's pc is set by whoever queues it: its start is looked at always)
             mover = via[i] if i and not sym else None
             steps = []                             # (actor, outcomes) of every enabled actor
             frozen = sys.interrupted(s) if irqs else ()    # an irq handler runs in them
@@ -223,7 +225,7 @@ def explore(sys: System, limits: Limits = Limits(),
                 pc = s[a]                          # the pcs come first in a state
                 if pc < 0:
                     continue
-                if acquiring[pc] and (mover is None or mover == a):
+                if acquiring[pc] and (mover is None or mover == a or a in queued):
                     _record_lock_step(sys, g, i, s, a, memo)
                 if a in frozen:
                     continue
@@ -283,7 +285,7 @@ def _record_lock_step(sys: System, g: Graph, i: int, s: tuple, a: int, memo: dic
     material of the lock-order model."""
     L = sys.L
     pc = s[L.PC + a]
-    memo_key = (a, s[L.STK + a], s[L.LK:L.FN], s[L.XL], a in s[L.WW], pc,
+    memo_key = (a, s[L.STK + a], s[L.HO + a], s[L.LK:L.FN], s[L.XL], a in s[L.WW], pc,
                 s[L.IRQ_OFF + a] if L.irqs else 0)
     key = memo.get(memo_key)
     if key is None:

@@ -47,7 +47,8 @@ class Codec:
         self.A = L.A
         self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines))) \
             + tuple(range(L.WQ, L.WQ + len(m.workqueues))) \
-            + (L.XL, L.WW)            # hook stacks, slot holders, queues, lock extras, ww ages
+            + (L.XL, L.WW) + tuple(range(L.HO, L.HO + L.A))
+        # hook stacks, slot holders, queues, lock extras, ww ages, held orders
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
         self.last = (None, -1)          # the nested fields packed last, and their number

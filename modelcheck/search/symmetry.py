@@ -26,6 +26,7 @@ from functools import reduce
 from operator import or_
 
 from ..semantics import PUBLISHED, System, Wait, WaitAny
+from ..semantics.base import token_lock
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
@@ -339,7 +340,7 @@ class Symmetry:
             wq = self.sys.m.actors[c].wq                  # a work item: its place in its queue
             queued = s[L.WQ + wq].index(c) if wq >= 0 and c in s[L.WQ + wq] else -1
             mine.append((to1(s[L.PC + c]), tuple(to1(p) for p in s[L.STK + c]), held, slots,
-                         queued))
+                         queued, s[L.HO + c]))
         return tuple(mine), tuple(vals)
 
     def _slot(self, kind: str, x: int) -> int:
@@ -373,6 +374,10 @@ class Symmetry:
         new[L.XL] = tuple(sorted(("n", lmap(x[1])) if x[0] == "n" else ("r", lmap(x[1]), amap[x[2]])
                                  for x in s[L.XL]))
         new[L.WW] = tuple(amap[b] for b in s[L.WW])
+        for a in range(L.A):                      # held orders: the locks renamed, order kept
+            new[L.HO + amap[a]] = tuple(tok if token_lock(tok) < 0 else
+                                        tok + ((lmap(token_lock(tok)) - token_lock(tok)) << 8)
+                                        for tok in s[L.HO + a])
         for e in range(len(self.sys.m.engines)):
             new[self._slot("engine", omap.get(("engine", e), ("engine", e))[1])] = \
                 tuple(sorted(amap[a] for a in s[L.EN + e]))

@@ -14,6 +14,7 @@ A state is one flat tuple (see `Layout`):
   wq[q]      the pending work items of workqueue q, in queueing order
   irq_on[h]  the actor irq handler h runs in (interrupted), or -1
   irq_off[a] mask of the locks a holds taken with irqsave (interrupts off)
+  held[a]    what a holds in the order it took it (`held_token`s), for lockdep
 Control flow is compiled away: an instruction knows the pc(s) it moves to.
 
 One module per family of statements (locks, fences, memory, engines,

@@ -40,6 +40,9 @@ class Layout:
         # ("r", l, a) one more read hold of rwsem l by actor a (down_read again)
         self.XL = self.extend(1)
         self.WW = self.extend(1)                     # actors in a `ww { }` block, oldest first
+        # HO[a]: what actor a holds, in the order it took it (lockdep's held_locks[]),
+        # one `held_token` per acquisition; the lock-order model walks it from the top
+        self.HO = self.extend(self.A)
         # irq handlers (irq.py): IRQ_ON[h] the actor handler h interrupts, or -1;
         # IRQ_OFF[a] the mask of locks actor a holds taken with irqsave
         self.irqs = [a for a, actor in enumerate(m.actors) if actor.kind == "irq"]
@@ -53,6 +56,18 @@ class Layout:
         return first
 
 
+def held_token(l: int, depth: int, in_section: bool, trylock: bool = False) -> int:
+    """One entry of HO: lock l (-1: the ww context's resv_ctx), taken at hook
+    depth `depth`, inside a signalling section or not, by trylock or not.
+    Where it sits among the hook frames and the section's dma_fence_map is
+    worked out from these when the lock context is read (System.lock_context)."""
+    return ((l + 1) << 8) | (depth << 2) | (in_section << 1) | trylock
+
+
+def token_lock(tok: int) -> int:
+    return (tok >> 8) - 1
+
+
 # ----------------------------------------------------------------- instructions
 
 class Instr:
@@ -60,6 +75,7 @@ class Instr:
     acquires: tuple = ()        # (lock class, "r"|"w") taken by this step, for lockdep
     calls: Optional[str] = None  # hook event entered by this step
     scope = 0                   # NORECLAIM | NOFS_SCOPE | NOIO_SCOPE around the statement
+    nests = False               # each class in `acquires` is taken under the one before it
 
     def __init__(self, sys: "System", stmt: Stmt, nxt: int, sig: int):
         self.sys, self.stmt, self.nxt, self.sig = sys, stmt, nxt, sig

@@ -1,7 +1,7 @@
 """Locks: mutex, spinlock, rwsem and resv acquisitions."""
 from __future__ import annotations
 
-from .base import Instr
+from .base import Instr, held_token
 
 
 class Lock(Instr):
@@ -21,6 +21,7 @@ class Lock(Instr):
         self.one = sys.L.LK + self.ids[0] if len(self.ids) == 1 and not self.shared \
             and not self.nested and not (self.irqsave and sys.L.irqs) else None
         self.ww_restart = None                   # in a `ww { }` block: the block's first pc
+        self.token = held_token(self.ids[0], 0, sig > 0)   # the fast path's HO entry, but its depth
 
     def step(self, s, a):
         if self.one is not None:                  # one lock, exclusive: the common case
@@ -28,6 +29,8 @@ class Lock(Instr):
                 return self.backoff(s, a)
             lst = list(s)
             lst[self.one] = -(a + 1)
+            ho = self.sys.L.HO + a
+            lst[ho] = s[ho] + (self.token | len(s[self.sys.L.STK + a]) << 2,)
             return [self.move(s, a, self.nxt, lst=lst)]
         if not all(self.sys.can_take(s, a, l, self.shared) for l in self.ids):
             return self.backoff(s, a)
@@ -55,6 +58,7 @@ class Lock(Instr):
                 lst = list(s)
                 for r in mine:
                     lst[sys.L.LK + r] = 0
+                    sys.pop_held(lst, a, r)
                 older = sys.actor(-v - 1)
                 return [self.move(s, a, self.ww_restart, lst=lst,
                                   label=f"-EDEADLK: {sys.m.locks[l].name} is held by the older "
@@ -84,7 +88,7 @@ class Trylock(Instr):
     def step(self, s, a):
         if self.sys.can_take(s, a, self.l, self.shared):
             lst = list(s)
-            self.sys.take(lst, a, self.l, self.shared)
+            self.sys.take(lst, a, self.l, self.shared, trylock=True)
             return [self.move(s, a, self.nxt, lst=lst)]
         return [self.move(s, a, self.else_pc, "busy: runs the else branch")]
 
@@ -97,6 +101,7 @@ class WwBegin(Instr):
     def step(self, s, a):
         lst = list(s)
         lst[self.sys.L.WW] = tuple(b for b in s[self.sys.L.WW] if b != a) + (a,)
+        self.sys.push_held(lst, a, -1)
         return [self.move(s, a, self.nxt, lst=lst, label="ww_acquire_init")]
 
 
@@ -106,6 +111,7 @@ class WwEnd(Instr):
     def step(self, s, a):
         lst = list(s)
         lst[self.sys.L.WW] = tuple(b for b in s[self.sys.L.WW] if b != a)
+        self.sys.pop_held(lst, a, -1)
         return [self.move(s, a, self.nxt, lst=lst, label="ww_acquire_fini")]
 
 

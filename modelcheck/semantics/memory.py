@@ -9,6 +9,7 @@ from .callbacks import callbacks_return
 class Alloc(Instr):
     """alloc kernel/nofs/noio may enter direct reclaim (never from inside it);
     alloc nowait/atomic never does."""
+    nests = True            # fs_reclaim_acquire(): the notifier map under fs_reclaim
 
     def __init__(self, sys, stmt, nxt, sig):
         super().__init__(sys, stmt, nxt, sig)
@@ -30,6 +31,7 @@ class Alloc(Instr):
 class MmapWriter(Instr):
     """fork / munmap: take mmap_lock for write, run the hooks, release it."""
     may_sleep = True
+    nests = True            # mmu_notifier_invalidate_range_start() under mmap_lock
 
     def __init__(self, sys, stmt, nxt, sig):
         super().__init__(sys, stmt, nxt, sig)
@@ -92,6 +94,7 @@ class HookReturn(Instr):
         label = f"leaves {self.event}"
         if self.event in ("fork", "munmap"):
             lst[sys.L.LK + sys.MMAP] = 0
+            sys.pop_held(lst, a, sys.MMAP)
         elif self.event == "fault":
             actor = sys.m.actors[a]
             if actor.preemptible and actor.engine >= 0 and not sys.holds_slot(s, a, actor.engine):

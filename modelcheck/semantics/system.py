@@ -6,7 +6,7 @@ from typing import Callable
 
 from ..language.model import BINOPS, USAGES, Model, Stmt
 from .base import (DONE, ERRORED, MEMALLOC, NOFS, NOFS_SCOPE, NOIO_SCOPE, NORECLAIM, PUBLISHED,
-                   Instr, Layout)
+                   Instr, Layout, held_token, token_lock)
 from .locks import Lock, Trylock, Unlock, WwBegin, WwEnd
 from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
@@ -288,7 +288,7 @@ class System:
         s = [0] * L.size
         for a in range(L.A):
             s[L.PC + a] = DONE if m.actors[a].kind == "work" else self.starts[a]   # idle
-            s[L.STK + a] = ()
+            s[L.STK + a] = s[L.HO + a] = ()
         for q in range(len(m.workqueues)):
             s[L.WQ + q] = ()
         for h in range(len(L.irqs)):
@@ -416,13 +416,31 @@ class System:
                 return b
         return None
 
-    def take(self, lst: list, a: int, l: int, shared: bool, nested: bool = False) -> None:
+    def take(self, lst: list, a: int, l: int, shared: bool, nested: bool = False,
+             trylock: bool = False) -> None:
         i = self.L.LK + l
         if shared and lst[i] > 0 and lst[i] >> a & 1:          # a recursive read hold
             lst[self.L.XL] = tuple(sorted(lst[self.L.XL] + (("r", l, a),)))
         elif nested:
             lst[self.L.XL] = tuple(sorted(lst[self.L.XL] + (("n", l),)))
         lst[i] = (lst[i] | (1 << a)) if shared else -(a + 1)
+        self.push_held(lst, a, l, trylock)
+
+    def push_held(self, lst: list, a: int, l: int, trylock: bool = False) -> None:
+        """Actor a (still at the acquiring pc) now holds l on top of the rest."""
+        L = self.L
+        lst[L.HO + a] = lst[L.HO + a] + (held_token(l, len(lst[L.STK + a]),
+                                                     self.code[lst[L.PC + a]].sig > 0, trylock),)
+
+    def pop_held(self, lst: list, a: int, l: int) -> None:
+        """Forget the newest acquisition of l by a (lockdep releases by
+        instance, wherever it sits in the stack)."""
+        i = self.L.HO + a
+        held = lst[i]
+        for k in range(len(held) - 1, -1, -1):
+            if token_lock(held[k]) == l:
+                lst[i] = held[:k] + held[k + 1:]
+                return
 
     def untake(self, lst: list, a: int, l: int, shared: bool) -> bool:
         """Release one hold of l by a (the last read hold clears a's bit);
@@ -436,9 +454,11 @@ class System:
                 lst[x] = tuple(extra)
             else:
                 lst[i] = v & ~(1 << a)
+            self.pop_held(lst, a, l)
             return True
         if not shared and v == -(a + 1):
             lst[i] = 0
+            self.pop_held(lst, a, l)
             if ("n", l) in lst[x]:
                 lst[x] = tuple(e for e in lst[x] if e != ("n", l))
             if self.L.irqs and lst[self.L.IRQ_OFF + a] >> l & 1:   # irqrestore (or irqs stay off)
@@ -553,42 +573,68 @@ class System:
         return self.L.US + 3 * r + USAGES.index(usage)
 
     def lock_context(self, s, a: int) -> tuple:
-        """What lockdep sees actor a holding: (class, mode) pairs, pseudo-locks
-        included.  Recorded per step for the lock-order model."""
+        """What lockdep sees actor a holding: its held_locks[], oldest first,
+        as (class, mode) pairs, pseudo-locks included and trylock holds marked
+        ("tw"/"tr"), after the task flags and irq state it runs with (markers
+        of mode "").  Recorded per step for the lock-order model, which walks
+        it from the top as check_prevs_add() does.
+
+        Where pseudo-locks sit: process_one_work()'s wq and work maps first;
+        then, hook level by hook level, what the actor took at that level,
+        with the outermost signalling section's dma_fence_map above what it
+        took before the section (dma_fence_begin_signalling() takes it as a
+        read trylock; nested sections take nothing: it sees the map held), and the call site's
+        own map (fs_reclaim for reclaim, mmu_notifier for fork/munmap, the
+        fence's lock for callbacks) between that level and the next."""
         L, m = self.L, self.m
-        held = {(self.lock_class(s, l), "r" if s[L.LK + l] > 0 else "w")
-                for l in range(len(m.locks)) if self.holder(s, l, a)}
-        if a in s[L.WW]:                # ww_acquire_init(): reservation_ww_class_acquire
-            held.add(("resv_ctx", "w"))
+        marks = set()
         pc = s[L.PC + a]
         frames = s[L.STK + a]
         actor = m.actors[a]
         if L.irqs:                                          # for the irq-unsafe-lock verdict
             if actor.kind == "irq":
-                held.add(HARDIRQ)
+                marks.add(HARDIRQ)
             elif irqs_off(self, s, a):
-                held.add(IRQS_OFF)
-        if actor.kind == "work" and self.running(s, a):     # process_one_work()'s maps
-            held.add((wq_class(m.workqueues[actor.wq].name), "w"))
-            held.add((work_class(actor.name), "w"))
+                marks.add(IRQS_OFF)
         if pc != DONE:
             flags = self.scope(s, a, pc)
             if flags & NORECLAIM:
-                held.add(MEMALLOC)
+                marks.add(MEMALLOC)
             elif flags:
-                held.add(NOFS)
-        if pc != DONE and (self.code[pc].sig or any(self.code[f].sig for f in frames)):
-            held.add(("dma_fence_map", "r"))
+                marks.add(NOFS)
+        held = []
+        if actor.kind == "work" and self.running(s, a):     # process_one_work()'s maps
+            held += [(wq_class(m.workqueues[actor.wq].name), "w"), (work_class(actor.name), "w")]
+        top = len(frames)
+        levels = [[] for _ in range(top + 1)]                # hook level -> its acquisitions
+        for tok in s[L.HO + a]:
+            l = token_lock(tok)
+            if l < 0:
+                entry = ("resv_ctx", "w")                   # ww_acquire_init()
+            else:
+                entry = (self.lock_class(s, l), ("t" if tok & 1 else "") +
+                         ("r" if s[L.LK + l] > 0 else "w"))
+            levels[min(tok >> 2 & 63, top)].append((tok >> 1 & 1, entry))
+        at = list(frames) + ([pc] if pc != DONE else [])     # what each level runs now
+        section = next((k for k, p in enumerate(at) if self.code[p].sig), None)
         outer = 0                           # scope flags of the call sites so far
-        for f in frames:
-            site = self.code[f]
+        for k, taken in enumerate(levels):
+            if k == section:
+                held += [e for inside, e in taken if not inside]
+                held.append(("dma_fence_map", "tr"))     # a read trylock: walked through
+                held += [e for inside, e in taken if inside]
+            else:
+                held += [e for _inside, e in taken]
+            if k == top:
+                break
+            site = self.code[frames[k]]
             if isinstance(site, FenceSite):
-                held.add((fence_class(m, site.fence), "w"))
+                held.append((fence_class(m, site.fence), "w"))
             outer |= site.scope
             if site.calls == "reclaim":
-                held.add(MEMALLOC)          # reclaim does not recurse: allocations take nothing
+                marks.add(MEMALLOC)         # reclaim does not recurse: allocations take nothing
                 if site.stmt.mode == "kernel" and not outer:     # nofs/noio: no __GFP_FS
-                    held.add(("fs_reclaim", "w"))
+                    held.append(("fs_reclaim", "w"))
             if site.calls in ("fork", "munmap"):
-                held.add(("mmu_notifier", "w"))
-        return frozenset(held)
+                held.append(("mmu_notifier", "w"))
+        return tuple(sorted(marks)) + tuple(held)

@@ -32,12 +32,16 @@ def wq_class(name: str) -> str:
 class WorkStart(Instr):
     """A worker picks a pending item up: it leaves the queue and its body
     starts.  On an ordered workqueue, only the oldest pending item and only
-    when no item of that workqueue runs."""
+    when no item of that workqueue runs.  process_one_work() takes the
+    workqueue's map and, under it, the item's: the dependency
+    (wq_completion) -> (work_completion) that flush_workqueue() cycles use."""
+    nests = True
 
     def __init__(self, sys, actor, nxt):
         wq = sys.m.workqueues[actor.wq]
         super().__init__(sys, Stmt("start", actor.line, f"work {actor.name} on {wq.name}"), nxt, 0)
         self.q, self.ordered = actor.wq, wq.ordered
+        self.acquires = ((wq_class(wq.name), "w"), (work_class(actor.name), "w"))
 
     def step(self, s, a):
         sys = self.sys

@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..search.explorer import Graph
-from ..semantics import MEMALLOC, NOFS, Alloc, Lock, MmapWriter, System
+from ..semantics import MEMALLOC, NOFS, Alloc, Lock, System
 
 PRIMED = ("mmap_lock", "resv", "fs_reclaim", "mmu_notifier", "dma_fence_map")
 PSEUDO = {"dma_fence_map": " (in a signalling section)", "fs_reclaim": " (in reclaim)",
@@ -138,35 +138,53 @@ def forced(classes: list[str], edges: list) -> tuple[list[str], list[str]]:
 
 def edges_of(ins, held) -> list[tuple[str, str]]:
     """The dependencies lockdep records when an actor holding `held` (a lock
-    context) reaches instruction `ins`.  The one place their rules live:
+    context: its held locks, oldest first) reaches instruction `ins`.  The
+    one place their rules live:
+    - check_prevs_add(): a dependency from the most recent held lock, and
+      from the trylocks above the first non-trylock one below it, nothing
+      deeper: those added their own dependencies when they were taken, so
+      the new lock reaches them through the transitive edges;
+    - check_deadlock(): a class taken while held anywhere in the stack is
+      recursive locking, the edge A -> A (read holds of an rwsem included:
+      down_read() is not a recursive reader);
     - a read acquisition of dma_fence_map (entering `signalling`) is no
       instruction, so records nothing: a read-read pair never closes a cycle;
-    - a wait inside a signalling section does not depend on the section
-      itself (the kernel turns the read into a write); a lock taken since
-      the section began and still held closes dma_fence_map -> L -> dma_fence_map;
+      dma_fence_begin_signalling() takes it as a read trylock, so the walk
+      passes through it to the lock below the section;
+    - a wait inside a signalling section: __dma_fence_might_wait() drops the
+      section's read hold before it takes the map for write, so the walk
+      starts below it: a lock taken in the section and still held closes
+      dma_fence_map -> L -> dma_fence_map;
     - reclaim does not recurse (PF_MEMALLOC): allocations in it take nothing,
       nor in a `noreclaim` scope; in a `nofs`/`noio` scope they skip fs_reclaim;
+    - an allocation takes fs_reclaim and, under it, the MMU notifier map
+      (fs_reclaim_acquire()); fork/munmap take mmap_lock and, under it, the
+      notifier map: those instructions nest what they acquire (`nests`);
     - `trylock` and interruptible waits acquire nothing (`Instr.acquires`);
-    - a class taken while held is recursive locking: the edge A -> A.
-      Locks taken together by one `lock R1, R2` (a ww context) are one step
-      and so never see each other."""
+    - another resv of a held ww context (the nest_lock) records nothing;
+      locks taken together by one `lock R1, R2` are one step and never see
+      each other."""
     if isinstance(ins, Alloc) and MEMALLOC in held:
         return []
-    if isinstance(ins, Lock) and ins.ww_restart is not None and ("resv_ctx", "w") in held \
-            and ("resv", "w") in held:
+    stack = [(c, mode) for c, mode in held if mode]      # markers (mode "") are no class
+    if isinstance(ins, Lock) and ins.ww_restart is not None and ("resv_ctx", "w") in stack \
+            and ("resv", "w") in stack:
         return []          # nest_lock: another resv of the held context, no dependency at all
     acquires = ins.acquires
     if isinstance(ins, Alloc) and NOFS in held:      # memalloc_nofs/noio_save(): no __GFP_FS
         acquires = [(b, mode) for b, mode in acquires if b != "fs_reclaim"]
     out = []
-    for b, _mode in acquires:
-        for a, _held_mode in held:
-            if not _held_mode or a == b == "dma_fence_map":    # markers (mode "") are no class
-                continue
-            out.append((a, b))
-    if isinstance(ins, MmapWriter):         # mmu_notifier_invalidate_range_start() under mmap_lock
-        out.append(("mmap_lock", "mmu_notifier"))
-    return out
+    for b, mode in acquires:
+        walk = [e for e in stack if e[0] != "dma_fence_map"] if b == "dma_fence_map" else stack
+        if any(c == b for c, _m in walk[:-1]):
+            out.append((b, b))                       # recursive locking, however deep
+        for c, held_mode in reversed(walk):
+            out.append((c, b))
+            if not held_mode.startswith("t"):        # the first non-trylock: stop
+                break
+        if ins.nests:
+            stack = stack + [(b, mode)]
+    return list(dict.fromkeys(out))
 
 
 def dependencies(sys: System, g: Graph) -> dict[tuple[str, str], Edge]:

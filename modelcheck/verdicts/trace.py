@@ -195,9 +195,9 @@ def held_locks(sys: System, states: list, a: int) -> list[dict]:
                 out[("lock", l)] = {"instance": lock.name, "class": lock.cls,
                                     "mode": "r" if s[L.LK + l] > 0 else "w", "kind": lock.kind}
                 real.add(lock.cls)
-        for cls, mode in sorted(sys.lock_context(s, a)):
-            if mode in ("r", "w") and cls not in real:
-                out[("class", cls)] = {"instance": cls, "class": cls, "mode": mode,
+        for cls, mode in sys.lock_context(s, a):
+            if mode and cls not in real:                  # "tr": the section's read trylock
+                out[("class", cls)] = {"instance": cls, "class": cls, "mode": mode[-1],
                                        "kind": "spinlock" if cls.startswith("&") and cls.endswith("->lock")
                                        else "map"}
         return out

@@ -161,25 +161,14 @@ class Reduction:
     def next_pcs(self, pc: int) -> set:
         """Where the actor at pc may be after its next step (or an interrupt)."""
         sys, ins = self.sys, self.sys.code[pc]
-        out = {ins.nxt}
-        if isinstance(ins, Trylock):
-            out.add(ins.else_pc)
-        elif isinstance(ins, Wait):
-            out |= {ins.else_pc, getattr(ins, "woken_pc", None)} - {None}
+        out = set(ins.next_pcs())
+        if isinstance(ins, Wait):
             out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
         elif isinstance(ins, Start):
             out |= {sys.hooks[sys.code[site].calls][0] for site in ins.enable_sites.values()}
         elif isinstance(ins, Signal):
             out |= {sys.hooks[sys.m.fence_event("signal", g)][0] for g in ins.fires
                     if g in sys.fence_sites["signal"]}
-        elif isinstance(ins, WaitAny):
-            out |= set(ins.picked.values())
-        elif isinstance(ins, Branch):
-            out.add(ins.then_pc)
-        elif isinstance(ins, Choose):
-            out = set(ins.targets)
-        elif isinstance(ins, CancelWork):
-            out.add(ins.wait_pc)
         elif isinstance(ins, HookReturn) and ins.chained:    # the next fence's callbacks, or back
             out = {sys.hooks[sys.m.fence_event("signal", g)][0] for g in sys.fence_sites["signal"]}
             out |= {c.nxt for c in sys.code if isinstance(c, Signal)}

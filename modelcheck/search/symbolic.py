@@ -125,22 +125,8 @@ class Encoding:
 
     # -- static reachability of (pc, hook stack) per actor
     def _next_pcs(self, ins) -> list[int]:
-        out = [ins.nxt]
-        if isinstance(ins, Trylock):
-            out.append(ins.else_pc)
-        elif isinstance(ins, Wait) and ins.mode == "interruptible":
-            out += [ins.else_pc, ins.woken_pc]
-        elif isinstance(ins, WaitAny):
-            out += list(ins.picked.values())
-        elif isinstance(ins, Branch):
-            out.append(ins.then_pc)
-        elif isinstance(ins, Choose):
-            out = list(ins.targets)
-        elif isinstance(ins, CancelWork):
-            out.append(ins.wait_pc)
-        if ins.calls and isinstance(ins, MmapWriter):
-            out = []
-        return out
+        """fork/munmap with hooks go on from the hooks' return, not from here."""
+        return [] if ins.calls and isinstance(ins, MmapWriter) else list(ins.next_pcs())
 
     def _reachable(self, a: int) -> set:
         sys = self.sys

@@ -84,6 +84,12 @@ class Instr:
     def step(self, s: tuple, a: int) -> list:
         raise NotImplementedError
 
+    def next_pcs(self) -> tuple:
+        """The pcs of the actor's own code a step here may move it to (hook
+        entries aside): the control flow that reduction and the symbolic
+        engine read, defined once beside the step that follows it."""
+        return (self.nxt,)
+
     def blocked_on(self, s: tuple, a: int) -> list:
         """Why `step` gives nothing: [("lock", l) | ("writer", l, waiting writer) |
         ("fence", f) | ("engine", e) | ("cond", text)]."""

@@ -59,6 +59,9 @@ class Branch(Instr):
         self.cond = sys.expr(stmt.expr)
         self.then_pc = then_pc
 
+    def next_pcs(self):
+        return (self.nxt, self.then_pc)
+
     def step(self, s, a):
         if self.cond(s):
             return [self.move(s, a, self.then_pc, "condition true")]
@@ -69,6 +72,9 @@ class Choose(Instr):
     def __init__(self, sys, stmt, nxt, sig, targets):
         super().__init__(sys, stmt, nxt, sig)
         self.targets = targets
+
+    def next_pcs(self):
+        return tuple(self.targets)
 
     def step(self, s, a):
         return [self.move(s, a, pc, f"takes branch {i + 1}{self._first(body)}")

@@ -59,6 +59,10 @@ class Wait(Instr):
         self.plain = sys.L.FN + fence if fence is not None and not self.mode else None
         self.mask = None if resv is None else sys.usage_mask(resv, stmt.usage)
 
+    def next_pcs(self):
+        return (self.nxt,) + tuple(p for p in (self.else_pc, getattr(self, "woken_pc", None))
+                                   if p is not None)
+
     def pending(self, s) -> list:
         sys = self.sys
         if self.fence is not None:
@@ -109,6 +113,9 @@ class WaitAny(Instr):
         self.picked = picked           # fence -> pc of the Wait on that fence
         if stmt.mode == "interruptible":
             self.acquires = ()
+
+    def next_pcs(self):
+        return (self.nxt,) + tuple(self.picked.values())
 
     def step(self, s, a):
         FN = self.sys.L.FN

@@ -85,6 +85,9 @@ class Trylock(Instr):
         self.shared = stmt.mode == "shared"
         self.else_pc = else_pc
 
+    def next_pcs(self):
+        return (self.nxt, self.else_pc)
+
     def step(self, s, a):
         if self.sys.can_take(s, a, self.l, self.shared):
             lst = list(s)

@@ -119,6 +119,9 @@ class CancelWork(Instr):
         self.acquires = ((work_class(sys.m.actors[self.w].name), "w"),)
         self.wait_pc = None                  # set by System: the CancelWait of this statement
 
+    def next_pcs(self):
+        return (self.nxt, self.wait_pc)
+
     def step(self, s, a):
         sys, w = self.sys, self.w
         lst = list(s)

@@ -122,6 +122,12 @@ class _Builder:
         self.trylocks: list = []
         self.primed: list = []
         self.used_names: set[str] = set()
+        self.fork = False                               # an MMU notifier held by fork(), not munmap()
+        self.frames_of: dict[str, list] = {}            # kernel class -> every stack that takes it
+        for e in report.chain:
+            self.frames_of.setdefault(e.cls, []).extend(e.frames)
+        if report.trying:
+            self.frames_of.setdefault(report.trying.cls, []).extend(report.backtrace)
 
     # -- declarations ---------------------------------------------------------------
 
@@ -139,6 +145,7 @@ class _Builder:
         base, sub = (m.group("base"), int(m.group("sub"))) if m else (cls, 0)
         if base not in self.lock_of:
             kind = "mutex"
+            frames = list(frames) + self.frames_of.get(base, []) + self.frames_of.get(cls, [])
             if any(_SPIN_FRAMES.match(f) for f in frames) or wait in ("2:2", "1:1"):
                 kind = "spinlock"
             elif any(_RWSEM_FRAMES.match(f) for f in frames):
@@ -232,8 +239,9 @@ class _Builder:
             self.hooks.append(("reclaim", inner(), context["actor"]))
             return ["alloc kernel"]
         if k == "mmu_notifier":
-            self.hooks.append(("munmap", inner(), context["actor"]))
-            return ["munmap"]
+            event = "fork" if self.fork else "munmap"
+            self.hooks.append((event, inner(), context["actor"]))
+            return [event]
         if k in ("work", "wq"):
             # only the outermost context can be a work item; further in, it is not expressible
             if context.get("outer"):
@@ -334,8 +342,10 @@ def generate(report: P.Report, source: str = "") -> Spec:
 
 
 def _held_chain(b: _Builder, report: P.Report, upto: P.Lock | None) -> list:
-    """The task's held locks, in order, up to and including the one lockdep
-    names as held; the ones above it are marked as trylocks."""
+    """The task's held locks, in order.  In a circular report the ones above
+    the lock lockdep names as held were trylocks (check_prevs_add() walks
+    down past trylocks only); a recursive report names the held lock of the
+    same class wherever it is (check_deadlock() looks at all of them)."""
     held = report.held
     if not held:
         return [(upto.cls, [upto.at], upto.wait, False)] if upto else []
@@ -349,8 +359,30 @@ def _held_chain(b: _Builder, report: P.Report, upto: P.Lock | None) -> list:
         return [(h.cls, [h.at], h.wait, False) for h in held] + [(upto.cls, [upto.at], upto.wait, False)]
     out = []
     for i, h in enumerate(held):
-        above = idx is not None and i > idx
+        above = idx is not None and i > idx and report.kind == P.CIRCULAR
         out.append((h.cls, [h.at], h.wait, above and b.kind(h.cls) == "lock"))
+    return out
+
+
+_FORK = re.compile(r"^(?:copy_process|dup_mmap|copy_page_range|kernel_clone)$")
+
+
+def _address_space(b: _Builder, held: list) -> list:
+    """An MMU notifier held under mmap_lock is fork() or munmap(), which take
+    mmap_lock themselves: the mmap_lock entries before it go (the child's
+    `mmap_lock/1` of fork has no object in the model), and the notifier
+    becomes `fork` when the stacks say copy_process."""
+    idx = next((i for i, h in enumerate(held) if b.kind(h[0]) == "mmu_notifier"), None)
+    out = []
+    for i, h in enumerate(held):
+        if idx is not None and i < idx and (_MMAP.match(_SUB.sub(r"\g<base>", h[0]))):
+            continue
+        if _MMAP.match(_SUB.sub(r"\g<base>", h[0])) and _SUB.match(h[0]):
+            b.warnings.append(f"{h[0]} (another mm's mmap_lock) has no object in the model: left out")
+            continue
+        out.append(h)
+    if idx is not None and any(_FORK.match(_fn(f)) for h in held for f in h[1]):
+        b.fork = True
     return out
 
 
@@ -371,7 +403,7 @@ def _circular(b: _Builder, r: P.Report) -> None:
             continue
         name = b.unique(who(e.frames, e.cls))
         comment = [f"-> #{e.n} ({e.cls}), report {_cite(r, e)}: takes {e.cls} holding {prev.cls}"]
-        b.actor(name, comment, [(prev.cls, [], "", False)], (e.cls, e.frames, ""))
+        b.actor(name, comment, [(prev.cls, prev.frames, "", False)], (e.cls, e.frames, ""))
     # the task: holding class(#N) (and what its held list shows), taking #0
     trying = r.trying or (P.Lock(by_n[0].cls) if 0 in by_n else None)
     holding = r.holding or (P.Lock(by_n[top].cls) if top is not None else None)
@@ -383,7 +415,7 @@ def _circular(b: _Builder, r: P.Report) -> None:
              f"{trying.line}" + (f", -> #0 {_cite(r, by_n[0])}" if 0 in by_n else "")]
     if r.held:
         first.append(f"held locks as listed at lines {r.held[0].line}-{r.held[-1].line}")
-    b.actor(name, first, _held_chain(b, r, holding), (trying.cls, frames, trying.wait))
+    b.actor(name, first, _address_space(b, _held_chain(b, r, holding)), (trying.cls, frames, trying.wait))
 
 
 def _recursive(b: _Builder, r: P.Report) -> None:

@@ -164,6 +164,7 @@ _LOCKSTART = re.compile(r"(?:^|\s)(?:[0-9a-f]{8,16} )?\(")
 _LOCK = re.compile(r"(?:(?:[0-9a-f]{8,16}|\(____ptrval____\)) )?\((?P<cls>.+?)\)\{(?P<usage>[^}]*)\}"
                    r"(?:-\{(?P<wait>\d+:\d+)\})?(?:, at: (?P<at>\S+))?")
 _FRAME = re.compile(r"^\s*(?:\[<[0-9a-f]+>\]\s*)?(?:\? )?(?P<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+")
+_FRAME_ARM = re.compile(r"^\s*\[<[0-9a-f]+>\] \((?P<fn>[A-Za-z_][\w.]*)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?(?: \[\w+\])?\) from ")
 _FRAME_SYM = re.compile(r"^\s*(?P<fn>[A-Za-z_][\w.]*) (?:\(\S+:\d+|\S+\.[chS]:\d+)")  # decoded: func (file.c:12)
 _FRAME_BARE = re.compile(r"^\s*(?P<fn>[A-Za-z_][\w.]*)(?:\+0x[0-9a-f]+)?(?: \[\w+\])?$")  # `ww_mutex_lock`
 _TASK = re.compile(r"^\s*(?P<task>\S+)(?: \[.*\])? is trying to acquire(?: lock)?:")
@@ -192,7 +193,7 @@ def _fn(at: str) -> str:
 def frame(text: str, bare: bool = False) -> Optional[str]:
     """The function of one stack line, or None for anything else; `bare`
     also takes a lone function name (a trimmed trace in a mail)."""
-    m = _FRAME.match(text) or _FRAME_SYM.match(text) or (bare and _FRAME_BARE.match(text))
+    m = _FRAME_ARM.match(text) or _FRAME.match(text) or _FRAME_SYM.match(text) or (bare and _FRAME_BARE.match(text))
     if not m or m.group("fn") in ("at", "but", "which", "other", "stack"):
         return None
     return m.group("fn")

@@ -94,6 +94,9 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
         steps = "; ".join(f"{s.actor}: {s.statement}" for s in d.trace + d.then)
         out.append(f"verdict: a real deadlock is reachable, {len(d.trace) + len(d.then)} steps: {d.message}")
         out.append(f"  shortest interleaving: {steps}")
+        out.append("  the skeleton has one lock per class (and one `bo` per resv): the deadlock is real "
+                   "when the contexts meet on the same objects, which the report's classes alone "
+                   "cannot tell")
         return out
     if report.kind not in (P.CIRCULAR, P.RECURSIVE):
         out.append("verdict: no deadlock is reachable in the generated model")
@@ -102,10 +105,11 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
     out.append("verdict: only a lockdep-level cycle: no interleaving of these contexts deadlocks")
     names = spec.names
     boot = [e for e in cycle if e.actor == BOOT]
-    for e in boot:
-        out.append(f"  {names.get(e.frm, e.frm)} -> {names.get(e.to, e.to)} is only primed at boot by "
-                   "dma_resv_lockdep(): it becomes real when a context "
-                   + _what_makes_real(e.frm, e.to))
+    for path in _paths(boot):
+        frm, to = path[0].frm, path[-1].to
+        shown = " -> ".join([names.get(frm, frm)] + [names.get(e.to, e.to) for e in path])
+        out.append(f"  {shown} is only primed at boot by dma_resv_lockdep(): it becomes real when a "
+                   f"context {_what_makes_real(frm, to, names)}")
     for cls, actor in spec.trylocks:
         out.append(f"  {actor} holds {cls} by trylock: lockdep walks past it (check_prevs_add()) and "
                    "records the dependency from the lock below; the trylock itself never waits")
@@ -115,23 +119,61 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
                    + (" (dma_resv: without a ww_acquire_ctx neither backs off with -EDEADLK)"
                       if names.get(cycle[0].to) == "reservation_ww_class_mutex" else
                       "; an ordering (lock nesting notation) tells lockdep which"))
-    elif not boot and not spec.trylocks:
+    readers = _only_read(spec, cycle)
+    for cls in readers:
+        out.append(f"  {names.get(cls, cls)} is only read-held by these contexts, and readers do not wait "
+                   "for each other: it becomes real when a writer queues on it in between (rwsems let "
+                   "no new reader past a waiting writer" + (", e.g. munmap or mmap for mmap_lock)"
+                                                            if cls == "mmap_lock" else ")"))
+    if report.kind == P.RECURSIVE and len(cycle) == 1:
+        pass
+    elif not boot and not spec.trylocks and not readers:
         out.append("  every dependency has a context, but the contexts as written cannot block "
                    "each other all at once (a fence they wait for is signalled elsewhere, or a "
                    "work item is idle when flushed); what the report leaves out may make it real")
     return out
 
 
-def _what_makes_real(frm: str, to: str) -> str:
+def _only_read(spec: Spec, cycle: list) -> list[str]:
+    """Classes of the cycle the spec only ever takes `shared`."""
+    import re
+    out = []
+    for cls in dict.fromkeys(e.to for e in cycle):
+        name = re.escape(cls)
+        if re.search(rf"\block {name} shared\b", spec.text) and \
+                not re.search(rf"\block {name}(?! shared)\s*$", spec.text, re.M):
+            out.append(cls)
+    return out
+
+
+def _paths(edges: list) -> list[list]:
+    """Consecutive boot edges joined: a -> b, b -> c is one path a -> c."""
+    out: list[list] = []
+    for e in edges:
+        if out and out[-1][-1].to == e.frm:
+            out[-1].append(e)
+        else:
+            out.append([e])
+    if len(out) > 1 and out[-1][-1].to == out[0][0].frm:
+        out[0] = out.pop() + out[0]
+    return out
+
+
+def _what_makes_real(frm: str, to: str, names: dict) -> str:
+    if frm == "mmap_lock" and to in ("resv", "resv_ctx"):
+        return ("locks a dma_resv under mmap_lock: a page fault on a mapped buffer whose fault "
+                "handler reserves it (ttm_bo_vm_reserve())")
     if to == "dma_fence_map":
         where = {"fs_reclaim": "reclaim (a shrinker)", "mmu_notifier": "an MMU notifier",
                  "resv": "holding a dma_resv lock", "mmap_lock": "holding mmap_lock"}.get(frm, f"holding {frm}")
         return f"waits for a fence in {where} that the signalling path must signal"
+    if frm == "fs_reclaim":
+        return f"takes {names.get(to, to)} in reclaim (a shrinker or an MMU notifier that takes it)"
     if to == "fs_reclaim":
         return f"allocates memory that may enter reclaim (GFP_KERNEL) while holding {frm}"
     if to == "mmu_notifier":
         return "invalidates a userptr (MMU notifier) from reclaim"
-    return f"takes {to} while holding {frm}"
+    return f"takes {names.get(to, to)} while holding {names.get(frm, frm)}"
 
 
 def text(v: Verdict, spec_to: Optional[str]) -> str:

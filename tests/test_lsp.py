@@ -96,6 +96,19 @@ async def session_script():
     out["complete_expect"] = await c.text_document_completion_async(
         T.CompletionParams(text_document=doc, position=T.Position(line_of("expect deadlock") - 1, 7)))
 
+    out["outline"] = await c.text_document_document_symbol_async(
+        T.DocumentSymbolParams(text_document=doc))
+    out["prepare"] = await c.text_document_prepare_rename_async(
+        T.PrepareRenameParams(text_document=doc, position=pos(held, "obj_lock")))
+    out["rename"] = await c.text_document_rename_async(
+        T.RenameParams(text_document=doc, position=pos(held, "obj_lock"), new_name="bo_lock"))
+    try:
+        await c.text_document_rename_async(
+            T.RenameParams(text_document=doc, position=pos(held, "obj_lock"), new_name="hw_fence"))
+        out["clash"] = None
+    except Exception as e:                     # the server answers with an error
+        out["clash"] = str(e)
+
     await c.shutdown_async(None)
     c.exit(None)
     await c.stop()
@@ -156,6 +169,43 @@ def test_completion(session):
     assert {"lock", "signalling", "wait", "obj_lock", "hw_fence", "waiter"} <= labels
     kinds = {i.label for i in session["complete_expect"].items}
     assert {"deadlock", "lock-order", "safe"} <= kinds and "lock" not in kinds
+
+
+def test_outline_lists_every_declaration_in_order(session):
+    names = [s.name for s in session["outline"]]
+    decls = [l.split()[1] for l in LINES
+             if l.split() and l.split()[0] in ("lock", "fence", "resv", "thread", "job", "engine")
+             and not l.startswith((" ", "\t"))]
+    assert names == decls
+    assert all(s.selection_range.start.line == s.range.start.line for s in session["outline"])
+
+
+def test_rename_edits_the_declaration_and_every_use(session):
+    edits = session["rename"].changes[SPEC.as_uri()]
+    lines = sorted({e.range.start.line + 1 for e in edits})
+    assert lines == [n for n, l in enumerate(LINES, 1) if "obj_lock" in l.split("#")[0]]
+    assert {e.new_text for e in edits} == {"bo_lock"}
+    held = next(n for n, l in enumerate(LINES, 1)
+                if l.strip() == "lock obj_lock" and n > line_of("thread signaller"))
+    assert session["prepare"].start == pos(held, "obj_lock")
+    assert "declared already" in session["clash"]
+
+
+def test_rename_refuses_what_would_not_build():
+    a = symbols.analyse("lock l\nthread t { lock l; unlock l }\nexpect safe\n")
+    places, why = symbols.rename(a, 2, 17, "m")
+    assert why == "" and [(p.line, p.col) for p in places] == [(1, 6), (2, 17), (2, 27)]
+    assert symbols.rename(a, 2, 17, "t")[1].startswith("t is declared already")
+    assert symbols.rename(a, 2, 17, "9x")[1] == "'9x' is not a name"
+    assert symbols.rename(a, 2, 17, "unlock")[1] == ""        # a keyword where a name may stand
+    v = symbols.analyse("var x = 0 in 0..1\nthread t { x = 1 }\nexpect safe\n")
+    assert "would not build" in symbols.rename(v, 2, 12, "lock")[1]   # `lock = 1` is no statement
+    assert symbols.rename(a, 2, 13, "x")[1] == "no declared name here"       # on `lock`
+
+
+def test_prime_lines_declare_nothing():
+    a = symbols.analyse("prime fs_reclaim -> dma_fence_map\nlock l\nthread t { lock l; unlock l }\n")
+    assert "fs_reclaim" not in a.symbols and [s.name for s in symbols.outline(a)] == ["l", "t"]
 
 
 def test_names_of_every_kind_resolve():

@@ -266,3 +266,19 @@ def test_the_readme_example_becomes_a_deadlock_with_a_shrinker_waiting_in_reclai
     text = model.generate(r, "t.txt").text
     assert "deadlock" not in modelcheck.check_source(text).kinds
     assert "deadlock" in modelcheck.check_source(text + "on reclaim { wait job_fence }\n").kinds
+
+
+def test_inconsistent_softirq_usage_is_a_handler_with_a_warning():
+    text = INCONSISTENT.replace("HARDIRQ", "SOFTIRQ")
+    r, spec, v = _check(text)
+    assert r.states == ["IN-SOFTIRQ-W", "SOFTIRQ-ON-W"]
+    assert any("softirq is modelled as an irq handler" in w for w in spec.warnings)
+    assert v.reproduced
+
+
+def test_inconsistent_reclaim_usage_is_a_lock_order_cycle_through_fs_reclaim():
+    # the shape of pre-4.14 kernels' {IN-RECLAIM_FS-W} -> {RECLAIM_FS-ON-W}
+    text = INCONSISTENT.replace("HARDIRQ", "RECLAIM_FS")
+    r, spec, v = _check(text)
+    assert "on reclaim {" in spec.text and "alloc kernel" in spec.text
+    assert v.reproduced and sorted(v.cycle_classes) == ["&musb->lock", "fs_reclaim"]

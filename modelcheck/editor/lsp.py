@@ -3,8 +3,10 @@
 As you type: the diagnostics of `modelcheck check` (same parser, same model,
 same messages).  On save (unless the client sets `checkOnSave: false` in its
 initialization options): the verdict, each finding at its decisive line, as
-warnings (expected findings as information).  Hover, go to definition, find
-references and completion come from `symbols.py`.
+warnings (expected findings as information), searched in a worker thread so
+the editor's other requests are answered meanwhile.  Hover, go to
+definition, find references, the outline, rename and completion come from
+`symbols.py`.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sys
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as T
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
@@ -25,6 +28,13 @@ SYMBOL_KINDS = {"lock": T.CompletionItemKind.Variable, "resv": T.CompletionItemK
                 "var": T.CompletionItemKind.Variable, "param": T.CompletionItemKind.Constant,
                 "thread": T.CompletionItemKind.Class, "job": T.CompletionItemKind.Class,
                 "keyword": T.CompletionItemKind.Keyword, "kind": T.CompletionItemKind.EnumMember}
+
+OUTLINE_KINDS = {"lock": T.SymbolKind.Variable, "resv": T.SymbolKind.Object,
+                 "fence": T.SymbolKind.Event, "engine": T.SymbolKind.Module,
+                 "var": T.SymbolKind.Variable, "param": T.SymbolKind.Constant,
+                 "thread": T.SymbolKind.Class, "job": T.SymbolKind.Class, "work": T.SymbolKind.Class,
+                 "irq": T.SymbolKind.Class, "workqueue": T.SymbolKind.Module,
+                 "def": T.SymbolKind.Function}
 
 
 class FspecServer(LanguageServer):
@@ -115,15 +125,20 @@ def server() -> FspecServer:
         ls.publish(uri)
 
     @ls.feature(T.TEXT_DOCUMENT_DID_SAVE)
+    @ls.thread()                                   # the search runs beside the editor's requests
     def did_save(ls: FspecServer, params: T.DidSaveTextDocumentParams):
         uri = params.text_document.uri
         a = ls.analyse(uri)
         if ls.check_on_save and a.model is not None:
             try:
-                ls.verdicts[uri] = symbols.verdicts(a, Limits(timeout=CHECK_SECONDS))
+                found = symbols.verdicts(a, Limits(timeout=CHECK_SECONDS))
             except Exception as e:                 # a checker bug must not take the editor down
                 ls.window_log_message(T.LogMessageParams(T.MessageType.Error, f"modelcheck: {e!r}"))
-        ls.publish(uri)
+                found = None
+            if found is not None and ls.docs.get(uri) is a:    # not typed over meanwhile
+                ls.verdicts[uri] = found
+        if ls.docs.get(uri) is a:
+            ls.publish(uri)
 
     @ls.feature(T.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: FspecServer, params: T.DidCloseTextDocumentParams):
@@ -157,6 +172,38 @@ def server() -> FspecServer:
             return []
         places = ([sym.place] if params.context.include_declaration and sym.place.line else []) + sym.uses
         return [_loc(uri, p) for p in places]
+
+    @ls.feature(T.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def document_symbol(ls: FspecServer, params: T.DocumentSymbolParams):
+        a = ls.lookup(params.text_document.uri)
+        lines = a.text.splitlines()
+        out = []
+        for s in symbols.outline(a):
+            whole = len(lines[s.place.line - 1]) if s.place.line <= len(lines) else s.place.end
+            out.append(T.DocumentSymbol(
+                name=s.name, detail=s.detail, kind=OUTLINE_KINDS.get(s.kind, T.SymbolKind.Variable),
+                range=T.Range(T.Position(s.place.line - 1, 0), T.Position(s.place.line - 1, whole)),
+                selection_range=_loc(params.text_document.uri, s.place).range))
+        return out
+
+    @ls.feature(T.TEXT_DOCUMENT_PREPARE_RENAME)
+    def prepare_rename(ls: FspecServer, params: T.PrepareRenameParams):
+        pos = params.position
+        sym = ls.lookup(params.text_document.uri).at(pos.line + 1, pos.character + 1)
+        if sym is None or not sym.place.line:
+            return None
+        place = next(p for p in [sym.place] + sym.uses if p.covers(pos.line + 1, pos.character + 1))
+        return _loc(params.text_document.uri, place).range
+
+    @ls.feature(T.TEXT_DOCUMENT_RENAME)
+    def rename(ls: FspecServer, params: T.RenameParams):
+        uri, pos = params.text_document.uri, params.position
+        a = ls.docs.get(uri) or ls.analyse(uri)
+        places, why = symbols.rename(a, pos.line + 1, pos.character + 1, params.new_name)
+        if why:
+            raise JsonRpcInvalidParams(why)
+        return T.WorkspaceEdit(changes={uri: [T.TextEdit(range=_loc(uri, p).range,
+                                                         new_text=params.new_name) for p in places]})
 
     @ls.feature(T.TEXT_DOCUMENT_COMPLETION, T.CompletionOptions(trigger_characters=[" "]))
     def completion(ls: FspecServer, params: T.CompletionParams):

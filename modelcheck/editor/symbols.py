@@ -91,7 +91,7 @@ def _symbols(tree: Tree, src: Source) -> dict:
         tok = node.children[0]
         if isinstance(tok, Token) and tok.type not in ("STRING", "EXPECT") and str(tok) not in out:
             kind = node.data[:-len("_decl")]
-            if kind == "hook":
+            if kind in ("hook", "prime"):            # `prime A -> B` names classes, declares none
                 continue
             first = src.line(tok.line).split("#")[0].strip().rstrip("{").strip()
             out[str(tok)] = Symbol(str(tok), kind, _place(tok), first)
@@ -112,6 +112,36 @@ def _symbols(tree: Tree, src: Source) -> dict:
 
 def _place(tok: Token) -> Place:
     return Place(tok.line, tok.column, tok.column + len(str(tok)))
+
+
+def outline(a: Analysis) -> list[Symbol]:
+    """The declarations in source order: the editor's outline."""
+    return sorted((s for s in a.symbols.values() if s.place.line),
+                  key=lambda s: (s.place.line, s.place.col))
+
+
+def rename(a: Analysis, line: int, col: int, new: str) -> tuple[list[Place], str]:
+    """Where to write `new` to rename the name under the cursor: (places, "")
+    or ([], why not).  The renamed text must build as the old one did, so a
+    name that is a keyword where it stands, or clashes with another
+    declaration, is refused instead of written."""
+    sym = a.at(line, col)
+    if sym is None or not sym.place.line:
+        return [], "no declared name here" if sym is None else f"{sym.name} is built in"
+    if not _WORD.fullmatch(new):
+        return [], f"{new!r} is not a name"
+    if new != sym.name and new in a.symbols:
+        return [], f"{new} is declared already (line {a.symbols[new].place.line})"
+    places = [sym.place] + sym.uses
+    lines = a.text.split("\n")
+    for p in sorted(places, key=lambda p: (p.line, -p.col)):        # right to left on a line
+        text = lines[p.line - 1]
+        lines[p.line - 1] = text[:p.col - 1] + new + text[p.end - 1:]
+    after = analyse("\n".join(lines), a.path)
+    if after.diagnostics and not a.diagnostics:
+        d = after.diagnostics[0]
+        return [], f"renamed, the spec would not build: line {d.line}: {d.message}"
+    return places, ""
 
 
 # ----------------------------------------------------------------- hover

@@ -121,7 +121,9 @@ class _Builder:
         self.warnings: list[str] = []
         self.trylocks: list = []
         self.primed: list = []
-        self.used_names: set[str] = set()
+        # the model's own names: built-ins, pseudo-locks, the fence, the resvs, placeholders
+        self.used_names: set[str] = {"mmap_lock", FENCE, "nobody", "signaller", "wq", *PSEUDO.values(),
+                                     "bo", *(f"bo{k}" for k in range(2, 10))}
         self.fork = False                               # an MMU notifier held by fork(), not munmap()
         self.frames_of: dict[str, list] = {}            # kernel class -> every stack that takes it
         for e in report.chain:
@@ -161,13 +163,15 @@ class _Builder:
         read = any(_READ_FRAMES.match(f) for f in frames) and self.locks[name][0] == "rwsem"
         return name, " shared" if read else ""
 
-    def queue(self, kernel: str) -> str:
+    def queue(self, kernel: str | None) -> str:
+        """The workqueue of a `(wq_completion)` class; None: the one for work
+        items whose queue the report does not show."""
         for name, k in self.queues.items():
             if k == kernel:
                 return name
-        name = self.unique(ident(kernel))
+        name = "wq" if kernel is None else self.unique(ident(kernel))
         self.queues[name] = kernel
-        self.names[f"(wq_completion){name}"] = f"(wq_completion){kernel}"
+        self.names[f"(wq_completion){name}"] = f"(wq_completion){kernel or name}"
         return name
 
     def work(self, kernel: str, queue: str | None) -> str:
@@ -175,7 +179,7 @@ class _Builder:
             if k == kernel:
                 return name
         name = self.unique(ident(kernel))
-        q = queue or self.queue("wq")
+        q = queue or self.queue(None)
         self.works[name] = (q, kernel)
         self.names[f"(work_completion)({name})"] = f"(work_completion){kernel}"
         return name
@@ -230,6 +234,9 @@ class _Builder:
             context["resv"] = context.get("resv", 0) + 1
             return [f"lock {bo}"] + inner() + [f"unlock {bo}"]
         if k == "resv_ctx":
+            if context.get("in_ww"):                   # one acquire context at a time
+                self.warnings.append(f"{cls} held twice in {context['actor']}: one ww block")
+                return inner()
             context["in_ww"] = True
             return ["ww {"] + _indent(inner()) + ["}"]
         if k == "dma_fence_map":
@@ -267,7 +274,7 @@ class _Builder:
             bo = self.resv(context.get("resv", 0))
             return [f"lock {bo}", f"unlock {bo}"]
         if k == "resv_ctx":
-            return ["ww { }"]
+            return [] if context.get("in_ww") else ["ww { }"]
         if k == "dma_fence_map":
             self.fence = True
             if any(_SIGNALLING_FRAMES.match(f) for f in frames) and \
@@ -430,24 +437,33 @@ def _recursive(b: _Builder, r: P.Report) -> None:
 
 
 def _inconsistent(b: _Builder, r: P.Report) -> None:
+    """{IN-HARDIRQ-W} -> {HARDIRQ-ON-W}: a handler and a task with interrupts
+    on.  Softirq usage reads the same way (a handler that lands in a task
+    holding the lock); the old {IN-RECLAIM_FS-W} -> {RECLAIM_FS-ON-W} is the
+    lock taken in reclaim and held across an allocation."""
     if r.trying is None:
         return
     lk = r.trying
-    hard = any("HARDIRQ" in s for s in r.states)
-    if not hard:
-        b.warnings.append(f"usage {' -> '.join(r.states) or '?'}: only hard-irq usage is modelled "
-                          "(irq handlers); the skeleton shows the handler and the task anyway")
-    b.locks.setdefault(ident(lk.cls), ("spinlock", lk.cls))
-    b.lock_of[lk.cls] = ident(lk.cls)
-    b.used_names.add(ident(lk.cls))
-    b.names[ident(lk.cls)] = lk.cls
-    name = ident(lk.cls)
-    irq = b.unique(who(r.registered, "handler"))
+    states = " -> ".join(r.states) or "?"
+    name = b.unique(ident(lk.cls))
+    b.lock_of[lk.cls] = name
+    b.names[name] = lk.cls
     task = b.unique(who(r.backtrace, r.task.split("/")[0] or "task"))
+    if any("RECLAIM" in st for st in r.states):
+        b.locks[name] = ("mutex", lk.cls)
+        b.hooks.append(("reclaim", [f"lock {name}", f"unlock {name}"], f"reclaim ({r.states[0]})"))
+        b.actors.append((task, [f"the task {r.task}: {states} at report line {lk.line}"],
+                         [f"lock {name}", "alloc kernel", f"unlock {name}"]))
+        return
+    if not any("HARDIRQ" in st for st in r.states):
+        b.warnings.append(f"usage {states}: a softirq is modelled as an irq handler (the model has "
+                          "hard-irq handlers only); the finding names HARDIRQ states")
+    b.locks[name] = ("spinlock", lk.cls)
+    irq = b.unique(who(r.registered, "handler"))
     b.hooks.append(("irq " + irq, [f"lock {name}", f"unlock {name}"],
                     f"{r.states[0] if r.states else 'IN-HARDIRQ'}: the usage registered first"))
-    b.actors.append((task, [f"the task {r.task}: {r.states[1] if len(r.states) > 1 else ''} "
-                            f"at report line {lk.line}"], [f"lock {name}", f"unlock {name}"]))
+    b.actors.append((task, [f"the task {r.task}: {states} at report line {lk.line}"],
+                     [f"lock {name}", f"unlock {name}"]))
 
 
 def _inversion(b: _Builder, r: P.Report) -> None:
@@ -518,7 +534,7 @@ def _render(b: _Builder, r: P.Report, source: str) -> str:
     if b.fence:
         out.append(f"fence {FENCE}    # the fence the signalling sections signal and the waits wait for")
     for q, kernel in b.queues.items():
-        out.append(f"workqueue {q}    # (wq_completion){kernel}")
+        out.append(f"workqueue {q}    # " + (f"(wq_completion){kernel}" if kernel else "the report shows no queue"))
     out.append("")
     for w, (q, kernel) in b.works.items():
         comment, body = b.work_bodies.get(w, ([f"(work_completion){kernel}"], []))
@@ -554,7 +570,8 @@ def _render(b: _Builder, r: P.Report, source: str) -> str:
 
 
 def _title(r: P.Report) -> str:
-    return f"{r.kind}" + (f" ({r.task})" if r.task else "")
+    """A spec string has no escapes: the task's name loses its quotes."""
+    return f"{r.kind}" + (f" ({r.task.replace(chr(34), '')})" if r.task else "")
 
 
 def _model_name(b: _Builder, cls: str) -> str:

@@ -37,6 +37,7 @@ class Lock:
     wait: str = ""                 # lockdep's wait types, `3:3`
     at: str = ""                   # the function it was taken in
     line: int = 0                  # line number in the input
+    addr: str = ""                 # the lock's address, when printed (not hashed)
 
 
 @dataclass
@@ -109,8 +110,11 @@ _PREFIXES = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u0085\u2028\u2029]")
+
+
 def _strip(raw: str) -> str:
-    text = raw.rstrip("\r\n").replace("\t", "        ")
+    text = _CONTROL.sub("", raw.rstrip("\r\n").replace("\t", "        "))
     text = _QUOTE.sub("", text)
     changed = True
     while changed:
@@ -161,7 +165,7 @@ def _continues(t: str, nxt: str) -> bool:
 # --- the report's own lines ----------------------------------------------------------
 
 _LOCKSTART = re.compile(r"(?:^|\s)(?:[0-9a-f]{8,16} )?\(")
-_LOCK = re.compile(r"(?:(?:[0-9a-f]{8,16}|\(____ptrval____\)) )?\((?P<cls>.+?)\)\{(?P<usage>[^}]*)\}"
+_LOCK = re.compile(r"(?:(?P<addr>[0-9a-f]{8,16}|\(____ptrval____\)) )?\((?P<cls>.+?)\)\{(?P<usage>[^}]*)\}"
                    r"(?:-\{(?P<wait>\d+:\d+)\})?(?:, at: (?P<at>\S+))?")
 _FRAME = re.compile(r"^\s*(?:\[<[0-9a-f]+>\]\s*)?(?:\? )?(?P<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+")
 _FRAME_ARM = re.compile(r"^\s*\[<[0-9a-f]+>\] \((?P<fn>[A-Za-z_][\w.]*)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)?(?: \[\w+\])?\) from ")
@@ -183,7 +187,9 @@ def _lock(text: str, n: int) -> Optional[Lock]:
     if not m:
         return None
     at = m.group("at") or ""
-    return Lock(m.group("cls"), m.group("usage"), m.group("wait") or "", _fn(at), n)
+    addr = m.group("addr") or ""
+    return Lock(m.group("cls"), m.group("usage"), m.group("wait") or "", _fn(at), n,
+                "" if addr.startswith("(") else addr)
 
 
 def _fn(at: str) -> str:
@@ -229,7 +235,7 @@ def _stack(body, k, bare: bool = False):
     """Frames from body[k] on, up to the first line that is not one; a lone
     function name counts once a frame was read (or at once with `bare`)."""
     frames = []
-    last = k
+    last = max(k - 1, 0)                 # the line before: the header, when no frame follows
     while k < len(body):
         t = body[k][1]
         f = None if t.strip().startswith("? ") else frame(t, bare=bare or bool(frames))

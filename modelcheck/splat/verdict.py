@@ -2,10 +2,13 @@
 model's lockdep cycle, and can the contexts really deadlock?"""
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
 from ..api import Result, check_source
+from ..reports import report as rep
 from ..verdicts.lockorder import BOOT
 from . import parse as P
 from .model import Spec
@@ -47,6 +50,11 @@ def check(report: P.Report, spec: Spec, path: str = "<splat>") -> Verdict:
         cycle_classes = [names.get(c, c) for c in report_order(cycle)]
         reproduced = bool(cycle) and _rotations_equal(cycle_classes, want)
         lines.append(_cycle_line(report, cycle_classes, reproduced, want))
+    elif report.kind == P.INCONSISTENT and any("RECLAIM" in st for st in report.states):
+        cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+        cycle_classes = [names.get(c, c) for c in report_order(cycle)]
+        reproduced = set(cycle_classes) == set(want) | {"fs_reclaim"}
+        lines.append(_cycle_line(report, cycle_classes, reproduced, cycle_classes if reproduced else want))
     elif report.kind == P.INCONSISTENT:
         f = next((f for f in result.findings if f.kind == "irq-unsafe-lock"), None)
         cycle_classes = [names.get(f.usage.get("class"), f.usage.get("class"))] if f else []
@@ -94,9 +102,14 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
         steps = "; ".join(f"{s.actor}: {s.statement}" for s in d.trace + d.then)
         out.append(f"verdict: a real deadlock is reachable, {len(d.trace) + len(d.then)} steps: {d.message}")
         out.append(f"  shortest interleaving: {steps}")
-        out.append("  the skeleton has one lock per class (and one `bo` per resv): the deadlock is real "
-                   "when the contexts meet on the same objects, which the report's classes alone "
-                   "cannot tell")
+        t, h = report.trying, report.holding
+        if report.kind == P.RECURSIVE and t and h and t.addr and t.addr == h.addr:
+            out.append(f"  the report shows both acquisitions at one address ({t.addr}): the same lock, "
+                       "so this deadlock is certain")
+        else:
+            out.append("  the skeleton has one lock per class (and one `bo` per resv): the deadlock is "
+                       "real when the contexts meet on the same objects, which the report's classes "
+                       "alone cannot tell")
         return out
     if report.kind not in (P.CIRCULAR, P.RECURSIVE):
         out.append("verdict: no deadlock is reachable in the generated model")
@@ -113,7 +126,8 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
     for cls, actor in spec.trylocks:
         out.append(f"  {actor} holds {cls} by trylock: lockdep walks past it (check_prevs_add()) and "
                    "records the dependency from the lock below; the trylock itself never waits")
-    if report.kind == P.RECURSIVE and len(cycle) == 1:
+    recursive = report.kind == P.RECURSIVE and len(cycle) == 1
+    if recursive:
         out.append(f"  two locks of one class, taken one inside the other: they deadlock only when both "
                    "are the same object, or when another context takes two of them the other way round"
                    + (" (dma_resv: without a ww_acquire_ctx neither backs off with -EDEADLK)"
@@ -125,9 +139,7 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
                    "for each other: it becomes real when a writer queues on it in between (rwsems let "
                    "no new reader past a waiting writer" + (", e.g. munmap or mmap for mmap_lock)"
                                                             if cls == "mmap_lock" else ")"))
-    if report.kind == P.RECURSIVE and len(cycle) == 1:
-        pass
-    elif not boot and not spec.trylocks and not readers:
+    if not (boot or spec.trylocks or readers or recursive):
         out.append("  every dependency has a context, but the contexts as written cannot block "
                    "each other all at once (a fence they wait for is signalled elsewhere, or a "
                    "work item is idle when flushed); what the report leaves out may make it real")
@@ -136,7 +148,6 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
 
 def _only_read(spec: Spec, cycle: list) -> list[str]:
     """Classes of the cycle the spec only ever takes `shared`."""
-    import re
     out = []
     for cls in dict.fromkeys(e.to for e in cycle):
         name = re.escape(cls)
@@ -190,7 +201,7 @@ def text(v: Verdict, spec_to: Optional[str]) -> str:
 
 
 def as_dict(v: Verdict) -> dict:
-    from ..reports import report as rep
-    import json
+    """The JSON of `--format json`; `files` is exactly what `modelcheck
+    check --format json` gives for the generated spec."""
     return {"report": v.report.as_dict(), "spec": v.spec.text, "reproduced": v.reproduced,
             "cycle_classes": v.cycle_classes, "files": json.loads(rep.as_json([v.result]))["files"]}

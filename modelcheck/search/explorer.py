@@ -35,6 +35,7 @@ class Limits:
     max_memory_mb: Optional[int] = None      # resident memory during the search
     reduction: bool = True                   # partial-order reduction (see reduction.py)
     symmetry: bool = True                    # one state per permutation of actor copies (symmetry.py)
+    early: bool = False                      # early-bug mode: stop at the first finding a step shows
     max_input_bytes: int = MAX_INPUT_BYTES   # size cap of a spec file read from disk
 
     def __post_init__(self):
@@ -55,7 +56,7 @@ class Limits:
         number("max_input_bytes", int, 1, "an int (bytes)")
         if self.timeout is not None and self.timeout != self.timeout:
             raise ValueError("Limits.timeout must be a number of seconds, not NaN")
-        for name in ("reduction", "symmetry"):
+        for name in ("reduction", "symmetry", "early"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"Limits.{name} must be True or False")
 
@@ -94,6 +95,8 @@ class Graph:
     quotient: Optional[Symmetry] = None               # set when states stand for their permutations
     edge_perm: array = field(default_factory=lambda: array("h"))   # renaming id per edge, if so
     seconds: float = 0.0
+    early: str = ""                                   # early-bug mode: the finding it stopped at
+    stuck: int = -1                                   # ... a state no actor can leave, if that
 
     @property
     def expanded(self) -> int:
@@ -126,6 +129,7 @@ def explore(sys: System, limits: Limits = Limits(),
     memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
+    early = limits.early
     code, actors, acquiring, invariants = sys.code, range(sys.L.A), sys.acquiring, bool(sys.invariants)
     queued = {a for a, actor in enumerate(sys.m.actors) if actor.kind == "work"}
     irqs = bool(sys.L.irqs)
@@ -199,6 +203,10 @@ def explore(sys: System, limits: Limits = Limits(),
     clock = time.monotonic
     try:
         while i < len(depth):                      # one depth per known state
+            if early and found_at:                 # early-bug mode: a step showed a finding
+                g.early = min(found_at.values(), key=lambda f: (depth[f.src], f.src)).kind
+                g.stopped = EARLY_STOP
+                break
             # Limits are looked at every 1024 states, and at least every
             # quarter second: one state of a wide spec can take milliseconds.
             if i & 1023 == 0 or clock() >= check_at:
@@ -236,6 +244,10 @@ def explore(sys: System, limits: Limits = Limits(),
                 g.reduction = f"on for the first {i} states, then off: it saved about " \
                               f"{reduce.saved} of {len(depth)} states"
                 reduce = None
+            if early and not steps and not all(sys.at_rest(s, a) for a in actors):
+                g.offsets.append(len(edges))       # no one can move: a deadlock, at its depth
+                g.early, g.stuck, g.stopped = "deadlock", i, EARLY_STOP
+                break
             steps, rest = reduce.split(s, steps) if reduce else (steps, ())
             first = len(depth)
             for a, outs in steps:
@@ -273,6 +285,9 @@ def explore(sys: System, limits: Limits = Limits(),
                 "satisfies it", 0, -1, 0)
     g.seconds = time.monotonic() - started
     return g
+
+
+EARLY_STOP = "early-bug mode: stopped at the first finding"
 
 
 class _Full(Exception):

@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
                         "(native falls back to python, saying why); smt: z3, bounded to --depth steps")
     c.add_argument("--depth", type=_depth, metavar="K",
                    help=f"bound of the smt engine in steps (default {DEFAULT_DEPTH})")
+    c.add_argument("--early", action="store_true",
+                   help="early-bug mode: stop at the first deadlock (no actor can move), assert, "
+                        "invariant or step finding, with its shortest trace; the other kinds are "
+                        "then not decided")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",
@@ -250,7 +254,7 @@ def _main(argv) -> int:
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory,
                     reduction=not args.no_reduction, symmetry=not args.no_symmetry,
-                    max_input_bytes=_input_cap(args))
+                    max_input_bytes=_input_cap(args), early=args.early)
     results, errors, status = [], [], 0
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:

@@ -101,7 +101,8 @@ def table(result: Result, wide: bool = False, variants: bool = False) -> str:
         head += _smt_head(result)
     else:
         head += (f"\n  searched: {st.states} states, {st.transitions} transitions, "
-                 f"depth {st.depth}, {st.seconds:.2f} s")
+                 f"depth {st.depth}, {st.seconds:.2f} s"
+                 + (", early-bug mode" if result.mode == "early" else ""))
         if st.core:
             head += f"\n  core:     {printable(st.core)}"
         if result.lock_order:
@@ -215,6 +216,10 @@ def as_json(results: list[Result]) -> str:
             "engine": r.engine,
             "coverage": r.coverage.as_dict() if r.coverage else None,
         })
+        if r.engine != "smt":
+            files[-1]["mode"] = r.mode
+            if r.mode == "early" and not r.complete:
+                files[-1]["looked_for"] = sorted(r.looked_for)
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,
                               "looked_for": sorted(r.looked_for)})

@@ -182,12 +182,7 @@ class Analysis:
         return []
 
     def _describe(self, i: int, a: int) -> str:
-        s = self.g.states[i]
-        line, text = self.sys.where(s, a)
-        frames = s[self.sys.L.STK + a]
-        hook = f", in the {self.sys.code[frames[-1]].calls} hook" if frames and \
-            "(leaving" not in text else ""
-        return f"{self.sys.actor(a)} at line {line} ({text}{hook})"
+        return describe(self.sys, self.g, i, a)
 
     def _where(self, i: int, a: int) -> tuple[str, int]:
         return self.sys.actor(a), self.sys.where(self.g.states[i], a)[0]
@@ -298,6 +293,26 @@ class Analysis:
                 continue
             keep = {v for v in comp if not self.enabled[v] & unfair}
             work.extend(sccs(sorted(keep), lambda v: [w for w in self.succ(v) if w in keep]))
+
+
+def describe(sys: System, g: Graph, i: int, a: int) -> str:
+    """Where actor a stands in state i, as a deadlock message names it."""
+    s = g.states[i]
+    line, text = sys.where(s, a)
+    frames = s[sys.L.STK + a]
+    hook = f", in the {sys.code[frames[-1]].calls} hook" if frames and "(leaving" not in text else ""
+    return f"{sys.actor(a)} at line {line} ({text}{hook})"
+
+
+def stuck(sys: System, g: Graph, i: int) -> StateFinding:
+    """Early-bug mode: state i, reached first by the search, where no actor
+    can move and some have not finished.  The trace to it is a shortest one;
+    its key names where the blocked actors stand there."""
+    s = g.states[i]
+    actors = tuple(a for a in range(sys.L.A) if not sys.at_rest(s, a))
+    key = tuple(sorted((sys.actor(a), sys.where(s, a)[0]) for a in actors))
+    names = ", ".join(describe(sys, g, i, a) for a in actors)
+    return StateFinding("deadlock", key, f"blocked forever: {names} (no actor can move)", i, actors)
 
 
 CSR_FROM = 4096     # states from which the CSR analyses pay for importing numpy and scipy

@@ -32,7 +32,8 @@ MAX_ACTORS = 63
 
 
 def applies(sys: System, g: Graph) -> bool:
-    return sys.L.A <= MAX_ACTORS and g.states.packed and len(g.states) > 0
+    native = hasattr(g.states, "prog")              # the native core's slot vectors
+    return sys.L.A <= MAX_ACTORS and len(g.states) > 0 and (native or getattr(g.states, "packed", False))
 
 
 def _np(arr, dtype=None) -> np.ndarray:
@@ -53,9 +54,16 @@ def or_rows(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 class Columns:
-    """Flat fields of every packed state, as numpy columns."""
+    """Flat fields of every stored state, as numpy columns: of the packed
+    records of the Python store, or of the native core's slot vectors."""
 
     def __init__(self, g: Graph):
+        self.native = hasattr(g.states, "prog")
+        if self.native:
+            st = g.states
+            self.raw = np.frombuffer(st.data, np.int32).reshape(len(st), st.width)
+            self.slot = {i: o for i, (o, cap, _xl) in enumerate(st.prog.plan) if cap < 0}
+            return
         codec = g.states.codec
         fmt = codec.packer.format
         fmt = fmt[1:] if fmt[0] in "<>=!@" else fmt
@@ -66,11 +74,16 @@ class Columns:
         self.codes = fmt
         self.where = {i: k for k, i in enumerate(codec.flat)}   # state index -> record field
         self.A = codec.A
-        self.raw = np.frombuffer(bytes(g.states.data), np.uint8).reshape(len(g.states), at) \
+        # a view of the records, not a copy: the store no longer grows once
+        # the search is over, and this view lives as long as the analysis
+        self.raw = np.frombuffer(g.states.data, np.uint8).reshape(len(g.states), at) \
             if len(g.states) else np.zeros((0, at), np.uint8)
 
     def get(self, index: int, rows=None) -> np.ndarray:
-        """Field `index` of the states (all, or those in `rows`), as int64."""
+        """Field `index` of the states (all, or those in `rows`), as ints."""
+        if self.native:
+            col = self.raw[:, self.slot[index]]
+            return (col if rows is None else col[rows]).copy()
         k = self.where[index]
         code = self.codes[k]
         size = struct.calcsize("<" + code)
@@ -93,26 +106,28 @@ class FastAnalysis(Analysis):
         self.all = (1 << A) - 1
         self.offsets = _np(g.offsets, np.int64)
         self.edges = _np(g.edges, np.int32)
-        self.bits = np.left_shift(np.uint64(1), _np(g.edge_actor, np.uint64))
+        self.actor = _np(g.edge_actor, np.int8 if A < 128 else np.int16)
         self.src = np.repeat(np.arange(x, dtype=np.int32), np.diff(self.offsets))
         self.timeout = np.zeros(len(self.edges), bool)
         if g.timeout_edges:
             self.timeout[np.fromiter(g.timeout_edges, np.int64, len(g.timeout_edges))] = True
         self.cols = Columns(g)
-        self.pcs = np.stack([self.cols.get(sys.L.PC + a) for a in range(A)], axis=1) \
-            if A else np.zeros((n, 0), np.int32)
         every = np.uint64(self.all)
         self.enabled = np.full(n, every, np.uint64)
-        self.enabled[:x] = or_rows(self.bits, self.offsets)
+        self.enabled[:x] = or_rows(self.bits(), self.offsets)
         done = np.zeros(n, np.uint64)
         for a in range(A):
-            done |= (self.pcs[:, a] == DONE).astype(np.uint64) << np.uint64(a)
+            done |= (self.cols.get(sys.L.PC + a) == DONE).astype(np.uint64) << np.uint64(a)
         self.done = done
         if any(actor.deps for actor in sys.m.actors):        # held back by dependencies
             self.finished = np.fromiter((sum(1 << a for a in range(A) if sys.at_rest(s, a))
                                          for s in g.states), np.uint64, n)
         else:
             self.finished = done
+
+    def bits(self, which=slice(None)) -> np.ndarray:
+        """1 << the actor of each edge (of the edges selected by `which`)."""
+        return np.left_shift(np.uint64(1), self.actor[which].astype(np.uint64))
 
     def never_moves(self, enabled: np.ndarray, skip_timeouts: bool = False) -> np.ndarray:
         """Per state, the actors enabled in no state reachable from it: one
@@ -127,7 +142,8 @@ class FastAnalysis(Analysis):
         indptr = np.zeros(n + 2, np.int32 if len(dst) + n < 2**31 else np.int64)
         np.cumsum(counts, out=indptr[1:n + 1])
         reach = np.zeros(n, np.uint64)
-        for a in range(len(self.pcs[0]) if n else 0):
+        ones = np.ones(len(rsrc) + n)              # the weights csgraph wants, shared by all
+        for a in range(self.sys.L.A if n else 0):
             bit = np.uint64(1 << a)
             starts = np.flatnonzero(enabled & bit).astype(np.int32)
             if len(starts) == 0:
@@ -137,14 +153,15 @@ class FastAnalysis(Analysis):
                 continue
             indptr[n + 1] = indptr[n] + len(starts)      # node n: a source before all of them
             indices = np.concatenate([rsrc, starts]).astype(indptr.dtype, copy=False)
-            m = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n + 1, n + 1))
+            m = csr_matrix((ones[:len(indices)], indices, indptr), shape=(n + 1, n + 1))
             seen = breadth_first_order(m, n, directed=True, return_predecessors=False)
             reach[seen[seen < n]] |= bit
+            del m, indices, seen
         return np.uint64(self.all) & ~reach
 
     def no_timeout_enabled(self) -> np.ndarray:
         out = np.full(self.n, np.uint64(self.all), np.uint64)
-        out[:self.expanded] = or_rows(np.where(self.timeout, np.uint64(0), self.bits), self.offsets)
+        out[:self.expanded] = or_rows(np.where(self.timeout, np.uint64(0), self.bits()), self.offsets)
         return out
 
     def dead_states(self):
@@ -155,11 +172,12 @@ class FastAnalysis(Analysis):
         sys = self.sys
         timed = np.array([isinstance(ins, Wait) and ins.mode == "timeout" for ins in sys.code] + [False])
         x = min(self.n, self.expanded)
-        pcs = self.pcs[:x]
-        at_wait = timed[pcs]                          # pc DONE (-1) reads the False at the end
-        hit = at_wait & ((stuck[:x, None] >> np.arange(pcs.shape[1], dtype=np.uint64)) & 1).astype(bool)
-        rows, actors = np.nonzero(hit)
-        return list(zip(rows.tolist(), actors.tolist()))
+        out = []
+        for a in range(sys.L.A):
+            at_wait = timed[self.cols.get(sys.L.PC + a)[:x]]   # pc DONE (-1) reads the False at the end
+            rows = np.flatnonzero(at_wait & ((stuck[:x] >> np.uint64(a)) & np.uint64(1)).astype(bool))
+            out += [(i, a) for i in rows.tolist()]
+        return sorted(out)
 
     def unsignalled_candidates(self, dead: np.ndarray) -> np.ndarray:
         x = self.expanded
@@ -186,7 +204,7 @@ class FastAnalysis(Analysis):
         mask), found as `analysis.Analysis._fair_cycles` finds them."""
         n = self.n
         x = self.expanded
-        src, dst, bits = self.src, self.edges, self.bits
+        src, dst = self.src, self.edges
         active = np.zeros(n, bool)
         active[:x] = live[:x]
         group = np.zeros(n, np.int32)
@@ -194,11 +212,16 @@ class FastAnalysis(Analysis):
         while active.any():
             inner = active[src] & active[dst] & (group[src] == group[dst])
             s, d = src[inner], dst[inner]
-            m = csr_matrix((np.ones(len(s)), (s, d)), shape=(n, n))
+            indptr = np.zeros(n + 1, np.int32 if len(s) < 2**31 else np.int64)
+            np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])   # s is sorted: CSR as it is
+            m = csr_matrix((np.ones(len(s)), d.copy(), indptr), shape=(n, n))
+            m.sum_duplicates()      # (in place) csgraph's strong components loop on repeated entries
+            del indptr
             _k, label = connected_components(m, directed=True, connection="strong")
             k = label.max() + 1
             same = label[s] == label[d]
-            cs, cb = label[s[same]], bits[inner][same]
+            cs, cb = label[s[same]], self.bits(inner)[same]
+            del m
             moved = np.zeros(k, np.uint64)
             np.bitwise_or.at(moved, cs, cb)
             has_edge = np.zeros(k, bool)

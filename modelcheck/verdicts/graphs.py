@@ -29,6 +29,7 @@ from ..semantics import DONE, PUBLISHED, System, Wait
 from .analysis import Analysis
 
 MAX_ACTORS = 63
+CHUNK = 1 << 20          # states per slice where a per-actor table is read
 
 
 def applies(sys: System, g: Graph) -> bool:
@@ -94,6 +95,17 @@ class Columns:
             out -= 1
         return out
 
+    def pcs(self, pc: int, actors: int, start: int, stop: int) -> np.ndarray:
+        """The pcs of states start..stop-1, one row each, read in one pass
+        over those records (a column at a time would walk them all per actor)."""
+        if self.native:
+            slots = [self.slot[pc + a] for a in range(actors)]
+            return self.raw[start:stop, slots]
+        code = self.codes[0]
+        size = struct.calcsize("<" + code)
+        block = np.ascontiguousarray(self.raw[start:stop, :actors * size])
+        return block.view(np.dtype("<" + code)).reshape(stop - start, actors).astype(np.int32) - 1
+
 
 class FastAnalysis(Analysis):
     """The reference's reporting code, on per-state arrays computed here."""
@@ -116,8 +128,12 @@ class FastAnalysis(Analysis):
         self.enabled = np.full(n, every, np.uint64)
         self.enabled[:x] = or_rows(self.bits(), self.offsets)
         done = np.zeros(n, np.uint64)
-        for a in range(A):
-            done |= (self.cols.get(sys.L.PC + a) == DONE).astype(np.uint64) << np.uint64(a)
+        weights = np.left_shift(np.uint64(1), np.arange(A, dtype=np.uint64))
+        for lo in range(0, n, CHUNK):
+            hi = min(n, lo + CHUNK)
+            at_end = self.cols.pcs(sys.L.PC, A, lo, hi) == DONE
+            done[lo:hi] = np.bitwise_or.reduce(np.where(at_end, weights, np.uint64(0)), axis=1) \
+                if A else 0
         self.done = done
         if any(actor.deps for actor in sys.m.actors):        # held back by dependencies
             self.finished = np.fromiter((sum(1 << a for a in range(A) if sys.at_rest(s, a))
@@ -171,13 +187,16 @@ class FastAnalysis(Analysis):
     def timeout_candidates(self, stuck: np.ndarray) -> list[tuple[int, int]]:
         sys = self.sys
         timed = np.array([isinstance(ins, Wait) and ins.mode == "timeout" for ins in sys.code] + [False])
-        x = min(self.n, self.expanded)
+        x, A = min(self.n, self.expanded), sys.L.A
+        shifts = np.arange(A, dtype=np.uint64)
         out = []
-        for a in range(sys.L.A):
-            at_wait = timed[self.cols.get(sys.L.PC + a)[:x]]   # pc DONE (-1) reads the False at the end
-            rows = np.flatnonzero(at_wait & ((stuck[:x] >> np.uint64(a)) & np.uint64(1)).astype(bool))
-            out += [(i, a) for i in rows.tolist()]
-        return sorted(out)
+        for lo in range(0, x, CHUNK):
+            hi = min(x, lo + CHUNK)
+            at_wait = timed[self.cols.pcs(sys.L.PC, A, lo, hi)]    # DONE (-1) reads the False at the end
+            hit = at_wait & ((stuck[lo:hi, None] >> shifts) & np.uint64(1)).astype(bool)
+            rows, actors = np.nonzero(hit)                        # row-major: in the reference's order
+            out += zip((rows + lo).tolist(), actors.tolist())
+        return out
 
     def unsignalled_candidates(self, dead: np.ndarray) -> np.ndarray:
         x = self.expanded

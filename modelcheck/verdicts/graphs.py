@@ -18,6 +18,7 @@ are not stored packed, use the reference.
 """
 from __future__ import annotations
 
+import itertools
 import struct
 
 import numpy as np
@@ -29,6 +30,7 @@ from ..semantics import DONE, PUBLISHED, System, Wait
 from .analysis import Analysis
 
 MAX_ACTORS = 63
+CHUNK = 1 << 20          # states per slice where a per-actor table is read
 
 
 def applies(sys: System, g: Graph) -> bool:
@@ -54,15 +56,21 @@ def or_rows(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 class Columns:
-    """Flat fields of every stored state, as numpy columns: of the packed
-    records of the Python store, or of the native core's slot vectors."""
+    """Flat fields of every stored state, as numpy columns: read in place
+    from the packed records of the Python store; from the native core's
+    states, the pcs and fences of each state decoded once (its record
+    layout is the core's own)."""
 
-    def __init__(self, g: Graph):
+    def __init__(self, g: Graph, sys: System):
         self.native = hasattr(g.states, "prog")
         if self.native:
-            st = g.states
-            self.raw = np.frombuffer(st.data, np.int32).reshape(len(st), st.width)
-            self.slot = {i: o for i, (o, cap, _xl) in enumerate(st.prog.plan) if cap < 0}
+            L, A, nf = sys.L, sys.L.A, len(sys.m.fences)
+            wanted = list(range(L.PC, L.PC + A)) + list(range(L.FN, L.FN + nf))
+            self.slot = {i: k for k, i in enumerate(wanted)}
+            pick = lambda s: [s[i] for i in wanted]
+            flat = np.fromiter(itertools.chain.from_iterable(map(pick, g.states)), np.int32,
+                               len(g.states) * len(wanted))
+            self.raw = flat.reshape(len(g.states), len(wanted))
             return
         codec = g.states.codec
         fmt = codec.packer.format
@@ -94,6 +102,16 @@ class Columns:
             out -= 1
         return out
 
+    def pcs(self, pc: int, actors: int, start: int, stop: int) -> np.ndarray:
+        """The pcs of states start..stop-1, one row each, read in one pass
+        over those records (a column at a time would walk them all per actor)."""
+        if self.native:
+            return self.raw[start:stop, [self.slot[pc + a] for a in range(actors)]]
+        code = self.codes[0]
+        size = struct.calcsize("<" + code)
+        block = np.ascontiguousarray(self.raw[start:stop, :actors * size])
+        return block.view(np.dtype("<" + code)).reshape(stop - start, actors).astype(np.int32) - 1
+
 
 class FastAnalysis(Analysis):
     """The reference's reporting code, on per-state arrays computed here."""
@@ -111,13 +129,17 @@ class FastAnalysis(Analysis):
         self.timeout = np.zeros(len(self.edges), bool)
         if g.timeout_edges:
             self.timeout[np.fromiter(g.timeout_edges, np.int64, len(g.timeout_edges))] = True
-        self.cols = Columns(g)
+        self.cols = Columns(g, sys)
         every = np.uint64(self.all)
         self.enabled = np.full(n, every, np.uint64)
         self.enabled[:x] = or_rows(self.bits(), self.offsets)
         done = np.zeros(n, np.uint64)
-        for a in range(A):
-            done |= (self.cols.get(sys.L.PC + a) == DONE).astype(np.uint64) << np.uint64(a)
+        weights = np.left_shift(np.uint64(1), np.arange(A, dtype=np.uint64))
+        for lo in range(0, n, CHUNK):
+            hi = min(n, lo + CHUNK)
+            at_end = self.cols.pcs(sys.L.PC, A, lo, hi) == DONE
+            done[lo:hi] = np.bitwise_or.reduce(np.where(at_end, weights, np.uint64(0)), axis=1) \
+                if A else 0
         self.done = done
         if any(actor.deps for actor in sys.m.actors):        # held back by dependencies
             self.finished = np.fromiter((sum(1 << a for a in range(A) if sys.at_rest(s, a))
@@ -171,13 +193,16 @@ class FastAnalysis(Analysis):
     def timeout_candidates(self, stuck: np.ndarray) -> list[tuple[int, int]]:
         sys = self.sys
         timed = np.array([isinstance(ins, Wait) and ins.mode == "timeout" for ins in sys.code] + [False])
-        x = min(self.n, self.expanded)
+        x, A = min(self.n, self.expanded), sys.L.A
+        shifts = np.arange(A, dtype=np.uint64)
         out = []
-        for a in range(sys.L.A):
-            at_wait = timed[self.cols.get(sys.L.PC + a)[:x]]   # pc DONE (-1) reads the False at the end
-            rows = np.flatnonzero(at_wait & ((stuck[:x] >> np.uint64(a)) & np.uint64(1)).astype(bool))
-            out += [(i, a) for i in rows.tolist()]
-        return sorted(out)
+        for lo in range(0, x, CHUNK):
+            hi = min(x, lo + CHUNK)
+            at_wait = timed[self.cols.pcs(sys.L.PC, A, lo, hi)]    # DONE (-1) reads the False at the end
+            hit = at_wait & ((stuck[lo:hi, None] >> shifts) & np.uint64(1)).astype(bool)
+            rows, actors = np.nonzero(hit)                        # row-major: in the reference's order
+            out += zip((rows + lo).tolist(), actors.tolist())
+        return out
 
     def unsignalled_candidates(self, dead: np.ndarray) -> np.ndarray:
         x = self.expanded

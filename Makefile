@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test matrix bench fuzz clean
+.PHONY: check test test-asan matrix bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ matrix: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The native search core built with AddressSanitizer and UBSan, then its
+# agreement tests run under them (the extension is rebuilt normally after).
+ASAN_LIB = $(shell gcc -print-file-name=libasan.so)
+test-asan: $(STAMP)
+	CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g" LDFLAGS="-fsanitize=address,undefined" \
+		$(BIN)/python setup.py -q build_ext --inplace --force
+	LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_native.py; \
+		status=$$?; $(BIN)/python setup.py -q build_ext --inplace --force; exit $$status
 
 # The bench families against SPIN (bench/README.md); BENCH_ARGS=--quick or --full.
 bench: $(STAMP)

@@ -33,6 +33,7 @@ class Stats:
     reduction: str = "off"         # partial-order reduction: on / off / off for this spec: why
     researched: bool = False       # findings searched again without reduction/symmetry (shortest traces)
     symmetry: str = "off"          # one state per permutation of copies: on / off / off for this spec: why
+    core: str = ""                 # explicit engine: the search core that ran (native / python (why))
 
     def as_dict(self) -> dict:
         return {"states": self.states, "transitions": self.transitions,
@@ -40,7 +41,7 @@ class Stats:
                 "lock_classes": self.lock_classes, "lock_deps": self.lock_deps,
                 "z3_seconds": round(self.z3_seconds, 3),
                 "reduction": self.reduction, "researched": self.researched,
-                "symmetry": self.symmetry}
+                "symmetry": self.symmetry, "core": self.core}
 
 
 @dataclass
@@ -120,7 +121,8 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
             return _check_source(text, params, path, limits, progress, engine, depth)
         except budget.LimitReached as e:      # cut short before the search began
             stats = Stats(0, 0, 0, time.monotonic() - b.origin)
-            return Result(path, "", frozenset(), [], stats, False, str(e), engine=engine)
+            return Result(path, "", frozenset(), [], stats, False, str(e),
+                          engine="smt" if engine == "smt" else "explicit")
 
 
 def _check_source(text, params, path, limits, progress, engine, depth) -> Result:
@@ -130,9 +132,11 @@ def _check_source(text, params, path, limits, progress, engine, depth) -> Result
     budget.check("building the model")
     if engine == "smt":
         return _check_smt(sys, path, limits, depth)
-    if engine != "explicit":
+    if engine not in ("explicit", "native", "python"):
         raise ValueError(f"unknown engine {engine!r}")
     limits = limits or explorer.Limits()
+    if engine != "explicit":                # the explicit engine on one search core
+        limits = replace(limits, core=engine)
     g = explorer.explore(sys, limits, progress)
     seconds, researched, how = g.seconds, False, (g.reduction, g.symmetry)
     # The quotient graph of symmetric copies gives the verdict only (its edges
@@ -171,7 +175,8 @@ def _check_source(text, params, path, limits, progress, engine, depth) -> Result
         elif full.stopped.startswith("interrupted"):    # Ctrl-C ends the whole run
             g.stopped = full.stopped
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
-                  order.classes, len(order.edges), order.seconds, how[0], researched, how[1])
+                  order.classes, len(order.edges), order.seconds, how[0], researched, how[1],
+                  g.core)
     return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
                         dict(m.params), lock_steps, order, coverage=cov))
 
@@ -194,8 +199,8 @@ def _check_arguments(text, params, path, limits, progress, engine, depth) -> Non
         raise TypeError(f"limits must be a modelcheck.Limits, not {type(limits).__name__}")
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable or None")
-    if engine not in ("explicit", "smt"):
-        raise ValueError(f"engine must be 'explicit' or 'smt', not {engine!r}")
+    if engine not in ("explicit", "native", "python", "smt"):
+        raise ValueError(f"engine must be 'explicit', 'native', 'python' or 'smt', not {engine!r}")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise ValueError(f"depth must be an int >= 0 or None, not {depth!r}")
 

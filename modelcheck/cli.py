@@ -75,6 +75,10 @@ def _depth(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="modelcheck", description="Model checker for GPU-driver concurrency designs.")
+    from . import __version__
+    from .search import native
+    p.add_argument("--version", action="version",
+                   version=f"modelcheck {__version__}; search core: {native.status()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="check .fspec files against their expect lines")
     c.add_argument("files", nargs="+", metavar="FILE")
@@ -91,8 +95,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="stop when resident memory reaches MB, in any phase")
     c.add_argument("--max-input", type=INPUT_MB, metavar="MB",
                    help=f"refuse a spec file larger than MB (default {MAX_INPUT_BYTES / 2**20:g})")
-    c.add_argument("--engine", choices=("explicit", "smt"), default="explicit",
-                   help="explicit: every state (default); smt: z3, bounded to --depth steps")
+    c.add_argument("--engine", choices=("explicit", "native", "python", "smt"), default="explicit",
+                   help="explicit: every state (default), on the native core when it covers the "
+                        "run, else in Python; native / python: the explicit engine on that core "
+                        "(native falls back to python, saying why); smt: z3, bounded to --depth steps")
     c.add_argument("--depth", type=_depth, metavar="K",
                    help=f"bound of the smt engine in steps (default {DEFAULT_DEPTH})")
     c.add_argument("--no-reduction", action="store_true",
@@ -241,7 +247,7 @@ def _main(argv) -> int:
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:
         try:
-            progress = _progress(path) if args.engine == "explicit" else None
+            progress = _progress(path) if args.engine != "smt" else None
             result = check_file(path, params, limits, progress, args.engine, args.depth)
             if progress:
                 sys.stderr.write("\r\x1b[K")

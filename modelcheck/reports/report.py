@@ -101,6 +101,8 @@ def table(result: Result, wide: bool = False, variants: bool = False) -> str:
     else:
         head += (f"\n  searched: {st.states} states, {st.transitions} transitions, "
                  f"depth {st.depth}, {st.seconds:.2f} s")
+        if st.core:
+            head += f"\n  core:     {printable(st.core)}"
         if result.lock_order:
             head += (f"\n  {printable(result.lock_order.words())}"
                      f"\n    ({st.lock_deps} dependencies over {st.lock_classes} classes, "

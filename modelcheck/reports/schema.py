@@ -59,7 +59,7 @@ def schema() -> dict:
                  {"interrupt_waits": _STR, "workqueues": _MAP})
     stats = _obj({"states": _INT, "transitions": _INT, "depth": _INT, "seconds": _NUM,
                   "lock_classes": _INT, "lock_deps": _INT, "z3_seconds": _NUM},
-                 {"reduction": _STR, "researched": _BOOL, "symmetry": _STR})
+                 {"reduction": _STR, "researched": _BOOL, "symmetry": _STR, "core": _STR})
     lock_order = _obj({"status": {"enum": ["proved", "cycle", "incomplete"]},
                        "order": _STRINGS, "edges": {"type": "array", "items": {"$ref": "#/$defs/edge"}},
                        "cycle": {"type": "array", "items": {"$ref": "#/$defs/edge"}},

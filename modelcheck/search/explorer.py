@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 from ..language.bounds import MAX_INPUT_BYTES
 from ..semantics import System
-from . import budget
+from . import budget, native
 from .reduction import Reduction
 from .store import Codec, States
 from .symmetry import Symmetry
@@ -36,6 +36,7 @@ class Limits:
     reduction: bool = True                   # partial-order reduction (see reduction.py)
     symmetry: bool = True                    # one state per permutation of actor copies (symmetry.py)
     max_input_bytes: int = MAX_INPUT_BYTES   # size cap of a spec file read from disk
+    core: str = "auto"                       # search core: auto (native when it can) | native | python
 
     def __post_init__(self):
         """Checked at the door: a wrong limit is a clear error naming it, not
@@ -55,6 +56,8 @@ class Limits:
         number("max_input_bytes", int, 1, "an int (bytes)")
         if self.timeout is not None and self.timeout != self.timeout:
             raise ValueError("Limits.timeout must be a number of seconds, not NaN")
+        if self.core not in ("auto", "native", "python"):
+            raise ValueError(f"Limits.core must be 'auto', 'native' or 'python', not {self.core!r}")
         for name in ("reduction", "symmetry"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"Limits.{name} must be True or False")
@@ -94,6 +97,7 @@ class Graph:
     quotient: Optional[Symmetry] = None               # set when states stand for their permutations
     edge_perm: array = field(default_factory=lambda: array("h"))   # renaming id per edge, if so
     seconds: float = 0.0
+    core: str = "python"                              # which search core built it, and why
 
     @property
     def expanded(self) -> int:
@@ -114,6 +118,21 @@ class Graph:
 
 def explore(sys: System, limits: Limits = Limits(),
             progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
+    """The native core when it can run this spec (native/), else the
+    Python search below; `Graph.core` says which, and why."""
+    why = "asked for" if limits.core == "python" else native.why_not(sys, limits)
+    if not why:
+        g = native.explore(sys, limits, time.monotonic(), budget.origin(), progress)
+        if isinstance(g, Graph):
+            return g
+        why = g
+    g = explore_python(sys, limits, progress)
+    g.core = f"python ({why})"
+    return g
+
+
+def explore_python(sys: System, limits: Limits = Limits(),
+                   progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
     codec = Codec(sys)
     pack = codec.pack
     init = sys.initial()

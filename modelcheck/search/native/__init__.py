@@ -1,0 +1,503 @@
+"""The native search core: the Python side.
+
+`System`'s compiled instructions are flattened here into int arrays (one
+fixed-width record per instruction, lists in a shared pool, expressions
+as a small stack bytecode) for the generic C virtual machine in `vm.c`
+(the extension module `modelcheck.search._vm`), which runs the
+breadth-first search of `explorer.explore` and hands back the graph
+arrays.  The result is an `explorer.Graph` the rest of the pipeline reads
+unchanged: same state numbering, same edge order, same shortest paths.
+
+What the machine cannot tell by itself is done here afterwards, from its
+logs: the messages of step findings (the Python step is run again on the
+first edge of each finding), invariant and `reachable` names, and lock
+contexts (computed for the first (state, actor) of each memo key).
+
+`why_not(sys, limits)` says why a spec runs on the Python explorer
+instead: the extension is not built, reduction or symmetry is on, or a
+value does not fit the machine's fixed-width slots.
+"""
+from __future__ import annotations
+
+import time
+from array import array
+
+from ...language.model import BINOPS, USAGES
+from ...semantics import System
+from ...semantics.base import DONE
+from ...semantics.callbacks import FenceSite
+from ...semantics.control import Assert, Assign, Await, Branch, Choose, Jump
+from ...semantics.engines import Acquire, Release, Start
+from ...semantics.fences import Interrupt, Publish, Signal, Wait, WaitAny, Woken
+from ...semantics.irq import IrqFire
+from ...semantics.locks import Lock, Trylock, Unlock, WwBegin, WwEnd
+from ...semantics.memory import Alloc, Fault, HookReturn, MmapWriter
+from ...semantics.system import MAX_READ_DEPTH
+from ...semantics.work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork,
+                               WorkStart)
+
+try:
+    from .. import _vm
+except ImportError:                    # built with optional=True: no compiler, no core
+    _vm = None
+
+SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
+           "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
+           "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
+           "MAXSTATES", "NSIZE")
+ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
+          "resvs", "spins", "acq", "invs", "reach", "init")
+OPS = {cls: n for n, cls in enumerate(
+    (Lock, Trylock, WwBegin, WwEnd, Unlock, Signal, Wait, Woken, WaitAny, Publish, Interrupt,
+     Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
+     Assert, Branch, Choose, Jump, IrqFire, QueueWork, WorkStart, FlushWork, CancelWork,
+     CancelWait, FlushWorkqueue), start=1)}
+NF = 20
+EVENTS = ("reclaim", "fork", "munmap", "fault")
+KINDS = {"thread": 0, "job": 1, "work": 2, "irq": 3}
+EXPR = {tag: n for n, tag in enumerate(
+    ("end", "int", "comp", "signalled", "errored", "published", "held", "done", "pending",
+     "running", "not", "neg", "and", "or", "+", "-", "*", "/", "%", "==", "!=", "<", "<=",
+     ">", ">="))}
+STOPS = {1: "state limit reached ({} states)", 2: "time limit reached ({:g} s)",
+         3: "memory limit reached ({} MB)", 4: "interrupted (Ctrl-C)", 5: "out of memory"}
+EVT_STEP, EVT_INV, EVT_REACH = 1, 2, 3
+STOP_CAPACITY = 6
+INT32 = (-(1 << 31), (1 << 31) - 1)
+
+
+def available() -> bool:
+    return _vm is not None
+
+
+def status() -> str:
+    """For --version and the JSON: which search core this install has."""
+    return "native (C extension modelcheck.search._vm)" if _vm else \
+        "python only (the C extension was not built)"
+
+
+class Unsupported(Exception):
+    """The spec needs something the machine's fixed-width slots cannot hold."""
+
+
+class Program:
+    """The flattened tables of one System, and how slot vectors map to tuples."""
+
+    def __init__(self, sys: System):
+        self.sys = sys
+        L, m = sys.L, sys.m
+        if L.A > 30 or len(m.locks) > 30 or len(m.fences) > 30:
+            raise Unsupported("over 30 actors, locks or fences")
+        if any(v.lo < INT32[0] or v.hi > INT32[1] for v in m.vars):
+            raise Unsupported("a var beyond 32 bits")
+        if len(sys.code) >= 1 << 24:
+            raise Unsupported("too much code")
+        # nested components and their capacities
+        rw = sum(1 for l in m.locks if l.kind == "rwsem")
+        caps = {L.XL: min(64, len(m.locks) + rw * L.A * (MAX_READ_DEPTH - 1)), L.WW: L.A}
+        for a in range(L.A):
+            caps[L.STK + a] = 16
+            caps[L.HO + a] = len(m.locks) + rw * (MAX_READ_DEPTH - 1) + 1
+        for e, eng in enumerate(m.engines):
+            caps[L.EN + e] = max(1, min(eng.slots, L.A))
+        for q in range(len(m.workqueues)):
+            caps[L.WQ + q] = max(1, len(sys.work_items[q]))
+        self.caps = caps
+        off, cap, w = [], [], 0
+        for i in range(L.size):
+            off.append(w)
+            cap.append(caps.get(i, 0))
+            w += 1 + caps.get(i, 0) if i in caps else 1
+        self.off, self.cap, self.W = off, cap, w
+        self.pool: list[int] = [0]
+        self.events = {e: n for n, e in enumerate(EVENTS)}
+        for f in range(len(m.fences)):
+            self.events[m.fence_event("signal", f)] = 4 + 2 * f
+            self.events[m.fence_event("enable_signaling", f)] = 5 + 2 * f
+        self.maxout = max([L.A, len(m.fences)] + [len(ins.targets) for ins in sys.code
+                                                  if isinstance(ins, Choose)]) + 2
+        code = []
+        for ins in sys.code:
+            code += self.instr(ins)
+        self.code = code
+        actors = []
+        for a, actor in enumerate(m.actors):
+            cw = sorted(sys.cancel_waits.get(a, ()))
+            actors += [KINDS[actor.kind], actor.engine, actor.wq, int(actor.preemptible),
+                       sys.starts[a], self.list(actor.deps), len(actor.deps),
+                       L.irqs.index(a) if a in L.irqs else -1, self.list(cw), len(cw)]
+        locks = []
+        for l, lock in enumerate(m.locks):
+            writers = sorted(sys.writer_pcs.get(l, ()))
+            locks += [("mutex", "spinlock", "rwsem", "resv").index(lock.kind)
+                      if lock.kind in ("mutex", "spinlock", "rwsem", "resv") else 0,
+                      self.list(writers), len(writers)]
+        fences = []
+        for f, fence in enumerate(m.fences):
+            cont, tparts = m.containers_of(f), m.parts_of(f)
+            sig_site = sys.fence_sites["signal"].get(f)
+            fences += [{"": 0, "all": 1, "any": 2, "chain": 3}.get(fence.kind, 1),
+                       self.list(fence.parts), len(fence.parts),
+                       self.list(fence.after), len(fence.after), self.list(cont), len(cont),
+                       -1 if sig_site is None else sig_site,
+                       self.entry(m.fence_event("signal", f)),
+                       self.entry(m.fence_event("enable_signaling", f)),
+                       self.list(tparts), len(tparts)]
+        evs = [self.entry(e) for e in EVENTS]
+        for f in range(len(m.fences)):
+            evs += [self.entry(m.fence_event("signal", f)),
+                    self.entry(m.fence_event("enable_signaling", f))]
+        self.invs = [self.expr(e) for _name, e, _line in m.invariants]
+        self.reach = [self.expr(e) for _name, e, _line in m.reachables]
+        self.tables = {
+            "off": off, "cap": cap, "code": code, "pool": self.pool, "actors": actors,
+            "locks": locks, "fences": fences, "engines": [e.slots for e in m.engines],
+            "wqs": [int(q.ordered) for q in m.workqueues], "evs": evs, "resvs": list(m.resvs),
+            "spins": list(sys.spinlocks), "acq": [int(x) for x in sys.acquiring],
+            "invs": self.invs, "reach": self.reach, "init": self.encode(sys.initial())}
+        self.frozen = tuple(array("i", self.tables[name]).tobytes() for name in ARRAYS)
+        self._decode_plan()
+
+    # -- tables
+    def list(self, xs) -> int:
+        at = len(self.pool)
+        self.pool.extend(int(x) for x in xs)
+        return at
+
+    def entry(self, event: str) -> int:
+        hook = self.sys.hooks.get(event)
+        return hook[0] if hook else -1
+
+    def expr(self, e) -> int:
+        out: list[int] = []
+        self._expr(e, out)
+        out.append(EXPR["end"])
+        return self.list(out)
+
+    def _expr(self, e, out: list) -> None:
+        L, tag = self.sys.L, e[0]
+        if tag == "int":
+            if not INT32[0] <= e[1] <= INT32[1]:
+                raise Unsupported("a constant beyond 32 bits")
+            out += [EXPR["int"], e[1]]
+        elif tag == "var":
+            out += [EXPR["comp"], L.VR + e[1]]
+        elif tag in ("signalled", "errored", "published"):
+            out += [EXPR[tag], L.FN + e[1]]
+        elif tag == "held":
+            out += [EXPR["held"], L.LK + e[1]]
+        elif tag == "done":
+            out += [EXPR["done"], len(e[1]), *e[1]]
+        elif tag in ("pending", "running"):
+            out += [EXPR[tag], e[1]]
+        elif tag in ("not", "neg"):
+            self._expr(e[1], out)
+            out.append(EXPR[tag])
+        elif tag in ("and", "or"):
+            for x in e[1]:
+                self._expr(x, out)
+            out += [EXPR[tag], len(e[1])]
+        elif tag == "bin":
+            if e[1] not in BINOPS or e[1] not in EXPR:
+                raise Unsupported(f"the operator {e[1]}")
+            self._expr(e[2], out)
+            self._expr(e[3], out)
+            out.append(EXPR[e[1]])
+        else:
+            raise Unsupported(f"the expression {tag}")
+
+    def instr(self, ins) -> list:
+        sys, L, m = self.sys, self.sys.L, self.sys.m
+        op = OPS.get(type(ins))
+        if op is None:
+            raise Unsupported(f"the instruction {type(ins).__name__}")
+        fs = 0
+        if isinstance(ins, FenceSite):
+            fs = 1 if ins.kind == "signal" else 2
+        calls = self.events.get(ins.calls, -1) if ins.calls else -1
+        x: list[int] = []
+        if isinstance(ins, Lock):
+            x = [self.list(ins.ids), len(ins.ids), int(ins.shared), int(ins.nested),
+                 int(ins.irqsave), -1 if ins.ww_restart is None else ins.ww_restart,
+                 -1 if ins.one is None else ins.one]
+        elif isinstance(ins, Trylock):
+            x = [ins.l, int(ins.shared), ins.else_pc]
+        elif isinstance(ins, Unlock):
+            x = [self.list(ins.stmt.objs), len(ins.stmt.objs), int(ins.stmt.mode == "shared")]
+        elif isinstance(ins, Signal):
+            x = [ins.stmt.objs[0], int(ins.stmt.mode == "error"), int(ins.quick)]
+        elif isinstance(ins, Wait):
+            sites = [v for f, site in ins.enable_sites.items() for v in (f, site)]
+            mode = {"": 0, None: 0, "interruptible": 1, "timeout": 2}.get(ins.mode)
+            if mode is None:
+                raise Unsupported(f"wait mode {ins.mode}")
+            x = [-1 if ins.fence is None else ins.fence, -1 if ins.mask is None else ins.mask,
+                 mode, -1 if ins.else_pc is None else ins.else_pc, int(ins.plain is not None),
+                 self.list(sites), len(ins.enable_sites), getattr(ins, "woken_pc", -1)]
+        elif isinstance(ins, WaitAny):
+            pairs = [v for f, pc in ins.picked.items() for v in (f, pc)]
+            x = [self.list(pairs), len(ins.picked)]
+        elif isinstance(ins, Publish):
+            f = ins.stmt.objs[0]
+            if ins.stmt.op == "publish_in":
+                r = ins.stmt.objs[1]
+                x = [f, r, m.locks[r].resv, USAGES.index(ins.stmt.usage or "write")]
+            else:
+                x = [f, -1, -1, 0]
+        elif isinstance(ins, Interrupt):
+            x = [int(ins.stmt.op == "interrupt_waits")]
+        elif isinstance(ins, Alloc):
+            x = [int(bool(ins.calls))]
+        elif isinstance(ins, MmapWriter):
+            x = [int(bool(ins.calls)), self.events[ins.event]]
+        elif isinstance(ins, Fault):
+            x = [int(bool(ins.calls))]
+        elif isinstance(ins, HookReturn):
+            x = [self.events.get(ins.event, -1), int(ins.chained)]
+        elif isinstance(ins, Start):
+            sites = [v for f, site in ins.enable_sites.items() for v in (f, site)]
+            x = [ins.engine, self.list(sites), len(ins.enable_sites)]
+        elif isinstance(ins, (Acquire, Release)):
+            x = [ins.stmt.objs[0]]
+        elif isinstance(ins, Assign):
+            v = ins.stmt.objs[0]
+            x = [v, m.vars[v].lo, m.vars[v].hi, self.expr(ins.stmt.expr)]
+        elif isinstance(ins, (Await, Assert)):
+            x = [self.expr(ins.stmt.expr)]
+        elif isinstance(ins, Branch):
+            x = [self.expr(ins.stmt.expr), ins.then_pc]
+        elif isinstance(ins, Choose):
+            x = [self.list(ins.targets), len(ins.targets)]
+        elif isinstance(ins, IrqFire):
+            x = [ins.h]
+        elif isinstance(ins, QueueWork):
+            x = [ins.w, ins.q, int(ins.ordered)]
+        elif isinstance(ins, WorkStart):
+            items = sys.work_items[ins.q]
+            x = [ins.q, int(ins.ordered), self.list(items), len(items)]
+        elif isinstance(ins, FlushWork):
+            x = [ins.w]
+        elif isinstance(ins, CancelWork):
+            x = [ins.w, ins.q, ins.wait_pc]
+        elif isinstance(ins, CancelWait):
+            x = [ins.w]
+        elif isinstance(ins, FlushWorkqueue):
+            items = sys.work_items[ins.q]
+            x = [self.list(items), len(items)]
+        rec = [op, ins.nxt, ins.site, int(bool(ins.may_sleep)), ins.scope, calls, fs,
+               getattr(ins, "fence", -1) if fs else -1, ins.sig] + x
+        if len(rec) > NF:
+            raise Unsupported("an instruction record too wide")      # pragma: no cover
+        return rec + [0] * (NF - len(rec))
+
+    def scalars(self, max_states) -> bytes:
+        sys, L, m = self.sys, self.sys.L, self.sys.m
+        v = {"W": self.W, "A": L.A, "NCODE": len(sys.code), "NLOCKS": len(m.locks),
+             "NFENCES": len(m.fences), "NENGINES": len(m.engines), "NWQ": len(m.workqueues),
+             "NIRQS": len(L.irqs), "NRESVS": len(m.resvs), "PC": L.PC, "STK": L.STK,
+             "LK": L.LK, "FN": L.FN, "RV": L.RV, "EN": L.EN, "VR": L.VR, "IRQ": L.IRQ,
+             "WQ": L.WQ, "US": L.US, "US_N": L.US_N, "XL": L.XL, "WW": L.WW, "HO": L.HO,
+             "IRQ_ON": L.IRQ_ON, "IRQ_OFF": L.IRQ_OFF, "MMAP": sys.MMAP,
+             "SLEEPCHK": int(bool(sys.spinlocks or sys.fence_hooks or L.irqs)),
+             "MAXOUT": self.maxout, "NINV": len(self.invs), "NREACH": len(self.reach),
+             "MAXF": len(m.locks) + len(m.engines) + 8,
+             "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size}
+        return array("i", [v[name] for name in SCALARS]).tobytes()
+
+    # -- slot vectors <-> tuples
+    def encode(self, s: tuple) -> list:
+        out = []
+        XL = self.sys.L.XL
+        for i, v in enumerate(s):
+            if i in self.caps:
+                items = [self._xl(e) for e in v] if i == XL else list(v)
+                if len(items) > self.caps[i]:
+                    raise Unsupported("a nested component beyond its capacity")
+                out += [len(items)] + items + [0] * (self.caps[i] - len(items))
+            else:
+                out.append(v)
+        return out
+
+    @staticmethod
+    def _xl(e) -> int:
+        return e[1] if e[0] == "n" else (1 << 24) | (e[1] << 8) | e[2]
+
+    @staticmethod
+    def _unxl(x: int):
+        return ("r", (x >> 8) & 0xFFFF, x & 0xFF) if x >> 24 else ("n", x)
+
+    def _decode_plan(self) -> None:
+        self.plan = [(self.off[i], self.cap[i] if i in self.caps else -1, i == self.sys.L.XL)
+                     for i in range(self.sys.L.size)]
+
+    def decode(self, v) -> tuple:
+        """The state tuple of a slot vector (any int sequence)."""
+        out = []
+        for o, cap, xl in self.plan:
+            if cap < 0:
+                out.append(v[o])
+            else:
+                items = tuple(v[o + 1:o + 1 + v[o]])
+                out.append(tuple(self._unxl(x) for x in items) if xl else items)
+        return tuple(out)
+
+
+class NativeStates:
+    """id -> state tuple over the machine's slot vectors (what `Graph.states`
+    is to the rest of the pipeline)."""
+
+    def __init__(self, prog: Program, data: bytes):
+        self.prog = prog
+        self.width = prog.W
+        self.data = array("i")
+        self.data.frombytes(data)
+        self.n = len(self.data) // self.width if self.width else 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        w = self.width
+        return self.prog.decode(self.data[i * w:i * w + w])
+
+    def __iter__(self):
+        decode, data, w = self.prog.decode, self.data, self.width
+        return (decode(data[i * w:i * w + w]) for i in range(self.n))
+
+    def __delitem__(self, sl: slice) -> None:
+        n = sl.start
+        if n < self.n:
+            del self.data[n * self.width:]
+            self.n = n
+
+
+def why_not(sys: System, limits) -> str:
+    """Why this run cannot use the native core ('' when it can)."""
+    if _vm is None:
+        return "C extension not built"
+    if limits.reduction:
+        from ..reduction import Reduction
+        if not Reduction(sys).why_off:
+            return "reduction on"
+    if limits.symmetry:
+        from ..symmetry import Symmetry
+        if not Symmetry(sys).why_off:
+            return "symmetry on"
+    return ""
+
+
+def explore(sys: System, limits, started: float, origin, progress=None) -> "Graph | str":
+    """The native search; a Graph, or a string saying why it could not run."""
+    from ..explorer import Found, Graph
+    from ..reduction import Reduction
+    from ..symmetry import Symmetry
+    try:
+        prog = Program(sys)
+    except Unsupported as e:
+        return str(e)
+    init = sys.initial()
+    g = Graph(states=None)
+    g.reduction, g.symmetry = "off", "off"
+    if limits.reduction:
+        g.reduction = f"off for this spec: {Reduction(sys).why_off}"
+    if limits.symmetry:
+        g.symmetry = f"off for this spec: {Symmetry(sys).why_off}"
+    for kind, key, msg in sys.invariant_failures(init):
+        g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
+    targets = []
+    for name, f, _line in sys.reachables:
+        if f(init):
+            g.reached[name] = 0
+        targets.append(0 if f(init) else 1)
+    from ..explorer import _limit_hit
+    last = [started]
+    codes = {"time": 2, "memory": 3}
+
+    def tick(states: int, depth: int) -> int:
+        """Every 1024 states: the limits (as the Python explorer, on its
+        clock) and the progress line."""
+        now = time.monotonic()
+        why = _limit_hit(limits, states, now - (origin or started))
+        if why:
+            return codes[why.split()[0]]
+        if progress and now - last[0] >= 1.0:
+            progress(_Progress(states, depth), now - started)
+            last[0] = now
+        return 0
+
+    out = _vm.explore(prog.scalars(limits.max_states), tick, prog.frozen, bytes(targets))
+    if out["stop"] == STOP_CAPACITY:
+        return "a hook stack or queue beyond its slots"
+    ints = lambda name, code="i": _ints(out[name], code)
+    small = "b" if sys.L.A < 128 else "h"
+    g.states = NativeStates(prog, out["states"])
+    g.parent, g.depth, g.switches = ints("parent"), ints("depth"), ints("switches")
+    g.via = array(small, ints("via"))
+    g.offsets, g.edges = ints("offsets"), ints("edges")
+    g.edge_actor = array(small, ints("edge_actor"))
+    g.edge_perm = array("h")
+    g.timeout_edges = set(ints("timeouts"))
+    g.ran = {pc - 1 for pc, x in enumerate(out["ran"]) if x}
+    g.entered = {pc - 1 for pc, x in enumerate(out["entered"]) if x}
+    code, PC, states = sys.code, sys.L.PC, g.states
+    ev = ints("events")
+    for k in range(0, len(ev), 5):
+        kind, x, src, a, dst = ev[k:k + 5]
+        if kind == EVT_STEP:
+            s = states[src]
+            outs = code[s[PC + a]].step(s, a)
+            for fkind, key, msg in outs[x][2]:
+                g.found.setdefault((fkind, key), Found(fkind, key, msg, src, a, dst))
+        elif kind == EVT_INV:
+            name, _f, line = sys.invariants[x]
+            g.found.setdefault(("invariant", (name,)), Found(
+                "invariant", (name,), f'invariant "{name}" (line {line}) does not hold', src, a, dst))
+        elif kind == EVT_REACH:
+            g.reached[sys.reachables[x][0]] = dst
+    ls = ints("locksteps")
+    for k in range(0, len(ls), 2):
+        i, a = ls[k], ls[k + 1]
+        s = states[i]
+        key = (sys.lock_context(s, a), s[PC + a])
+        if key not in g.deps:
+            g.deps[key] = (i, a)
+    stop = out["stop"]
+    if stop:
+        arg = {1: limits.max_states, 2: limits.timeout, 3: limits.max_memory_mb}.get(stop)
+        g.stopped = STOPS[stop].format(arg)
+        n = min(len(g.states), len(g.parent), len(g.via), len(g.depth), len(g.switches))
+        for column in (g.states, g.parent, g.via, g.depth, g.switches):
+            del column[n:]
+        g.found = {k: f for k, f in g.found.items() if f.dst < n}
+        e = g.offsets[-1]
+        for column in (g.edges, g.edge_actor):
+            del column[e:]
+        g.timeout_edges = {t for t in g.timeout_edges if t < e}
+    else:
+        for name, _f, line in sys.reachables:
+            if name not in g.reached:
+                g.found[("unreachable", (name,))] = Found(
+                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable '
+                    "state satisfies it", 0, -1, 0)
+    g.core = "native"
+    g.seconds = time.monotonic() - started
+    return g
+
+
+class _Progress:
+    """What a progress callback reads of a Graph while the native search runs."""
+
+    def __init__(self, states: int, depth: int):
+        self.states, self.depth = range(states), [depth]
+
+
+def _ints(data: bytes, code: str = "i") -> array:
+    a = array(code)
+    a.frombytes(data)
+    return a

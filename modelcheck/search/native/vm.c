@@ -1,0 +1,1366 @@
+/* The native search core: a generic virtual machine over the instruction
+ * tables that `System` compiles (flattened into int arrays by
+ * modelcheck/search/native/__init__.py), running the breadth-first search
+ * of modelcheck/search/explorer.py: successor generation, the visited store
+ * (fixed-width records in one open-addressing table) and the graph arrays.
+ *
+ * Every instruction here mirrors one class of modelcheck/semantics/; the
+ * Python classes stay the reference (tests/test_native.py holds both equal).
+ * No global state: everything lives in one `VM` per call.
+ *
+ * A state is a vector of W int32 slots: one per flat component of the
+ * Python tuple, and for each nested one (hook stacks, slot holders, queues,
+ * lock extras, ww ages) a length followed by `cap` elements, zero-padded, so
+ * that equal tuples give equal vectors.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* scalars, in the order native/__init__.py's SCALARS lists them */
+enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
+       C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
+       C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
+       NSCALARS };
+
+/* the arrays, in the order of ARRAYS there */
+enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
+       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, NARRAYS };
+
+/* instruction record */
+enum { I_OP, I_NXT, I_SITE, I_SLEEP, I_SCOPE, I_CALLS, I_FS, I_FSF, I_SIG, I_X };
+#define NF 20
+enum { OP_LOCK = 1, OP_TRYLOCK, OP_WWBEGIN, OP_WWEND, OP_UNLOCK, OP_SIGNAL, OP_WAIT, OP_WOKEN,
+       OP_WAITANY, OP_PUBLISH, OP_INTERRUPT, OP_ALLOC, OP_MMAPW, OP_FAULT, OP_HOOKRET,
+       OP_FENCESITE, OP_START, OP_ACQUIRE, OP_RELEASE, OP_ASSIGN, OP_AWAIT, OP_ASSERT,
+       OP_BRANCH, OP_CHOOSE, OP_JUMP, OP_IRQFIRE, OP_QUEUEWORK, OP_WORKSTART, OP_FLUSHWORK,
+       OP_CANCELWORK, OP_CANCELWAIT, OP_FLUSHWQ };
+/* actor record */
+enum { AC_KIND, AC_ENGINE, AC_WQ, AC_PREEMPT, AC_START, AC_DEPS, AC_NDEPS, AC_IRQ, AC_CW,
+       AC_NCW };
+#define NAR 10
+enum { K_THREAD, K_JOB, K_WORK, K_IRQ };
+/* fence record */
+enum { FE_KIND, FE_PARTS, FE_NPARTS, FE_AFTER, FE_NAFTER, FE_CONT, FE_NCONT, FE_SIGSITE,
+       FE_SIGENTRY, FE_ENENTRY, FE_TPARTS, FE_NTPARTS };
+#define NFR 12
+/* hook events */
+enum { EV_RECLAIM, EV_FORK, EV_MUNMAP, EV_FAULT };
+/* expression bytecode */
+enum { E_END, E_INT, E_COMP, E_SIG, E_ERR, E_PUB, E_HELD, E_DONE, E_PENDING, E_RUNNING,
+       E_NOT, E_NEG, E_AND, E_OR, E_ADD, E_SUB, E_MUL, E_DIV, E_MOD, E_EQ, E_NE, E_LT, E_LE,
+       E_GT, E_GE };
+/* finding kinds (keys at least as fine as the Python ones) */
+enum { F_RANGE = 1, F_ASSERT, F_UNLOCK, F_RELEASE, F_HELD_LOCK, F_HELD_SLOT, F_SLEEP,
+       F_DEPS, F_PUBLISH };
+/* events logged in search order, replayed by Python */
+enum { EVT_STEP = 1, EVT_INV, EVT_REACH };
+/* why a search stopped */
+enum { STOP_NONE, STOP_FULL, STOP_TIME, STOP_MEMORY, STOP_INTERRUPT, STOP_OOM, STOP_CAPACITY,
+       STOP_ERROR };
+
+#define DONE (-1)
+#define NORECLAIM 1
+#define MAX_READ_DEPTH 4
+#define SIGNALLED 1
+#define ERRORED 2
+#define PUBLISHED 4
+#define ENABLED 8
+
+/* ------------------------------------------------------------ growable arrays */
+
+typedef struct { int32_t *a; size_t n, cap; } Vec;
+
+static int vec_push(Vec *v, int32_t x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 1024;
+        int32_t *a = realloc(v->a, cap * sizeof *a);
+        if (!a)
+            return -1;
+        v->a = a, v->cap = cap;
+    }
+    v->a[v->n++] = x;
+    return 0;
+}
+
+/* ------------------------------------------------------------ the hash set of int vectors */
+
+static uint64_t hash_ints(const int32_t *x, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (uint32_t)x[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Keys of any length: (length, ints...) end to end in `data`. */
+typedef struct { Vec data; int64_t *slots; size_t mask, used; } KeySet;
+
+static int keyset_init(KeySet *k)
+{
+    memset(k, 0, sizeof *k);
+    k->mask = 255;
+    k->slots = malloc((k->mask + 1) * sizeof *k->slots);
+    if (!k->slots)
+        return -1;
+    for (size_t i = 0; i <= k->mask; i++)
+        k->slots[i] = -1;
+    return 0;
+}
+
+/* 1 if added, 0 if there already, -1 out of memory */
+static int keyset_add(KeySet *k, const int32_t *x, int n)
+{
+    uint64_t h = hash_ints(x, n);
+    size_t i = h & k->mask;
+    while (k->slots[i] >= 0) {
+        const int32_t *y = k->data.a + k->slots[i];
+        if (y[0] == n && !memcmp(y + 1, x, n * sizeof *x))
+            return 0;
+        i = (i + 1) & k->mask;
+    }
+    int64_t at = k->data.n;
+    if (vec_push(&k->data, n) < 0)
+        return -1;
+    for (int j = 0; j < n; j++)
+        if (vec_push(&k->data, x[j]) < 0)
+            return -1;
+    k->slots[i] = at;
+    if (2 * ++k->used > k->mask) {
+        size_t mask = 2 * k->mask + 1;
+        int64_t *slots = malloc((mask + 1) * sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t j = 0; j <= mask; j++)
+            slots[j] = -1;
+        for (size_t j = 0; j <= k->mask; j++) {
+            if (k->slots[j] < 0)
+                continue;
+            const int32_t *y = k->data.a + k->slots[j];
+            size_t p = hash_ints(y + 1, y[0]) & mask;
+            while (slots[p] >= 0)
+                p = (p + 1) & mask;
+            slots[p] = k->slots[j];
+        }
+        free(k->slots);
+        k->slots = slots, k->mask = mask;
+    }
+    return 1;
+}
+
+static void keyset_free(KeySet *k)
+{
+    free(k->data.a);
+    free(k->slots);
+}
+
+/* ------------------------------------------------------------ the machine */
+
+typedef struct {
+    int32_t *t;           /* the next state */
+    int timeout, nf;
+    int32_t *fk;          /* nf finding keys of 3 ints */
+} Out;
+
+typedef struct {
+    int32_t sc[NSCALARS];
+    const int32_t *ar[NARRAYS];
+    Py_ssize_t arn[NARRAYS];
+    const int32_t *off, *cap, *code, *pool, *actors, *locks, *fences, *engines, *wqs, *evs;
+    const int32_t *resvs, *spins, *acq;
+    int nspins;
+    PyObject *tick;                 /* tick(states, depth) -> stop code, every 1024 states */
+    /* the store: state j at states + j * W */
+    int32_t *states;
+    size_t nstates, states_cap;
+    uint32_t *hashes;
+    int32_t *table;
+    size_t mask;
+    /* graph */
+    Vec parent, via, depth, switches, offsets, edges, edge_actor, timeouts, events, locksteps;
+    uint8_t *ran, *entered;         /* by pc + 1 */
+    KeySet memo, findings, invs;
+    int *targets;                   /* reachables not yet seen: 1 */
+    /* scratch */
+    Out *outs;
+    int32_t *outbuf, *fkbuf, *key;
+    int64_t *stack;
+    int overflow;
+} VM;
+
+#define S(s, c) ((s)[vm->off[c]])                       /* a flat component */
+#define NLEN(s, c) ((s)[vm->off[c]])                    /* a nested one: its length */
+#define NEL(s, c) ((s) + vm->off[c] + 1)                /* ... and its elements */
+#define INS(pc) (vm->code + (size_t)(pc) * NF)
+#define ACT(a) (vm->actors + (size_t)(a) * NAR)
+#define FEN(f) (vm->fences + (size_t)(f) * NFR)
+#define SC(x) (vm->sc[x])
+
+/* -- nested components */
+static int n_contains(VM *vm, const int32_t *s, int c, int32_t x)
+{
+    const int32_t *e = NEL(s, c);
+    for (int i = 0; i < NLEN(s, c); i++)
+        if (e[i] == x)
+            return 1;
+    return 0;
+}
+
+static int n_count(VM *vm, const int32_t *s, int c, int32_t x)
+{
+    const int32_t *e = NEL(s, c);
+    int k = 0;
+    for (int i = 0; i < NLEN(s, c); i++)
+        k += e[i] == x;
+    return k;
+}
+
+static int n_index(VM *vm, const int32_t *s, int c, int32_t x)
+{
+    const int32_t *e = NEL(s, c);
+    for (int i = 0; i < NLEN(s, c); i++)
+        if (e[i] == x)
+            return i;
+    return -1;
+}
+
+static void n_append(VM *vm, int32_t *t, int c, int32_t x)
+{
+    int n = NLEN(t, c);
+    if (n >= vm->cap[c]) {
+        vm->overflow = 1;
+        return;
+    }
+    NEL(t, c)[n] = x;
+    NLEN(t, c) = n + 1;
+}
+
+static void n_insert_sorted(VM *vm, int32_t *t, int c, int32_t x)
+{
+    int n = NLEN(t, c);
+    if (n >= vm->cap[c]) {
+        vm->overflow = 1;
+        return;
+    }
+    int32_t *e = NEL(t, c);
+    int i = n;
+    while (i > 0 && e[i - 1] > x) {
+        e[i] = e[i - 1];
+        i--;
+    }
+    e[i] = x;
+    NLEN(t, c) = n + 1;
+}
+
+static void n_remove_at(VM *vm, int32_t *t, int c, int i)
+{
+    int32_t *e = NEL(t, c);
+    int n = NLEN(t, c);
+    memmove(e + i, e + i + 1, (n - i - 1) * sizeof *e);
+    e[n - 1] = 0;
+    NLEN(t, c) = n - 1;
+}
+
+static void n_remove_first(VM *vm, int32_t *t, int c, int32_t x)
+{
+    int i = n_index(vm, t, c, x);
+    if (i >= 0)
+        n_remove_at(vm, t, c, i);
+}
+
+static void n_remove_all(VM *vm, int32_t *t, int c, int32_t x)
+{
+    int i;
+    while ((i = n_index(vm, t, c, x)) >= 0)
+        n_remove_at(vm, t, c, i);
+}
+
+/* lock extras: ("n", l) and ("r", l, a), encoded so that int order is tuple order */
+#define XN(l) (l)
+#define XR(l, a) ((1 << 24) | ((l) << 8) | (a))
+
+/* -- the helpers System shares */
+static int holds_lock(VM *vm, const int32_t *s, int l, int a)
+{
+    int32_t v = S(s, SC(C_LK) + l);
+    return v == -(a + 1) || (v > 0 && (v >> a & 1));
+}
+
+/* HO[a], lockdep's held_locks[]: System.push_held / pop_held */
+static void push_held(VM *vm, int32_t *t, int a, int l, int trylock)
+{
+    int depth = NLEN(t, SC(C_STK) + a), pc = S(t, SC(C_PC) + a);
+    n_append(vm, t, SC(C_HO) + a,
+             ((l + 1) << 8) | (depth << 2) | ((INS(pc)[I_SIG] > 0) << 1) | trylock);
+}
+
+static void pop_held(VM *vm, int32_t *t, int a, int l)
+{
+    int c = SC(C_HO) + a;
+    for (int k = NLEN(t, c) - 1; k >= 0; k--)
+        if ((NEL(t, c)[k] >> 8) - 1 == l) {
+            n_remove_at(vm, t, c, k);
+            return;
+        }
+}
+
+static int waiting_writer(VM *vm, const int32_t *s, int l, int a)
+{
+    const int32_t *L = vm->locks + 3 * l, *w = vm->pool + L[1];
+    for (int b = 0; b < SC(A); b++) {
+        if (b == a)
+            continue;
+        int32_t pc = S(s, SC(C_PC) + b);
+        for (int k = 0; k < L[2]; k++)
+            if (w[k] == pc)
+                return b;
+    }
+    return -1;
+}
+
+static int can_take(VM *vm, const int32_t *s, int a, int l, int shared)
+{
+    int32_t v = S(s, SC(C_LK) + l);
+    if (!shared || v <= 0)
+        return v == 0;
+    if ((v >> a & 1) && n_count(vm, s, SC(C_XL), XR(l, a)) >= MAX_READ_DEPTH - 1)
+        return 0;
+    return waiting_writer(vm, s, l, a) < 0;
+}
+
+static void take(VM *vm, int32_t *t, int a, int l, int shared, int nested, int trylock)
+{
+    int32_t *v = &S(t, SC(C_LK) + l);
+    if (shared && *v > 0 && (*v >> a & 1))
+        n_insert_sorted(vm, t, SC(C_XL), XR(l, a));
+    else if (nested)
+        n_insert_sorted(vm, t, SC(C_XL), XN(l));
+    *v = shared ? (*v | (1 << a)) : -(a + 1);
+    push_held(vm, t, a, l, trylock);
+}
+
+static int untake(VM *vm, int32_t *t, int a, int l, int shared)
+{
+    int32_t *v = &S(t, SC(C_LK) + l);
+    if (shared && *v > 0 && (*v >> a & 1)) {
+        if (n_contains(vm, t, SC(C_XL), XR(l, a)))
+            n_remove_first(vm, t, SC(C_XL), XR(l, a));
+        else
+            *v &= ~(1 << a);
+        pop_held(vm, t, a, l);
+        return 1;
+    }
+    if (!shared && *v == -(a + 1)) {
+        *v = 0;
+        pop_held(vm, t, a, l);
+        n_remove_all(vm, t, SC(C_XL), XN(l));
+        if (SC(NIRQS) && (S(t, SC(C_IRQ_OFF) + a) >> l & 1))
+            S(t, SC(C_IRQ_OFF) + a) &= ~(1 << l);
+        return 1;
+    }
+    return 0;
+}
+
+static int slot_free(VM *vm, const int32_t *s, int e)
+{
+    return NLEN(s, SC(C_EN) + e) < vm->engines[e];
+}
+
+static int holds_slot(VM *vm, const int32_t *s, int a, int e)
+{
+    return e >= 0 && n_contains(vm, s, SC(C_EN) + e, a);
+}
+
+static int inside(VM *vm, const int32_t *s, int a, int ev)
+{
+    int c = SC(C_STK) + a;
+    for (int i = 0; i < NLEN(s, c); i++)
+        if (INS(NEL(s, c)[i])[I_CALLS] == ev)
+            return 1;
+    return 0;
+}
+
+static int scope_of(VM *vm, const int32_t *s, int a, int pc)
+{
+    int flags = INS(pc)[I_SCOPE], c = SC(C_STK) + a;
+    for (int i = 0; i < NLEN(s, c); i++)
+        flags |= INS(NEL(s, c)[i])[I_SCOPE];
+    return flags;
+}
+
+/* the innermost FenceSite frame of actor a, or -1 */
+static int atomic_hook(VM *vm, const int32_t *s, int a)
+{
+    int c = SC(C_STK) + a;
+    for (int i = NLEN(s, c) - 1; i >= 0; i--)
+        if (INS(NEL(s, c)[i])[I_FS])
+            return NEL(s, c)[i];
+    return -1;
+}
+
+static int running(VM *vm, const int32_t *s, int w)
+{
+    int32_t pc = S(s, SC(C_PC) + w);
+    return pc != DONE && pc != ACT(w)[AC_START];
+}
+
+static int pending_work(VM *vm, const int32_t *s, int w)
+{
+    return n_contains(vm, s, SC(C_WQ) + ACT(w)[AC_WQ], w);
+}
+
+static int irqs_off(VM *vm, const int32_t *s, int a)
+{
+    if (ACT(a)[AC_KIND] == K_IRQ)
+        return 1;
+    return S(s, SC(C_IRQ_OFF) + a) != 0 || atomic_hook(vm, s, a) >= 0;
+}
+
+static int interrupted(VM *vm, const int32_t *s, int b)
+{
+    for (int h = 0; h < SC(NIRQS); h++)
+        if (S(s, SC(C_IRQ_ON) + h) == b)
+            return 1;
+    return 0;
+}
+
+static int can_host(VM *vm, const int32_t *s, int b)
+{
+    const int32_t *ac = ACT(b);
+    int32_t pc = S(s, SC(C_PC) + b);
+    if (ac[AC_KIND] == K_IRQ || pc == DONE || interrupted(vm, s, b))
+        return 0;
+    if ((ac[AC_KIND] == K_WORK || ac[AC_KIND] == K_JOB) && pc == ac[AC_START])
+        return 0;
+    return !irqs_off(vm, s, b);
+}
+
+/* -- expressions */
+static int64_t eval(VM *vm, const int32_t *s, int at)
+{
+    const int32_t *p = vm->pool + at;
+    int64_t *st = vm->stack;
+    int sp = 0;
+    for (;;) {
+        int32_t op = *p++;
+        int64_t x, y;
+        switch (op) {
+        case E_END:
+            return st[sp - 1];
+        case E_INT: st[sp++] = *p++; break;
+        case E_COMP: st[sp++] = S(s, *p); p++; break;
+        case E_SIG: st[sp++] = (S(s, *p) & 3) != 0; p++; break;
+        case E_ERR: st[sp++] = (S(s, *p) & 3) == ERRORED; p++; break;
+        case E_PUB: st[sp++] = (S(s, *p) & PUBLISHED) != 0; p++; break;
+        case E_HELD: st[sp++] = S(s, *p) != 0; p++; break;
+        case E_DONE: {
+            int n = *p++, all = 1;
+            for (int i = 0; i < n; i++)
+                all &= S(s, SC(C_PC) + p[i]) == DONE;
+            p += n;
+            st[sp++] = all;
+            break;
+        }
+        case E_PENDING: st[sp++] = pending_work(vm, s, *p); p++; break;
+        case E_RUNNING: st[sp++] = running(vm, s, *p); p++; break;
+        case E_NOT: st[sp - 1] = !st[sp - 1]; break;
+        case E_NEG: st[sp - 1] = -st[sp - 1]; break;
+        case E_AND: case E_OR: {
+            int n = *p++, all = 1, any = 0;
+            for (int i = 0; i < n; i++) {
+                all &= st[sp - n + i] != 0;
+                any |= st[sp - n + i] != 0;
+            }
+            sp -= n;
+            st[sp++] = op == E_AND ? all : any;
+            break;
+        }
+        default:
+            y = st[--sp];
+            x = st[sp - 1];
+            switch (op) {
+            case E_ADD: x = x + y; break;
+            case E_SUB: x = x - y; break;
+            case E_MUL: x = x * y; break;
+            case E_DIV: x = y ? x / y : 0; break;
+            case E_MOD: x = y ? x % y : 0; break;
+            case E_EQ: x = x == y; break;
+            case E_NE: x = x != y; break;
+            case E_LT: x = x < y; break;
+            case E_LE: x = x <= y; break;
+            case E_GT: x = x > y; break;
+            case E_GE: x = x >= y; break;
+            }
+            st[sp - 1] = x;
+        }
+    }
+}
+
+/* -- outcomes */
+static Out *new_out(VM *vm, int *n, const int32_t *s)
+{
+    Out *o = &vm->outs[*n];
+    if (*n >= SC(MAXOUT)) {          /* never: MAXOUT bounds every instruction */
+        vm->overflow = 1;
+        return &vm->outs[SC(MAXOUT)];
+    }
+    (*n)++;
+    memcpy(o->t, s, SC(W) * sizeof *s);
+    o->timeout = o->nf = 0;
+    return o;
+}
+
+static void found(VM *vm, Out *o, int kind, int x, int y)
+{
+    if (o->nf >= SC(MAXF)) {
+        vm->overflow = 1;
+        return;
+    }
+    int32_t *k = o->fk + 3 * o->nf++;
+    k[0] = kind, k[1] = x, k[2] = y;
+}
+
+/* System.move: actor a goes to pc; finishing or sleeping in atomic context */
+static void move(VM *vm, Out *o, int a, int pc)
+{
+    int32_t *t = o->t;
+    const int32_t *ac = ACT(a);
+    S(t, SC(C_PC) + a) = pc;
+    if (pc == DONE) {
+        if (ac[AC_KIND] == K_JOB && holds_slot(vm, t, a, ac[AC_ENGINE]))
+            n_remove_first(vm, t, SC(C_EN) + ac[AC_ENGINE], a);
+        for (int l = 0; l < SC(NLOCKS); l++)
+            if (holds_lock(vm, t, l, a))
+                found(vm, o, F_HELD_LOCK, a, l);
+        for (int e = 0; e < SC(NENGINES); e++)
+            if (n_contains(vm, t, SC(C_EN) + e, a))
+                found(vm, o, F_HELD_SLOT, a, e);
+        if (ac[AC_KIND] == K_IRQ)
+            S(t, SC(C_IRQ_ON) + ac[AC_IRQ]) = -1;
+        if (ac[AC_KIND] == K_WORK && n_contains(vm, t, SC(C_WQ) + ac[AC_WQ], a))
+            S(t, SC(C_PC) + a) = ac[AC_START];
+    } else if (SC(SLEEPCHK) && INS(pc)[I_SLEEP]) {
+        int spins = 0;
+        for (int k = 0; k < vm->nspins; k++)
+            spins |= S(t, SC(C_LK) + vm->spins[k]) == -(a + 1);
+        if (spins || atomic_hook(vm, t, a) >= 0 || ac[AC_KIND] == K_IRQ)
+            found(vm, o, F_SLEEP, INS(pc)[I_SITE], 0);
+    }
+}
+
+/* System.call: enter an event's hooks */
+static void call(VM *vm, Out *o, int a, int site, int ev)
+{
+    n_append(vm, o->t, SC(C_STK) + a, site);
+    move(vm, o, a, vm->evs[ev]);
+}
+
+static int fence_entry(VM *vm, int ev)
+{
+    return vm->evs[ev];
+}
+
+/* callbacks.enable_first: the first pending fence (or a part) whose
+ * enable_signaling has not run runs it; 1 if so */
+static int enable_first(VM *vm, const int32_t *s, int a, const int32_t *sites, int nsites,
+                        int f, Out *outs, int *n)
+{
+    const int32_t *fe = FEN(f);
+    for (int k = -1; k < fe[FE_NTPARTS]; k++) {
+        int g = k < 0 ? f : vm->pool[fe[FE_TPARTS] + k];
+        int site = -1;
+        for (int j = 0; j < nsites; j++)
+            if (sites[2 * j] == g)
+                site = sites[2 * j + 1];
+        if (site >= 0 && !(S(s, SC(C_FN) + g) & (3 | ENABLED))) {
+            Out *o = new_out(vm, n, s);
+            S(o->t, SC(C_FN) + g) |= ENABLED;
+            n_append(vm, o->t, SC(C_STK) + a, site);
+            move(vm, o, a, fence_entry(vm, INS(site)[I_CALLS]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* the first fence a Wait record waits for that is unsignalled, -1 if none */
+static int wait_pending(VM *vm, const int32_t *s, const int32_t *x)
+{
+    if (x[0] >= 0)
+        return S(s, SC(C_FN) + x[0]) & 3 ? -1 : x[0];
+    int32_t mask = S(s, x[1]);
+    for (int f = 0; mask; f++, mask >>= 1)
+        if ((mask & 1) && !(S(s, SC(C_FN) + f) & 3))
+            return f;
+    return -1;
+}
+
+static int backoff(VM *vm, const int32_t *s, int a, int pc, const int32_t *x, Out *outs, int *n)
+{
+    int restart = x[5];
+    if (restart < 0)
+        return 0;
+    int c = SC(C_WW), me = n_index(vm, s, c, a), mine = 0;
+    for (int r = 0; r < SC(NRESVS); r++)
+        mine |= S(s, SC(C_LK) + vm->resvs[r]) == -(a + 1);
+    if (me < 0 || !mine)
+        return 0;
+    const int32_t *ids = vm->pool + x[0];
+    for (int k = 0; k < x[1]; k++) {
+        int32_t v = S(s, SC(C_LK) + ids[k]);
+        if (v < 0 && -v - 1 != a) {
+            int older = n_index(vm, s, c, -v - 1);
+            if (older >= 0 && older < me) {
+                Out *o = new_out(vm, n, s);
+                for (int r = 0; r < SC(NRESVS); r++)
+                    if (S(s, SC(C_LK) + vm->resvs[r]) == -(a + 1)) {
+                        S(o->t, SC(C_LK) + vm->resvs[r]) = 0;
+                        pop_held(vm, o->t, a, vm->resvs[r]);
+                    }
+                move(vm, o, a, restart);
+                return 1;
+            }
+        }
+    }
+    (void)pc;
+    return 0;
+}
+
+/* One actor's step from s: its outcomes in outs, their number returned. */
+static int step(VM *vm, const int32_t *s, int a, int pc)
+{
+    const int32_t *I = INS(pc), *x = I + I_X;
+    Out *outs = vm->outs, *o;
+    int n = 0, nxt = I[I_NXT];
+    const int32_t *ac = ACT(a);
+    switch (I[I_OP]) {
+    case OP_LOCK: {                  /* x: ids, nids, shared, nested, irqsave, ww_restart, one */
+        const int32_t *ids = vm->pool + x[0];
+        if (x[6] >= 0) {
+            if (S(s, x[6]))
+                return backoff(vm, s, a, pc, x, outs, &n), n;
+            o = new_out(vm, &n, s);
+            S(o->t, x[6]) = -(a + 1);
+            push_held(vm, o->t, a, ids[0], 0);
+            move(vm, o, a, nxt);
+            return n;
+        }
+        for (int k = 0; k < x[1]; k++)
+            if (!can_take(vm, s, a, ids[k], x[2]))
+                return backoff(vm, s, a, pc, x, outs, &n), n;
+        o = new_out(vm, &n, s);
+        for (int k = 0; k < x[1]; k++) {
+            take(vm, o->t, a, ids[k], x[2], x[3], 0);
+            if (x[4] && SC(NIRQS))
+                S(o->t, SC(C_IRQ_OFF) + a) |= 1 << ids[k];
+        }
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_TRYLOCK:                 /* x: l, shared, else */
+        o = new_out(vm, &n, s);
+        if (can_take(vm, s, a, x[0], x[1])) {
+            take(vm, o->t, a, x[0], x[1], 0, 1);
+            move(vm, o, a, nxt);
+        } else
+            move(vm, o, a, x[2]);
+        return n;
+    case OP_WWBEGIN:
+        o = new_out(vm, &n, s);
+        n_remove_all(vm, o->t, SC(C_WW), a);
+        n_append(vm, o->t, SC(C_WW), a);
+        push_held(vm, o->t, a, -1, 0);
+        move(vm, o, a, nxt);
+        return n;
+    case OP_WWEND:
+        o = new_out(vm, &n, s);
+        n_remove_all(vm, o->t, SC(C_WW), a);
+        pop_held(vm, o->t, a, -1);
+        move(vm, o, a, nxt);
+        return n;
+    case OP_UNLOCK: {                /* x: objs, nobjs, shared */
+        o = new_out(vm, &n, s);
+        for (int k = 0; k < x[1]; k++) {
+            int l = vm->pool[x[0] + k];
+            if (!untake(vm, o->t, a, l, x[2]))
+                found(vm, o, F_UNLOCK, pc, l);
+        }
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_SIGNAL: {                /* x: f, error, quick */
+        int f = x[0], at = SC(C_FN) + f;
+        o = new_out(vm, &n, s);
+        if (S(s, at) & 3) {
+            move(vm, o, a, nxt);
+            return n;
+        }
+        int32_t *t = o->t;
+        S(t, at) |= x[1] ? ERRORED : SIGNALLED;
+        int fired[64], nfired = 0;
+        fired[nfired++] = f;
+        if (!x[2]) {                 /* fire_containers */
+            const int32_t *fe = FEN(f);
+            for (int k = 0; k < fe[FE_NCONT]; k++) {
+                int c = vm->pool[fe[FE_CONT] + k];
+                if (S(t, SC(C_FN) + c) & 3)
+                    continue;
+                const int32_t *fc = FEN(c);
+                int any = 0, all = 1, err = 0;
+                for (int j = 0; j < fc[FE_NPARTS]; j++) {
+                    int st = S(t, SC(C_FN) + vm->pool[fc[FE_PARTS] + j]) & 3;
+                    any |= st != 0, all &= st != 0, err |= st == ERRORED;
+                }
+                if (fc[FE_KIND] == 2 ? any : all) {
+                    S(t, SC(C_FN) + c) |= err ? ERRORED : SIGNALLED;
+                    if (nfired < 64)
+                        fired[nfired++] = c;
+                    else
+                        vm->overflow = 1;
+                }
+            }
+        }
+        const int32_t *fe = FEN(f);
+        for (int k = 0; k < fe[FE_NAFTER]; k++)
+            if (!(S(s, SC(C_FN) + vm->pool[fe[FE_AFTER] + k]) & 3)) {
+                found(vm, o, F_DEPS, pc, f);
+                break;
+            }
+        int cbs[64], ncbs = 0;
+        for (int k = 0; k < nfired; k++)
+            if (FEN(fired[k])[FE_SIGSITE] >= 0)
+                cbs[ncbs++] = fired[k];
+        if (ncbs) {                  /* run_callbacks */
+            n_append(vm, t, SC(C_STK) + a, pc);
+            for (int k = ncbs - 1; k >= 0; k--)
+                n_append(vm, t, SC(C_STK) + a, FEN(cbs[k])[FE_SIGSITE]);
+            move(vm, o, a, FEN(cbs[0])[FE_SIGENTRY]);
+        } else
+            move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_WAIT: {                  /* x: fence, mask comp, mode, else, plain, sites, nsites, woken */
+        if (x[4] && !x[6]) {
+            if (S(s, SC(C_FN) + x[0]) & 3)
+                move(vm, new_out(vm, &n, s), a, nxt);
+            return n;
+        }
+        int f = wait_pending(vm, s, x);
+        if (f < 0) {
+            move(vm, new_out(vm, &n, s), a, nxt);
+            return n;
+        }
+        if (x[6] && enable_first(vm, s, a, vm->pool + x[5], x[6], f, outs, &n))
+            return n;
+        if (x[4])
+            return n;
+        if (x[2] == 2) {
+            o = new_out(vm, &n, s);
+            move(vm, o, a, nxt);
+            o->timeout = 1;
+        } else if (x[2] == 1 && S(s, SC(C_IRQ)))
+            move(vm, new_out(vm, &n, s), a, x[3]);
+        return n;
+    }
+    case OP_WOKEN:
+    case OP_JUMP:
+        move(vm, new_out(vm, &n, s), a, nxt);
+        return n;
+    case OP_WAITANY:                 /* x: pairs (fence, pc), npairs */
+        move(vm, new_out(vm, &n, s), a, nxt);
+        for (int k = 0; k < x[1]; k++) {
+            const int32_t *pr = vm->pool + x[0] + 2 * k;
+            if ((S(s, SC(C_FN) + pr[0]) & 7) == PUBLISHED)
+                move(vm, new_out(vm, &n, s), a, pr[1]);
+        }
+        return n;
+    case OP_PUBLISH: {               /* x: f, r (lock or -1), resv, usage index */
+        int f = x[0];
+        o = new_out(vm, &n, s);
+        S(o->t, SC(C_FN) + f) |= PUBLISHED;
+        if (x[1] >= 0) {
+            S(o->t, SC(C_RV) + x[2]) |= 1 << f;
+            if (SC(C_US_N))
+                for (int j = x[3]; j < 3; j++)
+                    S(o->t, SC(C_US) + 3 * x[2] + j) |= 1 << f;
+            if (S(s, SC(C_LK) + x[1]) != -(a + 1))
+                found(vm, o, F_PUBLISH, pc, 0);
+        }
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_INTERRUPT:               /* x: on */
+        o = new_out(vm, &n, s);
+        S(o->t, SC(C_IRQ)) = x[0];
+        if (x[0])
+            for (int b = 0; b < SC(A); b++) {
+                int32_t pb = S(s, SC(C_PC) + b);
+                if (b == a || pb == DONE)
+                    continue;
+                const int32_t *J = INS(pb);
+                if (J[I_OP] == OP_WAIT && J[I_X + 2] == 1 && wait_pending(vm, s, J + I_X) >= 0)
+                    S(o->t, SC(C_PC) + b) = J[I_X + 7];
+            }
+        move(vm, o, a, nxt);
+        return n;
+    case OP_ALLOC:                   /* x: calls */
+        move(vm, new_out(vm, &n, s), a, nxt);
+        if (x[0] && !inside(vm, s, a, EV_RECLAIM) && !(scope_of(vm, s, a, pc) & NORECLAIM))
+            call(vm, new_out(vm, &n, s), a, pc, EV_RECLAIM);
+        return n;
+    case OP_MMAPW:                   /* x: calls, event */
+        if (!can_take(vm, s, a, SC(MMAP), 0))
+            return 0;
+        o = new_out(vm, &n, s);
+        if (!x[0]) {
+            move(vm, o, a, nxt);
+            return n;
+        }
+        take(vm, o->t, a, SC(MMAP), 0, 0, 0);
+        call(vm, o, a, pc, x[1]);
+        return n;
+    case OP_FAULT:                   /* x: calls */
+        o = new_out(vm, &n, s);
+        if (!x[0] || inside(vm, s, a, EV_FAULT)) {
+            move(vm, o, a, nxt);
+            return n;
+        }
+        if (ac[AC_PREEMPT] && holds_slot(vm, s, a, ac[AC_ENGINE]))
+            n_remove_first(vm, o->t, SC(C_EN) + ac[AC_ENGINE], a);
+        call(vm, o, a, pc, EV_FAULT);
+        return n;
+    case OP_HOOKRET: {               /* x: event, chained */
+        int c = SC(C_STK) + a, depth = NLEN(s, c);
+        const int32_t *stk = NEL(s, c);
+        if (x[1]) {                  /* callbacks_return */
+            int top = stk[depth - 2];
+            o = new_out(vm, &n, s);
+            if (INS(top)[I_FS]) {
+                n_remove_at(vm, o->t, c, depth - 1);
+                move(vm, o, a, fence_entry(vm, INS(top)[I_CALLS]));
+            } else {
+                n_remove_at(vm, o->t, c, depth - 1);
+                n_remove_at(vm, o->t, c, depth - 2);
+                move(vm, o, a, INS(top)[I_NXT]);
+            }
+            return n;
+        }
+        int site = stk[depth - 1];
+        if (x[0] == EV_FAULT) {
+            int e = ac[AC_ENGINE];
+            if (ac[AC_PREEMPT] && e >= 0 && !holds_slot(vm, s, a, e) && !slot_free(vm, s, e))
+                return 0;
+        }
+        o = new_out(vm, &n, s);
+        n_remove_at(vm, o->t, c, depth - 1);
+        if (x[0] == EV_FORK || x[0] == EV_MUNMAP) {
+            S(o->t, SC(C_LK) + SC(MMAP)) = 0;
+            pop_held(vm, o->t, a, SC(MMAP));
+        }
+        else if (x[0] == EV_FAULT) {
+            int e = ac[AC_ENGINE];
+            if (ac[AC_PREEMPT] && e >= 0 && !holds_slot(vm, s, a, e))
+                n_insert_sorted(vm, o->t, SC(C_EN) + e, a);
+        }
+        move(vm, o, a, INS(site)[I_NXT]);
+        return n;
+    }
+    case OP_START: {                 /* x: engine, sites, nsites */
+        int e = x[0];
+        const int32_t *deps = vm->pool + ac[AC_DEPS];
+        int first = -1;
+        for (int k = 0; k < ac[AC_NDEPS] && first < 0; k++)
+            if (!(S(s, SC(C_FN) + deps[k]) & 3))
+                first = deps[k];
+        if (first >= 0) {
+            if (x[2])
+                enable_first(vm, s, a, vm->pool + x[1], x[2], first, outs, &n);
+            return n;
+        }
+        if (!slot_free(vm, s, e))
+            return 0;
+        o = new_out(vm, &n, s);
+        n_insert_sorted(vm, o->t, SC(C_EN) + e, a);
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_ACQUIRE:                 /* x: engine */
+        if (!slot_free(vm, s, x[0]))
+            return 0;
+        o = new_out(vm, &n, s);
+        n_insert_sorted(vm, o->t, SC(C_EN) + x[0], a);
+        move(vm, o, a, nxt);
+        return n;
+    case OP_RELEASE:
+        o = new_out(vm, &n, s);
+        if (!holds_slot(vm, s, a, x[0]))
+            found(vm, o, F_RELEASE, pc, x[0]);
+        else
+            n_remove_first(vm, o->t, SC(C_EN) + x[0], a);
+        move(vm, o, a, nxt);
+        return n;
+    case OP_ASSIGN: {                /* x: var, lo, hi, expr */
+        int64_t v = eval(vm, s, x[3]);
+        o = new_out(vm, &n, s);
+        if (v < x[1] || v > x[2]) {
+            found(vm, o, F_RANGE, pc, 0);
+            v = v < x[1] ? x[1] : x[2];
+        }
+        S(o->t, SC(C_VR) + x[0]) = (int32_t)v;
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_AWAIT:
+        if (eval(vm, s, x[0]))
+            move(vm, new_out(vm, &n, s), a, nxt);
+        return n;
+    case OP_ASSERT:
+        o = new_out(vm, &n, s);
+        if (!eval(vm, s, x[0]))
+            found(vm, o, F_ASSERT, pc, 0);
+        move(vm, o, a, nxt);
+        return n;
+    case OP_BRANCH:                  /* x: expr, then */
+        move(vm, new_out(vm, &n, s), a, eval(vm, s, x[0]) ? x[1] : nxt);
+        return n;
+    case OP_CHOOSE:                  /* x: targets, ntargets */
+        for (int k = 0; k < x[1]; k++)
+            move(vm, new_out(vm, &n, s), a, vm->pool[x[0] + k]);
+        return n;
+    case OP_IRQFIRE: {               /* x: handler index */
+        int any = 0;
+        for (int b = 0; b < SC(A); b++)
+            if (can_host(vm, s, b)) {
+                o = new_out(vm, &n, s);
+                S(o->t, SC(C_IRQ_ON) + x[0]) = b;
+                move(vm, o, a, nxt);
+                any = 1;
+            }
+        if (!any)
+            move(vm, new_out(vm, &n, s), a, nxt);
+        return n;
+    }
+    case OP_QUEUEWORK: {             /* x: w, q, ordered */
+        int w = x[0], q = SC(C_WQ) + x[1];
+        o = new_out(vm, &n, s);
+        if (n_contains(vm, s, q, w)) {
+            move(vm, o, a, nxt);
+            return n;
+        }
+        const int32_t *aw = ACT(w), *cw = vm->pool + aw[AC_CW];
+        for (int b = 0; b < SC(A); b++)
+            for (int k = 0; k < aw[AC_NCW]; k++)
+                if (S(s, SC(C_PC) + b) == cw[k]) {
+                    move(vm, o, a, nxt);
+                    return n;
+                }
+        if (x[2])
+            n_append(vm, o->t, q, w);
+        else
+            n_insert_sorted(vm, o->t, q, w);
+        if (S(s, SC(C_PC) + w) == DONE)
+            S(o->t, SC(C_PC) + w) = aw[AC_START];
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_WORKSTART: {             /* x: q, ordered, items, nitems */
+        int q = SC(C_WQ) + x[0];
+        if (x[1]) {
+            for (int k = 0; k < x[3]; k++) {
+                int b = vm->pool[x[2] + k];
+                if (b != a && running(vm, s, b))
+                    return 0;
+            }
+            if (NLEN(s, q) && NEL(s, q)[0] != a)
+                return 0;
+        }
+        o = new_out(vm, &n, s);
+        n_remove_all(vm, o->t, q, a);
+        move(vm, o, a, nxt);
+        return n;
+    }
+    case OP_FLUSHWORK:               /* x: w */
+        if (S(s, SC(C_PC) + x[0]) == DONE)
+            move(vm, new_out(vm, &n, s), a, nxt);
+        return n;
+    case OP_CANCELWORK: {            /* x: w, q, wait pc */
+        int w = x[0], q = SC(C_WQ) + x[1];
+        o = new_out(vm, &n, s);
+        if (n_contains(vm, s, q, w))
+            n_remove_all(vm, o->t, q, w);
+        if (S(s, SC(C_PC) + w) == ACT(w)[AC_START])
+            S(o->t, SC(C_PC) + w) = DONE;
+        move(vm, o, a, running(vm, s, w) ? x[2] : nxt);
+        return n;
+    }
+    case OP_CANCELWAIT:
+        if (!running(vm, s, x[0]))
+            move(vm, new_out(vm, &n, s), a, nxt);
+        return n;
+    case OP_FLUSHWQ:                 /* x: items, nitems */
+        for (int k = 0; k < x[1]; k++)
+            if (S(s, SC(C_PC) + vm->pool[x[0] + k]) != DONE)
+                return 0;
+        move(vm, new_out(vm, &n, s), a, nxt);
+        return n;
+    }
+    vm->overflow = 1;                /* a FenceSite or an unknown op: never a step */
+    return 0;
+}
+
+/* ------------------------------------------------------------ the store */
+
+static int64_t store_find(VM *vm, const int32_t *st, uint32_t h, size_t *slot)
+{
+    size_t w = SC(W), k = h & vm->mask;
+    for (;;) {
+        int32_t j = vm->table[k];
+        if (j < 0) {
+            *slot = k;
+            return -1;
+        }
+        if (vm->hashes[j] == h && !memcmp(vm->states + (size_t)j * w, st, w * sizeof *st))
+            return j;
+        k = (k + 1) & vm->mask;
+    }
+}
+
+static int64_t store_add(VM *vm, const int32_t *st, uint32_t h, size_t slot)
+{
+    size_t w = SC(W), j = vm->nstates;
+    if (j == vm->states_cap) {
+        size_t cap = vm->states_cap ? 2 * vm->states_cap : 4096;
+        int32_t *a = realloc(vm->states, cap * w * sizeof *a);
+        uint32_t *hs = realloc(vm->hashes, cap * sizeof *hs);
+        if (a)
+            vm->states = a;
+        if (hs)
+            vm->hashes = hs;
+        if (!a || !hs)
+            return -1;
+        vm->states_cap = cap;
+    }
+    memcpy(vm->states + j * w, st, w * sizeof *st);
+    vm->hashes[j] = h;
+    vm->table[slot] = (int32_t)j;
+    vm->nstates++;
+    if (2 * vm->nstates > vm->mask) {
+        size_t mask = 2 * vm->mask + 1;
+        int32_t *table = malloc((mask + 1) * sizeof *table);
+        if (!table)
+            return -1;
+        memset(table, 0xff, (mask + 1) * sizeof *table);
+        for (size_t i = 0; i < vm->nstates; i++) {
+            size_t k = vm->hashes[i] & mask;
+            while (table[k] >= 0)
+                k = (k + 1) & mask;
+            table[k] = (int32_t)i;
+        }
+        free(vm->table);
+        vm->table = table, vm->mask = mask;
+    }
+    return (int64_t)j;
+}
+
+/* ------------------------------------------------------------ the search */
+
+static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
+{
+    /* explorer._record_lock_step's memo key: (a, stack, held, locks, extras, in ww, pc, irq_off) */
+    int32_t *k = vm->key;
+    int n = 0, c = SC(C_STK) + a;
+    k[n++] = a;
+    k[n++] = pc;
+    k[n++] = n_contains(vm, s, SC(C_WW), a);
+    k[n++] = SC(NIRQS) ? S(s, SC(C_IRQ_OFF) + a) : 0;
+    k[n++] = NLEN(s, c);
+    for (int j = 0; j < NLEN(s, c); j++)
+        k[n++] = NEL(s, c)[j];
+    c = SC(C_HO) + a;
+    k[n++] = NLEN(s, c);
+    for (int j = 0; j < NLEN(s, c); j++)
+        k[n++] = NEL(s, c)[j];
+    for (int l = 0; l < SC(NLOCKS); l++)
+        k[n++] = S(s, SC(C_LK) + l);
+    c = SC(C_XL);
+    k[n++] = NLEN(s, c);
+    for (int j = 0; j < NLEN(s, c); j++)
+        k[n++] = NEL(s, c)[j];
+    int r = keyset_add(&vm->memo, k, n);
+    if (r > 0 && (vec_push(&vm->locksteps, i) < 0 || vec_push(&vm->locksteps, a) < 0))
+        return -1;
+    return r < 0 ? -1 : 0;
+}
+
+static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
+{
+    return vec_push(&vm->events, kind) | vec_push(&vm->events, x) | vec_push(&vm->events, src)
+        | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
+}
+
+/* explorer.explore's add(): the outcomes of actor a from state i */
+static int add(VM *vm, int i, int a, int nouts)
+{
+    int d = vm->depth.a[i] + 1, last = vm->via.a[i];
+    int sw = vm->switches.a[i] + (last != a && last != -1);
+    size_t w = SC(W);
+    for (int k = 0; k < nouts; k++) {
+        Out *o = &vm->outs[k];
+        int32_t *t = o->t;
+        vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
+        uint32_t h = (uint32_t)hash_ints(t, w);
+        size_t slot;
+        int64_t j = store_find(vm, t, h, &slot);
+        if (j < 0) {
+            if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
+                return STOP_FULL;
+            j = store_add(vm, t, h, slot);
+            if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
+                || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
+                return STOP_OOM;
+            const int32_t *st = vm->states + (size_t)j * w;
+            for (int v = 0; v < SC(NINV); v++) {
+                if (!eval(vm, st, vm->ar[AR_INVS][v])) {
+                    int32_t key = v;
+                    int r = keyset_add(&vm->invs, &key, 1);
+                    if (r < 0 || (r > 0 && log_event(vm, EVT_INV, v, i, a, (int)j)))
+                        return STOP_OOM;
+                }
+            }
+            for (int r = 0; r < SC(NREACH); r++)
+                if (vm->targets[r] && eval(vm, st, vm->ar[AR_REACH][r])) {
+                    vm->targets[r] = 0;
+                    if (log_event(vm, EVT_REACH, r, i, a, (int)j))
+                        return STOP_OOM;
+                }
+        } else if (vm->depth.a[j] == d && sw < vm->switches.a[j]) {
+            vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
+        }
+        if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
+            return STOP_OOM;
+        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
+            return STOP_OOM;
+        int fresh = 0;
+        for (int f = 0; f < o->nf; f++) {
+            int r = keyset_add(&vm->findings, o->fk + 3 * f, 3);
+            if (r < 0)
+                return STOP_OOM;
+            fresh |= r;
+        }
+        if (fresh && log_event(vm, EVT_STEP, k, i, a, (int)j))
+            return STOP_OOM;
+    }
+    return STOP_NONE;
+}
+
+static int search(VM *vm)
+{
+    size_t w = SC(W);
+    int32_t *cur = malloc(w * sizeof *cur);
+    if (!cur)
+        return STOP_OOM;
+    int stop = STOP_NONE;
+    for (size_t i = 0; i < vm->nstates; i++) {
+        if ((i & 1023) == 0) {
+            /* limits and progress: Python's clock, as the Python explorer */
+            PyObject *r = PyObject_CallFunction(vm->tick, "nn", (Py_ssize_t)vm->nstates,
+                                                (Py_ssize_t)vm->depth.a[vm->depth.n - 1]);
+            if (r == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+                    stop = STOP_ERROR;
+                    break;
+                }
+                PyErr_Clear();
+                stop = STOP_INTERRUPT;
+                break;
+            }
+            stop = (int)PyLong_AsLong(r);
+            Py_DECREF(r);
+            if (stop == -1 && PyErr_Occurred()) {
+                stop = STOP_ERROR;
+                break;
+            }
+            if (stop)
+                break;
+        }
+        memcpy(cur, vm->states + i * w, w * sizeof *cur);    /* the store may move */
+        int mover = i ? vm->via.a[i] : -1;
+        for (int a = 0; a < SC(A); a++) {
+            int pc = S(cur, SC(C_PC) + a);
+            if (pc < 0)
+                continue;
+            /* a work item's pc is set by whoever queues it: its start is looked at always */
+            if (vm->acq[pc] && (mover < 0 || mover == a || ACT(a)[AC_KIND] == K_WORK)
+                && record_lock_step(vm, cur, (int)i, a, pc)) {
+                stop = STOP_OOM;
+                goto out;
+            }
+            if (SC(NIRQS) && interrupted(vm, cur, a))
+                continue;
+            int n = step(vm, cur, a, pc);
+            if (vm->overflow) {
+                stop = STOP_CAPACITY;
+                goto out;
+            }
+            if (n) {
+                vm->ran[pc + 1] = 1;
+                stop = add(vm, (int)i, a, n);
+                if (stop)
+                    goto out;
+            }
+        }
+        if (vec_push(&vm->offsets, (int32_t)vm->edges.n)) {
+            stop = STOP_OOM;
+            break;
+        }
+    }
+out:
+    free(cur);
+    return stop;
+}
+
+/* ------------------------------------------------------------ Python */
+
+static PyObject *bytes_of(const void *p, size_t n)
+{
+    return PyBytes_FromStringAndSize(p ? (const char *)p : "", (Py_ssize_t)n);
+}
+
+static void vm_free(VM *vm)
+{
+    free(vm->states); free(vm->hashes); free(vm->table);
+    Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
+                 &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
+    for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
+        free(vs[k]->a);
+    free(vm->ran); free(vm->entered);
+    keyset_free(&vm->memo); keyset_free(&vm->findings); keyset_free(&vm->invs);
+    free(vm->targets);
+    free(vm->outs); free(vm->outbuf); free(vm->fkbuf); free(vm->key); free(vm->stack);
+}
+
+/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes) -> dict */
+static PyObject *py_explore(PyObject *self, PyObject *args)
+{
+    Py_buffer sc, tg, bufs[NARRAYS];
+    PyObject *arrays, *tick;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
+        return NULL;
+    VM *vm = calloc(1, sizeof *vm);
+    PyObject *res = NULL;
+    int got = 0;
+    if (!vm) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (sc.len != NSCALARS * 4 || PyTuple_GET_SIZE(arrays) != NARRAYS) {
+        PyErr_SetString(PyExc_ValueError, "program tables of another layout");
+        goto done;
+    }
+    memcpy(vm->sc, sc.buf, sizeof vm->sc);
+    for (; got < NARRAYS; got++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(arrays, got), &bufs[got], PyBUF_SIMPLE) < 0)
+            goto done;
+        vm->ar[got] = bufs[got].buf;
+        vm->arn[got] = bufs[got].len / 4;
+    }
+    vm->off = vm->ar[AR_OFF], vm->cap = vm->ar[AR_CAP], vm->code = vm->ar[AR_CODE];
+    vm->pool = vm->ar[AR_POOL], vm->actors = vm->ar[AR_ACTORS], vm->locks = vm->ar[AR_LOCKS];
+    vm->fences = vm->ar[AR_FENCES], vm->engines = vm->ar[AR_ENGINES], vm->wqs = vm->ar[AR_WQS];
+    vm->evs = vm->ar[AR_EVS], vm->resvs = vm->ar[AR_RESVS], vm->spins = vm->ar[AR_SPINS];
+    vm->nspins = (int)vm->arn[AR_SPINS], vm->acq = vm->ar[AR_ACQ];
+    vm->tick = tick;
+    size_t w = SC(W), maxout = SC(MAXOUT) + 1, maxf = SC(MAXF);
+    vm->outs = calloc(maxout, sizeof *vm->outs);
+    vm->outbuf = calloc(maxout * w, sizeof *vm->outbuf);
+    vm->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *vm->fkbuf);
+    vm->key = calloc(w + SC(NLOCKS) + 8, sizeof *vm->key);
+    vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
+    vm->ran = calloc(SC(NCODE) + 1, 1);
+    vm->entered = calloc(SC(NCODE) + 1, 1);
+    vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
+    vm->mask = 1023;
+    vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
+    if (!vm->outs || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+        || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
+        || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
+    for (size_t k = 0; k < maxout; k++) {
+        vm->outs[k].t = vm->outbuf + k * w;
+        vm->outs[k].fk = vm->fkbuf + k * maxf * 3;
+    }
+    for (int r = 0; r < SC(NREACH) && r < tg.len; r++)
+        vm->targets[r] = ((const char *)tg.buf)[r];
+    size_t slot;
+    const int32_t *init = vm->ar[AR_INIT];
+    uint32_t h = (uint32_t)hash_ints(init, w);
+    store_find(vm, init, h, &slot);
+    int stop = STOP_NONE;
+    if (store_add(vm, init, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
+        || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
+        stop = STOP_OOM;
+    else
+        stop = search(vm);
+    if (stop == STOP_ERROR)           /* the tick raised: its exception goes up */
+        goto done;
+    if (stop == STOP_OOM) {           /* as the Python explorer: a cut search, not an error */
+        size_t n = vm->nstates;
+#define CUT(v) if ((v).n > n) (v).n = n
+        CUT(vm->parent); CUT(vm->via); CUT(vm->depth); CUT(vm->switches);
+        if (vm->nstates > n) vm->nstates = n;
+    }
+    size_t n = vm->nstates;
+    res = Py_BuildValue(
+        "{s:i,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+        "stop", stop,
+        "states", bytes_of(vm->states, n * w * 4),
+        "parent", bytes_of(vm->parent.a, vm->parent.n * 4),
+        "via", bytes_of(vm->via.a, vm->via.n * 4),
+        "depth", bytes_of(vm->depth.a, vm->depth.n * 4),
+        "switches", bytes_of(vm->switches.a, vm->switches.n * 4),
+        "offsets", bytes_of(vm->offsets.a, vm->offsets.n * 4),
+        "edges", bytes_of(vm->edges.a, vm->edges.n * 4),
+        "edge_actor", bytes_of(vm->edge_actor.a, vm->edge_actor.n * 4),
+        "timeouts", bytes_of(vm->timeouts.a, vm->timeouts.n * 4),
+        "events", bytes_of(vm->events.a, vm->events.n * 4),
+        "locksteps", bytes_of(vm->locksteps.a, vm->locksteps.n * 4),
+        "ran", bytes_of(vm->ran, SC(NCODE) + 1),
+        "entered", bytes_of(vm->entered, SC(NCODE) + 1));
+done:
+    for (int k = 0; k < got; k++)
+        PyBuffer_Release(&bufs[k]);
+    PyBuffer_Release(&sc);
+    PyBuffer_Release(&tg);
+    if (vm)
+        vm_free(vm);
+    free(vm);
+    return res;
+}
+
+static PyMethodDef methods[] = {
+    {"explore", py_explore, METH_VARARGS, "Breadth-first search over flattened program tables."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_vm", "The native search core of modelcheck.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__vm(void)
+{
+    return PyModule_Create(&module);
+}

@@ -84,3 +84,34 @@ def test_engines_agree_on_flush_barriers():
     smt = modelcheck.check_source(textwrap.dedent(text), engine="smt", depth=12)
     assert explicit.kinds == smt.kinds == {"assert"}
     assert len(finding(explicit, "assert").trace) == len(finding(smt, "assert").trace)
+
+
+FLUSH_DESIGNS = [
+    """
+    workqueue wq
+    work poll on wq { queue_work poll }
+    thread t { queue_work poll; flush_work poll }
+    """,
+    """
+    lock L
+    var n = 0 in 0..2
+    workqueue wq
+    workqueue o ordered
+    work W on wq { if n < 2 { n = n + 1; queue_work W }; lock L; unlock L }
+    work V on o { lock L; unlock L }
+    work U on o { queue_work W }
+    thread t { queue_work W; queue_work U; lock L; flush_work W; unlock L; flush_workqueue o }
+    thread c { queue_work V; cancel_work_sync W; flush_workqueue wq }
+    """,
+]
+
+
+def test_the_native_core_keeps_the_barriers_as_the_python_one():
+    import textwrap
+    from test_native import agree, needs_core
+    if needs_core.args[0]:
+        import pytest
+        pytest.skip(needs_core.kwargs["reason"])
+    for text in FLUSH_DESIGNS:
+        py, nat = agree(textwrap.dedent(text))
+        assert len(py.states) > 3

@@ -43,8 +43,8 @@ from operator import or_
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
                         Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
-                        CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
-                        WwBegin, WwEnd)
+                        CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue, QueueWork,
+                        WorkStart, WwBegin, WwEnd)
 
 
 SAMPLE = 5000           # left-out steps whose targets are looked up to judge the reduction

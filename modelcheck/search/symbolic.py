@@ -962,7 +962,7 @@ def project(enc: Encoding, s: tuple) -> dict:
             out["wp", w] = w in queue
         if m.uses_flush:
             for a in range(enc.A):
-                out["fb", a, w] = next((k + 1 for v, k in s[L.FB + a] if v == w), 0)
+                out["fb", a, w] = next(((x & 1) + 1 for x in s[L.FB + a] if x >> 1 == w), 0)
     return out
 
 

@@ -376,7 +376,7 @@ class Symmetry:
         new[L.WW] = tuple(amap[b] for b in s[L.WW])
         if self.sys.m.uses_flush:                 # flush barriers: flusher and items renamed
             for a in range(L.A):
-                new[L.FB + amap[a]] = tuple(sorted((amap[w], k) for w, k in s[L.FB + a]))
+                new[L.FB + amap[a]] = tuple(sorted(2 * amap[x >> 1] + (x & 1) for x in s[L.FB + a]))
         for a in range(L.A):                      # held orders: the locks renamed, order kept
             new[L.HO + amap[a]] = tuple(tok if token_lock(tok) < 0 else
                                         tok + ((lmap(token_lock(tok)) - token_lock(tok)) << 8)

@@ -436,16 +436,16 @@ class System:
         """Every flush waiting behind work item w's instance in state `old`
         (0 pending, 1 running) now waits behind it in state `new`, or is
         through with it (None): w started, its run ended, or it was cancelled."""
-        FB = self.L.FB
+        FB, was = self.L.FB, 2 * w + old
         for b in range(self.L.A):
-            if (w, old) in lst[FB + b]:
-                rest = tuple(x for x in lst[FB + b] if x != (w, old))
-                lst[FB + b] = rest if new is None else tuple(sorted(rest + ((w, new),)))
+            if was in lst[FB + b]:
+                rest = tuple(x for x in lst[FB + b] if x != was)
+                lst[FB + b] = rest if new is None else tuple(sorted(rest + (2 * w + new,)))
 
-    def barrier(self, s, w: int) -> tuple:
-        """The barrier start_flush_work() queues: behind w's pending instance
-        if there is one, else behind its run."""
-        return (w, 0 if self.pending(s, w) else 1)
+    def barrier(self, s, w: int) -> int:
+        """The barrier start_flush_work() queues, as held in FB: behind w's
+        pending instance (2w) if there is one, else behind its run (2w + 1)."""
+        return 2 * w + (0 if self.pending(s, w) else 1)
 
     def push_held(self, lst: list, a: int, l: int, trylock: bool = False) -> None:
         """Actor a (still at the acquiring pc) now holds l on top of the rest."""

@@ -198,4 +198,4 @@ class FlushWait(Instr):
         return [] if s[self.sys.L.FB + a] else [self.move(s, a, self.nxt, "the flush is done")]
 
     def blocked_on(self, s, a):
-        return [("work", w) for w, _ in s[self.sys.L.FB + a]][:1]
+        return [("work", x >> 1) for x in s[self.sys.L.FB + a]][:1]

@@ -209,12 +209,19 @@ def test_inconsistent_lock_state():
     assert v.reproduced and v.cycle_classes == ["&musb->lock"]
 
 
-def test_irq_lock_inversion():
+def test_reclaim_lock_inversion_is_a_cycle_through_fs_reclaim():
     r, spec, v = _check(INVERSION)
-    assert (r.kind, r.task) == (parse.INVERSION, "kswapd0/169")
+    assert (r.kind, r.task, r.states) == (parse.INVERSION, "kswapd0/169", ["RECLAIM_FS"])
     assert r.classes == ["&delayed_node->mutex", "&found->groups_sem"] and r.unsafe
-    assert "irq handler {" in spec.text
-    assert v.result.complete
+    assert "on reclaim {\n    lock delayed_node_mutex" in spec.text
+    assert v.reproduced
+    assert sorted(v.cycle_classes) == ["&delayed_node->mutex", "&found->groups_sem", "fs_reclaim"]
+
+
+def test_irq_lock_inversion_is_a_deadlock_of_the_three_contexts():
+    r, spec, v = _check(INVERSION.replace("RECLAIM_FS", "HARDIRQ"))
+    assert r.states == ["HARDIRQ"] and "irq handler {" in spec.text
+    assert v.reproduced and "deadlock" in v.result.kinds
 
 
 def test_sleeping_function_called_from_invalid_context():
@@ -282,3 +289,41 @@ def test_inconsistent_reclaim_usage_is_a_lock_order_cycle_through_fs_reclaim():
     r, spec, v = _check(text)
     assert "on reclaim {" in spec.text and "alloc kernel" in spec.text
     assert v.reproduced and sorted(v.cycle_classes) == ["&musb->lock", "fs_reclaim"]
+
+
+QUOTED_PRINTABLE = """\
+> > > > [  132.583381] =3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=
+=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=
+=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D
+> > > > [  132.584091] WARNING: possible circular locking dependency detect=
+ed
+> > > > [  132.584775] 5.7.0-rc3+ #346 Tainted: G        W
+> > > > [  132.585461] ----------------------------------------------------=
+--
+> > > > [  132.586184] kworker/2:3/865 is trying to acquire lock:
+> > > > [  132.586857] ffffc90000677c70 (crtc_ww_class_acquire){+.+.}-{0:0}=
+, at: drm_atomic_helper_suspend+0x38/0x120 [drm_kms_helper]
+> > > > [  132.587569]
+> > > >                but task is already holding lock:
+> > > > [  132.589044] ffffffff82318c80 (dma_fence_map){++++}-{0:0}, at: dr=
+m_sched_job_timedout+0x25/0xf0 [gpu_sched]
+"""   # a reply quoting Daniel Vetter's TDR/modeset splat, as the archive keeps the mail (2020-06)
+
+
+def test_a_quoted_printable_mail_body_is_decoded():
+    r = parse.parse(QUOTED_PRINTABLE)
+    assert (r.kind, r.task) == (parse.CIRCULAR, "kworker/2:3/865")
+    assert (r.trying.cls, r.trying.at) == ("crtc_ww_class_acquire", "drm_atomic_helper_suspend")
+    assert (r.holding.cls, r.holding.at) == ("dma_fence_map", "drm_sched_job_timedout")
+    # and an `=` in a plain log is left alone
+    assert parse.parse(TDR.replace(" W\n", " W a=b c=d e=f\n", 1)).classes == TDR_CLASSES
+
+
+def test_the_readme_worked_example_is_current(tmp_path):
+    readme = (REPO / "README.md").read_text()
+    head = "$ modelcheck splat tests/splats/amdgpu_tdr_console_lock.txt -o tdr.fspec\n"
+    start = readme.index(head) + len(head)
+    shown = readme[start:readme.index("```\n", start)]
+    p = subprocess.run([sys.executable, "-m", "modelcheck", "splat", str(SPLATS / "amdgpu_tdr_console_lock.txt"),
+                        "-o", "tdr.fspec"], cwd=tmp_path, capture_output=True, text=True)
+    assert shown == p.stdout

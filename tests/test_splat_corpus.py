@@ -19,6 +19,7 @@ DEADLOCK = {
     "amdgpu_debugfs_mqd_mmap_lock": False,       # mmap_lock -> ww ctx -> resv only primed; mmap_lock read
     "amdgpu_devcoredump_recursive_resv": False,  # two resvs of one class; different objects
     "amdgpu_tdr_console_lock": False,            # fs_reclaim -> dma_fence_map only primed; lock_reset a trylock
+    "amdgpu_tdr_modeset_begin_signalling": False,  # not reproduced: no cycle in the model
     "amdgpu_userq_destroy_recursive": True,      # the same userq mutex twice
     "amdkfd_fork_svm_dqm_lock": True,            # fork's notifier, add_queue_mes, svm validation
     "i915_capture_fs_reclaim": False,            # mmu_notifier -> dma_fence_map only primed
@@ -29,6 +30,15 @@ DEADLOCK = {
     "msm_submit_opp_table_lock": False,          # mmap_sem only read-held
     "nouveau_cursor_pin_cli_mutex": True,        # ABBA on one resv and one cli mutex
     "panfrost_reset_fs_reclaim": False,          # fs_reclaim -> dma_fence_map only primed
+}
+
+# Reports the model cannot reproduce, and why: kept so that the reason stays
+# said (the generator warns about it) and a change that reproduces them shows.
+NOT_REPRODUCED = {
+    # a 5.7 development kernel where dma_fence_begin_signalling() was a plain
+    # read acquisition; upstream it is a read trylock, which records nothing,
+    # and so does entering a `signalling { }` section in the model
+    "amdgpu_tdr_modeset_begin_signalling": "records no dependency for",
 }
 
 # Published without their stack backtrace (the poster cut it).
@@ -60,7 +70,7 @@ def _verdict(name):
     return r, verdict.check(r, model.generate(r, f"{name}.txt"))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in NOT_REPRODUCED])
 def test_the_report_is_reproduced(name):
     """The same classes in the same order, down to the acquisition lockdep
     was looking at (#0)."""
@@ -75,12 +85,19 @@ def test_the_verdict_on_a_real_deadlock(name):
     assert ("deadlock" in v.result.kinds) == DEADLOCK[name], "\n".join(v.lines)
     said = "\n".join(v.lines)
     assert ("a real deadlock is reachable" in said) == DEADLOCK[name]
-    assert ("only a lockdep-level cycle" in said) != DEADLOCK[name] or r.kind not in (parse.CIRCULAR,
-                                                                                     parse.RECURSIVE)
+    if r.kind in (parse.CIRCULAR, parse.RECURSIVE) and name not in NOT_REPRODUCED:
+        assert ("only a lockdep-level cycle" in said) != DEADLOCK[name]
 
 
-def test_the_corpus_has_a_dozen_reports():
-    assert len(NAMES) >= 12
+def test_the_corpus_has_a_dozen_reproduced_reports():
+    assert len(set(NAMES) - set(NOT_REPRODUCED)) >= 12
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REPRODUCED))
+def test_what_is_not_reproduced_says_why(name):
+    r, v = _verdict(name)
+    assert not v.reproduced
+    assert any(NOT_REPRODUCED[name] in w for w in v.spec.warnings)
 
 
 def test_readme_the_amdkfd_fix_removes_the_deadlock():

@@ -56,7 +56,8 @@ _MACHINERY = re.compile(
     r"lock_map_acquire\w*|do_raw_\w+|queued_\w+|rt_mutex\w*|__rt_mutex\w*|rwsem_\w+|__rwsem\w*|"
     r"down_\w+|kthread|ret_from_fork\w*|worker_thread|process_one_work|mmap_(?:read|write)_lock\w*|"
     r"console_lock|ttm_bo_reserve\w*|__ttm_bo_reserve|drm_gem_lock\w*|dma_resv_lockdep|el\w+_svc\w*|"
-    r"\w+_sys_\w+|do_syscall_\w+|entry_\w+|invoke_syscall|x64_sys_call|el0\w+|do_el0_\w+)$")
+    r"\w+_sys_\w+|do_syscall_\w+|entry_\w+|invoke_syscall|x64_sys_call|el0\w+|do_el0_\w+|"
+    r"dma_fence_begin_signalling|dma_fence_end_signalling)$")
 _SUFFIX = re.compile(r"\.(?:part|constprop|isra|cold|llvm)(?:\.\d+)?.*$")
 _READ_FRAMES = re.compile(r"^(?:_*down_read\w*|mmap_read_lock\w*|_*might_fault|lock_mm_and_find_vma|"
                           r"do_user_addr_fault|do_page_fault|_*get_user_pages\w*|_raw_read_lock\w*|"
@@ -467,16 +468,30 @@ def _inconsistent(b: _Builder, r: P.Report) -> None:
 
 
 def _inversion(b: _Builder, r: P.Report) -> None:
+    """The lock that "just changed state" is taken in the handler (or in
+    reclaim); it depends on the other, "unsafe" one, taken with interrupts
+    on (or held across an allocation) elsewhere.  ("was taken by another,
+    safe lock" reads the other way round.)"""
     if r.trying is None or r.other is None:
         return
     a, o = r.trying, r.other
+    reclaim = r.states == ["RECLAIM_FS"]
     for lk in (a, o):
-        n = ident(lk.cls)
-        b.locks.setdefault(n, ("spinlock", lk.cls))
+        n = b.unique(ident(lk.cls))
+        b.locks[n] = ("mutex" if reclaim else "spinlock", lk.cls)
         b.lock_of[lk.cls] = n
-        b.used_names.add(n)
         b.names[n] = lk.cls
-    safe, unsafe = (ident(a.cls), ident(o.cls)) if r.unsafe else (ident(o.cls), ident(a.cls))
+    safe, unsafe = (b.lock_of[a.cls], b.lock_of[o.cls]) if r.unsafe else (b.lock_of[o.cls], b.lock_of[a.cls])
+    if reclaim:
+        b.hooks.append(("reclaim", [f"lock {safe}", f"unlock {safe}"], "reclaim (the safe lock)"))
+        b.actors.append((b.unique("nests"), ["the reclaim-safe lock, then the unsafe one"],
+                         [f"lock {safe}", f"lock {unsafe}", f"unlock {unsafe}", f"unlock {safe}"]))
+        b.actors.append((b.unique(who(r.backtrace, "task")), ["the unsafe lock held across an allocation"],
+                         [f"lock {unsafe}", "alloc kernel", f"unlock {unsafe}"]))
+        return
+    if r.states and r.states != ["HARDIRQ"]:
+        b.warnings.append(f"{r.states[0]}: a softirq is modelled as an irq handler (the model has "
+                          "hard-irq handlers only)")
     irq = b.unique("handler")
     b.hooks.append(("irq " + irq, [f"lock {safe}", f"unlock {safe}"], "takes the irq-safe lock"))
     b.actors.append((b.unique("nests"), ["the irq-safe lock, then the irq-unsafe one (irqs off)"],

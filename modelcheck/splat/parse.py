@@ -65,7 +65,7 @@ class Report:
     chain: list = field(default_factory=list)      # [Entry], as printed: #N first
     held: list = field(default_factory=list)       # [Lock], "N locks held by": #0 first
     backtrace: list = field(default_factory=list)  # the current stack, innermost first
-    states: list = field(default_factory=list)     # inconsistent: ["IN-HARDIRQ-W", "HARDIRQ-ON-W"]
+    states: list = field(default_factory=list)     # inconsistent: ["IN-HARDIRQ-W", "HARDIRQ-ON-W"]; inversion: ["HARDIRQ"]
     registered: list = field(default_factory=list) # inconsistent: the stack of the first usage
     other: Optional[Lock] = None   # irq inversion: the lock on the other side
     unsafe: bool = True            # irq inversion: "took another, X-unsafe lock" (else "was taken by ... safe")
@@ -130,10 +130,24 @@ def _strip(raw: str) -> str:
 _ADDR_ONLY = re.compile(r"^\s*[0-9a-f]{8,16}\s*$")
 
 
+_QP = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
+
+
+def _unquote_printable(text: str) -> str:
+    """A mail body in quoted-printable (`=3D`, `=20`, `=` at the end of a
+    wrapped line), as archives keep them: decoded, when it clearly is one."""
+    if len(_QP.findall(text)) < 3 or not re.search(r"=3D|=20|=\r?\n", text):
+        return text
+    import quopri
+    return quopri.decodestring(text.encode("utf-8", "surrogateescape")).decode("utf-8", "replace")
+
+
 def lines(text: str) -> list[tuple[int, str]]:
     """(input line number, text without its wrappings), wrapped lock lines
     joined again: an address alone on its line, or a lock line ending in
-    `, at:` or cut inside `(class){`, continues on the next line."""
+    `, at:` or cut inside `(class){`, continues on the next line.  Line
+    numbers count the decoded text of a quoted-printable mail."""
+    text = _unquote_printable(text)
     out: list[tuple[int, str]] = []
     for i, raw in enumerate(text.replace("#012", "\n").splitlines(), 1):
         out.append((i, _strip(raw)))
@@ -320,6 +334,8 @@ def _read(r: Report, body) -> None:
             consumed = k
         elif s.startswith("but this lock took another") or s.startswith("but this lock was taken by another"):
             r.unsafe = s.startswith("but this lock took another")
+            m = re.search(r"(HARDIRQ|SOFTIRQ|RECLAIM_FS)-(?:un)?safe", s)
+            r.states = [m.group(1)] if m else []
             if k + 1 < len(body):
                 r.other = _lock(body[k + 1][1], body[k + 1][0])
                 k += 1

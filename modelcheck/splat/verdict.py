@@ -63,6 +63,11 @@ def check(report: P.Report, spec: Spec, path: str = "<splat>") -> Verdict:
                      f"{', '.join(cycle_classes)}" if reproduced else
                      "not reproduced: the model reports no inconsistent lock state on "
                      f"{', '.join(want) or 'the lock'}")
+    elif report.kind == P.INVERSION and report.states == ["RECLAIM_FS"]:
+        cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+        cycle_classes = [names.get(c, c) for c in report_order(cycle)]
+        reproduced = set(cycle_classes) == set(want) | {"fs_reclaim"}
+        lines.append(_cycle_line(report, cycle_classes, reproduced, cycle_classes if reproduced else want))
     elif report.kind == P.INVERSION:
         d = next((f for f in result.findings if f.kind == "deadlock"), None)
         cycle_classes = list(want) if d else []
@@ -115,6 +120,9 @@ def _deadlock_lines(result: Result, report: P.Report, spec: Spec) -> list[str]:
         out.append("verdict: no deadlock is reachable in the generated model")
         return out
     cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
+    if not cycle:
+        out.append("verdict: no interleaving of these contexts deadlocks, and they record no cycle")
+        return out
     out.append("verdict: only a lockdep-level cycle: no interleaving of these contexts deadlocks")
     names = spec.names
     boot = [e for e in cycle if e.actor == BOOT]

@@ -47,8 +47,9 @@ class Codec:
         self.A = L.A
         self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines))) \
             + tuple(range(L.WQ, L.WQ + len(m.workqueues))) \
-            + (L.XL, L.WW) + tuple(range(L.HO, L.HO + L.A))
-        # hook stacks, slot holders, queues, lock extras, ww ages, held orders
+            + (L.XL, L.WW) + tuple(range(L.HO, L.HO + L.A)) \
+            + tuple(range(L.FB, L.FB + (L.A if m.uses_flush else 0)))
+        # hook stacks, slot holders, queues, lock extras, ww ages, held orders, flush barriers
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
         self.last = (None, -1)          # the nested fields packed last, and their number
@@ -66,6 +67,7 @@ class Codec:
             self.packer = None
         # the record: pcs, the other flat fields, then the nested fields' one number
         rest = [i for i in range(L.A, L.size) if i not in set(self.nested)]
+        self.flat = list(range(L.A)) + rest      # the state index of each record field but the last
         self.get_rest, self.get_nested = _getter(rest), _getter(self.nested)
         where = {i: n for n, i in enumerate(list(range(L.A)) + rest + [None] + list(self.nested))}
         self.reorder = _getter([where[i] for i in range(L.size)])

@@ -320,8 +320,7 @@ class Program:
              "MAXF": len(m.locks) + len(m.engines) + 8,
              "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size,
              "REC": self.REC, "RED": int(self.reduce is not None), "TRIAL": REDUCTION_TRIAL,
-             "SAMPLE": SAMPLE}
-             "FB": L.FB, "FLUSH": int(m.uses_flush),
+             "SAMPLE": SAMPLE, "FB": L.FB, "FLUSH": int(m.uses_flush)}
         return array("i", [v[name] for name in SCALARS]).tobytes()
 
     def _conflicts(self, red) -> tuple[list, list]:

@@ -291,7 +291,7 @@ class Program:
         elif isinstance(ins, WorkStart):
             items = sys.work_items[ins.q]
             x = [ins.q, int(ins.ordered), self.list(items), len(items)]
-        elif isinstance(ins, FlushWorkqueue):           # before FlushWork: it is one
+        elif isinstance(ins, FlushWorkqueue):
             items = sys.work_items[ins.q]
             x = [self.list(items), len(items), ins.wait_pc]
         elif isinstance(ins, FlushWork):

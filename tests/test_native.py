@@ -125,6 +125,18 @@ def test_the_v2_constructs_agree():
 
 
 @needs_core
+def test_more_fences_than_a_mask_holds_without_resvs():
+    """40 fences and no resv: no fence mask in the state, so the native core runs."""
+    py, nat = agree("""
+        lock m
+        fence f[0..39]
+        thread t[i in 0..1] { lock m; publish f[i]; unlock m; signal f[i] }
+        thread r { lock m; wait any; unlock m }
+        """, symmetry=False)
+    assert len(nat.states) > 10
+
+
+@needs_core
 @pytest.mark.parametrize("n", [1, 7, 50])
 def test_a_state_limit_cuts_both_alike(n):
     path = REPO / "bench/specs/pipeline_buggy.fspec"

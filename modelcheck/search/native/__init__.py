@@ -89,8 +89,9 @@ class Program:
     def __init__(self, sys: System, reduce=None):
         self.sys, self.reduce = sys, reduce
         L, m = sys.L, sys.m
-        if L.A > 30 or len(m.locks) > 30 or len(m.fences) > 30:
-            raise Unsupported("over 30 actors, locks or fences")
+        # 32-bit masks: of actors (shared holders), of fences (a resv's), of locks (irqsave)
+        if L.A > 30 or m.resvs and len(m.fences) > 30 or L.irqs and len(m.locks) > 30:
+            raise Unsupported("over 30 actors, fences in resvs or locks with irqs")
         if any(v.lo < INT32[0] or v.hi > INT32[1] for v in m.vars):
             raise Unsupported("a var beyond 32 bits")
         if len(sys.code) >= 1 << 24:

@@ -1,5 +1,5 @@
 """Explorer figures on the probes: states, states/s (CPU time of the search
-alone), bytes per stored state (resident memory the search adds, divided by
+alone; the Python explorer, then the native core on the same graph), bytes per stored state (resident memory the search adds, divided by
 the states; and what the visited table and the graph arrays hold), and the
 states each reduction leaves.
 
@@ -26,19 +26,22 @@ MODES = {"plain": dict(reduction=False, symmetry=False), "reduction": dict(symme
          "symmetry": dict(reduction=False), "both": {}}
 
 
-def measure(path: Path, n: int, mode: str) -> dict:
+def measure(path: Path, n: int, mode: str, core: str = "python") -> dict:
     sys_ = System(api.load(path.read_text(), str(path), {"N": n}))
     gc.collect()
     before = explorer.memory_mb()
-    cpu = time.process_time()
-    g = explorer.explore(sys_, explorer.Limits(**MODES[mode]))
-    cpu = time.process_time() - cpu
+    cpu, wall = time.process_time(), time.monotonic()
+    g = explorer.explore(sys_, explorer.Limits(**MODES[mode], core=core))
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
     grown = (explorer.memory_mb() - before) * 2**20
     st = g.states
-    table = len(st.data) + st.hashes.itemsize * len(st.hashes) + st.slots.itemsize * len(st.slots)
+    if g.core == "native":          # records, plus the C table's hash and slot (half full)
+        table = len(st.data) + 12 * len(st)
+    else:
+        table = len(st.data) + st.hashes.itemsize * len(st.hashes) + st.slots.itemsize * len(st.slots)
     arrays = sum(a.itemsize * len(a) for a in (g.parent, g.via, g.depth, g.switches, g.offsets,
                                                g.edges, g.edge_actor, g.edge_perm))
-    return {"states": len(g.states), "edges": len(g.edges), "cpu": cpu,
+    return {"states": len(g.states), "edges": len(g.edges), "cpu": cpu, "wall": wall, "core": g.core,
             "rate": len(g.states) / cpu if cpu else 0.0, "bytes": grown / len(g.states),
             "table": table / len(g.states), "arrays": arrays / len(g.states),
             "reduction": g.reduction, "symmetry": g.symmetry}
@@ -52,6 +55,14 @@ def main(sizes: list[int]) -> None:
             print(f"{name} N={n}: {plain['states']} states, {plain['edges']} transitions, "
                   f"{plain['rate']:,.0f} states/s, {plain['bytes']:.0f} B/state resident "
                   f"(visited table {plain['table']:.0f} + graph arrays {plain['arrays']:.0f} B/state)")
+            nat = measure(HERE / name, n, "plain", "native")
+            if nat["core"] == "native":
+                print(f"    native    {nat['states']:>8} states, {nat['rate']:,.0f} states/s "
+                      f"({plain['cpu'] / nat['cpu']:.1f}x), {nat['cpu']:.3f} s cpu, "
+                      f"{nat['wall']:.3f} s wall, {nat['bytes']:.0f} B/state resident "
+                      f"(visited table {nat['table']:.0f} + graph arrays {nat['arrays']:.0f} B/state)")
+            else:
+                print(f"    native core not used: {nat['core']}")
             for mode in ("reduction", "symmetry", "both"):
                 r = rows[mode]
                 print(f"    {mode:9} {r['states']:>8} states ({plain['states'] / r['states']:.2f}x fewer)"

@@ -19,8 +19,10 @@ value does not fit the machine's fixed-width slots.
 """
 from __future__ import annotations
 
+import struct
 import time
 from array import array
+from operator import itemgetter
 
 from ...language.model import BINOPS, USAGES
 from ...semantics import System
@@ -44,9 +46,9 @@ except ImportError:                    # built with optional=True: no compiler, 
 SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
            "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
-           "MAXSTATES", "NSIZE")
+           "MAXSTATES", "NSIZE", "REC")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
-          "resvs", "spins", "acq", "invs", "reach", "init")
+          "resvs", "spins", "acq", "invs", "reach", "init", "width")
 OPS = {cls: n for n, cls in enumerate(
     (Lock, Trylock, WwBegin, WwEnd, Unlock, Signal, Wait, Woken, WaitAny, Publish, Interrupt,
      Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
@@ -92,12 +94,20 @@ class Program:
             raise Unsupported("a var beyond 32 bits")
         if len(sys.code) >= 1 << 24:
             raise Unsupported("too much code")
-        # nested components and their capacities
-        rw = sum(1 for l in m.locks if l.kind == "rwsem")
-        caps = {L.XL: min(64, len(m.locks) + rw * L.A * (MAX_READ_DEPTH - 1)), L.WW: L.A}
+        # nested components and their capacities: bounds read off the code
+        # (a state beyond one stops the machine: the Python explorer runs instead)
+        own = set().union(*sys.actor_code) if sys.actor_code else set()
+        hook_pcs = [pc for pc in range(len(sys.code)) if pc not in own]
+        takes = lambda pcs: [(l, shared) for pc in pcs for l, shared in _takes(sys, sys.code[pc])]
+        shared_rw = {l for l, shared in takes(range(len(sys.code)))
+                     if shared and l >= 0 and m.locks[l].kind == "rwsem"}
+        nested = {l for ins in sys.code if isinstance(ins, Lock) and ins.nested for l in ins.ids}
+        caps = {L.XL: min(64, len(nested) + len(shared_rw) * L.A * (MAX_READ_DEPTH - 1)),
+                L.WW: L.A if m.uses_ww else 0}
         for a in range(L.A):
-            caps[L.STK + a] = 16
-            caps[L.HO + a] = len(m.locks) + rw * (MAX_READ_DEPTH - 1) + 1
+            caps[L.STK + a] = min(16, 2 * len(sys.hooks) + 1) if sys.hooks else 0
+            held = {l for l, _shared in takes(list(sys.actor_code[a]) + hook_pcs)}
+            caps[L.HO + a] = len(held) + (MAX_READ_DEPTH - 1) * len(held & shared_rw)
         for e, eng in enumerate(m.engines):
             caps[L.EN + e] = max(1, min(eng.slots, L.A))
         for q in range(len(m.workqueues)):
@@ -155,6 +165,8 @@ class Program:
             "wqs": [int(q.ordered) for q in m.workqueues], "evs": evs, "resvs": list(m.resvs),
             "spins": list(sys.spinlocks), "acq": [int(x) for x in sys.acquiring],
             "invs": self.invs, "reach": self.reach, "init": self.encode(sys.initial())}
+        self._widths()
+        self.tables["width"] = self.width
         self.frozen = tuple(array("i", self.tables[name]).tobytes() for name in ARRAYS)
         self._decode_plan()
 
@@ -301,8 +313,55 @@ class Program:
              "SLEEPCHK": int(bool(sys.spinlocks or sys.fence_hooks or L.irqs)),
              "MAXOUT": self.maxout, "NINV": len(self.invs), "NREACH": len(self.reach),
              "MAXF": len(m.locks) + len(m.engines) + 8,
-             "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size}
+             "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size,
+             "REC": self.REC}
         return array("i", [v[name] for name in SCALARS]).tobytes()
+
+    def _widths(self) -> None:
+        """Bytes per slot in a stored record (0: always 0), from each slot's range."""
+        sys, L, m = self.sys, self.sys.L, self.sys.m
+        n, A, NL, NF_ = len(sys.code), L.A, len(m.locks), len(m.fences)
+        rng = {}
+        for a in range(A):
+            rng[L.PC + a] = (-1, n)
+            rng[L.STK + a] = (0, n)
+            rng[L.HO + a] = (0, ((NL + 1) << 8) | 255)
+        for l in range(NL):
+            rng[L.LK + l] = (-A, (1 << A) - 1)
+        for f in range(NF_):
+            rng[L.FN + f] = (0, 15)
+        for i in list(range(L.RV, L.RV + len(m.resvs))) + list(range(L.US, L.US + L.US_N)):
+            rng[i] = (0, (1 << NF_) - 1)
+        for e in range(len(m.engines)):
+            rng[L.EN + e] = (0, A)
+        for v, var in enumerate(m.vars):
+            rng[L.VR + v] = (var.lo, var.hi)
+        rng[L.IRQ] = (0, 1)
+        for q in range(len(m.workqueues)):
+            rng[L.WQ + q] = (0, A)
+        rng[L.XL] = (0, (1 << 24) | (NL << 8) | A)
+        rng[L.WW] = (0, A)
+        for h in range(len(L.irqs)):
+            rng[L.IRQ_ON + h] = (-1, A)
+        for a in range(A if L.irqs else 0):
+            rng[L.IRQ_OFF + a] = (0, (1 << NL) - 1)
+        size = lambda lo, hi: 0 if lo == hi == 0 else 1 if -128 <= lo and hi <= 127 else \
+            2 if -32768 <= lo and hi <= 32767 else 4
+        width = []
+        for i in range(L.size):
+            lo, hi = rng.get(i, (INT32[0], INT32[1]))
+            if i in self.caps:
+                width.append(size(0, self.caps[i]))
+                width += [size(lo, hi) if self.caps[i] else 0] * self.caps[i]
+            else:
+                width.append(size(lo, hi))
+        self.width = width
+        self.record = struct.Struct("<" + "".join({1: "b", 2: "h", 4: "i"}.get(w, "")
+                                                  for w in width))
+        self.REC = self.record.size
+        stored = [k for k, w in enumerate(width) if w]
+        pos = {k: n for n, k in enumerate(stored)}
+        self.expand = itemgetter(*[pos.get(k, len(stored)) for k in range(len(width))])
 
     # -- slot vectors <-> tuples
     def encode(self, s: tuple) -> list:
@@ -343,15 +402,14 @@ class Program:
 
 
 class NativeStates:
-    """id -> state tuple over the machine's slot vectors (what `Graph.states`
+    """id -> state tuple over the machine's packed records (what `Graph.states`
     is to the rest of the pipeline)."""
 
     def __init__(self, prog: Program, data: bytes):
         self.prog = prog
-        self.width = prog.W
-        self.data = array("i")
-        self.data.frombytes(data)
-        self.n = len(self.data) // self.width if self.width else 0
+        self.width = prog.REC
+        self.data = data
+        self.n = len(data) // self.width
 
     def __len__(self) -> int:
         return self.n
@@ -363,18 +421,34 @@ class NativeStates:
             i += self.n
         if not 0 <= i < self.n:
             raise IndexError(i)
-        w = self.width
-        return self.prog.decode(self.data[i * w:i * w + w])
+        prog = self.prog
+        return prog.decode(prog.expand(prog.record.unpack_from(self.data, i * self.width) + (0,)))
 
     def __iter__(self):
-        decode, data, w = self.prog.decode, self.data, self.width
-        return (decode(data[i * w:i * w + w]) for i in range(self.n))
+        prog = self.prog
+        decode, expand = prog.decode, prog.expand
+        return (decode(expand(vals + (0,)))
+                for vals in prog.record.iter_unpack(self.data[:self.n * self.width]))
 
     def __delitem__(self, sl: slice) -> None:
         n = sl.start
         if n < self.n:
-            del self.data[n * self.width:]
+            self.data = self.data[:n * self.width]
             self.n = n
+
+
+def _takes(sys: System, ins) -> list:
+    """(lock, shared) pairs an instruction may add to the taker's held stack
+    (-1: the ww context)."""
+    if isinstance(ins, Lock):
+        return [(l, ins.shared) for l in ins.ids]
+    if isinstance(ins, Trylock):
+        return [(ins.l, ins.shared)]
+    if isinstance(ins, MmapWriter):
+        return [(sys.MMAP, False)]
+    if isinstance(ins, WwBegin):
+        return [(-1, False)]
+    return []
 
 
 def why_not(sys: System, limits) -> str:

@@ -23,11 +23,11 @@
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
        C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
-       NSCALARS };
+       REC, NSCALARS };
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
-       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, NARRAYS };
+       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_WIDTH, NARRAYS };
 
 /* instruction record */
 enum { I_OP, I_NXT, I_SITE, I_SLEEP, I_SCOPE, I_CALLS, I_FS, I_FSF, I_SIG, I_X };
@@ -179,8 +179,9 @@ typedef struct {
     const int32_t *resvs, *spins, *acq;
     int nspins;
     PyObject *tick;                 /* tick(states, depth) -> stop code, every 1024 states */
-    /* the store: state j at states + j * W */
-    int32_t *states;
+    /* the store: state j packed at states + j * REC (slot k in width[k] bytes, 0: always 0) */
+    const int32_t *width;
+    uint8_t *states, *packed;
     size_t nstates, states_cap;
     uint32_t *hashes;
     int32_t *table;
@@ -1019,27 +1020,67 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
 
 /* ------------------------------------------------------------ the store */
 
-static int64_t store_find(VM *vm, const int32_t *st, uint32_t h, size_t *slot)
+static void pack(VM *vm, const int32_t *t, uint8_t *out)
 {
-    size_t w = SC(W), k = h & vm->mask;
+    for (int k = 0; k < SC(W); k++) {
+        switch (vm->width[k]) {
+        case 1: { int8_t v = (int8_t)t[k]; memcpy(out, &v, 1); out += 1; break; }
+        case 2: { int16_t v = (int16_t)t[k]; memcpy(out, &v, 2); out += 2; break; }
+        case 4: memcpy(out, &t[k], 4); out += 4; break;
+        }
+    }
+}
+
+static void unpack(VM *vm, const uint8_t *in, int32_t *t)
+{
+    for (int k = 0; k < SC(W); k++) {
+        switch (vm->width[k]) {
+        case 0: t[k] = 0; break;
+        case 1: { int8_t v; memcpy(&v, in, 1); t[k] = v; in += 1; break; }
+        case 2: { int16_t v; memcpy(&v, in, 2); t[k] = v; in += 2; break; }
+        case 4: memcpy(&t[k], in, 4); in += 4; break;
+        }
+    }
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        h = (h ^ x) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t x = 0;
+    memcpy(&x, p + i, n - i);
+    h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h;
+}
+
+static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
+{
+    size_t w = SC(REC), k = h & vm->mask;
     for (;;) {
         int32_t j = vm->table[k];
         if (j < 0) {
             *slot = k;
             return -1;
         }
-        if (vm->hashes[j] == h && !memcmp(vm->states + (size_t)j * w, st, w * sizeof *st))
+        if (vm->hashes[j] == h && !memcmp(vm->states + (size_t)j * w, st, w))
             return j;
         k = (k + 1) & vm->mask;
     }
 }
 
-static int64_t store_add(VM *vm, const int32_t *st, uint32_t h, size_t slot)
+static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
 {
-    size_t w = SC(W), j = vm->nstates;
+    size_t w = SC(REC), j = vm->nstates;
     if (j == vm->states_cap) {
         size_t cap = vm->states_cap ? 2 * vm->states_cap : 4096;
-        int32_t *a = realloc(vm->states, cap * w * sizeof *a);
+        uint8_t *a = realloc(vm->states, cap * w + 8);
         uint32_t *hs = realloc(vm->hashes, cap * sizeof *hs);
         if (a)
             vm->states = a;
@@ -1049,7 +1090,7 @@ static int64_t store_add(VM *vm, const int32_t *st, uint32_t h, size_t slot)
             return -1;
         vm->states_cap = cap;
     }
-    memcpy(vm->states + j * w, st, w * sizeof *st);
+    memcpy(vm->states + j * w, st, w);
     vm->hashes[j] = h;
     vm->table[slot] = (int32_t)j;
     vm->nstates++;
@@ -1112,22 +1153,22 @@ static int add(VM *vm, int i, int a, int nouts)
 {
     int d = vm->depth.a[i] + 1, last = vm->via.a[i];
     int sw = vm->switches.a[i] + (last != a && last != -1);
-    size_t w = SC(W);
     for (int k = 0; k < nouts; k++) {
         Out *o = &vm->outs[k];
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        uint32_t h = (uint32_t)hash_ints(t, w);
+        pack(vm, t, vm->packed);
+        uint32_t h = (uint32_t)hash_bytes(vm->packed, SC(REC));
         size_t slot;
-        int64_t j = store_find(vm, t, h, &slot);
+        int64_t j = store_find(vm, vm->packed, h, &slot);
         if (j < 0) {
             if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
                 return STOP_FULL;
-            j = store_add(vm, t, h, slot);
+            j = store_add(vm, vm->packed, h, slot);
             if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
                 || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
                 return STOP_OOM;
-            const int32_t *st = vm->states + (size_t)j * w;
+            const int32_t *st = t;
             for (int v = 0; v < SC(NINV); v++) {
                 if (!eval(vm, st, vm->ar[AR_INVS][v])) {
                     int32_t key = v;
@@ -1192,7 +1233,7 @@ static int search(VM *vm)
             if (stop)
                 break;
         }
-        memcpy(cur, vm->states + i * w, w * sizeof *cur);    /* the store may move */
+        unpack(vm, vm->states + i * SC(REC), cur);
         int mover = i ? vm->via.a[i] : -1;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
@@ -1237,7 +1278,7 @@ static PyObject *bytes_of(const void *p, size_t n)
 
 static void vm_free(VM *vm)
 {
-    free(vm->states); free(vm->hashes); free(vm->table);
+    free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1285,13 +1326,15 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->outbuf = calloc(maxout * w, sizeof *vm->outbuf);
     vm->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *vm->fkbuf);
     vm->key = calloc(w + SC(NLOCKS) + 8, sizeof *vm->key);
+    vm->width = vm->ar[AR_WIDTH];
+    vm->packed = calloc(SC(REC) + 8, 1);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
@@ -1306,10 +1349,11 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         vm->targets[r] = ((const char *)tg.buf)[r];
     size_t slot;
     const int32_t *init = vm->ar[AR_INIT];
-    uint32_t h = (uint32_t)hash_ints(init, w);
-    store_find(vm, init, h, &slot);
+    pack(vm, init, vm->packed);
+    uint32_t h = (uint32_t)hash_bytes(vm->packed, SC(REC));
+    store_find(vm, vm->packed, h, &slot);
     int stop = STOP_NONE;
-    if (store_add(vm, init, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
+    if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
         || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
         stop = STOP_OOM;
     else
@@ -1326,7 +1370,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     res = Py_BuildValue(
         "{s:i,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
         "stop", stop,
-        "states", bytes_of(vm->states, n * w * 4),
+        "states", bytes_of(vm->states, n * SC(REC)),
         "parent", bytes_of(vm->parent.a, vm->parent.n * 4),
         "via", bytes_of(vm->via.a, vm->via.n * 4),
         "depth", bytes_of(vm->depth.a, vm->depth.n * 4),

@@ -128,6 +128,7 @@ class Model:
     expects: list = field(default_factory=list)      # (kind, line)
     prime: Optional[list] = None     # `prime` lines: the boot edges [(A, B)]; None: the default
     uses_ww: bool = False                            # some `ww { }` block
+    uses_flush: bool = False                         # some flush_work / flush_workqueue
 
     def fence_event(self, kind: str, f: int) -> str:
         """The hook event of fence f: "signal F" or "enable_signaling F"."""
@@ -779,6 +780,8 @@ class Builder:
             return S({"interrupt": "interrupt_waits", "end_interrupt": "end_interrupt_waits"}.get(op, op))
         if op in ("acquire", "release"):
             return S(op, [self.obj(refs[0], ("engine",), "an engine")])
+        if op in ("flush_work", "flush_workqueue"):
+            self.m.uses_flush = True
         if op in ("queue_work", "flush_work", "cancel_work_sync"):
             return S(op, [self.obj(refs[0], ("work",), "a work item")])
         if op == "flush_workqueue":

@@ -43,8 +43,8 @@ from operator import or_
 from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Choose, Fault,
                         HookReturn, Interrupt, Jump, Lock, MmapWriter, Publish, Release, Signal,
                         Start, System, Trylock, Unlock, Wait, WaitAny, Woken,
-                        CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
-                        WwBegin, WwEnd)
+                        CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue, QueueWork,
+                        WorkStart, WwBegin, WwEnd)
 
 
 SAMPLE = 5000           # left-out steps whose targets are looked up to judge the reduction
@@ -269,10 +269,13 @@ class Reduction:
             r |= self._expr_reads(ins.stmt.expr)
         elif isinstance(ins, (QueueWork, CancelWork)):
             w |= b("wq", m.actors[ins.w].wq)
-        elif isinstance(ins, (FlushWork, CancelWait)):
-            r |= b("wq", m.actors[ins.w].wq)
         elif isinstance(ins, FlushWorkqueue):
             r |= b("wq", ins.q)
+        elif isinstance(ins, (FlushWork, CancelWait)):
+            r |= b("wq", m.actors[ins.w].wq)
+        elif isinstance(ins, FlushWait):           # its barriers: what the items' runs change
+            flush = ins.flush
+            r |= b("wq", flush.q if isinstance(flush, FlushWorkqueue) else m.actors[flush.w].wq)
         elif isinstance(ins, WorkStart):
             w |= b("wq", ins.q)
         else:

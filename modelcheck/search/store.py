@@ -47,8 +47,9 @@ class Codec:
         self.A = L.A
         self.nested = tuple(range(L.STK, L.STK + L.A)) + tuple(range(L.EN, L.EN + len(m.engines))) \
             + tuple(range(L.WQ, L.WQ + len(m.workqueues))) \
-            + (L.XL, L.WW) + tuple(range(L.HO, L.HO + L.A))
-        # hook stacks, slot holders, queues, lock extras, ww ages, held orders
+            + (L.XL, L.WW) + tuple(range(L.HO, L.HO + L.A)) \
+            + tuple(range(L.FB, L.FB + (L.A if m.uses_flush else 0)))
+        # hook stacks, slot holders, queues, lock extras, ww ages, held orders, flush barriers
         self.interned: dict = {}        # tuple of the nested fields -> number
         self.objects: list = []         # number -> tuple of the nested fields
         self.last = (None, -1)          # the nested fields packed last, and their number

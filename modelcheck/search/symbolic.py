@@ -42,7 +42,8 @@ from ..semantics import (DONE, Acquire, Alloc, Assert, Assign, Await, Branch, Ch
 from ..semantics.base import NORECLAIM
 from ..semantics.callbacks import ENABLED, FenceSite
 from ..semantics.system import MAX_READ_DEPTH
-from ..semantics.work import CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart
+from ..semantics.work import (CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue, QueueWork,
+                              WorkStart)
 
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
               "sleep-in-atomic", "lock-held-at-exit")
@@ -272,6 +273,9 @@ class Encoding:
         s["irq"] = B(f"{tag}_irq")
         for w in self.works:                       # pending: a Bool, or the place in an ordered queue
             s[self.pend_key(w)] = (I if self.ordered(w) else B)(f"{tag}_wq{w}")
+            if m.uses_flush:                       # fb: actor a's flush is behind w's pending (1) or running (2) run
+                for a in range(A):
+                    s["fb", a, w] = I(f"{tag}_fb{a}_{w}")
         return s
 
     def initial(self, s: dict):
@@ -315,6 +319,8 @@ class Encoding:
                 n = len(self.sys.work_items[m.actors[w].wq])
                 out.append(z3.And(s["wo", w] >= 0, s["wo", w] <= n))
             out.append(z3.Implies(s["pc", w] == self.sys.starts[w], self.is_pending(s, w)))
+            if m.uses_flush:
+                out += [z3.And(s["fb", a, w] >= 0, s["fb", a, w] <= 2) for a in range(A)]
         return z3.And(out)
 
     # -- expressions (always z3 Int, as the explicit lambdas return ints)
@@ -458,11 +464,19 @@ class Encoding:
                 upd["wo", v] = z3.If(z3.And(here > 0, s["wo", v] > here), s["wo", v] - 1, s["wo", v])
         upd["wo", w] = z3.IntVal(0)
 
+    def barriers(self, s, upd, w, old, new):
+        """System.barriers: every flush behind w's instance in state `old` goes to `new`."""
+        if self.m.uses_flush:
+            for b in range(self.A):
+                k = ("fb", b, w)
+                upd[k] = self.z3.If(upd.get(k, s[k]) == old, new, upd.get(k, s[k]))
+
     def _work_cases(self, ins, s, a, add):
         z3, sys = self.z3, self.sys
         And, Not, T = z3.And, z3.Not, z3.BoolVal(True)
         if isinstance(ins, WorkStart):
             upd = {}
+            self.barriers(s, upd, a, 1, 2)
             self.dequeue(s, upd, a)
             guard = T
             if ins.ordered:
@@ -482,11 +496,24 @@ class Encoding:
             else:
                 upd["wp", w] = z3.BoolVal(True)
             add(Not(skip), upd, ins.nxt)
-        elif isinstance(ins, FlushWork):
-            add(s["pc", ins.w] == DONE, {}, ins.nxt)
+        elif isinstance(ins, FlushWork):                  # FlushWorkqueue too
+            items = sys.work_items[ins.q] if isinstance(ins, FlushWorkqueue) else [ins.w]
+            idle = And([s["pc", w] == DONE for w in items])
+            add(idle, {}, ins.nxt)
+            add(Not(idle), {("fb", a, w): z3.If(s["pc", w] == DONE, 0,
+                                                  z3.If(self.is_pending(s, w), 1, 2))
+                            for w in items}, ins.wait_pc)
+        elif isinstance(ins, FlushWait):
+            flush = ins.flush
+            items = sys.work_items[flush.q] if isinstance(flush, FlushWorkqueue) else [flush.w]
+            add(And([s["fb", a, w] == 0 for w in items]), {}, ins.nxt)
         elif isinstance(ins, CancelWork):
             w = ins.w
             upd = {}
+            if self.m.uses_flush:                            # a barrier behind the pending w runs
+                for b in range(self.A):
+                    k = ("fb", b, w)
+                    upd[k] = z3.If(And(self.is_pending(s, w), s[k] == 1), 0, s[k])
             self.dequeue(s, upd, w)
             if w != a:
                 upd["pc", w] = z3.If(s["pc", w] == sys.starts[w], DONE, s["pc", w])
@@ -494,8 +521,6 @@ class Encoding:
             add(Not(self.running(s, w)), upd, ins.nxt)
         elif isinstance(ins, CancelWait):
             add(Not(self.running(s, ins.w)), {}, ins.nxt)
-        elif isinstance(ins, FlushWorkqueue):
-            add(And([s["pc", w] == DONE for w in sys.work_items[ins.q]]), {}, ins.nxt)
         else:
             return False
         return True
@@ -512,6 +537,7 @@ class Encoding:
         more = None
         if target == DONE and m.actors[a].kind == "work":    # queued while it ran: runs once more
             upd["pc", a] = z3.If(self.is_pending(_Post(s, upd), a), sys.starts[a], DONE)
+            self.barriers(s, upd, a, 2, 0)                   # its run is over
         if target == DONE:
             actor = m.actors[a]
             if actor.kind == "job":
@@ -934,6 +960,9 @@ def project(enc: Encoding, s: tuple) -> dict:
             out["wo", w] = queue.index(w) + 1 if w in queue else 0
         else:
             out["wp", w] = w in queue
+        if m.uses_flush:
+            for a in range(enc.A):
+                out["fb", a, w] = next(((x & 1) + 1 for x in s[L.FB + a] if x >> 1 == w), 0)
     return out
 
 

@@ -340,7 +340,7 @@ class Symmetry:
             wq = self.sys.m.actors[c].wq                  # a work item: its place in its queue
             queued = s[L.WQ + wq].index(c) if wq >= 0 and c in s[L.WQ + wq] else -1
             mine.append((to1(s[L.PC + c]), tuple(to1(p) for p in s[L.STK + c]), held, slots,
-                         queued, s[L.HO + c]))
+                         queued, s[L.HO + c], s[L.FB + c] if self.sys.m.uses_flush else ()))
         return tuple(mine), tuple(vals)
 
     def _slot(self, kind: str, x: int) -> int:
@@ -374,6 +374,9 @@ class Symmetry:
         new[L.XL] = tuple(sorted(("n", lmap(x[1])) if x[0] == "n" else ("r", lmap(x[1]), amap[x[2]])
                                  for x in s[L.XL]))
         new[L.WW] = tuple(amap[b] for b in s[L.WW])
+        if self.sys.m.uses_flush:                 # flush barriers: flusher and items renamed
+            for a in range(L.A):
+                new[L.FB + amap[a]] = tuple(sorted(2 * amap[x >> 1] + (x & 1) for x in s[L.FB + a]))
         for a in range(L.A):                      # held orders: the locks renamed, order kept
             new[L.HO + amap[a]] = tuple(tok if token_lock(tok) < 0 else
                                         tok + ((lmap(token_lock(tok)) - token_lock(tok)) << 8)

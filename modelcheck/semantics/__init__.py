@@ -15,6 +15,7 @@ A state is one flat tuple (see `Layout`):
   irq_on[h]  the actor irq handler h runs in (interrupted), or -1
   irq_off[a] mask of the locks a holds taken with irqsave (interrupts off)
   held[a]    what a holds in the order it took it (`held_token`s), for lockdep
+  flush[a]   the work runs a flush of a's waits for (only with flushes)
 Control flow is compiled away: an instruction knows the pc(s) it moves to.
 
 One module per family of statements (locks, fences, memory, engines,
@@ -28,7 +29,7 @@ from .fences import Signal, Wait, Woken, WaitAny, Publish, Interrupt
 from .memory import Alloc, MmapWriter, Fault, HookReturn
 from .engines import Start, Acquire, Release
 from .control import Assign, Await, Assert, Branch, Choose, Jump
-from .work import WorkStart, QueueWork, FlushWork, CancelWork, CancelWait, FlushWorkqueue
+from .work import WorkStart, QueueWork, FlushWork, FlushWait, CancelWork, CancelWait, FlushWorkqueue
 from .irq import HARDIRQ, IRQS_OFF, IrqFire
 from .system import System
 
@@ -36,5 +37,5 @@ __all__ = ["DONE", "ERRORED", "MEMALLOC", "PUBLISHED", "SIGNALLED", "Instr", "La
            "Lock", "Trylock", "Unlock", "Signal", "Wait", "Woken", "WaitAny", "Publish",
            "Interrupt", "Alloc", "MmapWriter", "Fault", "HookReturn", "Start", "Acquire",
            "Release", "Assign", "Await", "Assert", "Branch", "Choose", "Jump", "System",
-           "NOFS", "WorkStart", "QueueWork", "FlushWork", "CancelWork", "CancelWait",
+           "NOFS", "WorkStart", "QueueWork", "FlushWork", "FlushWait", "CancelWork", "CancelWait",
            "FlushWorkqueue", "WwBegin", "WwEnd", "HARDIRQ", "IRQS_OFF", "IrqFire"]

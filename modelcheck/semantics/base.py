@@ -43,6 +43,9 @@ class Layout:
         # HO[a]: what actor a holds, in the order it took it (lockdep's held_locks[]),
         # one `held_token` per acquisition; the lock-order model walks it from the top
         self.HO = self.extend(self.A)
+        # FB[a]: the flush barriers actor a waits for at a FlushWait (work.py), sorted:
+        # 2w behind item w's pending instance, 2w + 1 behind its run
+        self.FB = self.extend(self.A if m.uses_flush else 0)
         # irq handlers (irq.py): IRQ_ON[h] the actor handler h interrupts, or -1;
         # IRQ_OFF[a] the mask of locks actor a holds taken with irqsave
         self.irqs = [a for a, actor in enumerate(m.actors) if actor.kind == "irq"]

@@ -16,7 +16,7 @@ from .control import Assign, Await, Assert, Branch, Choose, Jump
 from .irq import HARDIRQ, IRQS_OFF, IrqFire, can_host, irqs_off
 
 MAX_READ_DEPTH = 4      # read holds of one rwsem by one actor; a deeper down_read blocks
-from .work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
+from .work import (CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue, QueueWork, WorkStart,
                    work_class, wq_class)
 
 SCOPES = {"noreclaim": NORECLAIM, "nofs": NOFS_SCOPE, "noio": NOIO_SCOPE}
@@ -200,8 +200,12 @@ class System:
                 self._scope = outer
         if op == "queue_work":
             return self._emit(QueueWork(self, st, nxt, sig))
-        if op == "flush_work":
-            return self._emit(FlushWork(self, st, nxt, sig))
+        if op in ("flush_work", "flush_workqueue"):
+            flush = (FlushWork if op == "flush_work" else FlushWorkqueue)(self, st, nxt, sig)
+            flush.wait_pc = self._emit(FlushWait(self, flush))
+            pc = self._emit(flush)
+            self._same_statement([flush.wait_pc], pc)
+            return pc
         if op == "cancel_work_sync":
             cancel = CancelWork(self, st, nxt, sig)
             cancel.wait_pc = self._emit(CancelWait(self, cancel))
@@ -209,8 +213,6 @@ class System:
             pc = self._emit(cancel)
             self._same_statement([cancel.wait_pc], pc)
             return pc
-        if op == "flush_workqueue":
-            return self._emit(FlushWorkqueue(self, st, nxt, sig))
         if op == "assign":
             return self._emit(Assign(self, st, nxt, sig))
         if op == "await":
@@ -289,6 +291,8 @@ class System:
         for a in range(L.A):
             s[L.PC + a] = DONE if m.actors[a].kind == "work" else self.starts[a]   # idle
             s[L.STK + a] = s[L.HO + a] = ()
+            if m.uses_flush:
+                s[L.FB + a] = ()
         for q in range(len(m.workqueues)):
             s[L.WQ + q] = ()
         for h in range(len(L.irqs)):
@@ -335,6 +339,8 @@ class System:
                                        f"{actor.name} finishes holding {what}") for what in held)
             if actor.kind == "irq":                  # the interrupted thread goes on
                 lst[L.IRQ_ON + L.irqs.index(a)] = -1
+            if actor.kind == "work" and self.m.uses_flush:       # its run is over: barriers behind it
+                self.barriers(lst, a, 1, None)
             if actor.kind == "work" and a in lst[L.WQ + actor.wq]:   # queued while it ran
                 lst[L.PC + a] = self.starts[a]
                 label = "; ".join(x for x in (label, "pending again: runs once more") if x)
@@ -425,6 +431,21 @@ class System:
             lst[self.L.XL] = tuple(sorted(lst[self.L.XL] + (("n", l),)))
         lst[i] = (lst[i] | (1 << a)) if shared else -(a + 1)
         self.push_held(lst, a, l, trylock)
+
+    def barriers(self, lst: list, w: int, old: int, new) -> None:
+        """Every flush waiting behind work item w's instance in state `old`
+        (0 pending, 1 running) now waits behind it in state `new`, or is
+        through with it (None): w started, its run ended, or it was cancelled."""
+        FB, was = self.L.FB, 2 * w + old
+        for b in range(self.L.A):
+            if was in lst[FB + b]:
+                rest = tuple(x for x in lst[FB + b] if x != was)
+                lst[FB + b] = rest if new is None else tuple(sorted(rest + (2 * w + new,)))
+
+    def barrier(self, s, w: int) -> int:
+        """The barrier start_flush_work() queues, as held in FB: behind w's
+        pending instance (2w) if there is one, else behind its run (2w + 1)."""
+        return 2 * w + (0 if self.pending(s, w) else 1)
 
     def push_held(self, lst: list, a: int, l: int, trylock: bool = False) -> None:
         """Actor a (still at the acquiring pc) now holds l on top of the rest."""

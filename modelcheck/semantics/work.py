@@ -50,6 +50,8 @@ class WorkStart(Instr):
             return []
         lst = list(s)
         lst[sys.L.WQ + self.q] = tuple(x for x in queue if x != a)
+        if sys.m.uses_flush:                      # flushes behind the pending instance: now its run
+            sys.barriers(lst, a, 0, 1)
         return [self.move(s, a, self.nxt, "starts running", lst=lst)]
 
     def blocked_on(self, s, a):
@@ -89,7 +91,12 @@ class QueueWork(Instr):
 
 
 class FlushWork(Instr):
-    """flush_work W: wait until W is neither pending nor running."""
+    """flush_work W: returns at once when W is idle.  Otherwise
+    start_flush_work() queues a barrier behind W's last queued instance (the
+    pending one, else the running one) and the flush waits for it at
+    `FlushWait`: W is "idle on return if it hasn't been requeued since flush
+    started" (kernel/workqueue.c), so a W that queues itself again is not
+    waited for twice."""
     may_sleep = True
 
     def __init__(self, sys, stmt, nxt, sig):
@@ -99,12 +106,23 @@ class FlushWork(Instr):
         wq = sys.m.workqueues[actor.wq]
         self.acquires = ((work_class(actor.name), "w"),) + \
             (((wq_class(wq.name), "w"),) if wq.ordered else ())
+        self.wait_pc = None                  # set by System: the FlushWait of this statement
+
+    def next_pcs(self):
+        return (self.nxt, self.wait_pc)
+
+    def busy(self, s) -> list:
+        return [self.w] if self.sys.busy(s, self.w) else []
 
     def step(self, s, a):
-        return [] if self.sys.busy(s, self.w) else [self.move(s, a, self.nxt)]
-
-    def blocked_on(self, s, a):
-        return [("work", self.w)] if self.sys.busy(s, self.w) else []
+        busy = self.busy(s)
+        if not busy:
+            return [self.move(s, a, self.nxt)]
+        lst = list(s)
+        lst[self.sys.L.FB + a] = tuple(sorted(self.sys.barrier(s, w) for w in busy))
+        return [self.move(s, a, self.wait_pc, "waits for " + ", ".join(
+            f"{self.sys.actor(w)} to {'run' if self.sys.pending(s, w) else 'finish its run'}"
+            for w in busy), lst=lst)]
 
 
 class CancelWork(Instr):
@@ -129,6 +147,8 @@ class CancelWork(Instr):
         if sys.pending(s, w):
             lst[sys.L.WQ + self.q] = tuple(x for x in s[sys.L.WQ + self.q] if x != w)
             label = f"{sys.actor(w)} no longer pending"
+            if sys.m.uses_flush:                  # a barrier behind it runs: that flush is through
+                sys.barriers(lst, w, 0, None)
         if s[sys.L.PC + w] == sys.starts[w]:
             lst[sys.L.PC + w] = DONE
         if sys.running(s, w):
@@ -151,17 +171,31 @@ class CancelWait(Instr):
         return [("work", self.w)] if self.sys.running(s, self.w) else []
 
 
-class FlushWorkqueue(Instr):
-    """flush_workqueue WQ: wait until no item of WQ is pending or running."""
-    may_sleep = True
+class FlushWorkqueue(FlushWork):
+    """flush_workqueue WQ: waits for every item of WQ pending or running when
+    it starts, each as flush_work would (the flush colours of
+    kernel/workqueue.c: what is queued after it is not waited for)."""
 
     def __init__(self, sys, stmt, nxt, sig):
-        super().__init__(sys, stmt, nxt, sig)
+        Instr.__init__(self, sys, stmt, nxt, sig)
         self.q = stmt.objs[0]
         self.acquires = ((wq_class(sys.m.workqueues[self.q].name), "w"),)
+        self.wait_pc = None
+
+    def busy(self, s) -> list:
+        return [w for w in self.sys.work_items[self.q] if self.sys.busy(s, w)]
+
+
+class FlushWait(Instr):
+    """The second half of a flush: wait until the runs it is behind are over."""
+    may_sleep = True
+
+    def __init__(self, sys, flush: FlushWork):
+        super().__init__(sys, flush.stmt, flush.nxt, flush.sig)
+        self.flush = flush
 
     def step(self, s, a):
-        return [] if self.blocked_on(s, a) else [self.move(s, a, self.nxt)]
+        return [] if s[self.sys.L.FB + a] else [self.move(s, a, self.nxt, "the flush is done")]
 
     def blocked_on(self, s, a):
-        return [("work", w) for w in self.sys.work_items[self.q] if self.sys.busy(s, w)][:1]
+        return [("work", x >> 1) for x in s[self.sys.L.FB + a]][:1]

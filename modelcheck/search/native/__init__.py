@@ -35,8 +35,8 @@ from ...semantics.irq import IrqFire
 from ...semantics.locks import Lock, Trylock, Unlock, WwBegin, WwEnd
 from ...semantics.memory import Alloc, Fault, HookReturn, MmapWriter
 from ...semantics.system import MAX_READ_DEPTH
-from ...semantics.work import (CancelWait, CancelWork, FlushWork, FlushWorkqueue, QueueWork,
-                               WorkStart)
+from ...semantics.work import (CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue,
+                               QueueWork, WorkStart)
 
 try:
     from .. import _vm
@@ -46,14 +46,14 @@ except ImportError:                    # built with optional=True: no compiler, 
 SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
            "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
-           "MAXSTATES", "NSIZE", "REC")
+           "MAXSTATES", "NSIZE", "REC", "FB", "FLUSH")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
           "resvs", "spins", "acq", "invs", "reach", "init", "width")
 OPS = {cls: n for n, cls in enumerate(
     (Lock, Trylock, WwBegin, WwEnd, Unlock, Signal, Wait, Woken, WaitAny, Publish, Interrupt,
      Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
      Assert, Branch, Choose, Jump, IrqFire, QueueWork, WorkStart, FlushWork, CancelWork,
-     CancelWait, FlushWorkqueue), start=1)}
+     CancelWait, FlushWorkqueue, FlushWait), start=1)}
 NF = 20
 EVENTS = ("reclaim", "fork", "munmap", "fault")
 KINDS = {"thread": 0, "job": 1, "work": 2, "irq": 3}
@@ -112,6 +112,8 @@ class Program:
             caps[L.EN + e] = max(1, min(eng.slots, L.A))
         for q in range(len(m.workqueues)):
             caps[L.WQ + q] = max(1, len(sys.work_items[q]))
+        for a in range(L.A if m.uses_flush else 0):         # one barrier per work item at most
+            caps[L.FB + a] = max(1, sum(len(items) for items in sys.work_items))
         self.caps = caps
         off, cap, w = [], [], 0
         for i in range(L.size):
@@ -287,15 +289,15 @@ class Program:
         elif isinstance(ins, WorkStart):
             items = sys.work_items[ins.q]
             x = [ins.q, int(ins.ordered), self.list(items), len(items)]
+        elif isinstance(ins, FlushWorkqueue):           # before FlushWork: it is one
+            items = sys.work_items[ins.q]
+            x = [self.list(items), len(items), ins.wait_pc]
         elif isinstance(ins, FlushWork):
-            x = [ins.w]
+            x = [ins.w, ins.wait_pc]
         elif isinstance(ins, CancelWork):
             x = [ins.w, ins.q, ins.wait_pc]
         elif isinstance(ins, CancelWait):
             x = [ins.w]
-        elif isinstance(ins, FlushWorkqueue):
-            items = sys.work_items[ins.q]
-            x = [self.list(items), len(items)]
         rec = [op, ins.nxt, ins.site, int(bool(ins.may_sleep)), ins.scope, calls, fs,
                getattr(ins, "fence", -1) if fs else -1, ins.sig] + x
         if len(rec) > NF:
@@ -314,6 +316,7 @@ class Program:
              "MAXOUT": self.maxout, "NINV": len(self.invs), "NREACH": len(self.reach),
              "MAXF": len(m.locks) + len(m.engines) + 8,
              "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size,
+             "FB": L.FB, "FLUSH": int(m.uses_flush),
              "REC": self.REC}
         return array("i", [v[name] for name in SCALARS]).tobytes()
 
@@ -340,6 +343,8 @@ class Program:
         for q in range(len(m.workqueues)):
             rng[L.WQ + q] = (0, A)
         rng[L.XL] = (0, (1 << 24) | (NL << 8) | A)
+        for a in range(A if m.uses_flush else 0):
+            rng[L.FB + a] = (0, 2 * A + 1)
         rng[L.WW] = (0, A)
         for h in range(len(L.irqs)):
             rng[L.IRQ_ON + h] = (-1, A)
@@ -505,7 +510,10 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
             last[0] = now
         return 0
 
-    out = _vm.explore(prog.scalars(limits.max_states), tick, prog.frozen, bytes(targets))
+    try:
+        out = _vm.explore(prog.scalars(limits.max_states), tick, prog.frozen, bytes(targets))
+    except ValueError as e:              # an extension built from other sources than this glue
+        return f"the native core was built from other sources ({e}): rebuild it with make"
     if out["stop"] == STOP_CAPACITY:
         return "a hook stack or queue beyond its slots"
     ints = lambda name, code="i": _ints(out[name], code)

@@ -23,7 +23,7 @@
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
        C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
-       REC, NSCALARS };
+       REC, C_FB, FLUSH, NSCALARS };
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
@@ -36,7 +36,7 @@ enum { OP_LOCK = 1, OP_TRYLOCK, OP_WWBEGIN, OP_WWEND, OP_UNLOCK, OP_SIGNAL, OP_W
        OP_WAITANY, OP_PUBLISH, OP_INTERRUPT, OP_ALLOC, OP_MMAPW, OP_FAULT, OP_HOOKRET,
        OP_FENCESITE, OP_START, OP_ACQUIRE, OP_RELEASE, OP_ASSIGN, OP_AWAIT, OP_ASSERT,
        OP_BRANCH, OP_CHOOSE, OP_JUMP, OP_IRQFIRE, OP_QUEUEWORK, OP_WORKSTART, OP_FLUSHWORK,
-       OP_CANCELWORK, OP_CANCELWAIT, OP_FLUSHWQ };
+       OP_CANCELWORK, OP_CANCELWAIT, OP_FLUSHWQ, OP_FLUSHWAIT };
 /* actor record */
 enum { AC_KIND, AC_ENGINE, AC_WQ, AC_PREEMPT, AC_START, AC_DEPS, AC_NDEPS, AC_IRQ, AC_CW,
        AC_NCW };
@@ -419,6 +419,22 @@ static int pending_work(VM *vm, const int32_t *s, int w)
     return n_contains(vm, s, SC(C_WQ) + ACT(w)[AC_WQ], w);
 }
 
+/* System.barriers: every flush behind w's instance in state `old` (0 pending,
+   1 running) goes to state `nw`, or is through with it (nw < 0) */
+static void barriers(VM *vm, int32_t *t, int w, int old, int nw)
+{
+    if (!SC(FLUSH))
+        return;
+    for (int b = 0; b < SC(A); b++) {
+        int c = SC(C_FB) + b;
+        if (n_contains(vm, t, c, 2 * w + old)) {
+            n_remove_all(vm, t, c, 2 * w + old);
+            if (nw >= 0)
+                n_insert_sorted(vm, t, c, 2 * w + nw);
+        }
+    }
+}
+
 static int irqs_off(VM *vm, const int32_t *s, int a)
 {
     if (ACT(a)[AC_KIND] == K_IRQ)
@@ -547,6 +563,8 @@ static void move(VM *vm, Out *o, int a, int pc)
                 found(vm, o, F_HELD_SLOT, a, e);
         if (ac[AC_KIND] == K_IRQ)
             S(t, SC(C_IRQ_ON) + ac[AC_IRQ]) = -1;
+        if (ac[AC_KIND] == K_WORK)           /* its run is over: barriers behind it */
+            barriers(vm, t, a, 1, -1);
         if (ac[AC_KIND] == K_WORK && n_contains(vm, t, SC(C_WQ) + ac[AC_WQ], a))
             S(t, SC(C_PC) + a) = ac[AC_START];
     } else if (SC(SLEEPCHK) && INS(pc)[I_SLEEP]) {
@@ -986,18 +1004,32 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
         }
         o = new_out(vm, &n, s);
         n_remove_all(vm, o->t, q, a);
+        barriers(vm, o->t, a, 0, 1);
         move(vm, o, a, nxt);
         return n;
     }
-    case OP_FLUSHWORK:               /* x: w */
-        if (S(s, SC(C_PC) + x[0]) == DONE)
+    case OP_FLUSHWORK: {             /* x: w, wait pc */
+        int w = x[0];
+        if (S(s, SC(C_PC) + w) == DONE) {
+            move(vm, new_out(vm, &n, s), a, nxt);
+            return n;
+        }
+        o = new_out(vm, &n, s);
+        n_insert_sorted(vm, o->t, SC(C_FB) + a, 2 * w + !pending_work(vm, s, w));
+        move(vm, o, a, x[1]);
+        return n;
+    }
+    case OP_FLUSHWAIT:
+        if (NLEN(s, SC(C_FB) + a) == 0)
             move(vm, new_out(vm, &n, s), a, nxt);
         return n;
     case OP_CANCELWORK: {            /* x: w, q, wait pc */
         int w = x[0], q = SC(C_WQ) + x[1];
         o = new_out(vm, &n, s);
-        if (n_contains(vm, s, q, w))
+        if (n_contains(vm, s, q, w)) {
             n_remove_all(vm, o->t, q, w);
+            barriers(vm, o->t, w, 0, -1);     /* a barrier behind the pending w runs */
+        }
         if (S(s, SC(C_PC) + w) == ACT(w)[AC_START])
             S(o->t, SC(C_PC) + w) = DONE;
         move(vm, o, a, running(vm, s, w) ? x[2] : nxt);
@@ -1007,12 +1039,21 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
         if (!running(vm, s, x[0]))
             move(vm, new_out(vm, &n, s), a, nxt);
         return n;
-    case OP_FLUSHWQ:                 /* x: items, nitems */
+    case OP_FLUSHWQ: {               /* x: items, nitems, wait pc */
+        int busy = 0;
         for (int k = 0; k < x[1]; k++)
-            if (S(s, SC(C_PC) + vm->pool[x[0] + k]) != DONE)
-                return 0;
-        move(vm, new_out(vm, &n, s), a, nxt);
+            busy |= S(s, SC(C_PC) + vm->pool[x[0] + k]) != DONE;
+        o = new_out(vm, &n, s);
+        if (busy) {
+            for (int k = 0; k < x[1]; k++) {
+                int w = vm->pool[x[0] + k];
+                if (S(s, SC(C_PC) + w) != DONE)
+                    n_insert_sorted(vm, o->t, SC(C_FB) + a, 2 * w + !pending_work(vm, s, w));
+            }
+        }
+        move(vm, o, a, busy ? x[2] : nxt);
         return n;
+    }
     }
     vm->overflow = 1;                /* a FenceSite or an unknown op: never a step */
     return 0;

@@ -1,17 +1,18 @@
 """`make bench`: each bench family at growing sizes, with our checker and
 with SPIN in the same run, in one table.
 
-    .venv/bin/python bench/run.py                 # default sizes, a few minutes
-    .venv/bin/python bench/run.py --quick         # two smallest sizes of each family
-    .venv/bin/python bench/run.py --full          # adds the big sizes
+    .venv/bin/python bench/run.py                 # the quick sizes, a few minutes
+    .venv/bin/python bench/run.py --full          # pipeline N=8..24 and the big sizes of the others
     .venv/bin/python bench/run.py --sizes pipeline=4,8 pagefault=3x2 ring=3
     .venv/bin/python bench/run.py --families ring --timeout 60 --no-spin
 
 Both sides are timed as a user runs them, whole process against whole
 process: ours is `modelcheck check --format json -D N=.. SPEC`; SPIN is
 `spin -a`, `gcc -O2 -DSAFETY -DBFS pan.c`, `./pan` (compile time included).
-Peak memory is each child's own maximum resident set, from wait4(); SPIN's
-is pan's.  Only the public CLI of modelcheck is used, so the bench keeps
+Wall seconds and CPU seconds (user + system of the child and what it waited
+for, from wait4(): the machine is shared, so CPU is the figure to compare)
+are both reported.  Peak memory is each child's own maximum resident set;
+SPIN's is pan's.  Only the public CLI of modelcheck is used, so the bench keeps
 working when the explorer changes.  See bench/README.md.
 """
 from __future__ import annotations
@@ -46,9 +47,10 @@ class Family:
     name: str
     params: tuple                  # param names, in the order of a size tuple
     variants: dict                 # variant -> (spec file, expected verdict)
-    sizes: list                    # default sizes
-    full: list                     # added by --full
+    sizes: list                    # default (quick) sizes
+    full: list                     # the sizes of --full
     min_size: tuple = ()           # the smallest size (the test uses it)
+    early: tuple = ()              # variants also run in early-bug mode (`--early`)
 
     def label(self, size: tuple) -> str:
         return ",".join(f"{p}={v}" for p, v in zip(self.params, size))
@@ -58,15 +60,15 @@ FAMILIES = {
     "pipeline": Family("pipeline", ("N",),
                        {"buggy": ("pipeline_buggy.fspec", "deadlock"),
                         "fixed": ("pipeline_fixed.fspec", "safe")},
-                       [(2,), (4,), (6,), (8,), (10,), (12,)], [(14,)], (1,)),
+                       [(8,), (12,)], [(8,), (12,), (16,), (20,), (24,)], (1,), ("buggy",)),
     "pagefault": Family("pagefault", ("N", "M"),
                         {"shared": ("pagefault_shared.fspec", "deadlock"),
                          "preemptible": ("pagefault_preemptible.fspec", "safe")},
-                        [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)], [(6, 3)], (1, 1)),
+                        [(2, 1), (4, 2), (5, 2)], [(2, 1), (4, 2), (5, 2), (6, 3)], (1, 1), ("shared",)),
     "ring": Family("ring", ("N",),
                    {"deadlock": ("ring_deadlock.fspec", "deadlock"),
                     "fixed": ("ring_fixed.fspec", "safe")},
-                   [(2,), (3,), (4,), (5,)], [(6,)], (1,)),
+                   [(3,), (5,)], [(3,), (5,), (6,)], (1,), ("deadlock",)),
 }
 
 
@@ -83,6 +85,7 @@ class Run:
     stderr: str
     seconds: float
     maxrss_mb: float
+    cpu: float = 0.0               # user + system seconds of the child and its waited-for children
 
     @property
     def timed_out(self) -> bool:
@@ -113,7 +116,8 @@ def run(cmd: list, cwd: Path, timeout: float) -> Run:
     _, status, usage = waited["r"]
     p.returncode = os.waitstatus_to_exitcode(status)     # already reaped by wait4
     return Run(None if killed else p.returncode, out_path.read_text(errors="replace"),
-               err_path.read_text(errors="replace"), seconds, usage.ru_maxrss / 1024)
+               err_path.read_text(errors="replace"), seconds, usage.ru_maxrss / 1024,
+               usage.ru_utime + usage.ru_stime)
 
 
 # ---------------------------------------------------------------- our checker
@@ -123,6 +127,13 @@ def modelcheck_cmd() -> list:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "modelcheck"]
 
 
+def engine() -> str:
+    """The explicit engine the bench runs: the native core where the
+    installed checker has one (`--engine native`), else the Python one."""
+    r = subprocess.run(modelcheck_cmd() + ["check", "--help"], capture_output=True, text=True)
+    return "native" if "native" in r.stdout else "python"
+
+
 @dataclass
 class Outcome:
     """One side's figures for one row; verdict is deadlock / safe / timeout / error / ..."""
@@ -130,6 +141,7 @@ class Outcome:
     states: int | None = None
     transitions: int | None = None
     seconds: float | None = None   # whole process(es), wall
+    cpu: float | None = None       # whole process(es), CPU (user + system)
     search_s: float | None = None  # the search alone, as the tool reports it
     mb: float | None = None
     trace: int | None = None       # shortest counterexample, in steps
@@ -155,27 +167,32 @@ def repeat(fn, reps: int) -> Outcome:
     return outs[(len(outs) - 1) // 2]
 
 
-def ours(family: Family, variant: str, size: tuple, work: Path, budget: Budget) -> Outcome:
+def ours(family: Family, variant: str, size: tuple, work: Path, budget: Budget,
+         early: bool = False, native: bool = False) -> Outcome:
     spec = SPECS / family.variants[variant][0]
     cmd = modelcheck_cmd() + ["check", "--format", "json", "--max-memory", str(budget.max_mb)]
+    cmd += (["--early"] if early else []) + (["--engine", "native"] if native else [])
     for p, v in zip(family.params, size):
         cmd += ["-D", f"{p}={v}"]
     r = run(cmd + [str(spec)], work, budget.timeout)
     if r.timed_out:
-        return Outcome("timeout", seconds=r.seconds, mb=r.maxrss_mb)
+        return Outcome("timeout", seconds=r.seconds, cpu=r.cpu, mb=r.maxrss_mb)
     try:
         f = json.loads(r.stdout)["files"][0]
     except (ValueError, KeyError, IndexError):
-        return Outcome("error", seconds=r.seconds, note=(r.stderr.strip().splitlines() or ["?"])[-1])
+        return Outcome("error", seconds=r.seconds, cpu=r.cpu,
+                       note=(r.stderr.strip().splitlines() or ["?"])[-1])
     st = f.get("stats", {})
     deadlocks = [x for x in f.get("findings", []) if x.get("kind") == "deadlock"]
     trace = min((len(x.get("trace", [])) + len(x.get("then", [])) for x in deadlocks), default=None)
     found = sorted(k for k in f.get("found", []) if k != "lock-order")   # SPIN has no lockdep model
     verdict = "safe" if not found else "+".join(found)
     complete = bool(f.get("complete", True))
+    if early and f.get("mode") == "early" and not complete:
+        complete = True           # stopped at its first finding, as pan does: that is the verdict
     if not complete:
         verdict += " (incomplete)"
-    return Outcome(verdict, st.get("states"), st.get("transitions"), r.seconds, st.get("seconds"),
+    return Outcome(verdict, st.get("states"), st.get("transitions"), r.seconds, r.cpu, st.get("seconds"),
                    r.maxrss_mb, trace, complete, "" if f.get("ok") else "not as expected")
 
 
@@ -212,7 +229,7 @@ def spin(pml_name: str, text: str | None, defines: list, work: Path, budget: Bud
         (work / pml_name).write_text(text)
     for stale in work.glob("*.trail"):
         stale.unlink()
-    total, deadline = 0.0, time.perf_counter() + budget.timeout
+    total, cpu, deadline = 0.0, 0.0, time.perf_counter() + budget.timeout
     steps = ([["spin", *defines, "-a", pml_name]],
              [["gcc", "-O2", "-DSAFETY", "-DBFS", f"-DMEMLIM={budget.max_mb}", "-o", "pan", "pan.c"]],
              [["./pan"]])
@@ -220,19 +237,20 @@ def spin(pml_name: str, text: str | None, defines: list, work: Path, budget: Bud
     for (cmd,) in steps:
         r = run(cmd, work, deadline - time.perf_counter())
         total += r.seconds
+        cpu += r.cpu
         if r.timed_out:
-            return Outcome("timeout", seconds=total)
+            return Outcome("timeout", seconds=total, cpu=cpu)
         if cmd[0] != "./pan":
             build += r.seconds
             if r.rc != 0:
-                return Outcome("error", seconds=total, note=(r.stdout + r.stderr).strip()[-200:])
+                return Outcome("error", seconds=total, cpu=cpu, note=(r.stdout + r.stderr).strip()[-200:])
     d = parse_pan(r.stdout)
     if "states" not in d:
         return Outcome("error", seconds=total, note=r.stdout.strip()[-200:])
     dead = d.get("errors", 0) > 0             # pan stops at the first one: that is the verdict
     incomplete = d["incomplete"] and not dead
     verdict = "deadlock" if dead else "safe (incomplete)" if incomplete else "safe"
-    return Outcome(verdict, int(d["states"]), int(d.get("transitions", 0)), total, r.seconds,
+    return Outcome(verdict, int(d["states"]), int(d.get("transitions", 0)), total, cpu, r.seconds,
                    r.maxrss_mb, int(d["error_depth"]) if dead and "error_depth" in d else None,
                    not incomplete, extra={"build_s": build})
 
@@ -273,43 +291,50 @@ def agreement(a: Outcome, b: Outcome | None, traces: bool = True) -> str:
     return "yes"
 
 
-def targets(rows: list, native: list) -> list:
-    """The figures the issue sets targets for, read off the tables (nothing
-    is asserted: the targets are for the explorer, this only reports)."""
+COLUMNS = ["family", "variant", "size", "verdict", "states", "transitions", "s", "CPU s", "states/s",
+           "MB", "B/state", "trace", "SPIN verdict", "SPIN states", "SPIN s", "SPIN CPU s",
+           "SPIN build s", "SPIN states/s", "SPIN MB", "SPIN B/state", "SPIN trace",
+           "ours/SPIN", "ours/SPIN CPU", "agree"]
+C = {name: i for i, name in enumerate(COLUMNS)}
+
+
+def targets(rows: list) -> list:
+    """The figures issue 11 sets targets for, read off the table (nothing is
+    asserted: the targets are for the explorer, this only reports)."""
     out = []
-    for n in ("8", "10"):
-        hit = [r for r in native if r[0] == "fixed" and r[1] == f"N={n}"]
-        same = [r for r in rows if r[:3] == ["pipeline", "fixed", f"N={n}"]]
-        if hit and hit[0][11] != "-":
-            ratio = float(hit[0][11])
-            line = (f"pipeline fixed N={n}, time to verdict: {hit[0][3]} s; SPIN on the shared model "
-                    f"{hit[0][7]} s, ratio {ratio:.2f} ({'met' if ratio <= 1 else 'missed'}: target <= 1)")
-            if same and same[0][19] != "-":
-                line += f"; SPIN on the same-steps model {same[0][13]} s, ratio {same[0][19]}"
-            out.append(line)
-    rates = [(int(r[7].replace(",", "")), f"{r[0]} {r[1]} {r[2]}") for r in rows if r[7] != "-"]
-    if rates:
-        lo, hi = min(rates), max(rates)
-        out.append(f"states/s of our search: {lo[0]:,} ({lo[1]}) to {hi[0]:,} ({hi[1]}) "
-                   f"(target >= 150,000 without reduction)")
-    per = [(int(r[9].replace(",", "")), f"{r[0]} {r[1]} {r[2]}") for r in rows if r[9] != "-"]
-    if per:
-        lo, hi = min(per), max(per)
-        out.append(f"bytes/state of ours: {lo[0]:,} ({lo[1]}) to {hi[0]:,} ({hi[1]}) (target <= 100)")
-    for r in rows:
-        if r[:3] == ["pipeline", "fixed", "N=12"] and r[6] != "-":
-            ok = r[3] == "safe" and float(r[6]) < 600 and r[8] != "-" and float(r[8]) < 4096
-            out.append(f"pipeline fixed N=12: {r[3]} after {r[6]} s, {r[8]} MB "
-                       f"({'met' if ok else 'missed'}: target under 10 minutes within 4 GB; "
-                       "our model of it has fewer states than the shared one, see bench/README.md)")
+    find = lambda variant, n: next((r for r in rows if r[:3] == ["pipeline", variant, f"N={n}"]), None)
+    for n in (12, 20):
+        r = find("fixed", n)
+        if r and r[C["ours/SPIN CPU"]] != "-":
+            x = float(r[C["ours/SPIN CPU"]])
+            out.append(f"pipeline fixed N={n}: ours/SPIN {x:.2f} in CPU, {r[C['ours/SPIN']]} in wall "
+                       f"({'met' if x <= 0.5 else 'missed'}: target <= 0.5 in CPU)")
+    for variant, goal, what in (("buggy (early)", 1.0, "faster than SPIN in early-bug mode"),
+                                ("buggy", 1.0, "ours/SPIN <= 1 in the default mode")):
+        for n in (8, 10, 12):
+            r = find(variant, n)
+            if r and r[C["ours/SPIN CPU"]] != "-":
+                x = float(r[C["ours/SPIN CPU"]])
+                out.append(f"pipeline {variant} N={n}: ours/SPIN {x:.2f} in CPU, {r[C['ours/SPIN']]} in "
+                           f"wall, trace {r[C['trace']]} against SPIN's {r[C['SPIN trace']]} "
+                           f"({'met' if x <= goal else 'missed'}: {what})")
+                break
+    r = find("fixed", 24)
+    if r and r[C["CPU s"]] != "-":
+        ok = r[C["verdict"]] == "safe" and float(r[C["CPU s"]]) <= 60 and float(r[C["MB"]]) <= 4096
+        out.append(f"pipeline fixed N=24: {r[C['verdict']]} after {r[C['CPU s']]} s CPU, {r[C['MB']]} MB "
+                   f"({'met' if ok else 'missed'}: target within 60 s CPU and 4 GB)")
+    elif r:
+        out.append(f"pipeline fixed N=24: {r[C['verdict']]} (missed: target within 60 s CPU and 4 GB)")
     return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="the two smallest sizes of each family")
-    ap.add_argument("--full", action="store_true", help="add the big sizes (tens of minutes)")
+    ap.add_argument("--quick", action="store_true", help="the quick sizes (the default)")
+    ap.add_argument("--full", action="store_true",
+                    help="pipeline N=8,12,16,20,24 and the big sizes of the others (an hour on Python)")
     ap.add_argument("--sizes", nargs="*", default=[], metavar="FAMILY=S,S",
                     help="sizes per family: pipeline=4,8  pagefault=3x2,4x2 (N x M)  ring=3")
     ap.add_argument("--families", nargs="*", choices=sorted(FAMILIES), help="only these families")
@@ -321,11 +346,14 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=1, metavar="R",
                     help="run each measurement R times and report the run of median time")
     ap.add_argument("--no-spin", action="store_true", help="our side only")
+    ap.add_argument("--no-shared", action="store_true",
+                    help="skip the second table (SPIN on the shared pipeline model)")
     ap.add_argument("--work", type=Path, default=HERE / "out", help="scratch directory (default bench/out)")
     args = ap.parse_args(argv)
+    if args.quick and args.full:
+        ap.error("--quick and --full: choose one")
 
-    sizes = {name: (f.sizes[:2] if args.quick else f.sizes + (f.full if args.full else []))
-             for name, f in FAMILIES.items()}
+    sizes = {name: (f.full if args.full else f.sizes) for name, f in FAMILIES.items()}
     for item in args.sizes:
         name, _, vals = item.partition("=")
         if name not in FAMILIES or not vals:
@@ -343,29 +371,33 @@ def main(argv=None) -> int:
     if not args.no_spin and not use_spin:
         print(INSTALL_HINT, file=sys.stderr)
     args.work.mkdir(parents=True, exist_ok=True)
+    eng = engine()
+    native = eng == "native"
 
     # start-up footprints, subtracted for bytes/state
-    base = ours(FAMILIES["ring"], "fixed", (1,), args.work, budget)
+    base = ours(FAMILIES["ring"], "fixed", (1,), args.work, budget, native=native)
     base_spin = spin("m.pml", promela_for("ring", "fixed", (1,)), [], args.work / "spin" / "base",
                      budget) if use_spin else None
     spin_version = subprocess.run(["spin", "-V"], capture_output=True, text=True).stdout.strip() \
         if use_spin else "SPIN not installed"
 
-    rows, native, bad, t_start = [], [], 0, time.perf_counter()
+    rows, shared, bad, t_start = [], [], 0, time.perf_counter()
     for name in families:
         fam = FAMILIES[name]
-        for variant in fam.variants:
+        runs = [(v, False) for v in fam.variants] + [(v, True) for v in fam.early]
+        for variant, early in runs:
             gave_up = {"ours": False, "spin": False, "shared": False}
+            shown = f"{variant} (early)" if early else variant
             for size in sizes[name]:
                 label = fam.label(size)
-                print(f"{name} {variant} {label} ...", file=sys.stderr, flush=True)
+                print(f"{name} {shown} {label} ...", file=sys.stderr, flush=True)
 
                 def side(key: str, fn) -> Outcome:
                     out = Outcome("skipped") if gave_up[key] else repeat(fn, budget.reps)
                     gave_up[key] |= out.verdict == "timeout"
                     return out
 
-                a = side("ours", lambda: ours(fam, variant, size, args.work, budget))
+                a = side("ours", lambda: ours(fam, variant, size, args.work, budget, early, native))
                 b = None
                 if use_spin:
                     key = f"{name}_{variant}_{label.replace(',', '_').replace('=', '')}"
@@ -375,47 +407,49 @@ def main(argv=None) -> int:
                 if a.note:
                     agree = f"ours {a.note}" if agree in ("-", "yes") else f"{agree}; ours {a.note}"
                 bad += "MISMATCH" in agree or bool(a.note)
-                rows.append([name, variant, label, a.verdict, fmt(a.states), fmt(a.transitions),
-                             fmt(a.seconds, "{:.2f}"), rate(a), fmt(a.mb, "{:.0f}"),
+                rows.append([name, shown, label, a.verdict, fmt(a.states), fmt(a.transitions),
+                             fmt(a.seconds, "{:.2f}"), fmt(a.cpu, "{:.2f}"), rate(a), fmt(a.mb, "{:.0f}"),
                              per_state(a, base.mb or 0), fmt(a.trace),
                              b.verdict if b else "-", fmt(b.states) if b else "-",
-                             fmt(b.seconds, "{:.2f}") if b else "-",
+                             fmt(b.seconds, "{:.2f}") if b else "-", fmt(b.cpu, "{:.2f}") if b else "-",
                              fmt(b.extra.get("build_s"), "{:.2f}") if b else "-",
                              rate(b) if b else "-", fmt(b.mb, "{:.0f}") if b else "-",
                              per_state(b, base_spin.mb or 0) if b and base_spin else "-",
-                             fmt(b.trace) if b else "-", ratio(a, b), agree])
-                if use_spin and name == "pipeline" and SHARED_MODEL.is_dir():
+                             fmt(b.trace) if b else "-", ratio(a, b), ratio(a, b, cpu=True), agree])
+                if use_spin and not args.no_shared and not early and name == "pipeline" \
+                        and SHARED_MODEL.is_dir():
                     defines = [f"-DN={size[0]}", "-DK=2"] + (["-DFIXED"] if variant == "fixed" else [])
                     c = side("shared", lambda: spin("pipeline.pml", None, defines,
                                                     args.work / "spin" / f"shared_{variant}_{size[0]}",
                                                     budget, copy_from=SHARED_MODEL))
                     same = agreement(a, c, traces=False)
                     bad += "MISMATCH" in same
-                    native.append([variant, label, a.verdict, fmt(a.seconds, "{:.2f}"), fmt(a.trace),
-                                   c.verdict, fmt(c.states), fmt(c.seconds, "{:.2f}"),
+                    shared.append([variant, label, a.verdict, fmt(a.seconds, "{:.2f}"),
+                                   fmt(a.cpu, "{:.2f}"), fmt(a.trace), c.verdict, fmt(c.states),
+                                   fmt(c.seconds, "{:.2f}"), fmt(c.cpu, "{:.2f}"),
                                    fmt(c.extra.get("build_s"), "{:.2f}"), fmt(c.mb, "{:.0f}"),
-                                   fmt(c.trace), ratio(a, c), same])
+                                   fmt(c.trace), ratio(a, c), ratio(a, c, cpu=True), same])
 
-    headers = ["family", "variant", "size", "verdict", "states", "transitions", "s", "states/s",
-               "MB", "B/state", "trace", "SPIN verdict", "SPIN states", "SPIN s", "SPIN build s",
-               "SPIN states/s", "SPIN MB", "SPIN B/state", "SPIN trace", "ours/SPIN", "agree"]
     reps = f"median of {budget.reps} runs" if budget.reps > 1 else "one run each"
-    print(f"modelcheck bench: {os.cpu_count()} cores, {spin_version}; {reps}; "
+    print(f"modelcheck bench: engine {eng}; {os.cpu_count()} cores, {spin_version}; {reps}; "
           f"per-run timeout {budget.timeout:.0f} s, memory {budget.max_mb} MB; "
           f"total {time.perf_counter() - t_start:.0f} s")
+    print("s: wall seconds, CPU s: user + system seconds, whole process(es) each; "
+          "ours/SPIN: both ratios")
     print(f"start-up footprint subtracted for B/state: ours {fmt(base.mb, '{:.0f}')} MB, "
           f"SPIN {fmt(base_spin.mb if base_spin else None, '{:.0f}')} MB\n")
-    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
-    if native:
+    print(tabulate(rows, headers=COLUMNS, tablefmt="simple", disable_numparse=True))
+    if shared:
         print("\npipeline against SPIN on ../shared/bench/spin/models/pipeline.pml (K=2; its own, "
-              "finer steps, so traces and states differ; the model of the issue's targets)\n")
-        print(tabulate(native, headers=["variant", "size", "verdict", "s", "trace",
-                                        "SPIN verdict", "SPIN states", "SPIN s", "SPIN build s",
-                                        "SPIN MB", "SPIN trace", "ours/SPIN", "verdicts agree"],
+              "finer steps, so traces and states differ)\n")
+        print(tabulate(shared, headers=["variant", "size", "verdict", "s", "CPU s", "trace",
+                                        "SPIN verdict", "SPIN states", "SPIN s", "SPIN CPU s",
+                                        "SPIN build s", "SPIN MB", "SPIN trace", "ours/SPIN",
+                                        "ours/SPIN CPU", "verdicts agree"],
                        tablefmt="simple", disable_numparse=True))
-    notes = targets(rows, native)
+    notes = targets(rows)
     if notes:
-        print("\nissue 4 targets, as measured in this run:\n" + "\n".join(f"  {n}" for n in notes))
+        print("\nissue 11 targets, as measured in this run:\n" + "\n".join(f"  {n}" for n in notes))
     if not use_spin and not args.no_spin:
         print("\n" + INSTALL_HINT)
     if bad:
@@ -423,10 +457,13 @@ def main(argv=None) -> int:
     return 1 if bad else 0
 
 
-def ratio(a: Outcome, b: Outcome | None) -> str:
-    """ours / SPIN wall time, where both sides finished."""
-    done = lambda o: o is not None and o.seconds and o.verdict not in ("timeout", "skipped", "error")
-    return f"{a.seconds / b.seconds:.2f}" if done(a) and done(b) else "-"
+def ratio(a: Outcome, b: Outcome | None, cpu: bool = False) -> str:
+    """ours / SPIN, wall or CPU seconds, where both sides finished."""
+    done = lambda o: o is not None and (o.cpu if cpu else o.seconds) and \
+        o.verdict not in ("timeout", "skipped", "error")
+    if not (done(a) and done(b)):
+        return "-"
+    return f"{a.cpu / b.cpu:.2f}" if cpu else f"{a.seconds / b.seconds:.2f}"
 
 
 if __name__ == "__main__":

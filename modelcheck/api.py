@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .verdicts import analysis, coverage, irqstate, lockorder, trace
 
-from .search import budget, explorer, symbolic
+from .search import budget, explorer
 
 from .language import model, syntax
 from .language.errors import Diagnostic, Source, SpecError
@@ -61,11 +61,17 @@ class Result:
     proved: list = field(default_factory=list)   # smt: invariants proved by k-induction
     coverage: Optional[coverage.Coverage] = None   # explicit engine: the code no step ran
     variants: list = field(default_factory=list)  # findings folded into one above (same root cause)
+    mode: str = "full"             # explicit engine: "early" in early-bug mode (Limits.early)
 
     @property
     def looked_for(self) -> frozenset:
         """The finding kinds this engine looks for."""
-        return frozenset(symbolic.KINDS if self.engine == "smt" else model.FINDING_KINDS)
+        if self.engine == "smt":
+            from .search import symbolic
+            return frozenset(symbolic.KINDS)
+        if self.mode == "early" and not self.complete:
+            return EARLY_KINDS
+        return frozenset(model.FINDING_KINDS)
 
     @property
     def kinds(self) -> frozenset:
@@ -103,6 +109,13 @@ class Result:
         return f"{self.path}: {verdict}: found {found}; expected {want}{tail}"
 
 
+# What early-bug mode decides when it stops at a finding: the kinds a step
+# or a state shows by itself.  The others are about every path from a state
+# (or every lock context) and wait for the whole graph.
+EARLY_KINDS = frozenset(("deadlock", "invariant", "assert", "signal-before-deps", "publish-without-lock",
+                         "unlock-not-held", "sleep-in-atomic", "lock-held-at-exit"))
+
+
 def load(text: str, path: str = "<string>", params: Optional[dict] = None) -> model.Model:
     """Text -> checked model (raises SpecError)."""
     src = Source(path, text)
@@ -114,7 +127,7 @@ def check_source(text: str, params: Optional[dict] = None, path: str = "<string>
                  progress: Optional[Callable] = None, engine: str = "explicit",
                  depth: Optional[int] = None) -> Result:
     """engine "explicit" explores every state; "smt" searches symbolically
-    to `depth` steps (default symbolic.DEFAULT_DEPTH) and says so."""
+    to `depth` steps (default budget.DEFAULT_DEPTH) and says so."""
     _check_arguments(text, params, path, limits, progress, engine, depth)
     with budget.running(limits or explorer.Limits()) as b:
         try:
@@ -139,6 +152,15 @@ def _check_source(text, params, path, limits, progress, engine, depth) -> Result
         limits = replace(limits, core=engine)
     g = explorer.explore(sys, limits, progress)
     seconds, researched, how = g.seconds, False, (g.reduction, g.symmetry)
+    mode = "early" if limits.early else "full"
+    if g.early and (g.quotient or g.pruned):
+        # Stopped at a finding on the quotient or reduced graph: search again,
+        # still in early-bug mode, for the real actors and a shortest trace.
+        g = _again(sys, seconds, limits, progress, symmetry=False, reduction=False)
+        seconds += g.seconds
+        researched = True
+    if g.early:
+        return _early(sys, m, path, g, seconds, how, researched)
     # The quotient graph of symmetric copies gives the verdict only (its edges
     # rename actors).  Its lock-order verdict is the full graph's: copies
     # exchanged take locks of the same classes at the same statements.
@@ -178,7 +200,29 @@ def _check_source(text, params, path, limits, progress, engine, depth) -> Result
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1],
                   g.core)
     return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
-                        dict(m.params), lock_steps, order, coverage=cov))
+                        dict(m.params), lock_steps, order, coverage=cov, mode=mode))
+
+
+def _early(sys: System, m, path: str, g: explorer.Graph, seconds: float, how, researched) -> Result:
+    """Early-bug mode stopped at a finding: the findings shown so far, each
+    with its shortest trace; the kinds about whole graphs are not decided."""
+    items = _cap(sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind)))
+    if g.stuck >= 0:
+        items.append(analysis.stuck(sys, g, g.stuck))
+    findings = [trace.build(sys, g, it) for it in items]
+    for it, f in zip(items, findings):
+        if it.kind == "deadlock":
+            run = [g.states[j] for _a, j in g.path(it.state)]
+            f.lockdep = lockorder.deadlock_caught(sys, [g.states[0]] + run, it.actors)
+            if sys.L.irqs and f.lockdep.startswith("lockdep would not"):
+                f.lockdep = irqstate.deadlock_caught(sys, [g.states[0]] + run, it.actors) or f.lockdep
+    findings.sort(key=lambda f: (model.FINDING_KINDS.index(f.kind), len(f.trace)))
+    undecided = sorted(set(model.FINDING_KINDS) - EARLY_KINDS) + ["deadlocks other actors outlive"]
+    stopped = f"{g.stopped} ({g.early}); not decided in early mode: {', '.join(undecided)}"
+    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
+                  reduction=how[0], researched=researched, symmetry=how[1])
+    return _fold(Result(path, m.title, m.expected, findings, stats, False, stopped, dict(m.params),
+                        len(g.deps), None, mode="early"))
 
 
 def _check_arguments(text, params, path, limits, progress, engine, depth) -> None:
@@ -270,6 +314,7 @@ def _irq_unsafe_finding(sys: System, g: explorer.Graph, irq, on) -> trace.Findin
 
 
 def _check_smt(sys: System, path: str, limits, depth: Optional[int]) -> Result:
+    from .search import symbolic            # z3: only when this engine runs
     m = sys.m
     bound = symbolic.DEFAULT_DEPTH if depth is None else depth
     timeout = limits.timeout if limits else None

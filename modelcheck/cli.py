@@ -14,14 +14,13 @@ import argparse
 import os
 import sys
 
-from .reports import explain, ktap, lockdep, picture, report, sarif
-
-from . import matrix
-from .api import check_file
 from .language.errors import SpecError, printable
 from .language.bounds import MAX_INPUT_BYTES
+from .search.budget import DEFAULT_DEPTH
 from .search.explorer import Limits, memory_mb
-from .search.symbolic import DEFAULT_DEPTH
+
+# The reports, matrix and the engines' heavier modules (tabulate, drawsvg,
+# z3, numpy, scipy) are imported where they are used: a small check starts fast.
 
 
 FORMATS = ("table", "json", "lockdep", "sarif", "ktap")
@@ -63,6 +62,11 @@ MB = _number(int, 1, "a number of MB")
 INPUT_MB = _number(float, 0.001, "a size in MB")
 
 
+def _grid_values(text: str):
+    from . import matrix
+    return matrix.values(text)
+
+
 def _depth(text: str) -> int:
     try:
         k = int(text)
@@ -101,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
                         "(native falls back to python, saying why); smt: z3, bounded to --depth steps")
     c.add_argument("--depth", type=_depth, metavar="K",
                    help=f"bound of the smt engine in steps (default {DEFAULT_DEPTH})")
+    c.add_argument("--early", action="store_true",
+                   help="early-bug mode: stop at the first deadlock (no actor can move), assert, "
+                        "invariant or step finding, with its shortest trace; the other kinds are "
+                        "then not decided")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",
@@ -112,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also the findings folded into another of the same root cause")
     m = sub.add_parser("matrix", help="check a spec for every combination of param values")
     m.add_argument("file", metavar="SPEC")
-    m.add_argument("-D", dest="grid", action="append", type=matrix.values, default=[], required=True,
+    m.add_argument("-D", dest="grid", action="append", type=_grid_values, default=[], required=True,
                    metavar="NAME=v1,v2|LO..HI", help="values of a param; repeatable")
     for opt, kind, var in (("--max-states", STATES, "N"), ("--timeout", SECONDS, "S"),
                            ("--max-memory", MB, "MB"), ("--max-input", INPUT_MB, "MB")):
@@ -146,6 +154,7 @@ def _internal_error(path: str, e: Exception) -> int:
 
 
 def _matrix(args) -> int:
+    from . import matrix
     try:
         rows = matrix.run(args.file, args.grid, Limits(args.max_states, args.timeout, args.max_memory,
                                                        max_input_bytes=_input_cap(args)))
@@ -217,6 +226,7 @@ def _drop_stdout() -> None:
 def _main(argv) -> int:
     args = _parser().parse_args(argv)
     if args.command == "explain":
+        from .reports import explain
         return explain.main(args.kind)
     if args.command == "step":
         from . import step
@@ -239,10 +249,12 @@ def _main(argv) -> int:
         return _matrix(args)
     if args.depth is not None and args.engine != "smt":
         _parser().error("--depth bounds the smt engine: use it with --engine smt")
+    from .api import check_file
+    from .reports import report
     params = dict(args.params)
     limits = Limits(args.max_states, args.timeout, args.max_memory,
                     reduction=not args.no_reduction, symmetry=not args.no_symmetry,
-                    max_input_bytes=_input_cap(args))
+                    max_input_bytes=_input_cap(args), early=args.early)
     results, errors, status = [], [], 0
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:
@@ -270,6 +282,7 @@ def _main(argv) -> int:
             brief = args.summary and result.ok      # a failing spec always shows its tables
             print(printable(result.verdict()) if brief else report.table(result, args.wide, args.all), flush=True)
         elif args.format == "lockdep":
+            from .reports import lockdep
             print(lockdep.render(result), flush=True)
         if result.stopped.startswith("interrupted"):  # Ctrl-C ends the whole run
             status = 130
@@ -277,11 +290,14 @@ def _main(argv) -> int:
     if args.format == "json":
         sys.stdout.write(report.as_json(results))
     if args.format == "sarif":
+        from .reports import sarif
         sys.stdout.write(sarif.as_sarif(results, errors))
     if args.format == "ktap":
+        from .reports import ktap
         sys.stdout.write(ktap.render(done))
     if args.html:
         try:
+            from .reports import picture
             picture.write_html(args.html, results, errors)
         except OSError as e:
             print(f"{printable(args.html)}: error: cannot write: {e.strerror or e}", file=sys.stderr)

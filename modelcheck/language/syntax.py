@@ -8,6 +8,7 @@ item only the first is kept: what follows a mistake mostly echoes it.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -29,13 +30,32 @@ def grammar_text() -> str:
         return (Path(__file__).resolve().parents[2] / "grammar" / "fspec.lark").read_text()
 
 
+def cache_path() -> str | None:
+    """Where the built parser is kept between runs: building the LALR tables
+    is most of a small check's start-up.  lark names the grammar, its options,
+    lark's and Python's versions in the file and rebuilds when any differ.
+    MODELCHECK_CACHE_DIR overrides the place; set to "" it turns the cache off."""
+    where = os.environ.get("MODELCHECK_CACHE_DIR")
+    if where is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        where = os.path.join(base, "modelcheck")
+    if not where:
+        return None
+    try:
+        os.makedirs(where, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return os.path.join(where, "fspec-parser.lark-cache")
+
+
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     # The contextual lexer only tries the terminals the parser can take in its
     # current state: a keyword is a keyword only where the grammar expects it,
     # and elsewhere the same word lexes as a NAME (`fence job`, `lock wait`).
+    # lark writes the cache file (or silently does not, if it cannot).
     return Lark(grammar_text(), parser="lalr", lexer="contextual",
-                propagate_positions=True, maybe_placeholders=False)
+                propagate_positions=True, maybe_placeholders=False, cache=cache_path() or False)
 
 
 @functools.lru_cache(maxsize=1)

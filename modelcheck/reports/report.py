@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import textwrap
 
-from tabulate import tabulate
 
 from ..api import Result
 from ..language.errors import printable
@@ -55,6 +54,7 @@ def steps_table(rows: list, base: str, wide: bool = False) -> str:
         where = (f"{base}:{line}" if wide else str(line)) if line else "-"
         body.append([printable(str(c)) for c in (step, actor, where, stmt, effect)])
     if wide:
+        from tabulate import tabulate       # only when there is a table to print
         return tabulate(body, headers=HEADERS, tablefmt="simple", disable_numparse=True)
     # tabulate makes a column at least its header plus 2 wide
     span = lambda i: max([len(HEADERS[i]) + 2] + [len(r[i]) for r in body if r[0] != NOTE])
@@ -70,6 +70,7 @@ def steps_table(rows: list, base: str, wide: bool = False) -> str:
             continue
         cells.append([c if w is None else "\n".join(textwrap.wrap(c, w, break_on_hyphens=False) or [""])
                       for c, w in zip(r, widths)])
+    from tabulate import tabulate
     text = tabulate(cells, headers=HEADERS, tablefmt="simple", disable_numparse=True)
     it = iter(notes)
     out = []
@@ -100,7 +101,8 @@ def table(result: Result, wide: bool = False, variants: bool = False) -> str:
         head += _smt_head(result)
     else:
         head += (f"\n  searched: {st.states} states, {st.transitions} transitions, "
-                 f"depth {st.depth}, {st.seconds:.2f} s")
+                 f"depth {st.depth}, {st.seconds:.2f} s"
+                 + (", early-bug mode" if result.mode == "early" else ""))
         if st.core:
             head += f"\n  core:     {printable(st.core)}"
         if result.lock_order:
@@ -214,6 +216,10 @@ def as_json(results: list[Result]) -> str:
             "engine": r.engine,
             "coverage": r.coverage.as_dict() if r.coverage else None,
         })
+        if r.engine != "smt":
+            files[-1]["mode"] = r.mode
+            if r.mode == "early" and not r.complete:
+                files[-1]["looked_for"] = sorted(r.looked_for)
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,
                               "looked_for": sorted(r.looked_for)})

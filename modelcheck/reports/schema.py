@@ -82,6 +82,9 @@ def schema() -> dict:
          "coverage": {"oneOf": [{"$ref": "#/$defs/coverage"}, {"type": "null"}],
                       "description": "the places no explored step ran (null: smt engine)"},
          "looked_for": {"type": "array", "items": kind},
+         "mode": {"enum": ["full", "early"],
+                  "description": "explicit engine: early = early-bug mode (--early): stopped at the "
+                                 "first finding a step or a stuck state shows, when complete is false"},
          "variants": {"type": "array", "items": {"$ref": "#/$defs/finding"},
                       "description": "findings of the same root cause as one in findings"}})
     return {

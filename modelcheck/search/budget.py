@@ -9,6 +9,8 @@ import contextlib
 import contextvars
 import time
 
+DEFAULT_DEPTH = 30      # steps the smt engine unrolls to, unless told (`--depth`)
+
 _current: contextvars.ContextVar = contextvars.ContextVar("budget", default=None)
 
 

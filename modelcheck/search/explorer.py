@@ -35,6 +35,7 @@ class Limits:
     max_memory_mb: Optional[int] = None      # resident memory during the search
     reduction: bool = True                   # partial-order reduction (see reduction.py)
     symmetry: bool = True                    # one state per permutation of actor copies (symmetry.py)
+    early: bool = False                      # early-bug mode: stop at the first finding a step shows
     max_input_bytes: int = MAX_INPUT_BYTES   # size cap of a spec file read from disk
     core: str = "auto"                       # search core: auto (native when it can) | native | python
 
@@ -58,7 +59,7 @@ class Limits:
             raise ValueError("Limits.timeout must be a number of seconds, not NaN")
         if self.core not in ("auto", "native", "python"):
             raise ValueError(f"Limits.core must be 'auto', 'native' or 'python', not {self.core!r}")
-        for name in ("reduction", "symmetry"):
+        for name in ("reduction", "symmetry", "early"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"Limits.{name} must be True or False")
 
@@ -98,6 +99,8 @@ class Graph:
     edge_perm: array = field(default_factory=lambda: array("h"))   # renaming id per edge, if so
     seconds: float = 0.0
     core: str = "python"                              # which search core built it, and why
+    early: str = ""                                   # early-bug mode: the finding it stopped at
+    stuck: int = -1                                   # ... a state no actor can leave, if that
 
     @property
     def expanded(self) -> int:
@@ -120,7 +123,8 @@ def explore(sys: System, limits: Limits = Limits(),
             progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
     """The native core when it can run this spec (native/), else the
     Python search below; `Graph.core` says which, and why."""
-    why = "asked for" if limits.core == "python" else native.why_not(sys, limits)
+    why = "asked for" if limits.core == "python" else \
+        "early-bug mode" if limits.early else native.why_not(sys, limits)
     if not why:
         g = native.explore(sys, limits, time.monotonic(), budget.origin(), progress)
         if isinstance(g, Graph):
@@ -145,6 +149,7 @@ def explore_python(sys: System, limits: Limits = Limits(),
     memo: dict = {}                                # lock contexts already worked out
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
+    early = limits.early
     code, actors, acquiring, invariants = sys.code, range(sys.L.A), sys.acquiring, bool(sys.invariants)
     queued = {a for a, actor in enumerate(sys.m.actors) if actor.kind == "work"}
     irqs = bool(sys.L.irqs)
@@ -218,6 +223,10 @@ def explore_python(sys: System, limits: Limits = Limits(),
     clock = time.monotonic
     try:
         while i < len(depth):                      # one depth per known state
+            if early and found_at:                 # early-bug mode: a step showed a finding
+                g.early = min(found_at.values(), key=lambda f: (depth[f.src], f.src)).kind
+                g.stopped = EARLY_STOP
+                break
             # Limits are looked at every 1024 states, and at least every
             # quarter second: one state of a wide spec can take milliseconds.
             if i & 1023 == 0 or clock() >= check_at:
@@ -255,6 +264,10 @@ def explore_python(sys: System, limits: Limits = Limits(),
                 g.reduction = f"on for the first {i} states, then off: it saved about " \
                               f"{reduce.saved} of {len(depth)} states"
                 reduce = None
+            if early and not steps and not all(sys.at_rest(s, a) for a in actors):
+                g.offsets.append(len(edges))       # no one can move: a deadlock, at its depth
+                g.early, g.stuck, g.stopped = "deadlock", i, EARLY_STOP
+                break
             steps, rest = reduce.split(s, steps) if reduce else (steps, ())
             first = len(depth)
             for a, outs in steps:
@@ -292,6 +305,9 @@ def explore_python(sys: System, limits: Limits = Limits(),
                 "satisfies it", 0, -1, 0)
     g.seconds = time.monotonic() - started
     return g
+
+
+EARLY_STOP = "early-bug mode: stopped at the first finding"
 
 
 class _Full(Exception):

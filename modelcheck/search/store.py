@@ -67,6 +67,7 @@ class Codec:
             self.packer = None
         # the record: pcs, the other flat fields, then the nested fields' one number
         rest = [i for i in range(L.A, L.size) if i not in set(self.nested)]
+        self.flat = list(range(L.A)) + rest      # the state index of each record field but the last
         self.get_rest, self.get_nested = _getter(rest), _getter(self.nested)
         where = {i: n for n, i in enumerate(list(range(L.A)) + rest + [None] + list(self.nested))}
         self.reorder = _getter([where[i] for i in range(L.size)])

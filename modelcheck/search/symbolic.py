@@ -48,7 +48,7 @@ from ..semantics.work import (CancelWait, CancelWork, FlushWait, FlushWork, Flus
 STEP_KINDS = ("assert", "signal-before-deps", "publish-without-lock", "unlock-not-held",
               "sleep-in-atomic", "lock-held-at-exit")
 KINDS = ("deadlock", "invariant") + STEP_KINDS + ("unreachable",)   # what this engine looks for
-DEFAULT_DEPTH = 30
+from .budget import DEFAULT_DEPTH  # noqa: E402 (re-exported: symbolic.DEFAULT_DEPTH)
 
 
 class EncodingError(AssertionError):

@@ -129,13 +129,17 @@ class Analysis:
         return [self.all & ~reach[comp_of[v]] for v in range(self.n)]
 
     # -- deadlock
-    def deadlocks(self) -> tuple[list[StateFinding], list[int]]:
+    def dead_states(self) -> tuple[list[int], list[int]]:
+        """Per state, the unfinished actors that never move again; and the
+        states where there are some, in order."""
         stuck = self.never_moves(self.enabled)
         dead = [stuck[i] & ~self.finished[i] for i in range(self.n)]
+        return dead, [i for i in range(self.n) if dead[i]]
+
+    def deadlocks(self) -> tuple[list[StateFinding], list[int]]:
+        dead, where = self.dead_states()
         out, seen = [], []
-        for i in range(self.n):
-            if not dead[i]:
-                continue
+        for i in where:
             actors = tuple(a for a in range(self.sys.L.A) if dead[i] >> a & 1)
             key = frozenset(self._where(i, a) for a in actors)
             if any(k <= key for k in seen):       # a consequence of one already shown
@@ -178,12 +182,7 @@ class Analysis:
         return []
 
     def _describe(self, i: int, a: int) -> str:
-        s = self.g.states[i]
-        line, text = self.sys.where(s, a)
-        frames = s[self.sys.L.STK + a]
-        hook = f", in the {self.sys.code[frames[-1]].calls} hook" if frames and \
-            "(leaving" not in text else ""
-        return f"{self.sys.actor(a)} at line {line} ({text}{hook})"
+        return describe(self.sys, self.g, i, a)
 
     def _where(self, i: int, a: int) -> tuple[str, int]:
         return self.sys.actor(a), self.sys.where(self.g.states[i], a)[0]
@@ -193,28 +192,13 @@ class Analysis:
         g, sys = self.g, self.sys
         if not g.timeout_edges:
             return []
-        no_to = [0] * self.n
-        for i in range(self.n):
-            if i >= self.expanded:
-                no_to[i] = self.all
-                continue
-            for e in g.successors(i):
-                if e not in g.timeout_edges:
-                    no_to[i] |= 1 << g.edge_actor[e]
+        no_to = self.no_timeout_enabled()
         stuck = self.never_moves(no_to, skip_timeouts=True)
         out, seen = [], set()
-        PC = sys.L.PC
-        for i in range(min(self.n, self.expanded)):
-            if not stuck[i]:
-                continue
+        for i, a in self.timeout_candidates(stuck):
             s = g.states[i]
-            for a in range(sys.L.A):
-                pc = s[PC + a]
-                if not stuck[i] >> a & 1 or pc == DONE:
-                    continue
-                ins = sys.code[pc]
-                if not (isinstance(ins, Wait) and ins.mode == "timeout" and ins.pending(s)):
-                    continue
+            ins = sys.code[s[sys.L.PC + a]]
+            if ins.pending(s):
                 key = self._where(i, a)
                 if key in seen:
                     continue
@@ -225,24 +209,38 @@ class Analysis:
                                         i, (a,)))
         return out[:MAX_PER_KIND]
 
+    def no_timeout_enabled(self) -> list[int]:
+        g = self.g
+        no_to = [0] * self.n
+        for i in range(self.n):
+            if i >= self.expanded:
+                no_to[i] = self.all
+                continue
+            for e in g.successors(i):
+                if e not in g.timeout_edges:
+                    no_to[i] |= 1 << g.edge_actor[e]
+        return no_to
+
+    def timeout_candidates(self, stuck: list[int]):
+        """(state, actor), in order, where the actor never moves again and
+        stands at a `wait ... timeout`."""
+        sys, PC = self.sys, self.sys.L.PC
+        for i in range(min(self.n, self.expanded)):
+            if not stuck[i]:
+                continue
+            s = self.g.states[i]
+            for a in range(sys.L.A):
+                pc = s[PC + a]
+                if not stuck[i] >> a & 1 or pc == DONE:
+                    continue
+                ins = sys.code[pc]
+                if isinstance(ins, Wait) and ins.mode == "timeout":
+                    yield i, a
+
     # -- indefinite-fence
     def indefinite_fences(self, dead: list[int]) -> list[StateFinding]:
         g, sys = self.g, self.sys
-        FN, nf = sys.L.FN, len(sys.m.fences)
-        best: dict[int, int] = {}                 # fence -> shallowest state showing it
-
-        def note(i: int) -> None:
-            s = g.states[i]
-            for f in range(nf):
-                if s[FN + f] & 7 == PUBLISHED and (f not in best or i < best[f]):
-                    best[f] = i
-
-        live = [i for i in range(self.expanded) if not dead[i]]
-        for i in live:                            # everyone finished, fence left unsignalled
-            if g.offsets[i] == g.offsets[i + 1] and self.finished[i] == self.all:
-                note(i)
-        for comp in self._fair_cycles(set(live)):
-            note(min(comp))
+        best = self.first_published(self.unsignalled_candidates(dead))
         out = []
         for f, i in sorted(best.items(), key=lambda x: (x[1], x[0])):
             name = sys.m.fences[f].name
@@ -252,6 +250,27 @@ class Analysis:
                                     f"fence {name} is published and never signalled: {how} "
                                     "without signalling it", i))
         return out[:MAX_PER_KIND]
+
+    def first_published(self, states: list[int]) -> dict[int, int]:
+        """fence -> the least of `states` where it is published, unsignalled."""
+        FN, nf = self.sys.L.FN, len(self.sys.m.fences)
+        best: dict[int, int] = {}
+        for i in states:
+            s = self.g.states[i]
+            for f in range(nf):
+                if s[FN + f] & 7 == PUBLISHED and (f not in best or i < best[f]):
+                    best[f] = i
+        return best
+
+    def unsignalled_candidates(self, dead: list[int]) -> list[int]:
+        """States that may show a fence published and never signalled: the
+        final states where everyone finished, the least state of each fair
+        cycle.  (Which fences, `indefinite_fences` reads from the state.)"""
+        g = self.g
+        live = [i for i in range(self.expanded) if not dead[i]]
+        out = [i for i in live                   # everyone finished, fence left unsignalled
+               if g.offsets[i] == g.offsets[i + 1] and self.finished[i] == self.all]
+        return out + [min(comp) for comp in self._fair_cycles(set(live))]
 
     def _fair_cycles(self, nodes: set):
         g = self.g
@@ -276,7 +295,38 @@ class Analysis:
             work.extend(sccs(sorted(keep), lambda v: [w for w in self.succ(v) if w in keep]))
 
 
-def analyse(sys: System, g: Graph) -> list[StateFinding]:
-    an = Analysis(sys, g)
+def describe(sys: System, g: Graph, i: int, a: int) -> str:
+    """Where actor a stands in state i, as a deadlock message names it."""
+    s = g.states[i]
+    line, text = sys.where(s, a)
+    frames = s[sys.L.STK + a]
+    hook = f", in the {sys.code[frames[-1]].calls} hook" if frames and "(leaving" not in text else ""
+    return f"{sys.actor(a)} at line {line} ({text}{hook})"
+
+
+def stuck(sys: System, g: Graph, i: int) -> StateFinding:
+    """Early-bug mode: state i, reached first by the search, where no actor
+    can move and some have not finished.  The trace to it is a shortest one;
+    its key names where the blocked actors stand there."""
+    s = g.states[i]
+    actors = tuple(a for a in range(sys.L.A) if not sys.at_rest(s, a))
+    key = tuple(sorted((sys.actor(a), sys.where(s, a)[0]) for a in actors))
+    names = ", ".join(describe(sys, g, i, a) for a in actors)
+    return StateFinding("deadlock", key, f"blocked forever: {names} (no actor can move)", i, actors)
+
+
+CSR_FROM = 4096     # states from which the CSR analyses pay for importing numpy and scipy
+
+
+def analyse(sys: System, g: Graph, how: str = "auto") -> list[StateFinding]:
+    """The findings of the whole graph: on its CSR arrays (`graphs`) where
+    they apply and the graph is large ("auto"), or always ("csr"); else,
+    or when asked ("reference"), with the reference above."""
+    an = None
+    if how == "csr" or (how == "auto" and len(g.states) >= CSR_FROM):
+        from . import graphs                  # numpy and scipy: only once a graph is analysed
+        if graphs.applies(sys, g):
+            an = graphs.FastAnalysis(sys, g)
+    an = an or Analysis(sys, g)
     deadlocks, dead = an.deadlocks()
     return deadlocks + an.indefinite_fences(dead) + an.timeout_hangs()

@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
 
 import generate
 import modelcheck
@@ -34,7 +35,8 @@ def same(py, nat) -> None:
     for column in ("parent", "via", "depth", "switches", "offsets", "edges", "edge_actor"):
         assert list(getattr(py, column)) == list(getattr(nat, column)), column
     assert list(py.states) == list(nat.states)
-    for what in ("timeout_edges", "ran", "entered", "deps", "reached", "stopped"):
+    for what in ("timeout_edges", "ran", "entered", "deps", "reached", "stopped", "pruned",
+                 "reduction"):
         assert getattr(py, what) == getattr(nat, what), what
     found = lambda g: [(k, f.src, f.actor, f.dst, f.message) for k, f in g.found.items()]
     assert found(py) == found(nat)
@@ -54,6 +56,23 @@ def test_every_spec_gives_the_same_graph(path):
 
 @needs_core
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)
+def test_every_spec_gives_the_same_reduced_graph(path):
+    """Partial-order reduction in C: the same persistent sets, the same
+    cycle proviso, the same states left out."""
+    agree(path.read_text(), reduction=True)
+
+
+@needs_core
+@pytest.mark.parametrize("path, n", [("bench/probes/stages_reclaim_once.fspec", 8)])
+def test_reduction_judged_after_its_trial_alike(path, n):
+    """Past REDUCTION_TRIAL states both cores judge the saving from the same
+    sample and keep or drop the reduction alike."""
+    py, nat = agree((REPO / path).read_text(), {"N": n}, reduction=True)
+    assert len(py.states) > explorer.REDUCTION_TRIAL and nat.pruned
+
+
+@needs_core
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)
 def test_every_spec_gives_the_same_report(path):
     """The whole pipeline on both cores: same findings, traces, lock order."""
     res = {core: modelcheck.check_file(path, limits=explorer.Limits(core=core, **PLAIN))
@@ -69,10 +88,10 @@ def test_every_spec_gives_the_same_report(path):
 
 @needs_core
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(generate.specs())
-def test_generated_specs_agree(text):
+@given(generate.specs(), st.booleans())
+def test_generated_specs_agree(text, reduction):
     note(text)
-    agree(text)
+    agree(text, reduction=reduction)
 
 
 V2 = """
@@ -121,15 +140,16 @@ def test_a_time_limit_stops_the_native_search_incomplete():
 
 
 def test_the_core_that_ran_is_said():
-    """Reduction on a spec where it applies: the Python explorer, saying why;
+    """Symmetry on a spec where it applies: the Python explorer, saying why;
     asked for Python: Python."""
     text = "lock m\nthread a { lock m; unlock m }\nthread b { lock m; unlock m }\n"
     sys = System(api.load(text, "<test>", {}))
     g = explorer.explore(sys, explorer.Limits(core="python"))
     assert g.core == "python (asked for)"
-    g = explorer.explore(sys, explorer.Limits(reduction=True, symmetry=False))
-    if g.reduction == "on":
-        assert g.core == "python (reduction on)"
+    copies = System(api.load("lock m\nthread t[i in 1..2] { lock m; unlock m }\n", "<test>", {}))
+    g = explorer.explore(copies, explorer.Limits())
+    assert g.symmetry == "on" and g.core == ("python (symmetry on)" if native.available() else
+                                             "python (C extension not built)")
     r = modelcheck.check_source(text, limits=explorer.Limits(**PLAIN))
     assert r.stats.core == ("native" if native.available() else
                             "python (C extension not built)")

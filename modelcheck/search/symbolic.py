@@ -496,7 +496,7 @@ class Encoding:
             else:
                 upd["wp", w] = z3.BoolVal(True)
             add(Not(skip), upd, ins.nxt)
-        elif isinstance(ins, FlushWork):                  # FlushWorkqueue too
+        elif isinstance(ins, (FlushWork, FlushWorkqueue)):
             items = sys.work_items[ins.q] if isinstance(ins, FlushWorkqueue) else [ins.w]
             idle = And([s["pc", w] == DONE for w in items])
             add(idle, {}, ins.nxt)

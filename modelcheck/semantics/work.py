@@ -90,29 +90,21 @@ class QueueWork(Instr):
         return [self.move(s, a, self.nxt, lst=lst)]
 
 
-class FlushWork(Instr):
-    """flush_work W: returns at once when W is idle.  Otherwise
-    start_flush_work() queues a barrier behind W's last queued instance (the
-    pending one, else the running one) and the flush waits for it at
-    `FlushWait`: W is "idle on return if it hasn't been requeued since flush
-    started" (kernel/workqueue.c), so a W that queues itself again is not
-    waited for twice."""
+class Flush(Instr):
+    """A flush returns at once when what it flushes is idle.  Otherwise it
+    queues a barrier behind each busy item's last queued instance (the
+    pending one, else the running one), as start_flush_work() does, and
+    waits for them at `FlushWait`: an item is "idle on return if it hasn't
+    been requeued since flush started" (kernel/workqueue.c), so an item that
+    queues itself again is not waited for twice."""
     may_sleep = True
+    wait_pc = None                           # set by System: the FlushWait of this statement
 
-    def __init__(self, sys, stmt, nxt, sig):
-        super().__init__(sys, stmt, nxt, sig)
-        self.w = stmt.objs[0]
-        actor = sys.m.actors[self.w]
-        wq = sys.m.workqueues[actor.wq]
-        self.acquires = ((work_class(actor.name), "w"),) + \
-            (((wq_class(wq.name), "w"),) if wq.ordered else ())
-        self.wait_pc = None                  # set by System: the FlushWait of this statement
+    def busy(self, s) -> list:
+        raise NotImplementedError
 
     def next_pcs(self):
         return (self.nxt, self.wait_pc)
-
-    def busy(self, s) -> list:
-        return [self.w] if self.sys.busy(s, self.w) else []
 
     def step(self, s, a):
         busy = self.busy(s)
@@ -123,6 +115,21 @@ class FlushWork(Instr):
         return [self.move(s, a, self.wait_pc, "waits for " + ", ".join(
             f"{self.sys.actor(w)} to {'run' if self.sys.pending(s, w) else 'finish its run'}"
             for w in busy), lst=lst)]
+
+
+class FlushWork(Flush):
+    """flush_work W."""
+
+    def __init__(self, sys, stmt, nxt, sig):
+        super().__init__(sys, stmt, nxt, sig)
+        self.w = stmt.objs[0]
+        actor = sys.m.actors[self.w]
+        wq = sys.m.workqueues[actor.wq]
+        self.acquires = ((work_class(actor.name), "w"),) + \
+            (((wq_class(wq.name), "w"),) if wq.ordered else ())
+
+    def busy(self, s) -> list:
+        return [self.w] if self.sys.busy(s, self.w) else []
 
 
 class CancelWork(Instr):
@@ -171,16 +178,15 @@ class CancelWait(Instr):
         return [("work", self.w)] if self.sys.running(s, self.w) else []
 
 
-class FlushWorkqueue(FlushWork):
-    """flush_workqueue WQ: waits for every item of WQ pending or running when
-    it starts, each as flush_work would (the flush colours of
+class FlushWorkqueue(Flush):
+    """flush_workqueue WQ: every item of WQ pending or running when it
+    starts, each as flush_work would (the flush colours of
     kernel/workqueue.c: what is queued after it is not waited for)."""
 
     def __init__(self, sys, stmt, nxt, sig):
-        Instr.__init__(self, sys, stmt, nxt, sig)
+        super().__init__(sys, stmt, nxt, sig)
         self.q = stmt.objs[0]
         self.acquires = ((wq_class(sys.m.workqueues[self.q].name), "w"),)
-        self.wait_pc = None
 
     def busy(self, s) -> list:
         return [w for w in self.sys.work_items[self.q] if self.sys.busy(s, w)]
@@ -190,7 +196,7 @@ class FlushWait(Instr):
     """The second half of a flush: wait until the runs it is behind are over."""
     may_sleep = True
 
-    def __init__(self, sys, flush: FlushWork):
+    def __init__(self, sys, flush: Flush):
         super().__init__(sys, flush.stmt, flush.nxt, flush.sig)
         self.flush = flush
 

@@ -35,6 +35,7 @@ from ...semantics.irq import IrqFire
 from ...semantics.locks import Lock, Trylock, Unlock, WwBegin, WwEnd
 from ...semantics.memory import Alloc, Fault, HookReturn, MmapWriter
 from ...semantics.system import MAX_READ_DEPTH
+from ..reduction import SAMPLE
 from ...semantics.work import (CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue,
                                QueueWork, WorkStart)
 
@@ -46,9 +47,9 @@ except ImportError:                    # built with optional=True: no compiler, 
 SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
            "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
-           "MAXSTATES", "NSIZE", "REC", "FB", "FLUSH")
+           "MAXSTATES", "NSIZE", "REC", "RED", "TRIAL", "SAMPLE", "FB", "FLUSH")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
-          "resvs", "spins", "acq", "invs", "reach", "init", "width")
+          "resvs", "spins", "acq", "invs", "reach", "init", "width", "conf", "cpool")
 OPS = {cls: n for n, cls in enumerate(
     (Lock, Trylock, WwBegin, WwEnd, Unlock, Signal, Wait, Woken, WaitAny, Publish, Interrupt,
      Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
@@ -85,8 +86,8 @@ class Unsupported(Exception):
 class Program:
     """The flattened tables of one System, and how slot vectors map to tuples."""
 
-    def __init__(self, sys: System):
-        self.sys = sys
+    def __init__(self, sys: System, reduce=None):
+        self.sys, self.reduce = sys, reduce
         L, m = sys.L, sys.m
         if L.A > 30 or len(m.locks) > 30 or len(m.fences) > 30:
             raise Unsupported("over 30 actors, locks or fences")
@@ -169,6 +170,7 @@ class Program:
             "invs": self.invs, "reach": self.reach, "init": self.encode(sys.initial())}
         self._widths()
         self.tables["width"] = self.width
+        self.tables["conf"], self.tables["cpool"] = self._conflicts(reduce)
         self.frozen = tuple(array("i", self.tables[name]).tobytes() for name in ARRAYS)
         self._decode_plan()
 
@@ -289,7 +291,7 @@ class Program:
         elif isinstance(ins, WorkStart):
             items = sys.work_items[ins.q]
             x = [ins.q, int(ins.ordered), self.list(items), len(items)]
-        elif isinstance(ins, FlushWorkqueue):           # before FlushWork: it is one
+        elif isinstance(ins, FlushWorkqueue):
             items = sys.work_items[ins.q]
             x = [self.list(items), len(items), ins.wait_pc]
         elif isinstance(ins, FlushWork):
@@ -305,6 +307,7 @@ class Program:
         return rec + [0] * (NF - len(rec))
 
     def scalars(self, max_states) -> bytes:
+        from ..explorer import REDUCTION_TRIAL
         sys, L, m = self.sys, self.sys.L, self.sys.m
         v = {"W": self.W, "A": L.A, "NCODE": len(sys.code), "NLOCKS": len(m.locks),
              "NFENCES": len(m.fences), "NENGINES": len(m.engines), "NWQ": len(m.workqueues),
@@ -316,9 +319,30 @@ class Program:
              "MAXOUT": self.maxout, "NINV": len(self.invs), "NREACH": len(self.reach),
              "MAXF": len(m.locks) + len(m.engines) + 8,
              "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size,
-             "FB": L.FB, "FLUSH": int(m.uses_flush),
-             "REC": self.REC}
+             "REC": self.REC, "RED": int(self.reduce is not None), "TRIAL": REDUCTION_TRIAL,
+             "SAMPLE": SAMPLE, "FB": L.FB, "FLUSH": int(m.uses_flush)}
         return array("i", [v[name] for name in SCALARS]).tobytes()
+
+    def _conflicts(self, red) -> tuple[list, list]:
+        """Reduction's conflict masks for every (actor, pc): conf[x * ncode + pc]
+        -> at in cpool: [count, visible, (b, offset of b's pc bitset) * count]."""
+        if red is None:
+            return [], []
+        n = len(self.sys.code)
+        conf, cpool = [-1] * (self.sys.L.A * n), [0]
+        words = (n + 31) // 32
+        for x, fps in enumerate(red.fp):
+            for pc, fp in fps.items():
+                pairs = red._conflicting(x, pc)
+                at = len(cpool)
+                conf[x * n + pc] = at
+                cpool += [len(pairs), int(bool(fp[1] & red.invariant_reads))] + [0] * (2 * len(pairs))
+                for k, (b, mask) in enumerate(pairs):
+                    cpool[at + 2 + 2 * k] = b
+                    cpool[at + 3 + 2 * k] = len(cpool)
+                    cpool += [(mask >> (32 * j)) & 0xFFFFFFFF for j in range(words)]
+        cpool = [v - (1 << 32) if v >= 1 << 31 else v for v in cpool]
+        return conf, cpool
 
     def _widths(self) -> None:
         """Bytes per slot in a stored record (0: always 0), from each slot's range."""
@@ -460,10 +484,6 @@ def why_not(sys: System, limits) -> str:
     """Why this run cannot use the native core ('' when it can)."""
     if _vm is None:
         return "C extension not built"
-    if limits.reduction:
-        from ..reduction import Reduction
-        if not Reduction(sys).why_off:
-            return "reduction on"
     if limits.symmetry:
         from ..symmetry import Symmetry
         if not Symmetry(sys).why_off:
@@ -476,15 +496,16 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     from ..explorer import Found, Graph
     from ..reduction import Reduction
     from ..symmetry import Symmetry
+    reduce = Reduction(sys) if limits.reduction else None
+    g = Graph(states=None)
+    g.reduction, g.symmetry = "on" if reduce else "off", "off"
+    if reduce and reduce.why_off:
+        g.reduction, reduce = f"off for this spec: {reduce.why_off}", None
     try:
-        prog = Program(sys)
+        prog = Program(sys, reduce)
     except Unsupported as e:
         return str(e)
     init = sys.initial()
-    g = Graph(states=None)
-    g.reduction, g.symmetry = "off", "off"
-    if limits.reduction:
-        g.reduction = f"off for this spec: {Reduction(sys).why_off}"
     if limits.symmetry:
         g.symmetry = f"off for this spec: {Symmetry(sys).why_off}"
     for kind, key, msg in sys.invariant_failures(init):
@@ -519,6 +540,10 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     ints = lambda name, code="i": _ints(out[name], code)
     small = "b" if sys.L.A < 128 else "h"
     g.states = NativeStates(prog, out["states"])
+    g.pruned = out["pruned"]
+    if out["trial_at"]:
+        g.reduction = f"on for the first {out['trial_at']} states, then off: it saved about " \
+                      f"{out['saved']} of {out['trial_states']} states"
     g.parent, g.depth, g.switches = ints("parent"), ints("depth"), ints("switches")
     g.via = array(small, ints("via"))
     g.offsets, g.edges = ints("offsets"), ints("edges")

@@ -23,11 +23,12 @@
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
        C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
-       REC, C_FB, FLUSH, NSCALARS };
+       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, NSCALARS };
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
-       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_WIDTH, NARRAYS };
+       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_WIDTH, AR_CONF, AR_CPOOL,
+       NARRAYS };
 
 /* instruction record */
 enum { I_OP, I_NXT, I_SITE, I_SLEEP, I_SCOPE, I_CALLS, I_FS, I_FSF, I_SIG, I_X };
@@ -192,7 +193,12 @@ typedef struct {
     KeySet memo, findings, invs;
     int *targets;                   /* reachables not yet seen: 1 */
     /* scratch */
-    Out *outs;
+    Out *outs, *base;               /* outcomes: MAXOUT + 1 per actor; base: the actor's */
+    /* partial-order reduction (reduction.py's persistent sets, tables precomputed) */
+    int red;
+    size_t pruned, skipped, trial_at, saved, trial_states;
+    uint8_t *sample;
+    size_t nsample, sample_cap;
     int32_t *outbuf, *fkbuf, *key;
     int64_t *stack;
     int overflow;
@@ -525,10 +531,10 @@ static int64_t eval(VM *vm, const int32_t *s, int at)
 /* -- outcomes */
 static Out *new_out(VM *vm, int *n, const int32_t *s)
 {
-    Out *o = &vm->outs[*n];
+    Out *o = &vm->base[*n];
     if (*n >= SC(MAXOUT)) {          /* never: MAXOUT bounds every instruction */
         vm->overflow = 1;
-        return &vm->outs[SC(MAXOUT)];
+        return &vm->base[SC(MAXOUT)];
     }
     (*n)++;
     memcpy(o->t, s, SC(W) * sizeof *s);
@@ -658,7 +664,7 @@ static int backoff(VM *vm, const int32_t *s, int a, int pc, const int32_t *x, Ou
 static int step(VM *vm, const int32_t *s, int a, int pc)
 {
     const int32_t *I = INS(pc), *x = I + I_X;
-    Out *outs = vm->outs, *o;
+    Out *outs = vm->base, *o;
     int n = 0, nxt = I[I_NXT];
     const int32_t *ac = ACT(a);
     switch (I[I_OP]) {
@@ -1190,12 +1196,12 @@ static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
 }
 
 /* explorer.explore's add(): the outcomes of actor a from state i */
-static int add(VM *vm, int i, int a, int nouts)
+static int add(VM *vm, int i, int a, Out *outs, int nouts)
 {
     int d = vm->depth.a[i] + 1, last = vm->via.a[i];
     int sw = vm->switches.a[i] + (last != a && last != -1);
     for (int k = 0; k < nouts; k++) {
-        Out *o = &vm->outs[k];
+        Out *o = &outs[k];
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
         pack(vm, t, vm->packed);
@@ -1244,6 +1250,83 @@ static int add(VM *vm, int i, int a, int nouts)
     return STOP_NONE;
 }
 
+/* Reduction.persistent: the actors to expand at s, as a mask of `enabled` */
+static uint32_t persistent(VM *vm, const int32_t *s, uint32_t enabled)
+{
+    const int32_t *conf = vm->ar[AR_CONF], *cp = vm->ar[AR_CPOOL];
+    int A_ = SC(A), n = SC(NCODE);
+    uint32_t best = enabled;
+    int work[32];
+    for (int seed = 0; seed < A_; seed++) {
+        if (!(enabled >> seed & 1))
+            continue;
+        uint32_t group = 1u << seed;
+        int nw = 0;
+        work[nw++] = seed;
+        while (nw) {
+            int x = work[--nw], px = S(s, SC(C_PC) + x);
+            int at = conf[x * n + px];
+            if (at < 0) {
+                vm->overflow = 1;
+                return enabled;
+            }
+            for (int k = 0; k < cp[at]; k++) {
+                int b = cp[at + 2 + 2 * k], pb = S(s, SC(C_PC) + b);
+                const int32_t *bits = cp + cp[at + 3 + 2 * k];
+                if (!(group >> b & 1) && pb >= 0 && (bits[pb >> 5] >> (pb & 31) & 1)) {
+                    group |= 1u << b;
+                    work[nw++] = b;
+                }
+            }
+        }
+        uint32_t chosen = group & enabled;
+        if (__builtin_popcount(chosen) < __builtin_popcount(best)) {
+            int visible = 0;
+            for (int a = 0; a < A_; a++)
+                if (chosen >> a & 1)
+                    visible |= cp[conf[a * n + S(s, SC(C_PC) + a)] + 1];
+            if (!visible) {
+                best = chosen;
+                if (__builtin_popcount(best) == 1)
+                    break;
+            }
+        }
+    }
+    return best;
+}
+
+/* Reduction.worth_it: the sampled left-out targets still unknown */
+static int worth_it(VM *vm)
+{
+    size_t unseen = 0, rec = SC(REC), n = vm->nsample;
+    for (size_t k = 0; k < n; k++) {
+        const uint8_t *p = vm->sample + k * rec;
+        size_t slot;
+        unseen += store_find(vm, p, (uint32_t)hash_bytes(p, rec), &slot) < 0;
+    }
+    vm->saved = vm->skipped * unseen / (n ? n : 1);
+    vm->trial_states = vm->nstates;
+    return vm->saved * 20 >= vm->nstates;
+}
+
+static int note_left_out(VM *vm, Out *outs, int n)
+{
+    size_t rec = SC(REC);
+    vm->skipped += n;
+    if (vm->nsample >= (size_t)SC(SAMPLE))
+        return 0;
+    if (vm->nsample + n > vm->sample_cap) {
+        size_t cap = 2 * (vm->nsample + n) + 64;
+        uint8_t *p = realloc(vm->sample, cap * rec + 8);
+        if (!p)
+            return -1;
+        vm->sample = p, vm->sample_cap = cap;
+    }
+    for (int k = 0; k < n; k++)
+        pack(vm, outs[k].t, vm->sample + vm->nsample++ * rec);
+    return 0;
+}
+
 static int search(VM *vm)
 {
     size_t w = SC(W);
@@ -1275,7 +1358,8 @@ static int search(VM *vm)
                 break;
         }
         unpack(vm, vm->states + i * SC(REC), cur);
-        int mover = i ? vm->via.a[i] : -1;
+        int mover = i ? vm->via.a[i] : -1, nouts[32];
+        uint32_t enabled = 0;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
             if (pc < 0)
@@ -1288,17 +1372,52 @@ static int search(VM *vm)
             }
             if (SC(NIRQS) && interrupted(vm, cur, a))
                 continue;
-            int n = step(vm, cur, a, pc);
+            vm->base = vm->outs + (size_t)a * (SC(MAXOUT) + 1);
+            int n = nouts[a] = step(vm, cur, a, pc);
             if (vm->overflow) {
                 stop = STOP_CAPACITY;
                 goto out;
             }
-            if (n) {
-                vm->ran[pc + 1] = 1;
-                stop = add(vm, (int)i, a, n);
-                if (stop)
-                    goto out;
+            if (n)
+                enabled |= 1u << a;
+        }
+        if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
+            vm->red = 0;
+            vm->trial_at = i;
+        }
+        uint32_t keep = enabled;
+        if (vm->red && __builtin_popcount(enabled) >= 2) {
+            keep = persistent(vm, cur, enabled);
+            if (vm->overflow) {
+                stop = STOP_CAPACITY;
+                goto out;
             }
+        }
+        size_t first = vm->nstates, from = vm->offsets.a[vm->offsets.n - 1];
+        for (int pass = 0; pass < 2; pass++) {
+            uint32_t these = pass ? enabled & ~keep : keep;
+            if (pass && these) {
+                int back = 0;            /* cycle proviso: a step back, expand fully */
+                for (size_t e = from; e < vm->edges.n && !back; e++)
+                    back = (size_t)vm->edges.a[e] < first;
+                if (!back) {
+                    vm->pruned++;
+                    for (int a = 0; a < SC(A); a++)
+                        if ((these >> a & 1)
+                            && note_left_out(vm, vm->outs + (size_t)a * (SC(MAXOUT) + 1), nouts[a])) {
+                            stop = STOP_OOM;
+                            goto out;
+                        }
+                    break;
+                }
+            }
+            for (int a = 0; a < SC(A); a++)
+                if (these >> a & 1) {
+                    vm->ran[S(cur, SC(C_PC) + a) + 1] = 1;
+                    stop = add(vm, (int)i, a, vm->outs + (size_t)a * (SC(MAXOUT) + 1), nouts[a]);
+                    if (stop)
+                        goto out;
+                }
         }
         if (vec_push(&vm->offsets, (int32_t)vm->edges.n)) {
             stop = STOP_OOM;
@@ -1327,6 +1446,7 @@ static void vm_free(VM *vm)
     free(vm->ran); free(vm->entered);
     keyset_free(&vm->memo); keyset_free(&vm->findings); keyset_free(&vm->invs);
     free(vm->targets);
+    free(vm->sample);
     free(vm->outs); free(vm->outbuf); free(vm->fkbuf); free(vm->key); free(vm->stack);
 }
 
@@ -1362,7 +1482,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->evs = vm->ar[AR_EVS], vm->resvs = vm->ar[AR_RESVS], vm->spins = vm->ar[AR_SPINS];
     vm->nspins = (int)vm->arn[AR_SPINS], vm->acq = vm->ar[AR_ACQ];
     vm->tick = tick;
-    size_t w = SC(W), maxout = SC(MAXOUT) + 1, maxf = SC(MAXF);
+    size_t w = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);
+    vm->red = SC(RED);
     vm->outs = calloc(maxout, sizeof *vm->outs);
     vm->outbuf = calloc(maxout * w, sizeof *vm->outbuf);
     vm->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *vm->fkbuf);
@@ -1409,7 +1530,9 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     }
     size_t n = vm->nstates;
     res = Py_BuildValue(
-        "{s:i,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+        "{s:n,s:n,s:n,s:n,s:i,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+        "pruned", (Py_ssize_t)vm->pruned, "trial_at", (Py_ssize_t)vm->trial_at,
+        "saved", (Py_ssize_t)vm->saved, "trial_states", (Py_ssize_t)vm->trial_states,
         "stop", stop,
         "states", bytes_of(vm->states, n * SC(REC)),
         "parent", bytes_of(vm->parent.a, vm->parent.n * 4),

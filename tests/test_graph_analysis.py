@@ -84,3 +84,20 @@ def test_generated_specs(text):
 def test_generated_copies(text):
     note(text)
     agree(text)
+
+
+@pytest.mark.parametrize("name", ["pipeline_fixed.fspec", "ring_deadlock.fspec"])
+def test_native_columns_are_the_states_components(name):
+    """The analyses read the native core's pcs and fences as numpy columns
+    straight from its packed records: the same numbers as the decoded states."""
+    from modelcheck.search import native
+    if not native.available():
+        pytest.skip("the C extension is not built")
+    path = REPO / "bench" / "specs" / name
+    sys = System(api.load(path.read_text(), str(path), {"N": 4}))
+    g = explorer.explore(sys, explorer.Limits(core="native", reduction=False, symmetry=False))
+    assert g.core == "native"
+    decoded = list(g.states)
+    flat = [i for i in range(sys.L.size) if not isinstance(decoded[0][i], tuple)]
+    for i in flat:
+        assert g.states.column(i).tolist() == [s[i] for s in decoded], i

@@ -65,3 +65,20 @@ def test_a_class_named_like_the_models_own_objects():
     r = parse.parse(text)
     v = verdict.check(r, model.generate(r, "t.txt"))
     assert v.reproduced and v.cycle_classes == ["reservation_ww_class_mutex", "mmap_lock"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hostile_input_never_gives_a_traceback(seed):
+    import subprocess
+    import sys
+    rng = random.Random(seed)
+    junk = bytes(rng.randrange(256) for _ in range(2000))
+    header = b"WARNING: possible circular locking dependency detected\n"
+    text = (DIR / "msm_gmu_prepare_lock.txt").read_bytes()
+    data = [junk, header + junk, text[:rng.randrange(len(text))] + junk,
+            header + b"x/1 is trying to acquire lock:\n" + b"(" * 5000 + b"\n",
+            header + b"-> #99999999999999999999 (a){+.+.}:\n", text.replace(b"\n", b"\r\n")][seed]
+    p = subprocess.run([sys.executable, "-m", "modelcheck", "splat", "-"], input=data, capture_output=True,
+                       cwd=REPO)
+    assert p.returncode in (0, 1, 2), p.stderr
+    assert b"Traceback" not in p.stderr

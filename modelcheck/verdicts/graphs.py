@@ -18,7 +18,6 @@ are not stored packed, use the reference.
 """
 from __future__ import annotations
 
-import itertools
 import struct
 
 import numpy as np
@@ -67,10 +66,8 @@ class Columns:
             L, A, nf = sys.L, sys.L.A, len(sys.m.fences)
             wanted = list(range(L.PC, L.PC + A)) + list(range(L.FN, L.FN + nf))
             self.slot = {i: k for k, i in enumerate(wanted)}
-            pick = lambda s: [s[i] for i in wanted]
-            flat = np.fromiter(itertools.chain.from_iterable(map(pick, g.states)), np.int32,
-                               len(g.states) * len(wanted))
-            self.raw = flat.reshape(len(g.states), len(wanted))
+            self.raw = np.stack([g.states.column(i) for i in wanted], axis=1) if wanted \
+                else np.zeros((len(g.states), 0), np.int32)
             return
         codec = g.states.codec
         fmt = codec.packer.format

@@ -62,12 +62,8 @@ class Columns:
 
     def __init__(self, g: Graph, sys: System):
         self.native = hasattr(g.states, "prog")
-        if self.native:
-            L, A, nf = sys.L, sys.L.A, len(sys.m.fences)
-            wanted = list(range(L.PC, L.PC + A)) + list(range(L.FN, L.FN + nf))
-            self.slot = {i: k for k, i in enumerate(wanted)}
-            self.raw = np.stack([g.states.column(i) for i in wanted], axis=1) if wanted \
-                else np.zeros((len(g.states), 0), np.int32)
+        if self.native:                 # columns read from its records when asked for
+            self.states = g.states
             return
         codec = g.states.codec
         fmt = codec.packer.format
@@ -87,8 +83,7 @@ class Columns:
     def get(self, index: int, rows=None) -> np.ndarray:
         """Field `index` of the states (all, or those in `rows`), as ints."""
         if self.native:
-            col = self.raw[:, self.slot[index]]
-            return (col if rows is None else col[rows]).copy()
+            return self.states.column(index, rows)
         k = self.where[index]
         code = self.codes[k]
         size = struct.calcsize("<" + code)
@@ -103,7 +98,8 @@ class Columns:
         """The pcs of states start..stop-1, one row each, read in one pass
         over those records (a column at a time would walk them all per actor)."""
         if self.native:
-            return self.raw[start:stop, [self.slot[pc + a] for a in range(actors)]]
+            return np.stack([self.states.column(pc + a, slice(start, stop)) for a in range(actors)],
+                            axis=1) if actors else np.zeros((stop - start, 0), np.int32)
         code = self.codes[0]
         size = struct.calcsize("<" + code)
         block = np.ascontiguousarray(self.raw[start:stop, :actors * size])

@@ -466,20 +466,21 @@ class NativeStates:
             self.data = self.data[:n * self.width]
             self.n = n
 
-    def column(self, i: int):
-        """Flat component i of every state, as a numpy int32 array read in
-        place from the packed records (the analyses want pcs and fences of
-        millions of states; decoding each state into a tuple costs 100x)."""
+    def column(self, i: int, rows=None):
+        """Flat component i of every state (or of `rows`: a slice or an index
+        array), as a numpy int32 array read through a strided view of the
+        packed records: the analyses want the pcs and fences of millions of
+        states, and decoding each state into a tuple costs 100x."""
         import numpy as np
         prog = self.prog
         slot = prog.off[i]
         size = prog.width[slot]
         if size == 0:                               # a component that is always 0
-            return np.zeros(self.n, np.int32)
-        at = sum(prog.width[:slot])
-        rows = np.frombuffer(self.data, np.uint8, self.n * self.width).reshape(self.n, self.width)
-        raw = np.ascontiguousarray(rows[:, at:at + size])
-        return raw.view({1: "<i1", 2: "<i2", 4: "<i4"}[size]).reshape(self.n).astype(np.int32)
+            return np.zeros(self.n, np.int32)[rows if rows is not None else slice(None)]
+        kind = np.dtype({"names": ["v"], "formats": [{1: "<i1", 2: "<i2", 4: "<i4"}[size]],
+                         "offsets": [sum(prog.width[:slot])], "itemsize": self.width})
+        view = np.frombuffer(self.data, kind, self.n)["v"]
+        return (view if rows is None else view[rows]).astype(np.int32)
 
 
 def _takes(sys: System, ins) -> list:

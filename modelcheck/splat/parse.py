@@ -316,8 +316,8 @@ def _read(r: Report, body) -> None:
             m = _INCONS.search(s)
             r.states = [m.group("a"), m.group("b")]
             consumed = k
-        elif _TAKES.match(t):
-            r.task = _TAKES.match(t).group("task")
+        elif _TAKES.match(t) or _CHANGED.match(t):      # the task, then the lock it takes
+            r.task = (_TAKES.match(t) or _CHANGED.match(t)).group("task")
             if k + 1 < len(body):
                 r.trying = _lock(body[k + 1][1], body[k + 1][0])
                 k += 1
@@ -326,12 +326,6 @@ def _read(r: Report, body) -> None:
             frames, k2, last = _stack(body, k + 1)
             r.registered = frames
             consumed = k = max(k, k2 - 1)
-        elif _CHANGED.match(t):
-            r.task = _CHANGED.match(t).group("task")
-            if k + 1 < len(body):
-                r.trying = _lock(body[k + 1][1], body[k + 1][0])
-                k += 1
-            consumed = k
         elif s.startswith("but this lock took another") or s.startswith("but this lock was taken by another"):
             r.unsafe = s.startswith("but this lock took another")
             m = re.search(r"(HARDIRQ|SOFTIRQ|RECLAIM_FS)-(?:un)?safe", s)

@@ -50,7 +50,8 @@ def check(report: P.Report, spec: Spec, path: str = "<splat>") -> Verdict:
         cycle_classes = [names.get(c, c) for c in report_order(cycle)]
         reproduced = bool(cycle) and _rotations_equal(cycle_classes, want)
         lines.append(_cycle_line(report, cycle_classes, reproduced, want))
-    elif report.kind == P.INCONSISTENT and any("RECLAIM" in st for st in report.states):
+    elif report.kind == P.INCONSISTENT and any("RECLAIM" in st for st in report.states) or \
+            report.kind == P.INVERSION and report.states == ["RECLAIM_FS"]:   # reclaim as a lock
         cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
         cycle_classes = [names.get(c, c) for c in report_order(cycle)]
         reproduced = set(cycle_classes) == set(want) | {"fs_reclaim"}
@@ -63,11 +64,6 @@ def check(report: P.Report, spec: Spec, path: str = "<splat>") -> Verdict:
                      f"{', '.join(cycle_classes)}" if reproduced else
                      "not reproduced: the model reports no inconsistent lock state on "
                      f"{', '.join(want) or 'the lock'}")
-    elif report.kind == P.INVERSION and report.states == ["RECLAIM_FS"]:
-        cycle = result.lock_order.cycles[0] if result.lock_order and result.lock_order.cycles else []
-        cycle_classes = [names.get(c, c) for c in report_order(cycle)]
-        reproduced = set(cycle_classes) == set(want) | {"fs_reclaim"}
-        lines.append(_cycle_line(report, cycle_classes, reproduced, cycle_classes if reproduced else want))
     elif report.kind == P.INVERSION:
         d = next((f for f in result.findings if f.kind == "deadlock"), None)
         cycle_classes = list(want) if d else []

@@ -408,18 +408,21 @@ from modelcheck.semantics import System  # noqa: E402
 FULL = Limits(reduction=False, symmetry=False)
 
 
-def test_a_reachable_state_is_no_finding_and_an_unreachable_one_is():
-    spec = """
+TWO_INCREMENTS = """
+    lock L
+    var x = 0 in 0..3
+    thread t[i in 1..2] {
         lock L
-        var x = 0 in 0..3
-        thread t[i in 1..2] {
-            lock L
-            x = x + 1
-            unlock L
-        }
-        reachable "both in": x == 2
-        reachable "three": x == %d
-    """
+        x = x + 1
+        unlock L
+    }
+    reachable "both in": x == 2
+    reachable "three": x == %d
+"""
+
+
+def test_a_reachable_state_is_no_finding_and_an_unreachable_one_is():
+    spec = TWO_INCREMENTS
     assert kinds(spec % 2) == frozenset()
     r = check(spec % 3)
     assert r.kinds == {"unreachable"}
@@ -476,18 +479,7 @@ def test_an_incomplete_search_claims_nothing_unreachable():
 
 
 def test_the_smt_engine_decides_reachable_once_every_execution_ended():
-    spec = """
-        lock L
-        var x = 0 in 0..3
-        thread t[i in 1..2] {
-            lock L
-            x = x + 1
-            unlock L
-        }
-        reachable "both in": x == 2
-        reachable "three": x == 3
-    """
-    r = modelcheck.check_source(textwrap.dedent(spec), engine="smt")
+    r = modelcheck.check_source(TWO_INCREMENTS % 3, engine="smt")
     assert r.kinds == {"unreachable"} and r.findings[0].line == 10
     assert "every execution has ended" in r.stopped
 

@@ -182,7 +182,9 @@ typedef struct {
     PyObject *tick;                 /* tick(states, depth) -> stop code, every 1024 states */
     /* the store: state j packed at states + j * REC (slot k in width[k] bytes, 0: always 0) */
     const int32_t *width;
-    uint8_t *states, *packed;
+    uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
+    int32_t *boff, *scratch, *cur;      /* byte offset of each slot in a record; scratch; current */
+    uint32_t hcur;
     size_t nstates, states_cap;
     uint32_t *hashes;
     int32_t *table;
@@ -1090,20 +1092,57 @@ static void unpack(VM *vm, const uint8_t *in, int32_t *t)
     }
 }
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
+/* A state's hash is the sum of one mixed word per stored slot (Zobrist
+ * style), so a successor's hash follows from its parent's and the few slots
+ * the step changed. */
+static inline uint32_t mix(int k, int32_t v)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        h = (h ^ x) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+    uint64_t x = ((uint64_t)(uint32_t)k << 32) ^ (uint32_t)v;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 29;
+    return (uint32_t)x;
+}
+
+static uint32_t hash_state(VM *vm, const int32_t *t)
+{
+    uint32_t h = 0;
+    for (int k = 0; k < SC(W); k++)
+        if (vm->width[k])
+            h += mix(k, t[k]);
+    return h;
+}
+
+/* The successor t of the current state (unpacked in vm->cur, packed in
+ * vm->curp, hash vm->hcur): packed into vm->packed by patching the parent's
+ * record where the two differ, compared 8 bytes at a time; its hash. */
+static uint32_t pack_successor(VM *vm, const int32_t *t)
+{
+    const int32_t *cur = vm->cur;
+    uint8_t *out = vm->packed;
+    uint32_t h = vm->hcur;
+    int nw = SC(W), k = 0;
+    memcpy(out, vm->curp, SC(REC));
+    for (; k < nw; k += 2) {
+        uint64_t x, y;
+        if (k + 1 < nw) {
+            memcpy(&x, t + k, 8);
+            memcpy(&y, cur + k, 8);
+            if (x == y)
+                continue;
+        }
+        for (int j = k; j < k + 2 && j < nw; j++) {
+            int wd = vm->width[j];
+            if (t[j] == cur[j] || !wd)
+                continue;
+            h += mix(j, t[j]) - mix(j, cur[j]);
+            uint8_t *at = out + vm->boff[j];
+            if (wd == 1) { int8_t v = (int8_t)t[j]; memcpy(at, &v, 1); }
+            else if (wd == 2) { int16_t v = (int16_t)t[j]; memcpy(at, &v, 2); }
+            else memcpy(at, &t[j], 4);
+        }
     }
-    uint64_t x = 0;
-    memcpy(&x, p + i, n - i);
-    h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
     return h;
 }
 
@@ -1204,8 +1243,7 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         Out *o = &outs[k];
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        pack(vm, t, vm->packed);
-        uint32_t h = (uint32_t)hash_bytes(vm->packed, SC(REC));
+        uint32_t h = pack_successor(vm, t);
         size_t slot;
         int64_t j = store_find(vm, vm->packed, h, &slot);
         if (j < 0) {
@@ -1302,7 +1340,8 @@ static int worth_it(VM *vm)
     for (size_t k = 0; k < n; k++) {
         const uint8_t *p = vm->sample + k * rec;
         size_t slot;
-        unseen += store_find(vm, p, (uint32_t)hash_bytes(p, rec), &slot) < 0;
+        unpack(vm, p, vm->scratch);
+        unseen += store_find(vm, p, hash_state(vm, vm->scratch), &slot) < 0;
     }
     vm->saved = vm->skipped * unseen / (n ? n : 1);
     vm->trial_states = vm->nstates;
@@ -1357,7 +1396,9 @@ static int search(VM *vm)
             if (stop)
                 break;
         }
-        unpack(vm, vm->states + i * SC(REC), cur);
+        memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
+        unpack(vm, vm->curp, cur);
+        vm->cur = cur, vm->hcur = vm->hashes[i];
         int mover = i ? vm->via.a[i] : -1, nouts[32];
         uint32_t enabled = 0;
         for (int a = 0; a < SC(A); a++) {
@@ -1439,6 +1480,7 @@ static PyObject *bytes_of(const void *p, size_t n)
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
+    free(vm->curp); free(vm->boff); free(vm->scratch);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1490,19 +1532,26 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->key = calloc(w + SC(NLOCKS) + 8, sizeof *vm->key);
     vm->width = vm->ar[AR_WIDTH];
     vm->packed = calloc(SC(REC) + 8, 1);
+    vm->curp = calloc(SC(REC) + 8, 1);
+    vm->boff = calloc(w + 1, sizeof *vm->boff);
+    vm->scratch = calloc(w + 1, sizeof *vm->scratch);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
         goto done;
     }
     memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
+    for (size_t k = 0, at = 0; k < w; k++) {
+        vm->boff[k] = (int32_t)at;
+        at += vm->width[k];
+    }
     for (size_t k = 0; k < maxout; k++) {
         vm->outs[k].t = vm->outbuf + k * w;
         vm->outs[k].fk = vm->fkbuf + k * maxf * 3;
@@ -1512,7 +1561,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     size_t slot;
     const int32_t *init = vm->ar[AR_INIT];
     pack(vm, init, vm->packed);
-    uint32_t h = (uint32_t)hash_bytes(vm->packed, SC(REC));
+    uint32_t h = hash_state(vm, init);
     store_find(vm, vm->packed, h, &slot);
     int stop = STOP_NONE;
     if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)

@@ -187,7 +187,7 @@ typedef struct {
     uint32_t hcur;
     size_t nstates, states_cap;
     uint32_t *hashes;
-    int32_t *table;
+    uint64_t *table;
     size_t mask;
     /* graph */
     Vec parent, via, depth, switches, offsets, edges, edge_actor, timeouts, events, locksteps;
@@ -1146,17 +1146,25 @@ static uint32_t pack_successor(VM *vm, const int32_t *t)
     return h;
 }
 
+/* The visited table: open addressing, one 64-bit slot per entry holding
+ * the state's hash above its number, so a probe reads the record only when
+ * the hashes agree; all ones is empty.  At most 3/4 full. */
+#define EMPTY (~(uint64_t)0)
+
 static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
 {
     size_t w = SC(REC), k = h & vm->mask;
     for (;;) {
-        int32_t j = vm->table[k];
-        if (j < 0) {
+        uint64_t e = vm->table[k];
+        if (e == EMPTY) {
             *slot = k;
             return -1;
         }
-        if (vm->hashes[j] == h && !memcmp(vm->states + (size_t)j * w, st, w))
-            return j;
+        if ((uint32_t)(e >> 32) == h) {
+            size_t j = (uint32_t)e;
+            if (!memcmp(vm->states + j * w, st, w))
+                return (int64_t)j;
+        }
         k = (k + 1) & vm->mask;
     }
 }
@@ -1165,7 +1173,7 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
 {
     size_t w = SC(REC), j = vm->nstates;
     if (j == vm->states_cap) {
-        size_t cap = vm->states_cap ? 2 * vm->states_cap : 4096;
+        size_t cap = vm->states_cap ? vm->states_cap + vm->states_cap / 2 : 4096;
         uint8_t *a = realloc(vm->states, cap * w + 8);
         uint32_t *hs = realloc(vm->hashes, cap * sizeof *hs);
         if (a)
@@ -1178,19 +1186,22 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     }
     memcpy(vm->states + j * w, st, w);
     vm->hashes[j] = h;
-    vm->table[slot] = (int32_t)j;
+    vm->table[slot] = (uint64_t)h << 32 | j;
     vm->nstates++;
-    if (2 * vm->nstates > vm->mask) {
+    if (4 * vm->nstates > 3 * (vm->mask + 1)) {
         size_t mask = 2 * vm->mask + 1;
-        int32_t *table = malloc((mask + 1) * sizeof *table);
+        uint64_t *table = malloc((mask + 1) * sizeof *table);
         if (!table)
             return -1;
         memset(table, 0xff, (mask + 1) * sizeof *table);
-        for (size_t i = 0; i < vm->nstates; i++) {
-            size_t k = vm->hashes[i] & mask;
-            while (table[k] >= 0)
+        for (size_t i = 0; i <= vm->mask; i++) {
+            uint64_t e = vm->table[i];
+            if (e == EMPTY)
+                continue;
+            size_t k = (e >> 32) & mask;
+            while (table[k] != EMPTY)
                 k = (k + 1) & mask;
-            table[k] = (int32_t)i;
+            table[k] = e;
         }
         free(vm->table);
         vm->table = table, vm->mask = mask;

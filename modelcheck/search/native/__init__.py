@@ -554,17 +554,17 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
         return f"the native core was built from other sources ({e}): rebuild it with make"
     if out["stop"] == STOP_CAPACITY:
         return "a hook stack or queue beyond its slots"
-    ints = lambda name, code="i": _ints(out[name], code)
+    ints = lambda name, code="i": _ints(out.pop(name), code)   # each copy freed once read
     small = "b" if sys.L.A < 128 else "h"
-    g.states = NativeStates(prog, out["states"])
+    g.states = NativeStates(prog, out.pop("states"))
     g.pruned = out["pruned"]
     if out["trial_at"]:
         g.reduction = f"on for the first {out['trial_at']} states, then off: it saved about " \
                       f"{out['saved']} of {out['trial_states']} states"
     g.parent, g.depth, g.switches = ints("parent"), ints("depth"), ints("switches")
-    g.via = array(small, ints("via"))
+    g.via = ints("via", small)
     g.offsets, g.edges = ints("offsets"), ints("edges")
-    g.edge_actor = array(small, ints("edge_actor"))
+    g.edge_actor = ints("edge_actor", small)
     g.edge_perm = array("h")
     g.timeout_edges = set(ints("timeouts"))
     g.ran = {pc - 1 for pc, x in enumerate(out["ran"]) if x}

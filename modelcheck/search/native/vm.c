@@ -1122,17 +1122,18 @@ static uint32_t pack_successor(VM *vm, const int32_t *t)
     const int32_t *cur = vm->cur;
     uint8_t *out = vm->packed;
     uint32_t h = vm->hcur;
-    int nw = SC(W), k = 0;
+    int nw = SC(W);
     memcpy(out, vm->curp, SC(REC));
-    for (; k < nw; k += 2) {
-        uint64_t x, y;
-        if (k + 1 < nw) {
-            memcpy(&x, t + k, 8);
-            memcpy(&y, cur + k, 8);
-            if (x == y)
+    for (int k = 0; k < nw; k += 8) {
+        int end = k + 8 < nw ? k + 8 : nw;
+        if (end == k + 8) {             /* a block of 8 slots: one test when equal */
+            uint64_t x[4], y[4];
+            memcpy(x, t + k, 32);
+            memcpy(y, cur + k, 32);
+            if (!((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])))
                 continue;
         }
-        for (int j = k; j < k + 2 && j < nw; j++) {
+        for (int j = k; j < end; j++) {
             int wd = vm->width[j];
             if (t[j] == cur[j] || !wd)
                 continue;
@@ -1488,6 +1489,17 @@ static PyObject *bytes_of(const void *p, size_t n)
     return PyBytes_FromStringAndSize(p ? (const char *)p : "", (Py_ssize_t)n);
 }
 
+/* The actor numbers of a Vec, in place, as int8 (narrow) or int16 */
+static void narrow_actors(Vec *v, int narrow)
+{
+    for (size_t k = 0; k < v->n; k++) {
+        if (narrow)
+            ((int8_t *)v->a)[k] = (int8_t)v->a[k];
+        else
+            ((int16_t *)v->a)[k] = (int16_t)v->a[k];
+    }
+}
+
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
@@ -1588,25 +1600,47 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         CUT(vm->parent); CUT(vm->via); CUT(vm->depth); CUT(vm->switches);
         if (vm->nstates > n) vm->nstates = n;
     }
+    /* the result, one array at a time, each freed once copied: the peak is
+     * the search's, not twice it; actors as 1-byte ints below 128 actors */
+    free(vm->table), vm->table = NULL;
+    free(vm->hashes), vm->hashes = NULL;
     size_t n = vm->nstates;
-    res = Py_BuildValue(
-        "{s:n,s:n,s:n,s:n,s:i,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+    int narrow = SC(A) < 128;
+    narrow_actors(&vm->via, narrow);
+    narrow_actors(&vm->edge_actor, narrow);
+    res = Py_BuildValue("{s:n,s:n,s:n,s:n,s:i}",
         "pruned", (Py_ssize_t)vm->pruned, "trial_at", (Py_ssize_t)vm->trial_at,
         "saved", (Py_ssize_t)vm->saved, "trial_states", (Py_ssize_t)vm->trial_states,
-        "stop", stop,
-        "states", bytes_of(vm->states, n * SC(REC)),
-        "parent", bytes_of(vm->parent.a, vm->parent.n * 4),
-        "via", bytes_of(vm->via.a, vm->via.n * 4),
-        "depth", bytes_of(vm->depth.a, vm->depth.n * 4),
-        "switches", bytes_of(vm->switches.a, vm->switches.n * 4),
-        "offsets", bytes_of(vm->offsets.a, vm->offsets.n * 4),
-        "edges", bytes_of(vm->edges.a, vm->edges.n * 4),
-        "edge_actor", bytes_of(vm->edge_actor.a, vm->edge_actor.n * 4),
-        "timeouts", bytes_of(vm->timeouts.a, vm->timeouts.n * 4),
-        "events", bytes_of(vm->events.a, vm->events.n * 4),
-        "locksteps", bytes_of(vm->locksteps.a, vm->locksteps.n * 4),
-        "ran", bytes_of(vm->ran, SC(NCODE) + 1),
-        "entered", bytes_of(vm->entered, SC(NCODE) + 1));
+        "stop", stop);
+    if (!res)
+        goto done;
+    size_t an = narrow ? 1 : 2;
+    struct { const char *name; void **p; size_t len; } parts[] = {
+        {"states", (void **)&vm->states, n * SC(REC)},
+        {"parent", (void **)&vm->parent.a, vm->parent.n * 4},
+        {"via", (void **)&vm->via.a, vm->via.n * an},
+        {"depth", (void **)&vm->depth.a, vm->depth.n * 4},
+        {"switches", (void **)&vm->switches.a, vm->switches.n * 4},
+        {"offsets", (void **)&vm->offsets.a, vm->offsets.n * 4},
+        {"edges", (void **)&vm->edges.a, vm->edges.n * 4},
+        {"edge_actor", (void **)&vm->edge_actor.a, vm->edge_actor.n * an},
+        {"timeouts", (void **)&vm->timeouts.a, vm->timeouts.n * 4},
+        {"events", (void **)&vm->events.a, vm->events.n * 4},
+        {"locksteps", (void **)&vm->locksteps.a, vm->locksteps.n * 4},
+        {"ran", (void **)&vm->ran, SC(NCODE) + 1},
+        {"entered", (void **)&vm->entered, SC(NCODE) + 1},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+        PyObject *b = bytes_of(*parts[k].p, parts[k].len);
+        if (!b || PyDict_SetItemString(res, parts[k].name, b) < 0) {
+            Py_XDECREF(b);
+            Py_CLEAR(res);
+            goto done;
+        }
+        Py_DECREF(b);
+        free(*parts[k].p);
+        *parts[k].p = NULL;
+    }
 done:
     for (int k = 0; k < got; k++)
         PyBuffer_Release(&bufs[k]);

@@ -435,7 +435,7 @@ class NativeStates:
     """id -> state tuple over the machine's packed records (what `Graph.states`
     is to the rest of the pipeline)."""
 
-    def __init__(self, prog: Program, data: bytes):
+    def __init__(self, prog: Program, data: memoryview):
         self.prog = prog
         self.width = prog.REC
         self.data = data
@@ -556,7 +556,7 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
         return "a hook stack or queue beyond its slots"
     ints = lambda name, code="i": _ints(out.pop(name), code)   # each copy freed once read
     small = "b" if sys.L.A < 128 else "h"
-    g.states = NativeStates(prog, out.pop("states"))
+    g.states = NativeStates(prog, memoryview(out.pop("states")))   # the core's records, not a copy
     g.pruned = out["pruned"]
     if out["trial_at"]:
         g.reduction = f"on for the first {out['trial_at']} states, then off: it saved about " \
@@ -567,8 +567,8 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     g.edge_actor = ints("edge_actor", small)
     g.edge_perm = array("h")
     g.timeout_edges = set(ints("timeouts"))
-    g.ran = {pc - 1 for pc, x in enumerate(out["ran"]) if x}
-    g.entered = {pc - 1 for pc, x in enumerate(out["entered"]) if x}
+    g.ran = {pc - 1 for pc, x in enumerate(bytes(out["ran"])) if x}
+    g.entered = {pc - 1 for pc, x in enumerate(bytes(out["entered"])) if x}
     code, PC, states = sys.code, sys.L.PC, g.states
     ev = ints("events")
     for k in range(0, len(ev), 5):

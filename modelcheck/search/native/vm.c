@@ -1484,9 +1484,55 @@ out:
 
 /* ------------------------------------------------------------ Python */
 
-static PyObject *bytes_of(const void *p, size_t n)
+/* A result array handed to Python without a copy: a Block owns the
+ * malloc'd memory the search filled, exports it through the buffer
+ * protocol, and frees it when the last view of it goes. */
+typedef struct {
+    PyObject_HEAD
+    void *p;
+    Py_ssize_t len;
+} Block;
+
+static int block_getbuffer(PyObject *o, Py_buffer *view, int flags)
 {
-    return PyBytes_FromStringAndSize(p ? (const char *)p : "", (Py_ssize_t)n);
+    Block *b = (Block *)o;
+    return PyBuffer_FillInfo(view, o, b->p ? b->p : (void *)"", b->len, 1, flags);
+}
+
+static void block_dealloc(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    free(((Block *)o)->p);
+    tp->tp_free(o);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot block_slots[] = {
+    {Py_bf_getbuffer, block_getbuffer},
+    {Py_tp_dealloc, block_dealloc},
+    {Py_tp_doc, "An array of the search's result, owned here (read it through memoryview)."},
+    {0, NULL},
+};
+
+static PyType_Spec block_spec = {
+    "modelcheck.search._vm.Block", sizeof(Block), 0, Py_TPFLAGS_DEFAULT, block_slots,
+};
+
+/* *p (len bytes) as a Block, which takes it over (*p is NULL after) */
+static PyObject *block_of(PyObject *module, void **p, size_t len)
+{
+    PyTypeObject *tp = *(PyTypeObject **)PyModule_GetState(module);
+    Block *b = PyObject_New(Block, tp);
+    if (!b)
+        return NULL;
+    void *q = len ? realloc(*p, len) : NULL;     /* the growth slack back to the system */
+    if (len && !q)
+        q = *p;
+    if (!len)
+        free(*p);
+    b->p = q, b->len = (Py_ssize_t)len;
+    *p = NULL;
+    return (PyObject *)b;
 }
 
 /* The actor numbers of a Vec, in place, as int8 (narrow) or int16 */
@@ -1520,7 +1566,6 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
 {
     Py_buffer sc, tg, bufs[NARRAYS];
     PyObject *arrays, *tick;
-    (void)self;
     if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
         return NULL;
     VM *vm = calloc(1, sizeof *vm);
@@ -1631,15 +1676,13 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         {"entered", (void **)&vm->entered, SC(NCODE) + 1},
     };
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
-        PyObject *b = bytes_of(*parts[k].p, parts[k].len);
+        PyObject *b = block_of(self, parts[k].p, parts[k].len);
         if (!b || PyDict_SetItemString(res, parts[k].name, b) < 0) {
             Py_XDECREF(b);
             Py_CLEAR(res);
             goto done;
         }
         Py_DECREF(b);
-        free(*parts[k].p);
-        *parts[k].p = NULL;
     }
 done:
     for (int k = 0; k < got; k++)
@@ -1657,12 +1700,40 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static int module_exec(PyObject *m)
+{
+    PyObject *tp = PyType_FromModuleAndSpec(m, &block_spec, NULL);
+    if (!tp)
+        return -1;
+    *(PyObject **)PyModule_GetState(m) = tp;
+    return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    PyObject *tp = *(PyObject **)PyModule_GetState(m);
+    Py_VISIT(tp);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    PyObject **tp = (PyObject **)PyModule_GetState(m);
+    Py_CLEAR(*tp);
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_vm", "The native search core of modelcheck.", -1, methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_vm", "The native search core of modelcheck.", sizeof(PyObject *),
+    methods, module_slots, module_traverse, module_clear, NULL,
 };
 
 PyMODINIT_FUNC PyInit__vm(void)
 {
-    return PyModule_Create(&module);
+    return PyModuleDef_Init(&module);
 }

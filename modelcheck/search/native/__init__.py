@@ -435,7 +435,7 @@ class NativeStates:
     """id -> state tuple over the machine's packed records (what `Graph.states`
     is to the rest of the pipeline)."""
 
-    def __init__(self, prog: Program, data: bytes):
+    def __init__(self, prog: Program, data: memoryview):
         self.prog = prog
         self.width = prog.REC
         self.data = data
@@ -554,21 +554,21 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
         return f"the native core was built from other sources ({e}): rebuild it with make"
     if out["stop"] == STOP_CAPACITY:
         return "a hook stack or queue beyond its slots"
-    ints = lambda name, code="i": _ints(out[name], code)
+    ints = lambda name, code="i": _ints(out.pop(name), code)   # each copy freed once read
     small = "b" if sys.L.A < 128 else "h"
-    g.states = NativeStates(prog, out["states"])
+    g.states = NativeStates(prog, memoryview(out.pop("states")))   # the core's records, not a copy
     g.pruned = out["pruned"]
     if out["trial_at"]:
         g.reduction = f"on for the first {out['trial_at']} states, then off: it saved about " \
                       f"{out['saved']} of {out['trial_states']} states"
     g.parent, g.depth, g.switches = ints("parent"), ints("depth"), ints("switches")
-    g.via = array(small, ints("via"))
+    g.via = ints("via", small)
     g.offsets, g.edges = ints("offsets"), ints("edges")
-    g.edge_actor = array(small, ints("edge_actor"))
+    g.edge_actor = ints("edge_actor", small)
     g.edge_perm = array("h")
     g.timeout_edges = set(ints("timeouts"))
-    g.ran = {pc - 1 for pc, x in enumerate(out["ran"]) if x}
-    g.entered = {pc - 1 for pc, x in enumerate(out["entered"]) if x}
+    g.ran = {pc - 1 for pc, x in enumerate(bytes(out["ran"])) if x}
+    g.entered = {pc - 1 for pc, x in enumerate(bytes(out["entered"])) if x}
     code, PC, states = sys.code, sys.L.PC, g.states
     ev = ints("events")
     for k in range(0, len(ev), 5):

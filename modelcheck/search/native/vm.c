@@ -182,10 +182,12 @@ typedef struct {
     PyObject *tick;                 /* tick(states, depth) -> stop code, every 1024 states */
     /* the store: state j packed at states + j * REC (slot k in width[k] bytes, 0: always 0) */
     const int32_t *width;
-    uint8_t *states, *packed;
+    uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
+    int32_t *boff, *scratch, *cur;      /* byte offset of each slot in a record; scratch; current */
+    uint32_t hcur;
     size_t nstates, states_cap;
     uint32_t *hashes;
-    int32_t *table;
+    uint64_t *table;
     size_t mask;
     /* graph */
     Vec parent, via, depth, switches, offsets, edges, edge_actor, timeouts, events, locksteps;
@@ -1090,34 +1092,80 @@ static void unpack(VM *vm, const uint8_t *in, int32_t *t)
     }
 }
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
+/* A state's hash is the sum of one mixed word per stored slot (Zobrist
+ * style), so a successor's hash follows from its parent's and the few slots
+ * the step changed. */
+static inline uint32_t mix(int k, int32_t v)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        h = (h ^ x) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t x = 0;
-    memcpy(&x, p + i, n - i);
-    h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
+    uint64_t x = ((uint64_t)(uint32_t)k << 32) ^ (uint32_t)v;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 29;
+    return (uint32_t)x;
+}
+
+static uint32_t hash_state(VM *vm, const int32_t *t)
+{
+    uint32_t h = 0;
+    for (int k = 0; k < SC(W); k++)
+        if (vm->width[k])
+            h += mix(k, t[k]);
     return h;
 }
+
+/* The successor t of the current state (unpacked in vm->cur, packed in
+ * vm->curp, hash vm->hcur): packed into vm->packed by patching the parent's
+ * record where the two differ, compared 8 bytes at a time; its hash. */
+static uint32_t pack_successor(VM *vm, const int32_t *t)
+{
+    const int32_t *cur = vm->cur;
+    uint8_t *out = vm->packed;
+    uint32_t h = vm->hcur;
+    int nw = SC(W);
+    memcpy(out, vm->curp, SC(REC));
+    for (int k = 0; k < nw; k += 8) {
+        int end = k + 8 < nw ? k + 8 : nw;
+        if (end == k + 8) {             /* a block of 8 slots: one test when equal */
+            uint64_t x[4], y[4];
+            memcpy(x, t + k, 32);
+            memcpy(y, cur + k, 32);
+            if (!((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])))
+                continue;
+        }
+        for (int j = k; j < end; j++) {
+            int wd = vm->width[j];
+            if (t[j] == cur[j] || !wd)
+                continue;
+            h += mix(j, t[j]) - mix(j, cur[j]);
+            uint8_t *at = out + vm->boff[j];
+            if (wd == 1) { int8_t v = (int8_t)t[j]; memcpy(at, &v, 1); }
+            else if (wd == 2) { int16_t v = (int16_t)t[j]; memcpy(at, &v, 2); }
+            else memcpy(at, &t[j], 4);
+        }
+    }
+    return h;
+}
+
+/* The visited table: open addressing, one 64-bit slot per entry holding
+ * the state's hash above its number, so a probe reads the record only when
+ * the hashes agree; all ones is empty.  At most 3/4 full. */
+#define EMPTY (~(uint64_t)0)
 
 static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
 {
     size_t w = SC(REC), k = h & vm->mask;
     for (;;) {
-        int32_t j = vm->table[k];
-        if (j < 0) {
+        uint64_t e = vm->table[k];
+        if (e == EMPTY) {
             *slot = k;
             return -1;
         }
-        if (vm->hashes[j] == h && !memcmp(vm->states + (size_t)j * w, st, w))
-            return j;
+        if ((uint32_t)(e >> 32) == h) {
+            size_t j = (uint32_t)e;
+            if (!memcmp(vm->states + j * w, st, w))
+                return (int64_t)j;
+        }
         k = (k + 1) & vm->mask;
     }
 }
@@ -1126,7 +1174,7 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
 {
     size_t w = SC(REC), j = vm->nstates;
     if (j == vm->states_cap) {
-        size_t cap = vm->states_cap ? 2 * vm->states_cap : 4096;
+        size_t cap = vm->states_cap ? vm->states_cap + vm->states_cap / 2 : 4096;
         uint8_t *a = realloc(vm->states, cap * w + 8);
         uint32_t *hs = realloc(vm->hashes, cap * sizeof *hs);
         if (a)
@@ -1139,19 +1187,22 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     }
     memcpy(vm->states + j * w, st, w);
     vm->hashes[j] = h;
-    vm->table[slot] = (int32_t)j;
+    vm->table[slot] = (uint64_t)h << 32 | j;
     vm->nstates++;
-    if (2 * vm->nstates > vm->mask) {
+    if (4 * vm->nstates > 3 * (vm->mask + 1)) {
         size_t mask = 2 * vm->mask + 1;
-        int32_t *table = malloc((mask + 1) * sizeof *table);
+        uint64_t *table = malloc((mask + 1) * sizeof *table);
         if (!table)
             return -1;
         memset(table, 0xff, (mask + 1) * sizeof *table);
-        for (size_t i = 0; i < vm->nstates; i++) {
-            size_t k = vm->hashes[i] & mask;
-            while (table[k] >= 0)
+        for (size_t i = 0; i <= vm->mask; i++) {
+            uint64_t e = vm->table[i];
+            if (e == EMPTY)
+                continue;
+            size_t k = (e >> 32) & mask;
+            while (table[k] != EMPTY)
                 k = (k + 1) & mask;
-            table[k] = (int32_t)i;
+            table[k] = e;
         }
         free(vm->table);
         vm->table = table, vm->mask = mask;
@@ -1204,8 +1255,7 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         Out *o = &outs[k];
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        pack(vm, t, vm->packed);
-        uint32_t h = (uint32_t)hash_bytes(vm->packed, SC(REC));
+        uint32_t h = pack_successor(vm, t);
         size_t slot;
         int64_t j = store_find(vm, vm->packed, h, &slot);
         if (j < 0) {
@@ -1302,7 +1352,8 @@ static int worth_it(VM *vm)
     for (size_t k = 0; k < n; k++) {
         const uint8_t *p = vm->sample + k * rec;
         size_t slot;
-        unseen += store_find(vm, p, (uint32_t)hash_bytes(p, rec), &slot) < 0;
+        unpack(vm, p, vm->scratch);
+        unseen += store_find(vm, p, hash_state(vm, vm->scratch), &slot) < 0;
     }
     vm->saved = vm->skipped * unseen / (n ? n : 1);
     vm->trial_states = vm->nstates;
@@ -1357,7 +1408,9 @@ static int search(VM *vm)
             if (stop)
                 break;
         }
-        unpack(vm, vm->states + i * SC(REC), cur);
+        memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
+        unpack(vm, vm->curp, cur);
+        vm->cur = cur, vm->hcur = vm->hashes[i];
         int mover = i ? vm->via.a[i] : -1, nouts[32];
         uint32_t enabled = 0;
         for (int a = 0; a < SC(A); a++) {
@@ -1431,14 +1484,72 @@ out:
 
 /* ------------------------------------------------------------ Python */
 
-static PyObject *bytes_of(const void *p, size_t n)
+/* A result array handed to Python without a copy: a Block owns the
+ * malloc'd memory the search filled, exports it through the buffer
+ * protocol, and frees it when the last view of it goes. */
+typedef struct {
+    PyObject_HEAD
+    void *p;
+    Py_ssize_t len;
+} Block;
+
+static int block_getbuffer(PyObject *o, Py_buffer *view, int flags)
 {
-    return PyBytes_FromStringAndSize(p ? (const char *)p : "", (Py_ssize_t)n);
+    Block *b = (Block *)o;
+    return PyBuffer_FillInfo(view, o, b->p ? b->p : (void *)"", b->len, 1, flags);
+}
+
+static void block_dealloc(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    free(((Block *)o)->p);
+    tp->tp_free(o);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot block_slots[] = {
+    {Py_bf_getbuffer, block_getbuffer},
+    {Py_tp_dealloc, block_dealloc},
+    {Py_tp_doc, "An array of the search's result, owned here (read it through memoryview)."},
+    {0, NULL},
+};
+
+static PyType_Spec block_spec = {
+    "modelcheck.search._vm.Block", sizeof(Block), 0, Py_TPFLAGS_DEFAULT, block_slots,
+};
+
+/* *p (len bytes) as a Block, which takes it over (*p is NULL after) */
+static PyObject *block_of(PyObject *module, void **p, size_t len)
+{
+    PyTypeObject *tp = *(PyTypeObject **)PyModule_GetState(module);
+    Block *b = PyObject_New(Block, tp);
+    if (!b)
+        return NULL;
+    void *q = len ? realloc(*p, len) : NULL;     /* the growth slack back to the system */
+    if (len && !q)
+        q = *p;
+    if (!len)
+        free(*p);
+    b->p = q, b->len = (Py_ssize_t)len;
+    *p = NULL;
+    return (PyObject *)b;
+}
+
+/* The actor numbers of a Vec, in place, as int8 (narrow) or int16 */
+static void narrow_actors(Vec *v, int narrow)
+{
+    for (size_t k = 0; k < v->n; k++) {
+        if (narrow)
+            ((int8_t *)v->a)[k] = (int8_t)v->a[k];
+        else
+            ((int16_t *)v->a)[k] = (int16_t)v->a[k];
+    }
 }
 
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
+    free(vm->curp); free(vm->boff); free(vm->scratch);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1455,7 +1566,6 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
 {
     Py_buffer sc, tg, bufs[NARRAYS];
     PyObject *arrays, *tick;
-    (void)self;
     if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
         return NULL;
     VM *vm = calloc(1, sizeof *vm);
@@ -1490,19 +1600,26 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->key = calloc(w + SC(NLOCKS) + 8, sizeof *vm->key);
     vm->width = vm->ar[AR_WIDTH];
     vm->packed = calloc(SC(REC) + 8, 1);
+    vm->curp = calloc(SC(REC) + 8, 1);
+    vm->boff = calloc(w + 1, sizeof *vm->boff);
+    vm->scratch = calloc(w + 1, sizeof *vm->scratch);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
         goto done;
     }
     memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
+    for (size_t k = 0, at = 0; k < w; k++) {
+        vm->boff[k] = (int32_t)at;
+        at += vm->width[k];
+    }
     for (size_t k = 0; k < maxout; k++) {
         vm->outs[k].t = vm->outbuf + k * w;
         vm->outs[k].fk = vm->fkbuf + k * maxf * 3;
@@ -1512,7 +1629,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     size_t slot;
     const int32_t *init = vm->ar[AR_INIT];
     pack(vm, init, vm->packed);
-    uint32_t h = (uint32_t)hash_bytes(vm->packed, SC(REC));
+    uint32_t h = hash_state(vm, init);
     store_find(vm, vm->packed, h, &slot);
     int stop = STOP_NONE;
     if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
@@ -1528,25 +1645,45 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         CUT(vm->parent); CUT(vm->via); CUT(vm->depth); CUT(vm->switches);
         if (vm->nstates > n) vm->nstates = n;
     }
+    /* the result, one array at a time, each freed once copied: the peak is
+     * the search's, not twice it; actors as 1-byte ints below 128 actors */
+    free(vm->table), vm->table = NULL;
+    free(vm->hashes), vm->hashes = NULL;
     size_t n = vm->nstates;
-    res = Py_BuildValue(
-        "{s:n,s:n,s:n,s:n,s:i,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}",
+    int narrow = SC(A) < 128;
+    narrow_actors(&vm->via, narrow);
+    narrow_actors(&vm->edge_actor, narrow);
+    res = Py_BuildValue("{s:n,s:n,s:n,s:n,s:i}",
         "pruned", (Py_ssize_t)vm->pruned, "trial_at", (Py_ssize_t)vm->trial_at,
         "saved", (Py_ssize_t)vm->saved, "trial_states", (Py_ssize_t)vm->trial_states,
-        "stop", stop,
-        "states", bytes_of(vm->states, n * SC(REC)),
-        "parent", bytes_of(vm->parent.a, vm->parent.n * 4),
-        "via", bytes_of(vm->via.a, vm->via.n * 4),
-        "depth", bytes_of(vm->depth.a, vm->depth.n * 4),
-        "switches", bytes_of(vm->switches.a, vm->switches.n * 4),
-        "offsets", bytes_of(vm->offsets.a, vm->offsets.n * 4),
-        "edges", bytes_of(vm->edges.a, vm->edges.n * 4),
-        "edge_actor", bytes_of(vm->edge_actor.a, vm->edge_actor.n * 4),
-        "timeouts", bytes_of(vm->timeouts.a, vm->timeouts.n * 4),
-        "events", bytes_of(vm->events.a, vm->events.n * 4),
-        "locksteps", bytes_of(vm->locksteps.a, vm->locksteps.n * 4),
-        "ran", bytes_of(vm->ran, SC(NCODE) + 1),
-        "entered", bytes_of(vm->entered, SC(NCODE) + 1));
+        "stop", stop);
+    if (!res)
+        goto done;
+    size_t an = narrow ? 1 : 2;
+    struct { const char *name; void **p; size_t len; } parts[] = {
+        {"states", (void **)&vm->states, n * SC(REC)},
+        {"parent", (void **)&vm->parent.a, vm->parent.n * 4},
+        {"via", (void **)&vm->via.a, vm->via.n * an},
+        {"depth", (void **)&vm->depth.a, vm->depth.n * 4},
+        {"switches", (void **)&vm->switches.a, vm->switches.n * 4},
+        {"offsets", (void **)&vm->offsets.a, vm->offsets.n * 4},
+        {"edges", (void **)&vm->edges.a, vm->edges.n * 4},
+        {"edge_actor", (void **)&vm->edge_actor.a, vm->edge_actor.n * an},
+        {"timeouts", (void **)&vm->timeouts.a, vm->timeouts.n * 4},
+        {"events", (void **)&vm->events.a, vm->events.n * 4},
+        {"locksteps", (void **)&vm->locksteps.a, vm->locksteps.n * 4},
+        {"ran", (void **)&vm->ran, SC(NCODE) + 1},
+        {"entered", (void **)&vm->entered, SC(NCODE) + 1},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+        PyObject *b = block_of(self, parts[k].p, parts[k].len);
+        if (!b || PyDict_SetItemString(res, parts[k].name, b) < 0) {
+            Py_XDECREF(b);
+            Py_CLEAR(res);
+            goto done;
+        }
+        Py_DECREF(b);
+    }
 done:
     for (int k = 0; k < got; k++)
         PyBuffer_Release(&bufs[k]);
@@ -1563,12 +1700,40 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static int module_exec(PyObject *m)
+{
+    PyObject *tp = PyType_FromModuleAndSpec(m, &block_spec, NULL);
+    if (!tp)
+        return -1;
+    *(PyObject **)PyModule_GetState(m) = tp;
+    return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    PyObject *tp = *(PyObject **)PyModule_GetState(m);
+    Py_VISIT(tp);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    PyObject **tp = (PyObject **)PyModule_GetState(m);
+    Py_CLEAR(*tp);
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_vm", "The native search core of modelcheck.", -1, methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_vm", "The native search core of modelcheck.", sizeof(PyObject *),
+    methods, module_slots, module_traverse, module_clear, NULL,
 };
 
 PyMODINIT_FUNC PyInit__vm(void)
 {
-    return PyModule_Create(&module);
+    return PyModuleDef_Init(&module);
 }

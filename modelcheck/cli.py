@@ -109,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="early-bug mode: stop at the first deadlock (no actor can move), assert, "
                         "invariant or step finding, with its shortest trace; the other kinds are "
                         "then not decided")
+    c.add_argument("--distributed", action="store_true",
+                   help="search on a Ray cluster, states hash-partitioned over workers (needs the ray "
+                        "extra); the same states, findings and shortest traces, without partial-order "
+                        "reduction; --max-memory is then per worker")
+    c.add_argument("--address", default="local", metavar="ADDR",
+                   help="with --distributed: local (default: a local cluster for this run), "
+                        "HOST:6379 or ray://HOST:10001")
+    c.add_argument("--partitions", type=_number(int, 1, "a number of partitions"), metavar="P",
+                   help="with --distributed: state partitions (default: the cluster's CPUs)")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",
@@ -308,11 +317,22 @@ def _main(argv) -> int:
     if args.depth is not None and args.engine != "smt":
         _parser().error("--depth bounds the smt engine: use it with --engine smt")
     from .api import check_file
+    from .cluster import ClusterError
     from .reports import report
     params = dict(args.params)
+    distributed = None
+    if args.distributed:
+        if args.engine == "smt" or args.early:
+            _parser().error("--distributed runs the explicit engine in full mode: not with "
+                            + ("--engine smt" if args.engine == "smt" else "--early"))
+        from .cluster.distributed import Settings
+        distributed = Settings(args.address, args.partitions)
+    elif args.partitions or args.address != "local":
+        _parser().error("--address and --partitions go with --distributed")
     limits = Limits(args.max_states, args.timeout, args.max_memory,
-                    reduction=not args.no_reduction, symmetry=not args.no_symmetry,
-                    max_input_bytes=_input_cap(args), early=args.early)
+                    reduction=not args.no_reduction and not args.distributed,
+                    symmetry=not args.no_symmetry,
+                    max_input_bytes=_input_cap(args), early=args.early, distributed=distributed)
     results, errors, status = [], [], 0
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:
@@ -330,6 +350,9 @@ def _main(argv) -> int:
         except KeyboardInterrupt:
             print(f"{printable(path)}: interrupted", file=sys.stderr)
             return 130
+        except ClusterError as e:
+            print(f"modelcheck check: {e}", file=sys.stderr)
+            return 2
         except Exception as e:                     # a bug of ours, not bad input
             return _internal_error(path, e)
         results.append(result)

@@ -87,7 +87,17 @@ def owner(rec: bytes, parts: int) -> int:
 class Partition:
     """One partition's store and its share of every level (a Ray actor)."""
 
-    def __init__(self, text: str, path: str, params, index: int, parts: int, symmetry: bool):
+    def __init__(self, text: str = "", path: str = "", params=None, index: int = 0, parts: int = 1,
+                 symmetry: bool = False):
+        if text:
+            self.load(text, path, params, index, parts, symmetry)
+
+    def load(self, text: str, path: str, params, index: int, parts: int, symmetry: bool) -> None:
+        """A new search: the spec, and this partition's place (actors are reused);
+        no text: forget the last search."""
+        if not text:
+            self.__dict__.clear()
+            return
         self.sys = sys = System(api.load(text, path, params))
         self.index, self.parts = index, parts
         self.wire = Wire(sys)
@@ -279,10 +289,7 @@ def explore(sys: System, limits: explorer.Limits,
     parts = settings.partitions or worker_cpus(ray)
     started = time.monotonic()
     m = sys.m
-    remote = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0,
-                        scheduling_strategy="SPREAD")(Partition)
-    ps = [remote.remote(m.source.text, m.source.path, dict(m.params), q, parts, limits.symmetry)
-          for q in range(parts)]
+    ps = _pool(ray, parts)
     wire = Wire(sys)
     init = sys.initial()
     rec0 = wire.pack(init)
@@ -293,9 +300,12 @@ def explore(sys: System, limits: explorer.Limits,
     memory = [0.0] * parts
 
     try:
+        level_n = n = 1
+        ray.get([p.load.remote(m.source.text, m.source.path, dict(m.params), q, parts, limits.symmetry)
+                 for q, p in enumerate(ps)])
         ray.get(ps[owner(rec0, parts)].start.remote(rec0))
-        n = 1
         while True:
+            level_n = n
             now = time.monotonic()
             stopped = explorer._limit_hit(
                 explorer.Limits(timeout=limits.timeout), n, now - (explorer.budget.origin() or started))
@@ -346,25 +356,52 @@ def explore(sys: System, limits: explorer.Limits,
             level_first = n - len(order)
     except KeyboardInterrupt:
         stopped = "interrupted (Ctrl-C)"
-        expanded = level_first
+        expanded, n = level_first, level_n
         del parent[n:], via[n:], depth[n:], switches[n:]
     except Exception as e:                    # a worker lost: its states are gone
-        if not _lost(ray, e):
-            raise
-        for p in ps:
-            ray.kill(p)
-        g = Graph(states=States(Codec(sys)))
-        g.states.add(g.states.codec.pack(init))
-        g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
-        g.stopped = f"a partition was lost ({type(e).__name__}: {str(e).splitlines()[0][:200]}); " \
-                    "its states are gone"
-        g.core = f"distributed ({parts} partitions on Ray)"
-        g.seconds = time.monotonic() - started
-        return g
-    g = _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits)
+        return _lost_graph(sys, ray, e, parts, started)
+    try:
+        g = _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits)
+    except Exception as e:
+        return _lost_graph(sys, ray, e, parts, started)
     g.seconds = time.monotonic() - started
-    for p in ps:
-        ray.kill(p)
+    ray.get([p.load.remote("", "", None, 0, 1, False) for p in ps])    # the states go
+    return g
+
+
+_POOLS: dict = {}       # partitions -> their actors, reused by the next search in this process
+
+
+def _pool(ray, parts: int) -> list:
+    ps = _POOLS.get(parts)
+    if ps is None:
+        remote = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0,
+                            scheduling_strategy="SPREAD")(Partition)
+        ps = _POOLS[parts] = [remote.remote() for _ in range(parts)]
+    return ps
+
+
+def _drop_pool(ray, parts: int) -> None:
+    for p in _POOLS.pop(parts, []):
+        try:
+            ray.kill(p)
+        except Exception:
+            pass
+
+
+def _lost_graph(sys: System, ray, e: Exception, parts: int, started: float) -> Graph:
+    """A partition died (its node, its process): nothing it stored can be
+    shown, so the run is incomplete and says why."""
+    if not _lost(ray, e):
+        raise e
+    _drop_pool(ray, parts)
+    g = Graph(states=States(Codec(sys)))
+    g.states.add(g.states.codec.pack(sys.initial()))
+    g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
+    g.stopped = f"a partition was lost ({type(e).__name__}: {str(e).splitlines()[0][:200]}); " \
+                "its states are gone"
+    g.core = f"distributed ({parts} partitions on Ray)"
+    g.seconds = time.monotonic() - started
     return g
 
 
@@ -426,7 +463,9 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
             g.found.setdefault((kind, key), Found(kind, key, msg, src, a, dst))
     for r in res:
         for key, (i, a) in r["deps"].items():
-            if i < expanded and (key not in g.deps or i < g.deps[key][0]):
+            # one process records the lock steps of the state whose expansion the state limit cut
+            if (i < expanded or i == expanded and stopped.startswith("state limit")) \
+                    and (key not in g.deps or i < g.deps[key][0]):
                 g.deps[key] = (i, a)
         g.ran |= r["ran"]
         g.entered |= r["entered"]
@@ -442,7 +481,8 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
                     "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
                     "satisfies it", 0, -1, 0)
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
-    g.core = f"distributed ({parts} partitions on Ray)"
     g.sent = sum(r["sent"] for r in res)
+    g.core = f"distributed ({parts} partitions on Ray; {g.sent} bytes exchanged, " \
+             f"{g.sent / max(n, 1):.0f} a state)"
     g.partition_memory = [r["memory"] for r in res]
     return g

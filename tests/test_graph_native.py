@@ -239,3 +239,41 @@ def test_generated_specs(text):
 def test_generated_copies(text):
     note(text)
     agree(text, numpy=False)
+
+
+def test_actors_beyond_32_bits():
+    """Forty waiters (on the Python explorer: the native core stops at 30
+    actors): the masks are 64 bits wide, the actors past bit 31 included."""
+    text = """
+        fence f
+        thread w[i in 1..40] { wait f }
+        thread p { publish f }
+    """
+    agree(text, limits=[explorer.Limits(symmetry=False, reduction=False)])
+    sys = System(api.load(text))
+    g = explorer.explore(sys, explorer.Limits(symmetry=False, reduction=False))
+    assert sys.L.A == 41 and native.applies(sys, g)
+    (dead,) = [f for f in analysis.analyse(sys, g, how="native") if f.kind == "deadlock"]
+    assert len(dead.actors) == 40
+
+
+def test_one_state():
+    agree("fence f\nthread t { }\n")
+    agree("fence f\nthread t { publish f }\n")
+
+
+def test_without_the_extension_numpy_runs(monkeypatch):
+    """Where the C analyses were not built, a large graph goes to numpy and
+    scipy, a small one to the reference: the same findings."""
+    text = (REPO / "bench" / "specs" / "pipeline_buggy.fspec").read_text()
+    sys = System(api.load(text, "<test>", {"N": 6}))
+    g = explorer.explore(sys, explorer.Limits(reduction=False))
+    assert len(g.states) >= analysis.CSR_FROM
+    used = []
+    real = analysis.Analysis.deadlocks                  # (the subclasses inherit it)
+    monkeypatch.setattr(analysis.Analysis, "deadlocks",
+                        lambda self: used.append(type(self).__name__) or real(self))
+    with_c = findings(sys, g, "auto")
+    monkeypatch.setattr(native, "_graph", None)
+    assert findings(sys, g, "auto") == with_c
+    assert used == ["NativeAnalysis", "FastAnalysis"]

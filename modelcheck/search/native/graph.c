@@ -175,7 +175,15 @@ static int graph_skip(Graph *g, PyObject *timeouts)
     return rc;
 }
 
-/* -- Tarjan, iterative, restricted */
+/* -- Tarjan, iterative, restricted
+ *
+ * Pearce's one-array variant ("A space-efficient algorithm for finding
+ * strongly connected components", 2016): rindex[v] is 0 before v is
+ * visited, then its visit number lowered to the least one it reaches on the
+ * stack, then, once its component is complete, the component's number.
+ * Component numbers count down from 2n + 1, above every visit number in
+ * use, so a finished state never lowers another.  17 bytes a state, and one
+ * array read at random per edge. */
 
 typedef struct Tarjan Tarjan;
 typedef void (*on_comp)(Tarjan *t, const int32_t *members, int64_t count, int32_t c);
@@ -184,9 +192,9 @@ struct Tarjan {
     const Graph *g;
     const uint8_t *active;       /* states taking part (NULL: all) */
     const int32_t *group;        /* an edge counts only within one group (NULL: all do) */
-    int32_t *idx, *low, *comp;   /* visit number + 1 (0: not yet), lowlink, component (-1: open) */
+    int32_t *rindex;             /* see above: after a run, each active state's component */
     int32_t *stack, *cs_v, *cs_e;
-    int32_t ncomp;
+    uint8_t *cs_root;
     on_comp emit;
     void *ctx;
 };
@@ -196,15 +204,16 @@ static int tarjan_alloc(Tarjan *t, const Graph *g)
     size_t n = (size_t)g->n + 1;
     memset(t, 0, sizeof *t);
     t->g = g;
-    t->idx = malloc(n * 4), t->low = malloc(n * 4), t->comp = malloc(n * 4);
-    t->stack = malloc(n * 4), t->cs_v = malloc(n * 4), t->cs_e = malloc(n * 4);
-    return t->idx && t->low && t->comp && t->stack && t->cs_v && t->cs_e ? 0 : -1;
+    if (g->n > INT32_MAX / 2 - 2)
+        return -1;
+    t->rindex = malloc(n * 4), t->stack = malloc(n * 4);
+    t->cs_v = malloc(n * 4), t->cs_e = malloc(n * 4), t->cs_root = malloc(n);
+    return t->rindex && t->stack && t->cs_v && t->cs_e && t->cs_root ? 0 : -1;
 }
 
 static void tarjan_free(Tarjan *t)
 {
-    free(t->idx); free(t->low); free(t->comp);
-    free(t->stack); free(t->cs_v); free(t->cs_e);
+    free(t->rindex); free(t->stack); free(t->cs_v); free(t->cs_e); free(t->cs_root);
 }
 
 static inline int counts(const Tarjan *t, int32_t v, int64_t e, int32_t w)
@@ -217,58 +226,59 @@ static inline int counts(const Tarjan *t, int32_t v, int64_t e, int32_t w)
 }
 
 /* Components of the active states, sinks first (reverse topological order);
- * `emit` gets each one's members with `comp` already set for them. */
+ * `emit` gets each one's members with their rindex already set to the
+ * component's number. */
 static void tarjan_run(Tarjan *t)
 {
     const Graph *g = t->g;
     int64_t n = g->n, x = g->x;
-    memset(t->idx, 0, (size_t)n * 4);
-    memset(t->comp, 0xff, (size_t)n * 4);
-    t->ncomp = 0;
-    int32_t counter = 0, sp = 0, csp = 0;
+    int32_t *ri = t->rindex;
+    memset(ri, 0, (size_t)n * 4);
+    int32_t index = 1, c = (int32_t)(2 * n + 1), sp = 0, csp = 0;
     for (int32_t root = 0; root < n; root++) {
-        if (t->idx[root] || (t->active && !t->active[root]))
+        if (ri[root] || (t->active && !t->active[root]))
             continue;
-        t->idx[root] = t->low[root] = ++counter;
-        t->stack[sp++] = root;
-        t->cs_v[csp] = root, t->cs_e[csp] = root < x ? g->o[root] : 0, csp++;
+        ri[root] = index++;
+        t->cs_v[csp] = root, t->cs_e[csp] = root < x ? g->o[root] : 0, t->cs_root[csp] = 1, csp++;
         while (csp) {
             int32_t v = t->cs_v[csp - 1], e = t->cs_e[csp - 1];
             int32_t end = v < x ? g->o[v + 1] : 0;
             int advanced = 0;
-            while (e < end) {
+            for (; e < end; e++) {
                 int32_t w = g->e[e];
-                if (!counts(t, v, e, w)) {
-                    e++;
+                if (!counts(t, v, e, w))
                     continue;
-                }
-                if (!t->idx[w]) {
+                if (!ri[w]) {
                     t->cs_e[csp - 1] = e + 1;
-                    t->idx[w] = t->low[w] = ++counter;
-                    t->stack[sp++] = w;
-                    t->cs_v[csp] = w, t->cs_e[csp] = w < x ? g->o[w] : 0, csp++;
+                    ri[w] = index++;
+                    t->cs_v[csp] = w, t->cs_e[csp] = w < x ? g->o[w] : 0, t->cs_root[csp] = 1;
+                    csp++;
                     advanced = 1;
                     break;
                 }
-                if (t->comp[w] < 0 && t->idx[w] < t->low[v])     /* on the stack */
-                    t->low[v] = t->idx[w];
-                e++;
+                if (ri[w] < ri[v])            /* on the stack, visited before v */
+                    ri[v] = ri[w], t->cs_root[csp - 1] = 0;
             }
             if (advanced)
                 continue;
-            csp--;
-            if (csp) {
-                int32_t u = t->cs_v[csp - 1];
-                if (t->low[v] < t->low[u])
-                    t->low[u] = t->low[v];
-            }
-            if (t->low[v] == t->idx[v]) {
-                int32_t c = t->ncomp++, at = sp;
-                do
-                    t->comp[t->stack[--at]] = c;
-                while (t->stack[at] != v);
+            int root_v = t->cs_root[--csp];
+            if (root_v) {                     /* v and what lies above it on the stack */
+                int32_t at = sp, rv = ri[v];
+                t->stack[sp++] = v;
+                while (at > 0 && ri[t->stack[at - 1]] >= rv)
+                    at--;
+                for (int32_t k = at; k < sp; k++)
+                    ri[t->stack[k]] = c;
+                index -= sp - at;
                 t->emit(t, t->stack + at, sp - at, c);
+                c--;
                 sp = at;
+            } else
+                t->stack[sp++] = v;
+            if (csp) {                        /* back in the parent: what v reached */
+                int32_t u = t->cs_v[csp - 1];
+                if (ri[v] < ri[u])
+                    ri[u] = ri[v], t->cs_root[csp - 1] = 0;
             }
         }
     }
@@ -293,7 +303,7 @@ static void reach_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t
             continue;
         for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {
             int32_t w = g->e[e];
-            if (!skipped(g, e) && t->comp[w] != c)
+            if (!skipped(g, e) && t->rindex[w] != c)
                 m |= r->reach[w];
         }
     }
@@ -440,7 +450,7 @@ static void fair_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t 
             least = v;
         for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {       /* live states are expanded */
             int32_t w = g->e[e];
-            if (t->comp[w] == c) {
+            if (t->rindex[w] == c) {
                 moved |= bit_of(g, e);
                 cyclic |= w == v;
             }
@@ -513,8 +523,8 @@ static PyObject *py_unsignalled(PyObject *self, PyObject *args)
         f.more = 0;
         memset(next, 0, n + 1);
         tarjan_run(&t);
-        int32_t *labels = t.comp;               /* this round's components group the next */
-        t.comp = group, group = labels, t.group = group;
+        int32_t *labels = t.rindex;             /* this round's components group the next */
+        t.rindex = group, group = labels, t.group = group;
         uint8_t *swap = active;
         active = next, next = swap;
         t.active = active, f.next = next;

@@ -796,6 +796,115 @@ done:
     return res;
 }
 
+/* places(where, dead, data, rec, pcs, keep) -> bytes of int32: of the
+ * states `where` (in order), the first of each place: the same dead actors
+ * (mask `dead`) at the same pcs as an earlier one stand where it stands (a
+ * deadlock's key), so only the first is kept; a state where a dead actor
+ * stands at a pc p with keep[p] (its place depends on more than the pc) is
+ * always kept. */
+static PyObject *py_places(PyObject *self, PyObject *args)
+{
+    PyObject *where_o, *dead_o, *data_o, *pcs_o;
+    Py_buffer wb, db, keep;
+    Py_ssize_t rec;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOnOy*", &where_o, &dead_o, &data_o, &rec, &pcs_o, &keep))
+        return NULL;
+    Records r;
+    memset(&r, 0, sizeof r);
+    Vec out = {0};
+    int32_t *table = NULL;
+    PyObject *res = NULL;
+    int have = 0;
+    if (get_buf(where_o, &wb, 0, "il", "where") < 0)
+        goto done;
+    have = 1;
+    if (get_masks(dead_o, &db, 0, -1, "dead") < 0)
+        goto done;
+    have = 2;
+    int64_t n = db.len / 8;
+    const int32_t *where = wb.buf;
+    Py_ssize_t count = wb.len / 4;
+    if (wb.itemsize != 4) {
+        PyErr_SetString(PyExc_TypeError, "where: 32-bit ints");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < count; k++)
+        if (where[k] < 0 || where[k] >= n) {
+            PyErr_SetString(PyExc_ValueError, "where: a state that is not there");
+            goto done;
+        }
+    if (records_get(&r, data_o, rec, n, pcs_o) < 0)
+        goto done;
+    if (r.nf > 64) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 actors");
+        goto done;
+    }
+    size_t mask = 1023;
+    while (mask < (size_t)count * 2)
+        mask = mask * 2 + 1;
+    if (!(table = malloc((mask + 1) * sizeof *table))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(table, 0xff, (mask + 1) * sizeof *table);
+    const mask_t *dead = db.buf;
+    const uint8_t *kp = keep.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < count; k++) {
+        int32_t i = where[k];
+        const uint8_t *s = r.d + (int64_t)i * rec;
+        mask_t m = dead[i];
+        uint64_t h = m * 0x9E3779B97F4A7C15ull;
+        int always = 0;
+        for (int a = 0; a < r.nf; a++) {
+            if (!(m >> a & 1))
+                continue;
+            int64_t pc = field(s, r.f + 3 * a);
+            always |= pc >= 0 && pc < keep.len && kp[pc];
+            h = (h ^ (uint64_t)pc) * 0x100000001B3ull;
+        }
+        if (always) {
+            vec_push(&out, i);
+            continue;
+        }
+        size_t slot = (size_t)(h ^ h >> 29) & mask;
+        int seen = 0;
+        for (; table[slot] >= 0; slot = (slot + 1) & mask) {
+            int32_t j = table[slot];
+            const uint8_t *t = r.d + (int64_t)j * rec;
+            if (dead[j] != m)
+                continue;
+            int same = 1;
+            for (int a = 0; a < r.nf && same; a++)
+                if (m >> a & 1)
+                    same = field(s, r.f + 3 * a) == field(t, r.f + 3 * a);
+            if (same) {
+                seen = 1;
+                break;
+            }
+        }
+        if (!seen) {
+            table[slot] = i;
+            vec_push(&out, i);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (out.oom) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    res = PyBytes_FromStringAndSize((const char *)out.a, (Py_ssize_t)out.n * 4);
+done:
+    free(table);
+    free(out.a);
+    records_release(&r);
+    if (have > 1) PyBuffer_Release(&db);
+    if (have > 0) PyBuffer_Release(&wb);
+    PyBuffer_Release(&keep);
+    return res;
+}
+
 /* first_published(states, data, rec, fences, published) -> list: per fence
  * (field descriptors), the least of `states` (int32) where its value & 7 is
  * `published`; -1 where there is none. */
@@ -871,6 +980,7 @@ static PyMethodDef methods[] = {
     {"finished", py_finished, METH_VARARGS, "Per state, the actors at rest."},
     {"timed_waits", py_timed_waits, METH_VARARGS,
      "(state, actor) where a stuck actor stands at a timed wait."},
+    {"places", py_places, METH_VARARGS, "Of some states, the first of each deadlock place."},
     {"first_published", py_first_published, METH_VARARGS,
      "Per fence, the least of some states where it is published."},
     {NULL, NULL, 0, NULL},

@@ -62,6 +62,7 @@ class Result:
     coverage: Optional[coverage.Coverage] = None   # explicit engine: the code no step ran
     variants: list = field(default_factory=list)  # findings folded into one above (same root cause)
     mode: str = "full"             # explicit engine: "early" in early-bug mode (Limits.early)
+    swarm: Optional[dict] = None   # swarm engine: runs, states, how each trace was shortened
 
     @property
     def looked_for(self) -> frozenset:
@@ -69,6 +70,8 @@ class Result:
         if self.engine == "smt":
             from .search import symbolic
             return frozenset(symbolic.KINDS)
+        if self.engine == "swarm":
+            return EARLY_KINDS | {"lock-order"}
         if self.mode == "early" and not self.complete:
             return EARLY_KINDS
         return frozenset(model.FINDING_KINDS)

@@ -199,7 +199,7 @@ def _check_source(text, params, path, limits, progress, engine, depth) -> Result
             cov = coverage.compute(sys, full)
         elif full.stopped.startswith("interrupted"):    # Ctrl-C ends the whole run
             g.stopped = full.stopped
-    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
+    stats = Stats(*(g.totals or (len(g.states), len(g.edges), max(g.depth) if g.depth else 0)), seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1],
                   g.core)
     return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
@@ -262,7 +262,8 @@ def _again(sys: System, spent: float, limits: explorer.Limits, progress, **chang
 
 def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder]:
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
-    items = _cap(items) + analysis.analyse(sys, g)
+    items = _cap(items) + analysis.analyse(sys, g) \
+        + [analysis.stuck(sys, g, i) for i in g.stuck_states[:analysis.MAX_PER_KIND]]
     findings = [trace.build(sys, g, it) for it in items]
     for it, f in zip(items, findings):
         if it.kind == "unreachable":

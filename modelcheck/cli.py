@@ -118,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
                         "HOST:6379 or ray://HOST:10001")
     c.add_argument("--partitions", type=_number(int, 1, "a number of partitions"), metavar="P",
                    help="with --distributed: state partitions (default: the cluster's CPUs)")
+    c.add_argument("--no-gather", action="store_true",
+                   help="with --distributed: do not gather the graph on this machine; only the kinds "
+                        "a state or a step shows (deadlocks where no actor can move, step findings, "
+                        "invariants, reachable) and lock-order are decided, and the run says so")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",
@@ -326,9 +330,9 @@ def _main(argv) -> int:
             _parser().error("--distributed runs the explicit engine in full mode: not with "
                             + ("--engine smt" if args.engine == "smt" else "--early"))
         from .cluster.distributed import Settings
-        distributed = Settings(args.address, args.partitions)
-    elif args.partitions or args.address != "local":
-        _parser().error("--address and --partitions go with --distributed")
+        distributed = Settings(args.address, args.partitions, gather=not args.no_gather)
+    elif args.partitions or args.address != "local" or args.no_gather:
+        _parser().error("--address, --partitions and --no-gather go with --distributed")
     limits = Limits(args.max_states, args.timeout, args.max_memory,
                     reduction=not args.no_reduction and not args.distributed,
                     symmetry=not args.no_symmetry,

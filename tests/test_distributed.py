@@ -76,3 +76,33 @@ def test_cli_distributed_and_its_usage_errors(ray_cluster, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["check", "--distributed", "--early", str(REPO / "specs/proxy_fence_fork.fspec")])
     assert e.value.code == 2
+
+
+STEP_KINDS = {"assert", "invariant", "signal-before-deps", "publish-without-lock", "unlock-not-held",
+              "sleep-in-atomic", "lock-held-at-exit", "lock-order", "unreachable", "irq-unsafe-lock"}
+
+
+def test_without_gathering_the_safety_kinds_agree_and_the_others_are_undecided(ray_cluster):
+    for path in sorted(glob.glob(str(REPO / "specs/*.fspec"))):
+        # symmetry is off without gathering: a quotient graph's findings rename actors
+        a = api.check_file(path, limits=Limits(reduction=False, symmetry=False, core="python"))
+        b = api.check_file(path, limits=Limits(reduction=False, distributed=distributed.Settings(
+            "local", 2, gather=False)))
+        assert not b.complete and "not decided in distributed mode" in b.stopped, path
+        assert "found safe" not in b.verdict(), path
+        assert (b.stats.states, b.stats.transitions, b.stats.depth) == \
+            (a.stats.states, a.stats.transitions, a.stats.depth), path
+        shortest = lambda r, k: min(len(f.trace) for f in r.findings + r.variants if f.kind == k)
+        for kind in STEP_KINDS & a.kinds:
+            assert kind in b.kinds and shortest(a, kind) == shortest(b, kind), (path, kind)
+        assert b.kinds <= a.kinds, path
+        if any(f.kind == "deadlock" and "no actor can move" in f.message for f in a.findings + a.variants):
+            assert "deadlock" in b.kinds, path
+
+
+def test_cli_no_gather_says_what_it_did_not_decide(ray_cluster, capsys):
+    from modelcheck import cli
+    status = cli.main(["check", "--distributed", "--no-gather", str(REPO / "specs/ttm_evict_wait_busy.fspec")])
+    out = capsys.readouterr().out
+    assert status == 1 and "found:    nothing so far" in out and "graph not gathered" in out
+    assert "not decided in distributed mode without gathering" in out

@@ -88,11 +88,12 @@ class Partition:
     """One partition's store and its share of every level (a Ray actor)."""
 
     def __init__(self, text: str = "", path: str = "", params=None, index: int = 0, parts: int = 1,
-                 symmetry: bool = False):
+                 symmetry: bool = False, edges: bool = True):
         if text:
-            self.load(text, path, params, index, parts, symmetry)
+            self.load(text, path, params, index, parts, symmetry, edges)
 
-    def load(self, text: str, path: str, params, index: int, parts: int, symmetry: bool) -> None:
+    def load(self, text: str, path: str, params, index: int, parts: int, symmetry: bool,
+             edges: bool = True) -> None:
         """A new search: the spec, and this partition's place (actors are reused);
         no text: forget the last search."""
         if not text:
@@ -104,9 +105,11 @@ class Partition:
         self.sym = Symmetry(sys) if symmetry else None
         if self.sym and self.sym.why_off:
             self.sym = None
-        self.ids: dict = {}                   # wire record -> global id: the store
-        self.records: list = []               # local order -> wire record
-        self.gids = array("q")                # local order -> global id
+        self.store = States(self.wire.codec)  # the partition's states, packed, fixed width
+        self.gids = array("q")                # local order -> global id (increasing)
+        self.edges = edges                    # keep every edge (the graph is gathered at the end)
+        self.stuck: list = []                 # gids where no actor can move, some unfinished
+        self.edge_count = 0
         self.frontier: list = []              # [(gid, state, via, switches)] to expand, by gid
         self.pending: list = []               # this level's new candidates
         self.expanded: dict = {}              # gid -> [targets, actors, timeouts, perms]
@@ -130,9 +133,15 @@ class Partition:
             if f(s):
                 self.reached[name] = 0
 
+    def _find(self, rec: bytes):
+        """The global id of a wire record, or None (a miss leaves the slot to `_store`)."""
+        local = self.wire.codec.pack(self.wire.unpack(rec))
+        j = self.store.find(local)
+        return None if j is None else self.gids[j]
+
     def _store(self, rec: bytes, gid: int) -> None:
-        self.ids[rec] = gid
-        self.records.append(rec)
+        self._find(rec)
+        self.store.add(self.wire.codec.pack(self.wire.unpack(rec)))
         self.gids.append(gid)
 
     # -- 1. the steps of this partition's states of the level
@@ -144,6 +153,7 @@ class Partition:
         for gid, s, via, sw0 in self.frontier:
             frozen = sys.interrupted(s) if irqs else ()
             targets, actors, timeouts, perms = [], [], [], []
+            findings = False
             for a in range(A):
                 pc = s[a]
                 if pc < 0:
@@ -171,7 +181,12 @@ class Partition:
                         timeouts.append(k)
                     for n, (kind, key, msg) in enumerate(found):
                         self.found.append(((gid, k, 1, n), kind, key, msg, gid, a, (gid, k)))
-            self.expanded[gid] = [targets, actors, timeouts, perms]
+                        findings = True
+            self.edge_count += len(targets)
+            if not targets and not all(sys.at_rest(s, a) for a in range(A)):
+                self.stuck.append(gid)
+            if self.edges or findings:            # else only the targets of findings are kept
+                self.expanded[gid] = [targets, actors, timeouts, perms]
         self.frontier = []
         self.sent_keys = [[(gid, k) for gid, k, _sw, _a, _rec in b] for b in buckets]
         blobs = [pickle.dumps(b, protocol=5) for b in buckets]
@@ -197,7 +212,7 @@ class Partition:
             batch = pickle.loads(blob)
             answers = []
             for src, k, sw, a, rec in batch:
-                j = self.ids.get(rec)
+                j = self._find(rec)
                 if j is not None:
                     answers.append(j)
                     continue
@@ -247,13 +262,23 @@ class Partition:
     def resolve(self, *answers) -> None:
         """answers[q]: receiver q's ids for what this partition sent it."""
         for keys, blob in zip(self.sent_keys, answers):
+            expanded = self.expanded
             for (gid, k), j in zip(keys, pickle.loads(blob)):
-                self.expanded[gid][0][k] = j
+                if gid in expanded:
+                    expanded[gid][0][k] = j
         self.sent_keys = []
 
     # -- the end: what the coordinator gathers
-    def records_out(self) -> tuple:
-        return self.gids, self.records
+    def records_out(self, gids=None) -> tuple:
+        """(global ids, wire records): all of them, or those of `gids` this partition holds."""
+        if gids is None:
+            idx = range(len(self.gids))
+        else:
+            from bisect import bisect_left
+            idx = [i for i in (bisect_left(self.gids, x) for x in gids)
+                   if i < len(self.gids) and self.gids[i] in gids]
+        st, wire = self.store, self.wire
+        return [self.gids[i] for i in idx], [wire.pack(st[i]) for i in idx]
 
     def results(self) -> dict:
         found = []
@@ -264,8 +289,8 @@ class Partition:
             found.append((order, kind, key, msg, src, a, dst))
         return {"expanded": self.expanded, "found": found, "deps": self.deps, "ran": self.ran,
                 "entered": self.entered, "reached": self.reached, "sent": self.sent,
-                "memory": explorer.memory_mb(),
-                "renamings": list(self.sym.perm_list) if self.sym else []}
+                "memory": explorer.memory_mb(), "stuck": self.stuck, "edges": self.edge_count,
+                "renamings": list(self.sym.perm_list) if self.sym and self.edges else []}
 
 
 # -- the coordinator ----------------------------------------------------------
@@ -273,11 +298,12 @@ class Partition:
 class Settings:
     """`--distributed`: where the cluster is, how many partitions."""
 
-    def __init__(self, address: Optional[str] = "local", partitions: Optional[int] = None):
-        self.address, self.partitions = address, partitions
+    def __init__(self, address: Optional[str] = "local", partitions: Optional[int] = None,
+                 gather: bool = True):
+        self.address, self.partitions, self.gather = address, partitions, gather
 
     def __repr__(self):
-        return f"Settings({self.address!r}, {self.partitions!r})"
+        return f"Settings({self.address!r}, {self.partitions!r}, gather={self.gather!r})"
 
 
 def explore(sys: System, limits: explorer.Limits,
@@ -301,8 +327,9 @@ def explore(sys: System, limits: explorer.Limits,
 
     try:
         level_n = n = 1
-        ray.get([p.load.remote(m.source.text, m.source.path, dict(m.params), q, parts, limits.symmetry)
-                 for q, p in enumerate(ps)])
+        symmetry = limits.symmetry and settings.gather     # a quotient's verdict needs its edges
+        ray.get([p.load.remote(m.source.text, m.source.path, dict(m.params), q, parts, symmetry,
+                               settings.gather) for q, p in enumerate(ps)])
         ray.get(ps[owner(rec0, parts)].start.remote(rec0))
         while True:
             level_n = n
@@ -361,7 +388,10 @@ def explore(sys: System, limits: explorer.Limits,
     except Exception as e:                    # a worker lost: its states are gone
         return _lost_graph(sys, ray, e, parts, started)
     try:
-        g = _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits)
+        if settings.gather:
+            g = _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits)
+        else:
+            g = _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped)
     except Exception as e:
         return _lost_graph(sys, ray, e, parts, started)
     g.seconds = time.monotonic() - started
@@ -414,6 +444,87 @@ def _lost(ray, e: Exception) -> bool:
     return isinstance(e, (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError,
                           ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
                           ray.exceptions.ObjectLostError))
+
+
+UNDECIDED = ("not decided in distributed mode without gathering the graph (--no-gather): "
+             "deadlocks where other actors go on, indefinite-fence, timeout-hang")
+
+
+def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped) -> Graph:
+    """No graph gathered: the findings a state or a step shows by itself
+    (deadlocks where no actor can move, step findings, invariants,
+    `reachable`) and lock-order cycles, each with its shortest trace; the
+    states on those traces are fetched from their partitions.  The kinds
+    about every path from a state are not decided, and the result says so."""
+    res = ray.get([p.results.remote() for p in ps])
+    found: dict = {}
+    for _order, kind, key, msg, src, a, dst in sorted(f for r in res for f in r["found"]):
+        if 0 <= dst < n and (a < 0 or src < expanded):
+            found.setdefault((kind, key), (kind, key, msg, src, a, dst))
+    deps: dict = {}
+    for r in res:
+        for key, (i, a) in r["deps"].items():
+            if (i < expanded or i == expanded and stopped.startswith("state limit")) \
+                    and (key not in deps or (i, a) < deps[key]):
+                deps[key] = (i, a)
+    stuck = sorted(i for r in res for i in r["stuck"] if i < expanded)[:STUCK_LOOKED_AT]
+    reached: dict = {}
+    for r in res:
+        for name, j in r["reached"].items():
+            if j < n and j < reached.get(name, n):
+                reached[name] = j
+    wanted = {0} | set(stuck) | {i for i, _a in deps.values()} | set(reached.values())
+    for _k, _key, _m, src, _a, dst in found.values():
+        wanted |= {src, dst}
+    for i in list(wanted):                    # the traces to them
+        while i > 0:
+            i = parent[i]
+            wanted.add(i)
+    recs: dict = {}
+    for gids, records in ray.get([p.records_out.remote(sorted(wanted)) for p in ps]):
+        recs.update(zip(gids, records))
+    wire, codec = Wire(sys), Codec(sys)
+    g = Graph(states=States(codec))
+    if sys.L.A < 128:
+        g.via, g.edge_actor = array("b"), array("b")
+    local = {}
+    for i in sorted(wanted):
+        local[i] = len(g.parent)
+        g.states.add(codec.pack(wire.unpack(recs[i])))
+        g.parent.append(local[parent[i]] if i else -1)
+        g.via.append(via[i]); g.depth.append(depth[i]); g.switches.append(switches[i])
+    for kind, key, msg, src, a, dst in found.values():
+        g.found[(kind, key)] = Found(kind, key, msg, local[src], a, local[dst])
+    g.deps = {key: (local[i], a) for key, (i, a) in sorted(deps.items(), key=lambda kv: kv[1])}
+    g.reached = {name: local[j] for name, j in reached.items()}
+    keys = set()
+    from ..cluster import swarm
+    for i in stuck:                           # one state per place the actors are stuck at
+        key = swarm.deadlock_key(sys, g.states[local[i]])
+        if key not in keys:
+            keys.add(key)
+            g.stuck_states.append(local[i])
+    for r in res:
+        g.ran |= r["ran"]
+        g.entered |= r["entered"]
+    if not stopped:
+        for name, _f, line in sys.reachables:
+            if name not in g.reached:
+                g.found[("unreachable", (name,))] = Found(
+                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
+                    "satisfies it", 0, -1, 0)
+    g.stopped = f"{stopped}; {UNDECIDED}" if stopped else UNDECIDED
+    g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
+    g.symmetry = "off (distributed without gathering: a quotient's verdict needs its edges)"
+    g.sent = sum(r["sent"] for r in res)
+    g.core = f"distributed ({parts} partitions on Ray, graph not gathered; {n} states; " \
+             f"{g.sent} bytes exchanged, {g.sent / max(n, 1):.0f} a state)"
+    g.partition_memory = [r["memory"] for r in res]
+    g.totals = (n, sum(r["edges"] for r in res), depth[n - 1])
+    return g
+
+
+STUCK_LOOKED_AT = 1000      # stuck states whose keys are worked out (one trace per key shown)
 
 
 def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits) -> Graph:

@@ -102,6 +102,11 @@ class Graph:
     core: str = "python"                              # which search core built it, and why
     early: str = ""                                   # early-bug mode: the finding it stopped at
     stuck: int = -1                                   # ... a state no actor can leave, if that
+    # distributed without gathering (cluster/distributed.py): the graph holds only the
+    # states on the findings' traces; these are the states where no actor can move,
+    # and (states, transitions, depth) of the whole search
+    stuck_states: list = field(default_factory=list)
+    totals: tuple = ()
 
     @property
     def expanded(self) -> int:

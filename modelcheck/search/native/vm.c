@@ -74,15 +74,20 @@ enum { STOP_NONE, STOP_FULL, STOP_TIME, STOP_MEMORY, STOP_INTERRUPT, STOP_OOM, S
 
 typedef struct { int32_t *a; size_t n, cap; } Vec;
 
-static int vec_push(Vec *v, int32_t x)
+static int vec_grow(Vec *v)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 1024;
-        int32_t *a = realloc(v->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        v->a = a, v->cap = cap;
-    }
+    size_t cap = v->cap ? 2 * v->cap : 1024;
+    int32_t *a = realloc(v->a, cap * sizeof *a);
+    if (!a)
+        return -1;
+    v->a = a, v->cap = cap;
+    return 0;
+}
+
+static inline int vec_push(Vec *v, int32_t x)
+{
+    if (v->n == v->cap && vec_grow(v) < 0)
+        return -1;
     v->a[v->n++] = x;
     return 0;
 }
@@ -184,6 +189,8 @@ typedef struct {
     const int32_t *width;
     uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
     int32_t *boff, *scratch, *cur;      /* byte offset of each slot in a record; scratch; current */
+    uint8_t *shift;                     /* per slot: 32 - 8 * width (0 for width 0) */
+    int32_t *keep;                      /* per slot: all ones, or 0 for width 0 */
     uint32_t hcur;
     size_t nstates, states_cap;
     uint32_t *hashes;
@@ -1080,15 +1087,18 @@ static void pack(VM *vm, const int32_t *t, uint8_t *out)
     }
 }
 
+/* Branch-free: each slot is a 4-byte little-endian load at its offset,
+ * sign-extended from its width by a shift pair, and masked to 0 for a slot
+ * of width 0 (records have 8 bytes of slack after them). */
 static void unpack(VM *vm, const uint8_t *in, int32_t *t)
 {
+    const int32_t *boff = vm->boff;
+    const uint8_t *sh = vm->shift;
+    const int32_t *keep = vm->keep;
     for (int k = 0; k < SC(W); k++) {
-        switch (vm->width[k]) {
-        case 0: t[k] = 0; break;
-        case 1: { int8_t v; memcpy(&v, in, 1); t[k] = v; in += 1; break; }
-        case 2: { int16_t v; memcpy(&v, in, 2); t[k] = v; in += 2; break; }
-        case 4: memcpy(&t[k], in, 4); in += 4; break;
-        }
+        uint32_t v;
+        memcpy(&v, in + boff[k], 4);
+        t[k] = (int32_t)((uint32_t)((int32_t)(v << sh[k]) >> sh[k]) & (uint32_t)keep[k]);
     }
 }
 
@@ -1117,33 +1127,43 @@ static uint32_t hash_state(VM *vm, const int32_t *t)
 /* The successor t of the current state (unpacked in vm->cur, packed in
  * vm->curp, hash vm->hcur): packed into vm->packed by patching the parent's
  * record where the two differ, compared 8 bytes at a time; its hash. */
-static uint32_t pack_successor(VM *vm, const int32_t *t)
+static inline uint32_t patch(VM *vm, uint8_t *out, const int32_t *t, const int32_t *cur, int j)
+{
+    int wd = vm->width[j];
+    if (!wd || t[j] == cur[j])
+        return 0;
+    uint8_t *at = out + vm->boff[j];
+    if (wd == 1) { int8_t v = (int8_t)t[j]; memcpy(at, &v, 1); }
+    else if (wd == 2) { int16_t v = (int16_t)t[j]; memcpy(at, &v, 2); }
+    else memcpy(at, &t[j], 4);
+    return mix(j, t[j]) - mix(j, cur[j]);
+}
+
+static uint32_t pack_successor(VM *vm, const int32_t *t, uint8_t *out)
 {
     const int32_t *cur = vm->cur;
-    uint8_t *out = vm->packed;
     uint32_t h = vm->hcur;
-    int nw = SC(W);
+    int nw = SC(W), k = 0;
     memcpy(out, vm->curp, SC(REC));
-    for (int k = 0; k < nw; k += 8) {
-        int end = k + 8 < nw ? k + 8 : nw;
-        if (end == k + 8) {             /* a block of 8 slots: one test when equal */
-            uint64_t x[4], y[4];
-            memcpy(x, t + k, 32);
-            memcpy(y, cur + k, 32);
-            if (!((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])))
-                continue;
+    for (; k + 8 <= nw; k += 8) {       /* 8 slots at a time: one test when all are equal */
+        uint64_t d[4];
+        for (int q = 0; q < 4; q++) {
+            uint64_t x, y;
+            memcpy(&x, t + k + 2 * q, 8);
+            memcpy(&y, cur + k + 2 * q, 8);
+            d[q] = x ^ y;
         }
-        for (int j = k; j < end; j++) {
-            int wd = vm->width[j];
-            if (t[j] == cur[j] || !wd)
-                continue;
-            h += mix(j, t[j]) - mix(j, cur[j]);
-            uint8_t *at = out + vm->boff[j];
-            if (wd == 1) { int8_t v = (int8_t)t[j]; memcpy(at, &v, 1); }
-            else if (wd == 2) { int16_t v = (int16_t)t[j]; memcpy(at, &v, 2); }
-            else memcpy(at, &t[j], 4);
+        if (!(d[0] | d[1] | d[2] | d[3]))
+            continue;
+        for (int q = 0; q < 4; q++) {
+            if ((uint32_t)d[q])
+                h += patch(vm, out, t, cur, k + 2 * q);
+            if (d[q] >> 32)
+                h += patch(vm, out, t, cur, k + 2 * q + 1);
         }
     }
+    for (; k < nw; k++)
+        h += patch(vm, out, t, cur, k);
     return h;
 }
 
@@ -1255,7 +1275,7 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         Out *o = &outs[k];
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        uint32_t h = pack_successor(vm, t);
+        uint32_t h = pack_successor(vm, t, vm->packed);
         size_t slot;
         int64_t j = store_find(vm, vm->packed, h, &slot);
         if (j < 0) {
@@ -1549,7 +1569,7 @@ static void narrow_actors(Vec *v, int narrow)
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
-    free(vm->curp); free(vm->boff); free(vm->scratch);
+    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->shift); free(vm->keep);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1603,13 +1623,15 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->curp = calloc(SC(REC) + 8, 1);
     vm->boff = calloc(w + 1, sizeof *vm->boff);
     vm->scratch = calloc(w + 1, sizeof *vm->scratch);
+    vm->shift = calloc(w + 1, 1);
+    vm->keep = calloc(w + 1, sizeof *vm->keep);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->shift || !vm->keep || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
@@ -1618,6 +1640,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
+        vm->shift[k] = (uint8_t)(vm->width[k] ? 32 - 8 * vm->width[k] : 0);
+        vm->keep[k] = vm->width[k] ? -1 : 0;
         at += vm->width[k];
     }
     for (size_t k = 0; k < maxout; k++) {
@@ -1626,7 +1650,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     }
     for (int r = 0; r < SC(NREACH) && r < tg.len; r++)
         vm->targets[r] = ((const char *)tg.buf)[r];
-    size_t slot;
+    size_t slot = 0;
     const int32_t *init = vm->ar[AR_INIT];
     pack(vm, init, vm->packed);
     uint32_t h = hash_state(vm, init);

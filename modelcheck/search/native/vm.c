@@ -2,7 +2,7 @@
  * tables that `System` compiles (flattened into int arrays by
  * modelcheck/search/native/__init__.py), running the breadth-first search
  * of modelcheck/search/explorer.py: successor generation, the visited store
- * (fixed-width records in one open-addressing table) and the graph arrays.
+ * (bit-packed records in one open-addressing table) and the graph arrays.
  *
  * Every instruction here mirrors one class of modelcheck/semantics/; the
  * Python classes stay the reference (tests/test_native.py holds both equal).
@@ -27,7 +27,7 @@ enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
-       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_WIDTH, AR_CONF, AR_CPOOL,
+       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_BITS, AR_CONF, AR_CPOOL, AR_LO,
        NARRAYS };
 
 /* instruction record */
@@ -185,12 +185,11 @@ typedef struct {
     const int32_t *resvs, *spins, *acq;
     int nspins;
     PyObject *tick;                 /* tick(states, depth) -> stop code, every 1024 states */
-    /* the store: state j packed at states + j * REC (slot k in width[k] bytes, 0: always 0) */
-    const int32_t *width;
+    /* the store: state j packed at states + j * REC (see put_slot) */
+    const int32_t *bits, *lo;           /* per slot: bits in a record (0: always lo), least value */
     uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
-    int32_t *boff, *scratch, *cur;      /* byte offset of each slot in a record; scratch; current */
-    uint8_t *shift;                     /* per slot: 32 - 8 * width (0 for width 0) */
-    int32_t *keep;                      /* per slot: all ones, or 0 for width 0 */
+    int32_t *boff, *scratch, *cur;      /* bit offset of each slot in a record; scratch; current */
+    uint64_t *fmask;                    /* per slot: (1 << bits) - 1 */
     uint32_t hcur;
     size_t nstates, states_cap;
     uint32_t *hashes;
@@ -1076,29 +1075,36 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
 
 /* ------------------------------------------------------------ the store */
 
-static void pack(VM *vm, const int32_t *t, uint8_t *out)
+/* A record holds slot k as t[k] - lo[k] in bits[k] bits at bit boff[k],
+ * little-endian; each slot lies in the 8 bytes from its first byte, and
+ * record buffers have 8 bytes of slack after them. */
+static inline void put_slot(VM *vm, uint8_t *rec, int k, int32_t x)
 {
-    for (int k = 0; k < SC(W); k++) {
-        switch (vm->width[k]) {
-        case 1: { int8_t v = (int8_t)t[k]; memcpy(out, &v, 1); out += 1; break; }
-        case 2: { int16_t v = (int16_t)t[k]; memcpy(out, &v, 2); out += 2; break; }
-        case 4: memcpy(out, &t[k], 4); out += 4; break;
-        }
-    }
+    uint8_t *at = rec + (vm->boff[k] >> 3);
+    int sh = vm->boff[k] & 7;
+    uint64_t v, m = vm->fmask[k] << sh;
+    memcpy(&v, at, 8);
+    v = (v & ~m) | (((uint64_t)((int64_t)x - vm->lo[k]) << sh) & m);
+    memcpy(at, &v, 8);
 }
 
-/* Branch-free: each slot is a 4-byte little-endian load at its offset,
- * sign-extended from its width by a shift pair, and masked to 0 for a slot
- * of width 0 (records have 8 bytes of slack after them). */
+static void pack(VM *vm, const int32_t *t, uint8_t *out)
+{
+    memset(out, 0, SC(REC) + 8);
+    for (int k = 0; k < SC(W); k++)
+        if (vm->bits[k])
+            put_slot(vm, out, k, t[k]);
+}
+
+/* Branch-free: an 8-byte load, a shift and a mask per slot. */
 static void unpack(VM *vm, const uint8_t *in, int32_t *t)
 {
-    const int32_t *boff = vm->boff;
-    const uint8_t *sh = vm->shift;
-    const int32_t *keep = vm->keep;
+    const int32_t *boff = vm->boff, *lo = vm->lo;
+    const uint64_t *fm = vm->fmask;
     for (int k = 0; k < SC(W); k++) {
-        uint32_t v;
-        memcpy(&v, in + boff[k], 4);
-        t[k] = (int32_t)((uint32_t)((int32_t)(v << sh[k]) >> sh[k]) & (uint32_t)keep[k]);
+        uint64_t v;
+        memcpy(&v, in + (boff[k] >> 3), 8);
+        t[k] = (int32_t)((int64_t)((v >> (boff[k] & 7)) & fm[k]) + lo[k]);
     }
 }
 
@@ -1119,7 +1125,7 @@ static uint32_t hash_state(VM *vm, const int32_t *t)
 {
     uint32_t h = 0;
     for (int k = 0; k < SC(W); k++)
-        if (vm->width[k])
+        if (vm->bits[k])
             h += mix(k, t[k]);
     return h;
 }
@@ -1129,13 +1135,9 @@ static uint32_t hash_state(VM *vm, const int32_t *t)
  * record where the two differ, compared 8 bytes at a time; its hash. */
 static inline uint32_t patch(VM *vm, uint8_t *out, const int32_t *t, const int32_t *cur, int j)
 {
-    int wd = vm->width[j];
-    if (!wd || t[j] == cur[j])
+    if (!vm->bits[j] || t[j] == cur[j])
         return 0;
-    uint8_t *at = out + vm->boff[j];
-    if (wd == 1) { int8_t v = (int8_t)t[j]; memcpy(at, &v, 1); }
-    else if (wd == 2) { int16_t v = (int16_t)t[j]; memcpy(at, &v, 2); }
-    else memcpy(at, &t[j], 4);
+    put_slot(vm, out, j, t[j]);
     return mix(j, t[j]) - mix(j, cur[j]);
 }
 
@@ -1569,7 +1571,7 @@ static void narrow_actors(Vec *v, int narrow)
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
-    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->shift); free(vm->keep);
+    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->fmask);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1618,20 +1620,19 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->outbuf = calloc(maxout * w, sizeof *vm->outbuf);
     vm->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *vm->fkbuf);
     vm->key = calloc(w + SC(NLOCKS) + 8, sizeof *vm->key);
-    vm->width = vm->ar[AR_WIDTH];
+    vm->bits = vm->ar[AR_BITS], vm->lo = vm->ar[AR_LO];
     vm->packed = calloc(SC(REC) + 8, 1);
     vm->curp = calloc(SC(REC) + 8, 1);
     vm->boff = calloc(w + 1, sizeof *vm->boff);
     vm->scratch = calloc(w + 1, sizeof *vm->scratch);
-    vm->shift = calloc(w + 1, 1);
-    vm->keep = calloc(w + 1, sizeof *vm->keep);
+    vm->fmask = calloc(w + 1, sizeof *vm->fmask);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->shift || !vm->keep || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
@@ -1640,9 +1641,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
-        vm->shift[k] = (uint8_t)(vm->width[k] ? 32 - 8 * vm->width[k] : 0);
-        vm->keep[k] = vm->width[k] ? -1 : 0;
-        at += vm->width[k];
+        vm->fmask[k] = vm->bits[k] ? (~(uint64_t)0 >> (64 - vm->bits[k])) : 0;
+        at += vm->bits[k];
     }
     for (size_t k = 0; k < maxout; k++) {
         vm->outs[k].t = vm->outbuf + k * w;

@@ -315,15 +315,23 @@ def stuck(sys: System, g: Graph, i: int) -> StateFinding:
     return StateFinding("deadlock", key, f"blocked forever: {names} (no actor can move)", i, actors)
 
 
-CSR_FROM = 4096     # states from which the CSR analyses pay for importing numpy and scipy
+NATIVE_FROM = 512   # states from which the C analyses run (below, the reference takes a few ms)
+CSR_FROM = 4096     # states from which numpy and scipy pay for their import, without the C ones
 
 
 def analyse(sys: System, g: Graph, how: str = "auto") -> list[StateFinding]:
-    """The findings of the whole graph: on its CSR arrays (`graphs`) where
-    they apply and the graph is large ("auto"), or always ("csr"); else,
-    or when asked ("reference"), with the reference above."""
+    """The findings of the whole graph: with the C analyses (`native`) where
+    they apply and the graph is large, else with numpy and scipy (`graphs`,
+    for installs where the extension was not built) ("auto"); or with the
+    one asked for, where it applies ("native", "csr"); else, or when asked
+    ("reference"), with the reference above."""
     an = None
-    if how == "csr" or (how == "auto" and len(g.states) >= CSR_FROM):
+    n = len(g.states)
+    if how == "native" or (how == "auto" and n >= NATIVE_FROM):
+        from . import native
+        if native.applies(sys, g):
+            an = native.NativeAnalysis(sys, g)
+    if an is None and (how == "csr" or (how == "auto" and n >= CSR_FROM)):
         from . import graphs                  # numpy and scipy: only once a graph is analysed
         if graphs.applies(sys, g):
             an = graphs.FastAnalysis(sys, g)

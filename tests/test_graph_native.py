@@ -182,6 +182,43 @@ def test_three_rounds():
     agree(text)
 
 
+def test_one_deadlock_behind_many_dead_states():
+    """A lock inversion beside independent counters: every state after the
+    point of no return is dead, all with one key.  The C analyses look at
+    the first state of each place (dead actors and their pcs) only, and
+    report what the reference reports looking at all of them."""
+    text = """
+        lock a
+        lock b
+        var v[1..4] = 0 in 0..3
+        thread t1 { lock a; lock b; unlock b; unlock a }
+        thread t2 { lock b; lock a; unlock a; unlock b }
+        thread c[i in 1..4] { v[i] = 1; v[i] = 2; v[i] = 3 }
+    """
+    limits = [explorer.Limits(symmetry=False, reduction=False)]
+    agree(text, limits=limits)
+    sys = System(api.load(text))
+    g = explorer.explore(sys, limits[0])
+    c = native.NativeAnalysis(sys, g)
+    dead, where = c.dead_states()
+    assert len(where) == 256 and list(c.places(dead, where)) == [where[0]]
+    (found,) = analysis.analyse(sys, g, how="native")
+    assert found.kind == "deadlock" and found.state == where[0]
+
+
+def test_places_keep_every_state_leaving_a_hook():
+    from modelcheck.search import _graph
+    where, dead, data, pcs = array("i", [0, 1, 2]), array("Q", [1, 1, 1]), b"\3\3\4", array("i", [0, 1, 0])
+    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes(8)))) == [0, 2]
+    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes([0, 0, 0, 1])))) == [0, 1, 2]
+
+
+def _ints(data):
+    out = array("i")
+    out.frombytes(data)
+    return out
+
+
 def test_bad_arrays_are_errors_not_crashes():
     """Arrays that do not fit each other raise; the extension never reads
     past their ends."""
@@ -239,3 +276,41 @@ def test_generated_specs(text):
 def test_generated_copies(text):
     note(text)
     agree(text, numpy=False)
+
+
+def test_actors_beyond_32_bits():
+    """Forty waiters (on the Python explorer: the native core stops at 30
+    actors): the masks are 64 bits wide, the actors past bit 31 included."""
+    text = """
+        fence f
+        thread w[i in 1..40] { wait f }
+        thread p { publish f }
+    """
+    agree(text, limits=[explorer.Limits(symmetry=False, reduction=False)])
+    sys = System(api.load(text))
+    g = explorer.explore(sys, explorer.Limits(symmetry=False, reduction=False))
+    assert sys.L.A == 41 and native.applies(sys, g)
+    (dead,) = [f for f in analysis.analyse(sys, g, how="native") if f.kind == "deadlock"]
+    assert len(dead.actors) == 40
+
+
+def test_one_state():
+    agree("fence f\nthread t { }\n")
+    agree("fence f\nthread t { publish f }\n")
+
+
+def test_without_the_extension_numpy_runs(monkeypatch):
+    """Where the C analyses were not built, a large graph goes to numpy and
+    scipy, a small one to the reference: the same findings."""
+    text = (REPO / "bench" / "specs" / "pipeline_buggy.fspec").read_text()
+    sys = System(api.load(text, "<test>", {"N": 6}))
+    g = explorer.explore(sys, explorer.Limits(reduction=False))
+    assert len(g.states) >= analysis.CSR_FROM
+    used = []
+    real = analysis.Analysis.deadlocks                  # (the subclasses inherit it)
+    monkeypatch.setattr(analysis.Analysis, "deadlocks",
+                        lambda self: used.append(type(self).__name__) or real(self))
+    with_c = findings(sys, g, "auto")
+    monkeypatch.setattr(native, "_graph", None)
+    assert findings(sys, g, "auto") == with_c
+    assert used == ["NativeAnalysis", "FastAnalysis"]

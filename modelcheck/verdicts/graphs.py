@@ -14,14 +14,22 @@ Python object per state or per edge.
   packed state records, not by unpacking each state.
 
 Actor sets are uint64 masks: specs with more than 63 actors, or whose states
-are not stored packed, use the reference.
+are not stored packed, use the reference.  This module runs only where the
+C analyses (`native`) were not built.
 """
 from __future__ import annotations
 
+import os
 import struct
 
-import numpy as np
-from scipy.sparse import csr_matrix
+# Nothing here multiplies matrices: BLAS threads would only spin beside the
+# search (set before numpy is first imported; a program that imported it
+# already keeps its own setting).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+from scipy.sparse import csr_matrix  # noqa: E402
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from ..search.explorer import Graph

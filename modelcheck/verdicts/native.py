@@ -18,7 +18,7 @@ import struct
 from array import array
 
 from ..search.explorer import Graph
-from ..semantics import DONE, PUBLISHED, System, Wait
+from ..semantics import DONE, PUBLISHED, HookReturn, System, Wait
 from .analysis import Analysis
 
 try:
@@ -117,6 +117,14 @@ class NativeAnalysis(Analysis):
         dead = self.never_moves(self.enabled)
         where = _ints(_graph.without(dead, self.finished))
         return dead, where
+
+    def places(self, dead, where) -> array:
+        """The first dead state of each place (the dead actors and their
+        pcs), in order; every one where a dead actor is leaving a hook (its
+        line is read from its hook stack)."""
+        keep = bytes(isinstance(ins, HookReturn) for ins in self.sys.code)
+        r = self.records
+        return _ints(_graph.places(where, dead, r.data, r.rec, self.pcs, keep))
 
     def timeout_candidates(self, stuck) -> list[tuple[int, int]]:
         timed = bytes(isinstance(ins, Wait) and ins.mode == "timeout" for ins in self.sys.code)

@@ -175,7 +175,15 @@ static int graph_skip(Graph *g, PyObject *timeouts)
     return rc;
 }
 
-/* -- Tarjan, iterative, restricted */
+/* -- Tarjan, iterative, restricted
+ *
+ * Pearce's one-array variant ("A space-efficient algorithm for finding
+ * strongly connected components", 2016): rindex[v] is 0 before v is
+ * visited, then its visit number lowered to the least one it reaches on the
+ * stack, then, once its component is complete, the component's number.
+ * Component numbers count down from 2n + 1, above every visit number in
+ * use, so a finished state never lowers another.  17 bytes a state, and one
+ * array read at random per edge. */
 
 typedef struct Tarjan Tarjan;
 typedef void (*on_comp)(Tarjan *t, const int32_t *members, int64_t count, int32_t c);
@@ -184,9 +192,9 @@ struct Tarjan {
     const Graph *g;
     const uint8_t *active;       /* states taking part (NULL: all) */
     const int32_t *group;        /* an edge counts only within one group (NULL: all do) */
-    int32_t *idx, *low, *comp;   /* visit number + 1 (0: not yet), lowlink, component (-1: open) */
+    int32_t *rindex;             /* see above: after a run, each active state's component */
     int32_t *stack, *cs_v, *cs_e;
-    int32_t ncomp;
+    uint8_t *cs_root;
     on_comp emit;
     void *ctx;
 };
@@ -196,15 +204,16 @@ static int tarjan_alloc(Tarjan *t, const Graph *g)
     size_t n = (size_t)g->n + 1;
     memset(t, 0, sizeof *t);
     t->g = g;
-    t->idx = malloc(n * 4), t->low = malloc(n * 4), t->comp = malloc(n * 4);
-    t->stack = malloc(n * 4), t->cs_v = malloc(n * 4), t->cs_e = malloc(n * 4);
-    return t->idx && t->low && t->comp && t->stack && t->cs_v && t->cs_e ? 0 : -1;
+    if (g->n > INT32_MAX / 2 - 2)
+        return -1;
+    t->rindex = malloc(n * 4), t->stack = malloc(n * 4);
+    t->cs_v = malloc(n * 4), t->cs_e = malloc(n * 4), t->cs_root = malloc(n);
+    return t->rindex && t->stack && t->cs_v && t->cs_e && t->cs_root ? 0 : -1;
 }
 
 static void tarjan_free(Tarjan *t)
 {
-    free(t->idx); free(t->low); free(t->comp);
-    free(t->stack); free(t->cs_v); free(t->cs_e);
+    free(t->rindex); free(t->stack); free(t->cs_v); free(t->cs_e); free(t->cs_root);
 }
 
 static inline int counts(const Tarjan *t, int32_t v, int64_t e, int32_t w)
@@ -217,58 +226,59 @@ static inline int counts(const Tarjan *t, int32_t v, int64_t e, int32_t w)
 }
 
 /* Components of the active states, sinks first (reverse topological order);
- * `emit` gets each one's members with `comp` already set for them. */
+ * `emit` gets each one's members with their rindex already set to the
+ * component's number. */
 static void tarjan_run(Tarjan *t)
 {
     const Graph *g = t->g;
     int64_t n = g->n, x = g->x;
-    memset(t->idx, 0, (size_t)n * 4);
-    memset(t->comp, 0xff, (size_t)n * 4);
-    t->ncomp = 0;
-    int32_t counter = 0, sp = 0, csp = 0;
+    int32_t *ri = t->rindex;
+    memset(ri, 0, (size_t)n * 4);
+    int32_t index = 1, c = (int32_t)(2 * n + 1), sp = 0, csp = 0;
     for (int32_t root = 0; root < n; root++) {
-        if (t->idx[root] || (t->active && !t->active[root]))
+        if (ri[root] || (t->active && !t->active[root]))
             continue;
-        t->idx[root] = t->low[root] = ++counter;
-        t->stack[sp++] = root;
-        t->cs_v[csp] = root, t->cs_e[csp] = root < x ? g->o[root] : 0, csp++;
+        ri[root] = index++;
+        t->cs_v[csp] = root, t->cs_e[csp] = root < x ? g->o[root] : 0, t->cs_root[csp] = 1, csp++;
         while (csp) {
             int32_t v = t->cs_v[csp - 1], e = t->cs_e[csp - 1];
             int32_t end = v < x ? g->o[v + 1] : 0;
             int advanced = 0;
-            while (e < end) {
+            for (; e < end; e++) {
                 int32_t w = g->e[e];
-                if (!counts(t, v, e, w)) {
-                    e++;
+                if (!counts(t, v, e, w))
                     continue;
-                }
-                if (!t->idx[w]) {
+                if (!ri[w]) {
                     t->cs_e[csp - 1] = e + 1;
-                    t->idx[w] = t->low[w] = ++counter;
-                    t->stack[sp++] = w;
-                    t->cs_v[csp] = w, t->cs_e[csp] = w < x ? g->o[w] : 0, csp++;
+                    ri[w] = index++;
+                    t->cs_v[csp] = w, t->cs_e[csp] = w < x ? g->o[w] : 0, t->cs_root[csp] = 1;
+                    csp++;
                     advanced = 1;
                     break;
                 }
-                if (t->comp[w] < 0 && t->idx[w] < t->low[v])     /* on the stack */
-                    t->low[v] = t->idx[w];
-                e++;
+                if (ri[w] < ri[v])            /* on the stack, visited before v */
+                    ri[v] = ri[w], t->cs_root[csp - 1] = 0;
             }
             if (advanced)
                 continue;
-            csp--;
-            if (csp) {
-                int32_t u = t->cs_v[csp - 1];
-                if (t->low[v] < t->low[u])
-                    t->low[u] = t->low[v];
-            }
-            if (t->low[v] == t->idx[v]) {
-                int32_t c = t->ncomp++, at = sp;
-                do
-                    t->comp[t->stack[--at]] = c;
-                while (t->stack[at] != v);
+            int root_v = t->cs_root[--csp];
+            if (root_v) {                     /* v and what lies above it on the stack */
+                int32_t at = sp, rv = ri[v];
+                t->stack[sp++] = v;
+                while (at > 0 && ri[t->stack[at - 1]] >= rv)
+                    at--;
+                for (int32_t k = at; k < sp; k++)
+                    ri[t->stack[k]] = c;
+                index -= sp - at;
                 t->emit(t, t->stack + at, sp - at, c);
+                c--;
                 sp = at;
+            } else
+                t->stack[sp++] = v;
+            if (csp) {                        /* back in the parent: what v reached */
+                int32_t u = t->cs_v[csp - 1];
+                if (ri[v] < ri[u])
+                    ri[u] = ri[v], t->cs_root[csp - 1] = 0;
             }
         }
     }
@@ -293,7 +303,7 @@ static void reach_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t
             continue;
         for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {
             int32_t w = g->e[e];
-            if (!skipped(g, e) && t->comp[w] != c)
+            if (!skipped(g, e) && t->rindex[w] != c)
                 m |= r->reach[w];
         }
     }
@@ -440,7 +450,7 @@ static void fair_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t 
             least = v;
         for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {       /* live states are expanded */
             int32_t w = g->e[e];
-            if (t->comp[w] == c) {
+            if (t->rindex[w] == c) {
                 moved |= bit_of(g, e);
                 cyclic |= w == v;
             }
@@ -513,8 +523,8 @@ static PyObject *py_unsignalled(PyObject *self, PyObject *args)
         f.more = 0;
         memset(next, 0, n + 1);
         tarjan_run(&t);
-        int32_t *labels = t.comp;               /* this round's components group the next */
-        t.comp = group, group = labels, t.group = group;
+        int32_t *labels = t.rindex;             /* this round's components group the next */
+        t.rindex = group, group = labels, t.group = group;
         uint8_t *swap = active;
         active = next, next = swap;
         t.active = active, f.next = next;
@@ -672,23 +682,48 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
             goto done;
         }
     mask_t *m = out.buf;
+    /* the usual layout, read at C speed: every pc of one kind and bias */
+    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0;
+    int64_t raw = done_pc - (A ? r.f[2] : 0);
+    for (int a = 0; a < A; a++) {
+        same &= r.f[3 * a + 1] == kind && r.f[3 * a + 2] == r.f[2];
+        deps |= da[a] < da[a + 1];
+    }
     Py_BEGIN_ALLOW_THREADS
-    for (int64_t i = 0; i < n; i++) {
-        const uint8_t *s = r.d + i * rec;
-        mask_t x = 0;
-        for (int a = 0; a < A; a++) {
-            int64_t pc = field(s, r.f + 3 * a);
-            int rest = pc == done_pc;
-            if (!rest && da[a] < da[a + 1] && pc == st[a]) {
-                int signalled = 1;
-                for (int32_t k = da[a]; k < da[a + 1] && signalled; k++)
-                    signalled = (field(s, dr.f + 3 * k) & 3) != 0;
-                rest = !signalled;
-            }
-            if (rest)
-                x |= (mask_t)1 << a;
+#define DONE_MASKS(T)                                               \
+    for (int64_t i = 0; i < n; i++) {                               \
+        const uint8_t *s = r.d + i * rec;                           \
+        mask_t x = 0;                                               \
+        for (int a = 0; a < A; a++) {                               \
+            T v;                                                    \
+            memcpy(&v, s + r.f[3 * a], sizeof v);                   \
+            x |= (mask_t)(v == (T)raw) << a;                        \
+        }                                                           \
+        m[i] = x;                                                   \
+    }
+    if (same && kind == K_I8) DONE_MASKS(int8_t)
+    else if (same && kind == K_U8) DONE_MASKS(uint8_t)
+    else if (same && kind == K_I16) DONE_MASKS(int16_t)
+    else if (same && kind == K_U16) DONE_MASKS(uint16_t)
+    else
+        for (int64_t i = 0; i < n; i++) {
+            mask_t x = 0;
+            for (int a = 0; a < A; a++)
+                x |= (mask_t)(field(r.d + i * rec, r.f + 3 * a) == done_pc) << a;
+            m[i] = x;
         }
-        m[i] = x;
+#undef DONE_MASKS
+    for (int64_t i = 0; i < n && deps; i++) {           /* jobs held back at their start */
+        const uint8_t *s = r.d + i * rec;
+        for (int a = 0; a < A; a++) {
+            if (da[a] == da[a + 1] || m[i] >> a & 1 || field(s, r.f + 3 * a) != st[a])
+                continue;
+            int signalled = 1;
+            for (int32_t k = da[a]; k < da[a + 1] && signalled; k++)
+                signalled = (field(s, dr.f + 3 * k) & 3) != 0;
+            if (!signalled)
+                m[i] |= (mask_t)1 << a;
+        }
     }
     Py_END_ALLOW_THREADS
     res = Py_NewRef(Py_None);
@@ -758,6 +793,115 @@ done:
     if (have)
         PyBuffer_Release(&stuck);
     PyBuffer_Release(&timed);
+    return res;
+}
+
+/* places(where, dead, data, rec, pcs, keep) -> bytes of int32: of the
+ * states `where` (in order), the first of each place: the same dead actors
+ * (mask `dead`) at the same pcs as an earlier one stand where it stands (a
+ * deadlock's key), so only the first is kept; a state where a dead actor
+ * stands at a pc p with keep[p] (its place depends on more than the pc) is
+ * always kept. */
+static PyObject *py_places(PyObject *self, PyObject *args)
+{
+    PyObject *where_o, *dead_o, *data_o, *pcs_o;
+    Py_buffer wb, db, keep;
+    Py_ssize_t rec;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOnOy*", &where_o, &dead_o, &data_o, &rec, &pcs_o, &keep))
+        return NULL;
+    Records r;
+    memset(&r, 0, sizeof r);
+    Vec out = {0};
+    int32_t *table = NULL;
+    PyObject *res = NULL;
+    int have = 0;
+    if (get_buf(where_o, &wb, 0, "il", "where") < 0)
+        goto done;
+    have = 1;
+    if (get_masks(dead_o, &db, 0, -1, "dead") < 0)
+        goto done;
+    have = 2;
+    int64_t n = db.len / 8;
+    const int32_t *where = wb.buf;
+    Py_ssize_t count = wb.len / 4;
+    if (wb.itemsize != 4) {
+        PyErr_SetString(PyExc_TypeError, "where: 32-bit ints");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < count; k++)
+        if (where[k] < 0 || where[k] >= n) {
+            PyErr_SetString(PyExc_ValueError, "where: a state that is not there");
+            goto done;
+        }
+    if (records_get(&r, data_o, rec, n, pcs_o) < 0)
+        goto done;
+    if (r.nf > 64) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 actors");
+        goto done;
+    }
+    size_t mask = 1023;
+    while (mask < (size_t)count * 2)
+        mask = mask * 2 + 1;
+    if (!(table = malloc((mask + 1) * sizeof *table))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(table, 0xff, (mask + 1) * sizeof *table);
+    const mask_t *dead = db.buf;
+    const uint8_t *kp = keep.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < count; k++) {
+        int32_t i = where[k];
+        const uint8_t *s = r.d + (int64_t)i * rec;
+        mask_t m = dead[i];
+        uint64_t h = m * 0x9E3779B97F4A7C15ull;
+        int always = 0;
+        for (int a = 0; a < r.nf; a++) {
+            if (!(m >> a & 1))
+                continue;
+            int64_t pc = field(s, r.f + 3 * a);
+            always |= pc >= 0 && pc < keep.len && kp[pc];
+            h = (h ^ (uint64_t)pc) * 0x100000001B3ull;
+        }
+        if (always) {
+            vec_push(&out, i);
+            continue;
+        }
+        size_t slot = (size_t)(h ^ h >> 29) & mask;
+        int seen = 0;
+        for (; table[slot] >= 0; slot = (slot + 1) & mask) {
+            int32_t j = table[slot];
+            const uint8_t *t = r.d + (int64_t)j * rec;
+            if (dead[j] != m)
+                continue;
+            int same = 1;
+            for (int a = 0; a < r.nf && same; a++)
+                if (m >> a & 1)
+                    same = field(s, r.f + 3 * a) == field(t, r.f + 3 * a);
+            if (same) {
+                seen = 1;
+                break;
+            }
+        }
+        if (!seen) {
+            table[slot] = i;
+            vec_push(&out, i);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (out.oom) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    res = PyBytes_FromStringAndSize((const char *)out.a, (Py_ssize_t)out.n * 4);
+done:
+    free(table);
+    free(out.a);
+    records_release(&r);
+    if (have > 1) PyBuffer_Release(&db);
+    if (have > 0) PyBuffer_Release(&wb);
+    PyBuffer_Release(&keep);
     return res;
 }
 
@@ -836,6 +980,7 @@ static PyMethodDef methods[] = {
     {"finished", py_finished, METH_VARARGS, "Per state, the actors at rest."},
     {"timed_waits", py_timed_waits, METH_VARARGS,
      "(state, actor) where a stuck actor stands at a timed wait."},
+    {"places", py_places, METH_VARARGS, "Of some states, the first of each deadlock place."},
     {"first_published", py_first_published, METH_VARARGS,
      "Per fence, the least of some states where it is published."},
     {NULL, NULL, 0, NULL},

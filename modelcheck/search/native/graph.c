@@ -704,7 +704,13 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
         }
     mask_t *m = out.buf;
     /* the usual layout, read at C speed: every pc of one kind and bias */
-    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0;
+    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0, bits = 1;
+    uint64_t fm[64];
+    for (int a = 0; a < A; a++) {
+        int b = r.f[3 * a + 1] - K_BITS;
+        bits &= b > 0;
+        fm[a] = b > 0 ? ~(uint64_t)0 >> (64 - b) : 0;
+    }
     int64_t raw = done_pc - (A ? r.f[2] : 0);
     for (int a = 0; a < A; a++) {
         same &= r.f[3 * a + 1] == kind && r.f[3 * a + 2] == r.f[2];
@@ -726,7 +732,23 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
     else if (same && kind == K_U8) DONE_MASKS(uint8_t)
     else if (same && kind == K_I16) DONE_MASKS(int16_t)
     else if (same && kind == K_U16) DONE_MASKS(uint16_t)
-    else
+    else if (bits) {                 /* the native core's bit-packed pcs: one 8-byte load each */
+        for (int64_t i = 0; i < n; i++) {
+            const uint8_t *s = r.d + i * rec;
+            mask_t x = 0;
+            if ((i + 1) * rec + 8 <= r.data.len)
+                for (int a = 0; a < A; a++) {
+                    const int32_t *f = r.f + 3 * a;
+                    uint64_t v;
+                    memcpy(&v, s + (f[0] >> 3), 8);
+                    x |= (mask_t)((int64_t)((v >> (f[0] & 7)) & fm[a]) + f[2] == done_pc) << a;
+                }
+            else
+                for (int a = 0; a < A; a++)
+                    x |= (mask_t)(field(s, r.f + 3 * a) == done_pc) << a;
+            m[i] = x;
+        }
+    } else
         for (int64_t i = 0; i < n; i++) {
             mask_t x = 0;
             for (int a = 0; a < A; a++)

@@ -349,7 +349,20 @@ def main(argv=None) -> int:
     ap.add_argument("--no-shared", action="store_true",
                     help="skip the second table (SPIN on the shared pipeline model)")
     ap.add_argument("--work", type=Path, default=HERE / "out", help="scratch directory (default bench/out)")
+    ray = ap.add_argument_group("--ray: swarm and distributed search on a local Ray cluster "
+                                "(bench/cluster.py; needs the ray extra), instead of the tables above")
+    ray.add_argument("--ray", action="store_true")
+    ray.add_argument("--swarm-n", type=int, default=24, metavar="N",
+                     help="pipeline_buggy size for swarm against exhaustive (default 24)")
+    ray.add_argument("--swarm-runs", type=int, default=4, metavar="K", help="swarm runs (default 4)")
+    ray.add_argument("--exhaustive-timeout", type=float, default=600, metavar="S",
+                     help="time of the exhaustive search that does not finish (default 600)")
+    ray.add_argument("--dist-n", type=int, default=6, metavar="N",
+                     help="pipeline_fixed size for distributed against one process (default 6)")
     args = ap.parse_args(argv)
+    if args.ray:
+        import cluster                      # bench/cluster.py
+        return cluster.main(run, modelcheck_cmd(), args.work / "ray", args)
     if args.quick and args.full:
         ap.error("--quick and --full: choose one")
 

@@ -62,6 +62,7 @@ class Result:
     coverage: Optional[coverage.Coverage] = None   # explicit engine: the code no step ran
     variants: list = field(default_factory=list)  # findings folded into one above (same root cause)
     mode: str = "full"             # explicit engine: "early" in early-bug mode (Limits.early)
+    swarm: Optional[dict] = None   # swarm engine: runs, states, how each trace was shortened
 
     @property
     def looked_for(self) -> frozenset:
@@ -69,6 +70,8 @@ class Result:
         if self.engine == "smt":
             from .search import symbolic
             return frozenset(symbolic.KINDS)
+        if self.engine == "swarm":
+            return EARLY_KINDS | {"lock-order"}
         if self.mode == "early" and not self.complete:
             return EARLY_KINDS
         return frozenset(model.FINDING_KINDS)
@@ -196,7 +199,7 @@ def _check_source(text, params, path, limits, progress, engine, depth) -> Result
             cov = coverage.compute(sys, full)
         elif full.stopped.startswith("interrupted"):    # Ctrl-C ends the whole run
             g.stopped = full.stopped
-    stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
+    stats = Stats(*(g.totals or (len(g.states), len(g.edges), max(g.depth) if g.depth else 0)), seconds,
                   order.classes, len(order.edges), order.seconds, how[0], researched, how[1],
                   g.core)
     return _fold(Result(path, m.title, m.expected, findings, stats, not g.stopped, g.stopped,
@@ -259,7 +262,8 @@ def _again(sys: System, spent: float, limits: explorer.Limits, progress, **chang
 
 def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder]:
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
-    items = _cap(items) + analysis.analyse(sys, g)
+    items = _cap(items) + analysis.analyse(sys, g) \
+        + [analysis.stuck(sys, g, i) for i in g.stuck_states[:analysis.MAX_PER_KIND]]
     findings = [trace.build(sys, g, it) for it in items]
     for it, f in zip(items, findings):
         if it.kind == "unreachable":

@@ -109,6 +109,19 @@ def _parser() -> argparse.ArgumentParser:
                    help="early-bug mode: stop at the first deadlock (no actor can move), assert, "
                         "invariant or step finding, with its shortest trace; the other kinds are "
                         "then not decided")
+    c.add_argument("--distributed", action="store_true",
+                   help="search on a Ray cluster, states hash-partitioned over workers (needs the ray "
+                        "extra); the same states, findings and shortest traces, without partial-order "
+                        "reduction; --max-memory is then per worker")
+    c.add_argument("--address", default="local", metavar="ADDR",
+                   help="with --distributed: local (default: a local cluster for this run), "
+                        "HOST:6379 or ray://HOST:10001")
+    c.add_argument("--partitions", type=_number(int, 1, "a number of partitions"), metavar="P",
+                   help="with --distributed: state partitions (default: the cluster's CPUs)")
+    c.add_argument("--no-gather", action="store_true",
+                   help="with --distributed: do not gather the graph on this machine; only the kinds "
+                        "a state or a step shows (deadlocks where no actor can move, step findings, "
+                        "invariants, reachable) and lock-order are decided, and the run says so")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",
@@ -133,6 +146,27 @@ def _parser() -> argparse.ArgumentParser:
                     help="load the shortest trace of a finding kind, or of the first finding of a JSON document")
     st.add_argument("--format", choices=("text", "json"), default="text",
                     help="json: one event per line, for tools")
+    w = sub.add_parser("swarm", help="many small diversified searches on a Ray cluster: finds bugs in "
+                       "designs too big to search exhaustively; never a proof (needs the ray extra)")
+    w.add_argument("file", metavar="SPEC")
+    w.add_argument("-D", dest="params", action="append", type=_param, default=[],
+                   metavar="NAME=VALUE", help="override a param of the spec")
+    w.add_argument("--runs", type=_number(int, 1, "a number of runs"), default=8, metavar="K",
+                   help="diversified runs (default 8): actor order, reversed, shuffled by seed; depth bounds")
+    w.add_argument("--address", default="local", metavar="ADDR",
+                   help="Ray cluster: local (default: a local cluster for this run), HOST:6379 or ray://HOST:10001")
+    w.add_argument("--depth", type=_depth, metavar="D", help="depth bound of every run (default: varied)")
+    w.add_argument("--seed", type=_number(int, 0, "a seed"), default=0, metavar="S",
+                   help="seed of the shuffled orders (default 0)")
+    w.add_argument("--bits", type=_number(int, 10, "a number of bits"), default=None, metavar="B",
+                   help="bitstate of 2**B bits per run (default 24, 2 MB)")
+    w.add_argument("--max-states", type=STATES, metavar="N", help="states per run (default 200000)")
+    w.add_argument("--timeout", type=SECONDS, metavar="S", help="stop every run after S seconds")
+    w.add_argument("--first", action="store_true", help="stop every run at the first finding of any")
+    w.add_argument("--format", choices=("table", "json"), default="table")
+    w.add_argument("--wide", action="store_true", help="tables one line per step")
+    w.add_argument("--max-input", type=INPUT_MB, metavar="MB",
+                   help=f"refuse a spec file larger than MB (default {MAX_INPUT_BYTES / 2**20:g})")
     sub.add_parser("lsp", help="run the language server on stdio (needs the lsp extra: pip install 'modelcheck[lsp]')")
     sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of --format json")
     sp = sub.add_parser("splat", help="a lockdep report from a kernel log -> a .fspec model and its verdict")
@@ -165,6 +199,41 @@ def _matrix(args) -> int:
         return _internal_error(args.file, e)
     print(matrix.table(args.file, rows), end="")
     return 130 if rows and rows[-1].result.stopped.startswith("interrupted") else matrix.status(rows)
+
+
+def _swarm(args) -> int:
+    from .cluster import ClusterError, swarm, swarming
+    from .reports import report
+    shown = sys.stderr.isatty()
+
+    def progress(done, runs, states, seconds):
+        if shown:
+            sys.stderr.write(f"\r{printable(args.file)}: swarm {done}/{runs} runs done, "
+                             f"about {states:,} states, {seconds:.0f} s   ")
+            sys.stderr.flush()
+    try:
+        result = swarming.check_file(
+            args.file, args.runs, args.address, args.depth, args.seed,
+            args.bits or swarm.DEFAULT_BITS, args.max_states or swarm.DEFAULT_RUN_STATES,
+            args.timeout, args.first, dict(args.params), progress, _input_cap(args))
+    except SpecError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except ClusterError as e:
+        print(f"modelcheck swarm: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:                     # a bug of ours, not bad input
+        return _internal_error(args.file, e)
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+    if args.format == "json":
+        sys.stdout.write(report.as_json([result]))
+    else:
+        print(report.table(result, args.wide), flush=True)
+    if result.stopped.startswith("interrupted"):
+        return 130
+    return 0 if result.ok else 1
 
 
 def _progress(path: str):
@@ -247,14 +316,27 @@ def _main(argv) -> int:
         return schema.main()
     if args.command == "matrix":
         return _matrix(args)
+    if args.command == "swarm":
+        return _swarm(args)
     if args.depth is not None and args.engine != "smt":
         _parser().error("--depth bounds the smt engine: use it with --engine smt")
     from .api import check_file
+    from .cluster import ClusterError
     from .reports import report
     params = dict(args.params)
+    distributed = None
+    if args.distributed:
+        if args.engine == "smt" or args.early:
+            _parser().error("--distributed runs the explicit engine in full mode: not with "
+                            + ("--engine smt" if args.engine == "smt" else "--early"))
+        from .cluster.distributed import Settings
+        distributed = Settings(args.address, args.partitions, gather=not args.no_gather)
+    elif args.partitions or args.address != "local" or args.no_gather:
+        _parser().error("--address, --partitions and --no-gather go with --distributed")
     limits = Limits(args.max_states, args.timeout, args.max_memory,
-                    reduction=not args.no_reduction, symmetry=not args.no_symmetry,
-                    max_input_bytes=_input_cap(args), early=args.early)
+                    reduction=not args.no_reduction and not args.distributed,
+                    symmetry=not args.no_symmetry,
+                    max_input_bytes=_input_cap(args), early=args.early, distributed=distributed)
     results, errors, status = [], [], 0
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:
@@ -272,6 +354,9 @@ def _main(argv) -> int:
         except KeyboardInterrupt:
             print(f"{printable(path)}: interrupted", file=sys.stderr)
             return 130
+        except ClusterError as e:
+            print(f"modelcheck check: {e}", file=sys.stderr)
+            return 2
         except Exception as e:                     # a bug of ours, not bad input
             return _internal_error(path, e)
         results.append(result)

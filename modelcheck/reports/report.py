@@ -99,6 +99,8 @@ def table(result: Result, wide: bool = False, variants: bool = False) -> str:
             + f"\n  expected: {', '.join(sorted(result.expected)) or 'safe'}")
     if result.engine == "smt":
         head += _smt_head(result)
+    elif result.engine == "swarm":
+        head += _swarm_head(result)
     else:
         head += (f"\n  searched: {st.states} states, {st.transitions} transitions, "
                  f"depth {st.depth}, {st.seconds:.2f} s"
@@ -181,6 +183,30 @@ def _smt_head(result: Result) -> str:
     return out
 
 
+def _swarm_head(result: Result) -> str:
+    """A swarm proves nothing: say how much it covered, how each trace was
+    shortened, and what it does not look for."""
+    sw, st = result.swarm, result.stats
+    ended = "; ".join(f"{n} {why}" for why, n in sorted(sw["ended"].items()))
+    out = (f"\n  swarm:    {sw['runs']} runs, about {sw['states']} distinct states visited, no proof"
+           f"\n  searched: {st.transitions} transitions, deepest {st.depth}, {st.seconds:.2f} s"
+           + (f"; runs: {ended}" if ended else "")
+           + f"\n  NOT PROVED: {result.stopped}; the findings below are real (replayed), "
+           "and no absence of others is claimed"
+           "\n  looked for: " + ", ".join(sorted(result.looked_for))
+           + " (deadlock: only where no actor can move)")
+    proved = sum("a shortest trace" in how for how in sw["shortening"].values())
+    if sw["shortening"]:
+        out += (f"\n  traces:   replayed, then shortened (loops cut, breadth-first from the initial "
+                f"state): {proved} of {len(sw['shortening'])} shown shortest (see --format json)")
+    not_looked = sorted(set(result.expected) - result.looked_for)
+    if not_looked:
+        out += "\n  expected but not looked for by a swarm: " + ", ".join(not_looked)
+    if result.lock_order and result.lock_order.cycles:
+        out += f"\n  {printable(result.lock_order.words())}"
+    return out
+
+
 def _final(state: dict, wide: bool = False) -> str:
     lines = ["final state:"]
     for name, what in state.get("actors", {}).items():
@@ -216,10 +242,12 @@ def as_json(results: list[Result]) -> str:
             "engine": r.engine,
             "coverage": r.coverage.as_dict() if r.coverage else None,
         })
-        if r.engine != "smt":
+        if r.engine == "explicit":
             files[-1]["mode"] = r.mode
             if r.mode == "early" and not r.complete:
                 files[-1]["looked_for"] = sorted(r.looked_for)
+        if r.engine == "swarm":
+            files[-1].update({"swarm": r.swarm, "looked_for": sorted(r.looked_for)})
         if r.engine == "smt":
             files[-1].update({"bound": r.bound, "proved": r.proved,
                               "looked_for": sorted(r.looked_for)})

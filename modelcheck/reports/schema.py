@@ -77,7 +77,7 @@ def schema() -> dict:
          "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
          "stats": {"$ref": "#/$defs/stats"},
          "lock_order": {"oneOf": [{"$ref": "#/$defs/lock_order"}, {"type": "null"}]},
-         "engine": {"enum": ["explicit", "smt"]}},
+         "engine": {"enum": ["explicit", "smt", "swarm"]}},
         {"bound": {"type": ["integer", "null"]}, "proved": _STRINGS,
          "coverage": {"oneOf": [{"$ref": "#/$defs/coverage"}, {"type": "null"}],
                       "description": "the places no explored step ran (null: smt engine)"},
@@ -85,6 +85,9 @@ def schema() -> dict:
          "mode": {"enum": ["full", "early"],
                   "description": "explicit engine: early = early-bug mode (--early): stopped at the "
                                  "first finding a step or a stuck state shows, when complete is false"},
+         "swarm": {"type": "object",
+                   "description": "swarm engine: runs, distinct states summed over runs, how each "
+                                  "run ended, how each trace was shortened; never a proof"},
          "variants": {"type": "array", "items": {"$ref": "#/$defs/finding"},
                       "description": "findings of the same root cause as one in findings"}})
     return {

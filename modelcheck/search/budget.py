@@ -20,6 +20,9 @@ class LimitReached(Exception):
 
 class Budget:
     def __init__(self, limits):
+        if getattr(limits, "distributed", None) is not None:     # --max-memory is per worker then
+            from dataclasses import replace
+            limits = replace(limits, max_memory_mb=None)
         self.limits = limits
         self.origin = time.monotonic()
         self.ticks = 0

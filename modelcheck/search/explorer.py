@@ -38,6 +38,7 @@ class Limits:
     early: bool = False                      # early-bug mode: stop at the first finding a step shows
     max_input_bytes: int = MAX_INPUT_BYTES   # size cap of a spec file read from disk
     core: str = "auto"                       # search core: auto (native when it can) | native | python
+    distributed: Optional[object] = None     # cluster.distributed.Settings: search on a Ray cluster
 
     def __post_init__(self):
         """Checked at the door: a wrong limit is a clear error naming it, not
@@ -101,6 +102,11 @@ class Graph:
     core: str = "python"                              # which search core built it, and why
     early: str = ""                                   # early-bug mode: the finding it stopped at
     stuck: int = -1                                   # ... a state no actor can leave, if that
+    # distributed without gathering (cluster/distributed.py): the graph holds only the
+    # states on the findings' traces; these are the states where no actor can move,
+    # and (states, transitions, depth) of the whole search
+    stuck_states: list = field(default_factory=list)
+    totals: tuple = ()
 
     @property
     def expanded(self) -> int:
@@ -122,7 +128,11 @@ class Graph:
 def explore(sys: System, limits: Limits = Limits(),
             progress: Optional[Callable[[Graph, float], None]] = None) -> Graph:
     """The native core when it can run this spec (native/), else the
-    Python search below; `Graph.core` says which, and why."""
+    Python search below; `Graph.core` says which, and why.  With
+    `limits.distributed`, partitions on a Ray cluster (cluster/distributed.py)."""
+    if limits.distributed is not None:
+        from ..cluster import distributed
+        return distributed.explore(sys, limits, progress)
     why = "asked for" if limits.core == "python" else \
         "early-bug mode" if limits.early else native.why_not(sys, limits)
     if not why:

@@ -1,0 +1,599 @@
+"""`modelcheck check --distributed`: the exhaustive breadth-first search with
+its states hash-partitioned over Ray actors.
+
+Every state belongs to one partition (crc32 of its wire record, mod P), which
+stores it.  The search is level-synchronous, and it numbers states exactly as
+the single-process search does (explorer.explore_python, without partial-order
+reduction), so the usual analyses, traces and reports run on the result:
+
+1. `expand`: each partition computes the steps of its states of the level,
+   in id order, and sends every successor to the partition that owns it,
+   with the position of the step that found it (source id, edge index);
+2. `receive`: each owner looks the successors up; those it does not know are
+   new, first found at the least position; it answers with their positions;
+3. the coordinator merges the positions: the k-th new state in position order
+   gets the k-th next id (this is the single-process order: states expanded
+   in id order, their steps in actor then outcome order); it also keeps
+   parents, actors, depths and context switches, 13 bytes a state;
+4. `assign`: owners store their new states under their ids, check invariants
+   and `reachable`s on them, and answer the senders with the id of every
+   step's target; `resolve`: senders complete their edges.
+
+The parent of a new state is the first one found among those with the
+fewest context switches, as in one process.  At the end the graph is
+gathered on the coordinator (states re-packed with the coordinator's codec,
+successor lists in id order), and every finding kind is decided there as in
+`check`.  Records travel as a canonical "wire" form (the flat fields packed,
+the nested ones spelt out) since each process's codec numbers nested fields
+its own way.
+
+Partial-order reduction is off here: its cycle proviso asks whether a step
+goes back to a state found earlier in the same level, which only the
+global order knows.  Symmetry reduction (a function of the state alone) runs.
+"""
+from __future__ import annotations
+
+import ast
+import pickle
+import struct
+import time
+import zlib
+from array import array
+from typing import Callable, Optional
+
+from .. import api
+from ..search import explorer
+from ..search.explorer import Found, Graph
+from ..search.store import Codec, States
+from ..search.symmetry import Symmetry
+from ..semantics import System
+
+
+class Wire:
+    """State <-> a record that is the same bytes in every process."""
+
+    def __init__(self, sys: System):
+        self.codec = c = Codec(sys)
+        self.A = c.A
+        self.flat = struct.Struct(c.packer.format[:-1]) if c.packer else None
+        self.spelt: dict = {}         # nested fields -> their text
+        self.read: dict = {}          # text -> nested fields
+
+    def pack(self, s: tuple) -> bytes:
+        if self.flat is None:
+            return repr(s).encode()
+        nested = self.codec.get_nested(s)
+        text = self.spelt.get(nested)
+        if text is None:
+            text = self.spelt[nested] = repr(nested).encode()
+        return self.flat.pack(*[pc + 1 for pc in s[:self.A]], *self.codec.get_rest(s)) + text
+
+    def unpack(self, rec: bytes) -> tuple:
+        if self.flat is None:
+            return ast.literal_eval(rec.decode())
+        w = self.flat.size
+        text = rec[w:]
+        nested = self.read.get(text)
+        if nested is None:
+            nested = self.read[text] = ast.literal_eval(text.decode())
+        vals = self.flat.unpack(rec[:w])
+        return self.codec.reorder(tuple([pc - 1 for pc in vals[:self.A]]) + vals[self.A:] + (0,) + nested)
+
+
+def owner(rec: bytes, parts: int) -> int:
+    return zlib.crc32(rec) % parts
+
+
+class Partition:
+    """One partition's store and its share of every level (a Ray actor)."""
+
+    def __init__(self, text: str = "", path: str = "", params=None, index: int = 0, parts: int = 1,
+                 symmetry: bool = False, edges: bool = True):
+        if text:
+            self.load(text, path, params, index, parts, symmetry, edges)
+
+    def load(self, text: str, path: str, params, index: int, parts: int, symmetry: bool,
+             edges: bool = True) -> None:
+        """A new search: the spec, and this partition's place (actors are reused);
+        no text: forget the last search."""
+        if not text:
+            self.__dict__.clear()
+            return
+        self.sys = sys = System(api.load(text, path, params))
+        self.index, self.parts = index, parts
+        self.wire = Wire(sys)
+        self.sym = Symmetry(sys) if symmetry else None
+        if self.sym and self.sym.why_off:
+            self.sym = None
+        self.store = States(self.wire.codec)  # the partition's states, packed, fixed width
+        self.gids = array("q")                # local order -> global id (increasing)
+        self.edges = edges                    # keep every edge (the graph is gathered at the end)
+        self.stuck: list = []                 # gids where no actor can move, some unfinished
+        self.edge_count = 0
+        self.frontier: list = []              # [(gid, state, via, switches)] to expand, by gid
+        self.pending: list = []               # this level's new candidates
+        self.expanded: dict = {}              # gid -> [targets, actors, timeouts, perms]
+        self.waiting: list = []               # (gid, edge) of targets still unknown, per sender
+        self.found: list = []                 # (order, kind, key, msg, src, actor, dst or edge ref)
+        self.deps: dict = {}                  # (lock context, pc) -> (gid, actor)
+        self.memo: dict = {}
+        self.ran, self.entered = set(), set()
+        self.reached: dict = {}               # reachable name -> least gid
+        self.sent = 0                         # bytes sent to other partitions
+        self.sent_keys: list = []             # per receiver, (gid, edge) of each step sent
+
+    # -- the initial state
+    def start(self, rec: bytes) -> None:
+        s = self.wire.unpack(rec)
+        self._store(rec, 0)
+        self.frontier = [(0, s, -1, 0)]
+        for n, (kind, key, msg) in enumerate(self.sys.invariant_failures(s)):
+            self.found.append(((-1, 0, 0, n), kind, key, msg, 0, -1, 0))
+        for name, f, _line in self.sys.reachables:
+            if f(s):
+                self.reached[name] = 0
+
+    def _find(self, rec: bytes):
+        """The global id of a wire record, or None (a miss leaves the slot to `_store`)."""
+        local = self.wire.codec.pack(self.wire.unpack(rec))
+        j = self.store.find(local)
+        return None if j is None else self.gids[j]
+
+    def _store(self, rec: bytes, gid: int) -> None:
+        self._find(rec)
+        self.store.add(self.wire.codec.pack(self.wire.unpack(rec)))
+        self.gids.append(gid)
+
+    # -- 1. the steps of this partition's states of the level
+    def expand(self) -> list:
+        sys, wire, sym, parts = self.sys, self.wire, self.sym, self.parts
+        code, acquiring, A = sys.code, sys.acquiring, sys.L.A
+        buckets = [[] for _ in range(parts)]
+        irqs = bool(sys.L.irqs)
+        for gid, s, via, sw0 in self.frontier:
+            frozen = sys.interrupted(s) if irqs else ()
+            targets, actors, timeouts, perms = [], [], [], []
+            findings = False
+            for a in range(A):
+                pc = s[a]
+                if pc < 0:
+                    continue
+                if acquiring[pc]:
+                    self._lock_step(gid, s, a)
+                if a in frozen:
+                    continue
+                outs = code[pc].step(s, a)
+                if not outs:
+                    continue
+                self.ran.add(pc)
+                sw = sw0 + (via != a and via != -1)
+                for nxt, _label, found, timeout in outs:
+                    self.entered.add(nxt[a])
+                    if sym:
+                        nxt, renaming = sym.canon(nxt)
+                        perms.append(renaming)
+                    k = len(targets)
+                    rec = wire.pack(nxt)
+                    buckets[owner(rec, parts)].append((gid, k, sw, a, rec))
+                    targets.append(-1)
+                    actors.append(a)
+                    if timeout:
+                        timeouts.append(k)
+                    for n, (kind, key, msg) in enumerate(found):
+                        self.found.append(((gid, k, 1, n), kind, key, msg, gid, a, (gid, k)))
+                        findings = True
+            self.edge_count += len(targets)
+            if not targets and not all(sys.at_rest(s, a) for a in range(A)):
+                self.stuck.append(gid)
+            if self.edges or findings:            # else only the targets of findings are kept
+                self.expanded[gid] = [targets, actors, timeouts, perms]
+        self.frontier = []
+        self.sent_keys = [[(gid, k) for gid, k, _sw, _a, _rec in b] for b in buckets]
+        blobs = [pickle.dumps(b, protocol=5) for b in buckets]
+        self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
+        return blobs
+
+    def _lock_step(self, gid: int, s: tuple, a: int) -> None:
+        L, sys = self.sys.L, self.sys
+        pc = s[a]
+        memo_key = (a, s[L.STK + a], s[L.HO + a], s[L.LK:L.FN], s[L.XL], a in s[L.WW], pc,
+                    s[L.IRQ_OFF + a] if L.irqs else 0)
+        key = self.memo.get(memo_key)
+        if key is None:
+            key = self.memo[memo_key] = (sys.lock_context(s, a), pc)
+        if key not in self.deps:              # states come in id order
+            self.deps[key] = (gid, a)
+
+    # -- 2. the successors this partition owns: known, or new at a position
+    def receive(self, *blobs) -> tuple:
+        new: dict = {}                        # record -> [first (src, k), best (sw, src, k, a)]
+        self.waiting = []
+        for blob in blobs:
+            batch = pickle.loads(blob)
+            answers = []
+            for src, k, sw, a, rec in batch:
+                j = self._find(rec)
+                if j is not None:
+                    answers.append(j)
+                    continue
+                c = new.get(rec)
+                if c is None:
+                    new[rec] = c = [(src, k, a), (sw, src, k, a)]
+                else:
+                    if (src, k) < c[0][:2]:
+                        c[0] = (src, k, a)
+                    if (sw, src, k) < c[1][:3]:
+                        c[1] = (sw, src, k, a)
+                answers.append(rec)
+            self.waiting.append(answers)
+        self.pending = sorted(new.items(), key=lambda kv: kv[1][0])
+        firsts = array("q", [x for _r, (pos, _b) in self.pending for x in pos[:2]])
+        parents = array("q", [x for _r, (_p, best) in self.pending for x in best])
+        return firsts, parents, explorer.memory_mb()
+
+    # -- 4. ids for the new states; every sender's targets
+    def assign(self, ids: array) -> list:
+        sys, wire = self.sys, self.wire
+        gid_of: dict = {}
+        nxt_frontier = []
+        for (rec, (pos, (sw, _src, _k, a))), gid in zip(self.pending, ids):
+            if gid < 0:
+                continue
+            gid_of[rec] = gid
+            self._store(rec, gid)
+            s = wire.unpack(rec)
+            nxt_frontier.append((gid, s, a, sw))
+            for n, (kind, key, msg) in enumerate(sys.invariant_failures(s)):
+                self.found.append(((pos[0], pos[1], 0, n), kind, key, msg, pos[0], pos[2], gid))
+            for name, f, _line in sys.reachables:
+                if f(s) and gid < self.reached.get(name, float("inf")):
+                    self.reached[name] = gid
+        self.frontier = nxt_frontier
+        self.pending = []
+        out = []
+        for answers in self.waiting:
+            out.append(array("q", [j if isinstance(j, int) else gid_of.get(j, -1) for j in answers]))
+        self.waiting = []
+        blobs = [pickle.dumps(o, protocol=5) for o in out]
+        self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
+        return blobs
+
+    # -- 5. the targets of this partition's steps
+    def resolve(self, *answers) -> None:
+        """answers[q]: receiver q's ids for what this partition sent it."""
+        for keys, blob in zip(self.sent_keys, answers):
+            expanded = self.expanded
+            for (gid, k), j in zip(keys, pickle.loads(blob)):
+                if gid in expanded:
+                    expanded[gid][0][k] = j
+        self.sent_keys = []
+
+    # -- the end: what the coordinator gathers
+    def records_out(self, gids=None) -> tuple:
+        """(global ids, wire records): all of them, or those of `gids` this partition holds."""
+        if gids is None:
+            idx = range(len(self.gids))
+        else:
+            from bisect import bisect_left
+            idx = [i for i in (bisect_left(self.gids, x) for x in gids)
+                   if i < len(self.gids) and self.gids[i] in gids]
+        st, wire = self.store, self.wire
+        return [self.gids[i] for i in idx], [wire.pack(st[i]) for i in idx]
+
+    def results(self) -> dict:
+        found = []
+        for order, kind, key, msg, src, a, dst in self.found:
+            if isinstance(dst, tuple):
+                gid, k = dst
+                dst = self.expanded[gid][0][k]
+            found.append((order, kind, key, msg, src, a, dst))
+        return {"expanded": self.expanded, "found": found, "deps": self.deps, "ran": self.ran,
+                "entered": self.entered, "reached": self.reached, "sent": self.sent,
+                "memory": explorer.memory_mb(), "stuck": self.stuck, "edges": self.edge_count,
+                "renamings": list(self.sym.perm_list) if self.sym and self.edges else []}
+
+
+# -- the coordinator ----------------------------------------------------------
+
+class Settings:
+    """`--distributed`: where the cluster is, how many partitions."""
+
+    def __init__(self, address: Optional[str] = "local", partitions: Optional[int] = None,
+                 gather: bool = True):
+        self.address, self.partitions, self.gather = address, partitions, gather
+
+    def __repr__(self):
+        return f"Settings({self.address!r}, {self.partitions!r}, gather={self.gather!r})"
+
+
+def explore(sys: System, limits: explorer.Limits,
+            progress: Optional[Callable] = None) -> Graph:
+    """The whole graph, searched by partitions and gathered here."""
+    from . import connect, worker_cpus
+    settings = limits.distributed
+    ray = connect(settings.address)
+    parts = settings.partitions or worker_cpus(ray)
+    started = time.monotonic()
+    m = sys.m
+    ps = _pool(ray, parts)
+    wire = Wire(sys)
+    init = sys.initial()
+    rec0 = wire.pack(init)
+    parent, via = array("q", [-1]), array("h", [-1])
+    depth, switches = array("i", [0]), array("i", [0])
+    stopped, level_first, expanded = "", 0, 0
+    max_states = limits.max_states or float("inf")
+    memory = [0.0] * parts
+
+    try:
+        level_n = n = 1
+        symmetry = limits.symmetry and settings.gather     # a quotient's verdict needs its edges
+        ray.get([p.load.remote(m.source.text, m.source.path, dict(m.params), q, parts, symmetry,
+                               settings.gather) for q, p in enumerate(ps)])
+        ray.get(ps[owner(rec0, parts)].start.remote(rec0))
+        while True:
+            level_n = n
+            now = time.monotonic()
+            stopped = explorer._limit_hit(
+                explorer.Limits(timeout=limits.timeout), n, now - (explorer.budget.origin() or started))
+            if not stopped and limits.max_memory_mb is not None and max(memory) >= limits.max_memory_mb:
+                q = memory.index(max(memory))
+                stopped = f"memory limit reached ({limits.max_memory_mb} MB per worker, partition {q})"
+            if stopped:
+                expanded = level_first
+                break
+            if progress:
+                progress(_Shown(n, depth[-1]), now - started)
+            # 1-2: steps out, successors looked up by their owners
+            outs = [p.expand.options(num_returns=parts).remote() if parts > 1 else [p.expand.remote()]
+                    for p in ps]
+            got = ray.get([p.receive.remote(*[outs[src][q] for src in range(parts)])
+                           for q, p in enumerate(ps)])
+            # 3: ids in single-process order
+            order = []
+            for q, (firsts, parents, mem) in enumerate(got):
+                memory[q] = mem
+                for t in range(len(firsts) // 2):
+                    order.append((firsts[2 * t], firsts[2 * t + 1], q, t, parents[4 * t:4 * t + 4]))
+            order.sort()
+            ids = [array("q", [-1]) * (len(got[q][0]) // 2) for q in range(parts)]
+            cut = None
+            for src, _k, q, t, (sw, psrc, _pk, a) in order:
+                if n >= max_states:
+                    cut = src                     # this state's expansion is cut
+                    break
+                ids[q][t] = n
+                n += 1
+                parent.append(psrc)
+                via.append(a)
+                depth.append(depth[psrc] + 1)
+                switches.append(sw)
+            # 4-5: owners store them and answer the senders
+            answers = [p.assign.options(num_returns=parts).remote(ids[q]) if parts > 1
+                       else [p.assign.remote(ids[q])] for q, p in enumerate(ps)]
+            ray.get([p.resolve.remote(*[answers[q][src] for q in range(parts)])
+                     for src, p in enumerate(ps)])
+            if cut is not None:
+                stopped = f"state limit reached ({limits.max_states} states)"
+                expanded = cut
+                break
+            if not order:
+                expanded = n
+                break
+            level_first = n - len(order)
+    except KeyboardInterrupt:
+        stopped = "interrupted (Ctrl-C)"
+        expanded, n = level_first, level_n
+        del parent[n:], via[n:], depth[n:], switches[n:]
+    except Exception as e:                    # a worker lost: its states are gone
+        return _lost_graph(sys, ray, e, parts, started)
+    try:
+        if settings.gather:
+            g = _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits)
+        else:
+            g = _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped)
+    except Exception as e:
+        return _lost_graph(sys, ray, e, parts, started)
+    g.seconds = time.monotonic() - started
+    ray.get([p.load.remote("", "", None, 0, 1, False) for p in ps])    # the states go
+    return g
+
+
+_POOLS: dict = {}       # partitions -> their actors, reused by the next search in this process
+
+
+def _pool(ray, parts: int) -> list:
+    ps = _POOLS.get(parts)
+    if ps is None:
+        remote = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0,
+                            scheduling_strategy="SPREAD")(Partition)
+        ps = _POOLS[parts] = [remote.remote() for _ in range(parts)]
+    return ps
+
+
+def _drop_pool(ray, parts: int) -> None:
+    for p in _POOLS.pop(parts, []):
+        try:
+            ray.kill(p)
+        except Exception:
+            pass
+
+
+def _lost_graph(sys: System, ray, e: Exception, parts: int, started: float) -> Graph:
+    """A partition died (its node, its process): nothing it stored can be
+    shown, so the run is incomplete and says why."""
+    if not _lost(ray, e):
+        raise e
+    _drop_pool(ray, parts)
+    g = Graph(states=States(Codec(sys)))
+    g.states.add(g.states.codec.pack(sys.initial()))
+    g.parent.append(-1); g.via.append(-1); g.depth.append(0); g.switches.append(0)
+    g.stopped = f"a partition was lost ({type(e).__name__}: {str(e).splitlines()[0][:200]}); " \
+                "its states are gone"
+    g.core = f"distributed ({parts} partitions on Ray)"
+    g.seconds = time.monotonic() - started
+    return g
+
+
+class _Shown:
+    def __init__(self, n: int, d: int):
+        self.states, self.depth = range(n), [d]
+
+
+def _lost(ray, e: Exception) -> bool:
+    return isinstance(e, (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError,
+                          ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                          ray.exceptions.ObjectLostError))
+
+
+UNDECIDED = ("not decided in distributed mode without gathering the graph (--no-gather): "
+             "deadlocks where other actors go on, indefinite-fence, timeout-hang")
+
+
+def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped) -> Graph:
+    """No graph gathered: the findings a state or a step shows by itself
+    (deadlocks where no actor can move, step findings, invariants,
+    `reachable`) and lock-order cycles, each with its shortest trace; the
+    states on those traces are fetched from their partitions.  The kinds
+    about every path from a state are not decided, and the result says so."""
+    res = ray.get([p.results.remote() for p in ps])
+    found: dict = {}
+    for _order, kind, key, msg, src, a, dst in sorted(f for r in res for f in r["found"]):
+        if 0 <= dst < n and (a < 0 or src < expanded):
+            found.setdefault((kind, key), (kind, key, msg, src, a, dst))
+    deps: dict = {}
+    for r in res:
+        for key, (i, a) in r["deps"].items():
+            if (i < expanded or i == expanded and stopped.startswith("state limit")) \
+                    and (key not in deps or (i, a) < deps[key]):
+                deps[key] = (i, a)
+    stuck = sorted(i for r in res for i in r["stuck"] if i < expanded)[:STUCK_LOOKED_AT]
+    reached: dict = {}
+    for r in res:
+        for name, j in r["reached"].items():
+            if j < n and j < reached.get(name, n):
+                reached[name] = j
+    wanted = {0} | set(stuck) | {i for i, _a in deps.values()} | set(reached.values())
+    for _k, _key, _m, src, _a, dst in found.values():
+        wanted |= {src, dst}
+    for i in list(wanted):                    # the traces to them
+        while i > 0:
+            i = parent[i]
+            wanted.add(i)
+    recs: dict = {}
+    for gids, records in ray.get([p.records_out.remote(sorted(wanted)) for p in ps]):
+        recs.update(zip(gids, records))
+    wire, codec = Wire(sys), Codec(sys)
+    g = Graph(states=States(codec))
+    if sys.L.A < 128:
+        g.via, g.edge_actor = array("b"), array("b")
+    local = {}
+    for i in sorted(wanted):
+        local[i] = len(g.parent)
+        g.states.add(codec.pack(wire.unpack(recs[i])))
+        g.parent.append(local[parent[i]] if i else -1)
+        g.via.append(via[i]); g.depth.append(depth[i]); g.switches.append(switches[i])
+    for kind, key, msg, src, a, dst in found.values():
+        g.found[(kind, key)] = Found(kind, key, msg, local[src], a, local[dst])
+    g.deps = {key: (local[i], a) for key, (i, a) in sorted(deps.items(), key=lambda kv: kv[1])}
+    g.reached = {name: local[j] for name, j in reached.items()}
+    keys = set()
+    from ..cluster import swarm
+    for i in stuck:                           # one state per place the actors are stuck at
+        key = swarm.deadlock_key(sys, g.states[local[i]])
+        if key not in keys:
+            keys.add(key)
+            g.stuck_states.append(local[i])
+    for r in res:
+        g.ran |= r["ran"]
+        g.entered |= r["entered"]
+    if not stopped:
+        for name, _f, line in sys.reachables:
+            if name not in g.reached:
+                g.found[("unreachable", (name,))] = Found(
+                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
+                    "satisfies it", 0, -1, 0)
+    g.stopped = f"{stopped}; {UNDECIDED}" if stopped else UNDECIDED
+    g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
+    g.symmetry = "off (distributed without gathering: a quotient's verdict needs its edges)"
+    g.sent = sum(r["sent"] for r in res)
+    g.core = f"distributed ({parts} partitions on Ray, graph not gathered; {n} states; " \
+             f"{g.sent} bytes exchanged, {g.sent / max(n, 1):.0f} a state)"
+    g.partition_memory = [r["memory"] for r in res]
+    g.totals = (n, sum(r["edges"] for r in res), depth[n - 1])
+    return g
+
+
+STUCK_LOOKED_AT = 1000      # stuck states whose keys are worked out (one trace per key shown)
+
+
+def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits) -> Graph:
+    """Every state and edge on the coordinator, numbered as one process would."""
+    wire = Wire(sys)
+    codec = Codec(sys)
+    g = Graph(states=States(codec))
+    if sys.L.A < 128:
+        g.via, g.edge_actor = array("b"), array("b")
+    recs: list = [None] * n
+    for gids, records in ray.get([p.records_out.remote() for p in ps]):
+        for gid, rec in zip(gids, records):
+            if gid < n:
+                recs[gid] = rec
+    for rec in recs:
+        g.states.add(codec.pack(wire.unpack(rec)))
+    g.parent = array("i", parent[:n])
+    g.via = array(g.via.typecode, via[:n])
+    g.depth, g.switches = array("i", depth[:n]), array("i", switches[:n])
+    res = ray.get([p.results.remote() for p in ps])
+    sym = None
+    if limits.symmetry:
+        sym = Symmetry(sys)
+        g.symmetry = "on"
+        if sym.why_off:
+            g.symmetry, sym = f"off for this spec: {sym.why_off}", None
+    g.quotient = sym
+    out: dict = {}
+    for r in res:
+        if sym:                               # renaming ids are each process's own
+            ids = [sym._perm_id(amap) for amap in r["renamings"]]
+            for _t, _a, _to, perms in r["expanded"].values():
+                perms[:] = [ids[x] for x in perms]
+        out.update(r["expanded"])
+    for i in range(expanded):
+        targets, actors, timeouts, perms = out[i]
+        base = len(g.edges)
+        g.edges.extend(array("i", targets))
+        g.edge_actor.extend(array(g.edge_actor.typecode, actors))
+        g.timeout_edges.update(base + k for k in timeouts)
+        if sym:
+            g.edge_perm.extend(array(g.edge_perm.typecode, perms))
+        g.offsets.append(len(g.edges))
+    found = sorted(f for r in res for f in r["found"])
+    for _order, kind, key, msg, src, a, dst in found:
+        if 0 <= dst < n and (a < 0 or src < expanded):
+            g.found.setdefault((kind, key), Found(kind, key, msg, src, a, dst))
+    for r in res:
+        for key, (i, a) in r["deps"].items():
+            # one process records the lock steps of the state whose expansion the state limit cut
+            if (i < expanded or i == expanded and stopped.startswith("state limit")) \
+                    and (key not in g.deps or i < g.deps[key][0]):
+                g.deps[key] = (i, a)
+        g.ran |= r["ran"]
+        g.entered |= r["entered"]
+        for name, j in r["reached"].items():
+            if j < n and j < g.reached.get(name, n):
+                g.reached[name] = j
+    g.deps = dict(sorted(g.deps.items(), key=lambda kv: kv[1]))
+    g.stopped = stopped
+    if not stopped:
+        for name, _f, line in sys.reachables:
+            if name not in g.reached:
+                g.found[("unreachable", (name,))] = Found(
+                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
+                    "satisfies it", 0, -1, 0)
+    g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
+    g.sent = sum(r["sent"] for r in res)
+    g.core = f"distributed ({parts} partitions on Ray; {g.sent} bytes exchanged, " \
+             f"{g.sent / max(n, 1):.0f} a state)"
+    g.partition_memory = [r["memory"] for r in res]
+    return g

@@ -580,12 +580,32 @@ static PyObject *py_without(PyObject *self, PyObject *args)
 /* -- facts read from the packed records */
 
 /* A field descriptor: three int32s, the field's byte offset in a record,
- * its kind and a bias added to the value read. */
+ * its kind and a bias added to the value read.  Kind K_BITS + b (b = 1..57)
+ * is the native core's bit-packed slot: b bits from bit offset f[0],
+ * unsigned, little-endian. */
 enum { K_ZERO, K_I8, K_I16, K_I32, K_I64, K_U8, K_U16, K_U32, NKINDS };
 static const int kind_size[NKINDS] = {0, 1, 2, 4, 8, 1, 2, 4};
+#define K_BITS 64
+#define BITS_MAX 57
+
+static inline int field_bytes(const int32_t *f)     /* bytes from f's first byte */
+{
+    return f[1] > K_BITS ? ((f[0] & 7) + f[1] - K_BITS + 7) >> 3 : kind_size[f[1]];
+}
+
+static inline int field_start(const int32_t *f)     /* f's first byte */
+{
+    return f[1] > K_BITS ? f[0] >> 3 : f[0];
+}
 
 static inline int64_t field(const uint8_t *rec, const int32_t *f)
 {
+    if (f[1] > K_BITS) {
+        uint64_t x = 0;
+        int b = f[1] - K_BITS;
+        memcpy(&x, rec + (f[0] >> 3), field_bytes(f));
+        return (int64_t)((x >> (f[0] & 7)) & (~(uint64_t)0 >> (64 - b))) + f[2];
+    }
     const uint8_t *p = rec + f[0];
     int64_t v = 0;
     switch (f[1]) {
@@ -637,7 +657,8 @@ static int records_get(Records *r, PyObject *data, Py_ssize_t rec, int64_t n, Py
     }
     for (Py_ssize_t k = 0; k < r->nf; k++) {
         const int32_t *f = r->f + 3 * k;
-        if (f[1] < 0 || f[1] >= NKINDS || f[0] < 0 || f[0] + kind_size[f[1]] > rec) {
+        int ok = (f[1] >= 0 && f[1] < NKINDS) || (f[1] > K_BITS && f[1] <= K_BITS + BITS_MAX);
+        if (!ok || f[0] < 0 || field_start(f) + field_bytes(f) > rec) {
             PyErr_Format(PyExc_ValueError, "field %zd does not lie in a record", k);
             return -1;
         }
@@ -683,7 +704,13 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
         }
     mask_t *m = out.buf;
     /* the usual layout, read at C speed: every pc of one kind and bias */
-    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0;
+    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0, bits = 1;
+    uint64_t fm[64];
+    for (int a = 0; a < A; a++) {
+        int b = r.f[3 * a + 1] - K_BITS;
+        bits &= b > 0;
+        fm[a] = b > 0 ? ~(uint64_t)0 >> (64 - b) : 0;
+    }
     int64_t raw = done_pc - (A ? r.f[2] : 0);
     for (int a = 0; a < A; a++) {
         same &= r.f[3 * a + 1] == kind && r.f[3 * a + 2] == r.f[2];
@@ -705,7 +732,23 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
     else if (same && kind == K_U8) DONE_MASKS(uint8_t)
     else if (same && kind == K_I16) DONE_MASKS(int16_t)
     else if (same && kind == K_U16) DONE_MASKS(uint16_t)
-    else
+    else if (bits) {                 /* the native core's bit-packed pcs: one 8-byte load each */
+        for (int64_t i = 0; i < n; i++) {
+            const uint8_t *s = r.d + i * rec;
+            mask_t x = 0;
+            if ((i + 1) * rec + 8 <= r.data.len)
+                for (int a = 0; a < A; a++) {
+                    const int32_t *f = r.f + 3 * a;
+                    uint64_t v;
+                    memcpy(&v, s + (f[0] >> 3), 8);
+                    x |= (mask_t)((int64_t)((v >> (f[0] & 7)) & fm[a]) + f[2] == done_pc) << a;
+                }
+            else
+                for (int a = 0; a < A; a++)
+                    x |= (mask_t)(field(s, r.f + 3 * a) == done_pc) << a;
+            m[i] = x;
+        }
+    } else
         for (int64_t i = 0; i < n; i++) {
             mask_t x = 0;
             for (int a = 0; a < A; a++)

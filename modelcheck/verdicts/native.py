@@ -29,8 +29,8 @@ except ImportError:                    # built with optional=True: no compiler
 MAX_ACTORS = 64
 # the kinds of graph.c's field descriptors
 ZERO, I8, I16, I32, I64, U8, U16, U32 = range(8)
+BITS = 64                  # + n: n bits from a bit offset (the native core's records)
 CODES = {"b": I8, "B": U8, "h": I16, "H": U16, "i": I32, "I": U32, "q": I64}
-SIGNED = {0: ZERO, 1: I8, 2: I16, 4: I32}
 
 
 def available() -> bool:
@@ -50,14 +50,14 @@ class Records:
     def __init__(self, sys: System, g: Graph):
         states = g.states
         self.data = states.data
-        if hasattr(states, "prog"):               # native: one slot per component, pcs as they are
+        if hasattr(states, "prog"):               # native: bit-packed slots (Program.field)
             prog = states.prog
             self.rec = prog.REC
-            at, self.start = 0, []
-            for w in prog.width:
-                self.start.append(at)
-                at += w
-            self.field = lambda i: (self.start[prog.off[i]], SIGNED[prog.width[prog.off[i]]], 0)
+
+            def bits(i):
+                at, n, lo = prog.field(i)
+                return (at, BITS + n, lo) if n else (0, ZERO, lo)
+            self.field = bits
             return
         codec = states.codec                       # Python store: pcs stored as pc + 1
         fmt = codec.packer.format
@@ -118,13 +118,19 @@ class NativeAnalysis(Analysis):
         where = _ints(_graph.without(dead, self.finished))
         return dead, where
 
-    def places(self, dead, where) -> array:
+    def places(self, dead, where):
         """The first dead state of each place (the dead actors and their
         pcs), in order; every one where a dead actor is leaving a hook (its
-        line is read from its hook stack)."""
+        line is read from its hook stack).  In growing parts of `where`:
+        the reporting stops at the tenth finding, usually early on."""
         keep = bytes(isinstance(ins, HookReturn) for ins in self.sys.code)
         r = self.records
-        return _ints(_graph.places(where, dead, r.data, r.rec, self.pcs, keep))
+        kept, lo, size = array("i"), 0, 1024
+        while lo < len(where):
+            new = _ints(_graph.places(where[lo:lo + size], dead, r.data, r.rec, self.pcs, keep, kept))
+            yield from new
+            kept += new
+            lo, size = lo + size, 2 * size
 
     def timeout_candidates(self, stuck) -> list[tuple[int, int]]:
         timed = bytes(isinstance(ins, Wait) and ins.mode == "timeout" for ins in self.sys.code)

@@ -19,10 +19,8 @@ value does not fit the machine's fixed-width slots.
 """
 from __future__ import annotations
 
-import struct
 import time
 from array import array
-from operator import itemgetter
 
 from ...language.model import BINOPS, USAGES
 from ...semantics import System
@@ -49,7 +47,7 @@ SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
            "MAXSTATES", "NSIZE", "REC", "RED", "TRIAL", "SAMPLE", "FB", "FLUSH")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
-          "resvs", "spins", "acq", "invs", "reach", "init", "width", "conf", "cpool")
+          "resvs", "spins", "acq", "invs", "reach", "init", "bits", "conf", "cpool", "lo")
 OPS = {cls: n for n, cls in enumerate(
     (Lock, Trylock, WwBegin, WwEnd, Unlock, Signal, Wait, Woken, WaitAny, Publish, Interrupt,
      Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
@@ -169,8 +167,8 @@ class Program:
             "wqs": [int(q.ordered) for q in m.workqueues], "evs": evs, "resvs": list(m.resvs),
             "spins": list(sys.spinlocks), "acq": [int(x) for x in sys.acquiring],
             "invs": self.invs, "reach": self.reach, "init": self.encode(sys.initial())}
-        self._widths()
-        self.tables["width"] = self.width
+        self._layout()
+        self.tables["bits"], self.tables["lo"] = self.bits, self.lo
         self.tables["conf"], self.tables["cpool"] = self._conflicts(reduce)
         self.frozen = tuple(array("i", self.tables[name]).tobytes() for name in ARRAYS)
         self._decode_plan()
@@ -345,8 +343,9 @@ class Program:
         cpool = [v - (1 << 32) if v >= 1 << 31 else v for v in cpool]
         return conf, cpool
 
-    def _widths(self) -> None:
-        """Bytes per slot in a stored record (0: always 0), from each slot's range."""
+    def _layout(self) -> None:
+        """A stored record: each slot as value - lo in the bits its range
+        needs (0 bits: always lo), end to end, little-endian."""
         sys, L, m = self.sys, self.sys.L, self.sys.m
         n, A, NL, NF_ = len(sys.code), L.A, len(m.locks), len(m.fences)
         rng = {}
@@ -375,23 +374,35 @@ class Program:
             rng[L.IRQ_ON + h] = (-1, A)
         for a in range(A if L.irqs else 0):
             rng[L.IRQ_OFF + a] = (0, (1 << NL) - 1)
-        size = lambda lo, hi: 0 if lo == hi == 0 else 1 if -128 <= lo and hi <= 127 else \
-            2 if -32768 <= lo and hi <= 32767 else 4
-        width = []
+        bits, low = [], []
         for i in range(L.size):
             lo, hi = rng.get(i, (INT32[0], INT32[1]))
             if i in self.caps:
-                width.append(size(0, self.caps[i]))
-                width += [size(lo, hi) if self.caps[i] else 0] * self.caps[i]
+                bits.append(self.caps[i].bit_length())
+                low.append(0)
+                bits += [(hi - lo).bit_length() if self.caps[i] else 0] * self.caps[i]
+                low += [lo if self.caps[i] else 0] * self.caps[i]
             else:
-                width.append(size(lo, hi))
-        self.width = width
-        self.record = struct.Struct("<" + "".join({1: "b", 2: "h", 4: "i"}.get(w, "")
-                                                  for w in width))
-        self.REC = self.record.size
-        stored = [k for k, w in enumerate(width) if w]
-        pos = {k: n for n, k in enumerate(stored)}
-        self.expand = itemgetter(*[pos.get(k, len(stored)) for k in range(len(width))])
+                bits.append((hi - lo).bit_length())
+                low.append(lo)
+        self.bits, self.lo = bits, low
+        self.at, at = [], 0                 # bit offset of each slot
+        for b in bits:
+            self.at.append(at)
+            at += b
+        self.REC = (at + 7) // 8
+        self.fields = [(o, (1 << b) - 1, lo) for o, b, lo in zip(self.at, bits, low)]
+
+    def field(self, i: int) -> tuple[int, int, int]:
+        """Where flat component i of a state lies in a record: (bit offset,
+        bits, lo); its value is lo + the bits read there."""
+        k = self.off[i]
+        return self.at[k], self.bits[k], self.lo[k]
+
+    def unpack(self, data, i: int) -> list:
+        """The slot vector of record i in `data`."""
+        x = int.from_bytes(data[i * self.REC:(i + 1) * self.REC], "little")
+        return [((x >> o) & m) + lo for o, m, lo in self.fields]
 
     # -- slot vectors <-> tuples
     def encode(self, s: tuple) -> list:
@@ -452,13 +463,11 @@ class NativeStates:
         if not 0 <= i < self.n:
             raise IndexError(i)
         prog = self.prog
-        return prog.decode(prog.expand(prog.record.unpack_from(self.data, i * self.width) + (0,)))
+        return prog.decode(prog.unpack(self.data, i))
 
     def __iter__(self):
         prog = self.prog
-        decode, expand = prog.decode, prog.expand
-        return (decode(expand(vals + (0,)))
-                for vals in prog.record.iter_unpack(self.data[:self.n * self.width]))
+        return (prog.decode(prog.unpack(self.data, i)) for i in range(self.n))
 
     def __delitem__(self, sl: slice) -> None:
         n = sl.start
@@ -473,14 +482,17 @@ class NativeStates:
         states, and decoding each state into a tuple costs 100x."""
         import numpy as np
         prog = self.prog
-        slot = prog.off[i]
-        size = prog.width[slot]
-        if size == 0:                               # a component that is always 0
-            return np.zeros(self.n, np.int32)[rows if rows is not None else slice(None)]
-        kind = np.dtype({"names": ["v"], "formats": [{1: "<i1", 2: "<i2", 4: "<i4"}[size]],
-                         "offsets": [sum(prog.width[:slot])], "itemsize": self.width})
-        view = np.frombuffer(self.data, kind, self.n)["v"]
-        return (view if rows is None else view[rows]).astype(np.int32)
+        at, bits, lo = prog.field(i)
+        rows = slice(None) if rows is None else rows
+        if bits == 0:                               # a component that is always lo
+            return np.full(self.n, lo, np.int32)[rows]
+        raw = np.frombuffer(self.data, np.uint8, self.n * self.width).reshape(self.n, self.width)
+        first, span = at >> 3, ((at & 7) + bits + 7) >> 3
+        v = np.zeros(len(raw[rows, 0]), np.uint64)
+        for k in range(span):
+            v |= raw[rows, first + k].astype(np.uint64) << np.uint64(8 * k)
+        v = (v >> np.uint64(at & 7)) & np.uint64((1 << bits) - 1)
+        return (v.astype(np.int64) + lo).astype(np.int32)
 
 
 def _takes(sys: System, ins) -> list:

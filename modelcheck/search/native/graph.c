@@ -580,12 +580,32 @@ static PyObject *py_without(PyObject *self, PyObject *args)
 /* -- facts read from the packed records */
 
 /* A field descriptor: three int32s, the field's byte offset in a record,
- * its kind and a bias added to the value read. */
+ * its kind and a bias added to the value read.  Kind K_BITS + b (b = 1..57)
+ * is the native core's bit-packed slot: b bits from bit offset f[0],
+ * unsigned, little-endian. */
 enum { K_ZERO, K_I8, K_I16, K_I32, K_I64, K_U8, K_U16, K_U32, NKINDS };
 static const int kind_size[NKINDS] = {0, 1, 2, 4, 8, 1, 2, 4};
+#define K_BITS 64
+#define BITS_MAX 57
+
+static inline int field_bytes(const int32_t *f)     /* bytes from f's first byte */
+{
+    return f[1] > K_BITS ? ((f[0] & 7) + f[1] - K_BITS + 7) >> 3 : kind_size[f[1]];
+}
+
+static inline int field_start(const int32_t *f)     /* f's first byte */
+{
+    return f[1] > K_BITS ? f[0] >> 3 : f[0];
+}
 
 static inline int64_t field(const uint8_t *rec, const int32_t *f)
 {
+    if (f[1] > K_BITS) {
+        uint64_t x = 0;
+        int b = f[1] - K_BITS;
+        memcpy(&x, rec + (f[0] >> 3), field_bytes(f));
+        return (int64_t)((x >> (f[0] & 7)) & (~(uint64_t)0 >> (64 - b))) + f[2];
+    }
     const uint8_t *p = rec + f[0];
     int64_t v = 0;
     switch (f[1]) {
@@ -637,7 +657,8 @@ static int records_get(Records *r, PyObject *data, Py_ssize_t rec, int64_t n, Py
     }
     for (Py_ssize_t k = 0; k < r->nf; k++) {
         const int32_t *f = r->f + 3 * k;
-        if (f[1] < 0 || f[1] >= NKINDS || f[0] < 0 || f[0] + kind_size[f[1]] > rec) {
+        int ok = (f[1] >= 0 && f[1] < NKINDS) || (f[1] > K_BITS && f[1] <= K_BITS + BITS_MAX);
+        if (!ok || f[0] < 0 || field_start(f) + field_bytes(f) > rec) {
             PyErr_Format(PyExc_ValueError, "field %zd does not lie in a record", k);
             return -1;
         }
@@ -683,7 +704,13 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
         }
     mask_t *m = out.buf;
     /* the usual layout, read at C speed: every pc of one kind and bias */
-    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0;
+    int kind = A ? r.f[1] : K_ZERO, same = 1, deps = 0, bits = 1;
+    uint64_t fm[64];
+    for (int a = 0; a < A; a++) {
+        int b = r.f[3 * a + 1] - K_BITS;
+        bits &= b > 0;
+        fm[a] = b > 0 ? ~(uint64_t)0 >> (64 - b) : 0;
+    }
     int64_t raw = done_pc - (A ? r.f[2] : 0);
     for (int a = 0; a < A; a++) {
         same &= r.f[3 * a + 1] == kind && r.f[3 * a + 2] == r.f[2];
@@ -705,7 +732,23 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
     else if (same && kind == K_U8) DONE_MASKS(uint8_t)
     else if (same && kind == K_I16) DONE_MASKS(int16_t)
     else if (same && kind == K_U16) DONE_MASKS(uint16_t)
-    else
+    else if (bits) {                 /* the native core's bit-packed pcs: one 8-byte load each */
+        for (int64_t i = 0; i < n; i++) {
+            const uint8_t *s = r.d + i * rec;
+            mask_t x = 0;
+            if ((i + 1) * rec + 8 <= r.data.len)
+                for (int a = 0; a < A; a++) {
+                    const int32_t *f = r.f + 3 * a;
+                    uint64_t v;
+                    memcpy(&v, s + (f[0] >> 3), 8);
+                    x |= (mask_t)((int64_t)((v >> (f[0] & 7)) & fm[a]) + f[2] == done_pc) << a;
+                }
+            else
+                for (int a = 0; a < A; a++)
+                    x |= (mask_t)(field(s, r.f + 3 * a) == done_pc) << a;
+            m[i] = x;
+        }
+    } else
         for (int64_t i = 0; i < n; i++) {
             mask_t x = 0;
             for (int a = 0; a < A; a++)
@@ -796,19 +839,20 @@ done:
     return res;
 }
 
-/* places(where, dead, data, rec, pcs, keep) -> bytes of int32: of the
+/* places(where, dead, data, rec, pcs, keep, seen) -> bytes of int32: of the
  * states `where` (in order), the first of each place: the same dead actors
  * (mask `dead`) at the same pcs as an earlier one stand where it stands (a
  * deadlock's key), so only the first is kept; a state where a dead actor
  * stands at a pc p with keep[p] (its place depends on more than the pc) is
- * always kept. */
+ * always kept.  The states `seen` (kept from earlier parts of a longer
+ * `where`) count as earlier ones. */
 static PyObject *py_places(PyObject *self, PyObject *args)
 {
     PyObject *where_o, *dead_o, *data_o, *pcs_o;
-    Py_buffer wb, db, keep;
+    Py_buffer wb, db, keep, sb;
     Py_ssize_t rec;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOnOy*", &where_o, &dead_o, &data_o, &rec, &pcs_o, &keep))
+    if (!PyArg_ParseTuple(args, "OOOnOy*y*", &where_o, &dead_o, &data_o, &rec, &pcs_o, &keep, &sb))
         return NULL;
     Records r;
     memset(&r, 0, sizeof r);
@@ -829,11 +873,15 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "where: 32-bit ints");
         goto done;
     }
-    for (Py_ssize_t k = 0; k < count; k++)
-        if (where[k] < 0 || where[k] >= n) {
-            PyErr_SetString(PyExc_ValueError, "where: a state that is not there");
+    const int32_t *seen_at = sb.buf;
+    Py_ssize_t nseen = sb.len / 4;
+    for (Py_ssize_t k = 0; k < count + nseen; k++) {
+        int32_t i = k < count ? where[k] : seen_at[k - count];
+        if (i < 0 || i >= n) {
+            PyErr_SetString(PyExc_ValueError, "where, seen: a state that is not there");
             goto done;
         }
+    }
     if (records_get(&r, data_o, rec, n, pcs_o) < 0)
         goto done;
     if (r.nf > 64) {
@@ -841,7 +889,7 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         goto done;
     }
     size_t mask = 1023;
-    while (mask < (size_t)count * 2)
+    while (mask < (size_t)(count + nseen) * 2)
         mask = mask * 2 + 1;
     if (!(table = malloc((mask + 1) * sizeof *table))) {
         PyErr_NoMemory();
@@ -851,8 +899,8 @@ static PyObject *py_places(PyObject *self, PyObject *args)
     const mask_t *dead = db.buf;
     const uint8_t *kp = keep.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < count; k++) {
-        int32_t i = where[k];
+    for (Py_ssize_t k = -nseen; k < count; k++) {
+        int32_t i = k < 0 ? seen_at[nseen + k] : where[k];
         const uint8_t *s = r.d + (int64_t)i * rec;
         mask_t m = dead[i];
         uint64_t h = m * 0x9E3779B97F4A7C15ull;
@@ -865,7 +913,8 @@ static PyObject *py_places(PyObject *self, PyObject *args)
             h = (h ^ (uint64_t)pc) * 0x100000001B3ull;
         }
         if (always) {
-            vec_push(&out, i);
+            if (k >= 0)
+                vec_push(&out, i);
             continue;
         }
         size_t slot = (size_t)(h ^ h >> 29) & mask;
@@ -886,7 +935,8 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         }
         if (!seen) {
             table[slot] = i;
-            vec_push(&out, i);
+            if (k >= 0)
+                vec_push(&out, i);
         }
     }
     Py_END_ALLOW_THREADS
@@ -902,6 +952,7 @@ done:
     if (have > 1) PyBuffer_Release(&db);
     if (have > 0) PyBuffer_Release(&wb);
     PyBuffer_Release(&keep);
+    PyBuffer_Release(&sb);
     return res;
 }
 

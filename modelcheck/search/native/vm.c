@@ -2,7 +2,7 @@
  * tables that `System` compiles (flattened into int arrays by
  * modelcheck/search/native/__init__.py), running the breadth-first search
  * of modelcheck/search/explorer.py: successor generation, the visited store
- * (fixed-width records in one open-addressing table) and the graph arrays.
+ * (bit-packed records in one open-addressing table) and the graph arrays.
  *
  * Every instruction here mirrors one class of modelcheck/semantics/; the
  * Python classes stay the reference (tests/test_native.py holds both equal).
@@ -27,7 +27,7 @@ enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
-       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_WIDTH, AR_CONF, AR_CPOOL,
+       AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_BITS, AR_CONF, AR_CPOOL, AR_LO,
        NARRAYS };
 
 /* instruction record */
@@ -74,15 +74,20 @@ enum { STOP_NONE, STOP_FULL, STOP_TIME, STOP_MEMORY, STOP_INTERRUPT, STOP_OOM, S
 
 typedef struct { int32_t *a; size_t n, cap; } Vec;
 
-static int vec_push(Vec *v, int32_t x)
+static int vec_grow(Vec *v)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 1024;
-        int32_t *a = realloc(v->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        v->a = a, v->cap = cap;
-    }
+    size_t cap = v->cap ? 2 * v->cap : 1024;
+    int32_t *a = realloc(v->a, cap * sizeof *a);
+    if (!a)
+        return -1;
+    v->a = a, v->cap = cap;
+    return 0;
+}
+
+static inline int vec_push(Vec *v, int32_t x)
+{
+    if (v->n == v->cap && vec_grow(v) < 0)
+        return -1;
     v->a[v->n++] = x;
     return 0;
 }
@@ -180,10 +185,11 @@ typedef struct {
     const int32_t *resvs, *spins, *acq;
     int nspins;
     PyObject *tick;                 /* tick(states, depth) -> stop code, every 1024 states */
-    /* the store: state j packed at states + j * REC (slot k in width[k] bytes, 0: always 0) */
-    const int32_t *width;
+    /* the store: state j packed at states + j * REC (see put_slot) */
+    const int32_t *bits, *lo;           /* per slot: bits in a record (0: always lo), least value */
     uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
-    int32_t *boff, *scratch, *cur;      /* byte offset of each slot in a record; scratch; current */
+    int32_t *boff, *scratch, *cur;      /* bit offset of each slot in a record; scratch; current */
+    uint64_t *fmask;                    /* per slot: (1 << bits) - 1 */
     uint32_t hcur;
     size_t nstates, states_cap;
     uint32_t *hashes;
@@ -1069,26 +1075,36 @@ static int step(VM *vm, const int32_t *s, int a, int pc)
 
 /* ------------------------------------------------------------ the store */
 
-static void pack(VM *vm, const int32_t *t, uint8_t *out)
+/* A record holds slot k as t[k] - lo[k] in bits[k] bits at bit boff[k],
+ * little-endian; each slot lies in the 8 bytes from its first byte, and
+ * record buffers have 8 bytes of slack after them. */
+static inline void put_slot(VM *vm, uint8_t *rec, int k, int32_t x)
 {
-    for (int k = 0; k < SC(W); k++) {
-        switch (vm->width[k]) {
-        case 1: { int8_t v = (int8_t)t[k]; memcpy(out, &v, 1); out += 1; break; }
-        case 2: { int16_t v = (int16_t)t[k]; memcpy(out, &v, 2); out += 2; break; }
-        case 4: memcpy(out, &t[k], 4); out += 4; break;
-        }
-    }
+    uint8_t *at = rec + (vm->boff[k] >> 3);
+    int sh = vm->boff[k] & 7;
+    uint64_t v, m = vm->fmask[k] << sh;
+    memcpy(&v, at, 8);
+    v = (v & ~m) | (((uint64_t)((int64_t)x - vm->lo[k]) << sh) & m);
+    memcpy(at, &v, 8);
 }
 
+static void pack(VM *vm, const int32_t *t, uint8_t *out)
+{
+    memset(out, 0, SC(REC) + 8);
+    for (int k = 0; k < SC(W); k++)
+        if (vm->bits[k])
+            put_slot(vm, out, k, t[k]);
+}
+
+/* Branch-free: an 8-byte load, a shift and a mask per slot. */
 static void unpack(VM *vm, const uint8_t *in, int32_t *t)
 {
+    const int32_t *boff = vm->boff, *lo = vm->lo;
+    const uint64_t *fm = vm->fmask;
     for (int k = 0; k < SC(W); k++) {
-        switch (vm->width[k]) {
-        case 0: t[k] = 0; break;
-        case 1: { int8_t v; memcpy(&v, in, 1); t[k] = v; in += 1; break; }
-        case 2: { int16_t v; memcpy(&v, in, 2); t[k] = v; in += 2; break; }
-        case 4: memcpy(&t[k], in, 4); in += 4; break;
-        }
+        uint64_t v;
+        memcpy(&v, in + (boff[k] >> 3), 8);
+        t[k] = (int32_t)((int64_t)((v >> (boff[k] & 7)) & fm[k]) + lo[k]);
     }
 }
 
@@ -1109,7 +1125,7 @@ static uint32_t hash_state(VM *vm, const int32_t *t)
 {
     uint32_t h = 0;
     for (int k = 0; k < SC(W); k++)
-        if (vm->width[k])
+        if (vm->bits[k])
             h += mix(k, t[k]);
     return h;
 }
@@ -1117,33 +1133,39 @@ static uint32_t hash_state(VM *vm, const int32_t *t)
 /* The successor t of the current state (unpacked in vm->cur, packed in
  * vm->curp, hash vm->hcur): packed into vm->packed by patching the parent's
  * record where the two differ, compared 8 bytes at a time; its hash. */
-static uint32_t pack_successor(VM *vm, const int32_t *t)
+static inline uint32_t patch(VM *vm, uint8_t *out, const int32_t *t, const int32_t *cur, int j)
+{
+    if (!vm->bits[j] || t[j] == cur[j])
+        return 0;
+    put_slot(vm, out, j, t[j]);
+    return mix(j, t[j]) - mix(j, cur[j]);
+}
+
+static uint32_t pack_successor(VM *vm, const int32_t *t, uint8_t *out)
 {
     const int32_t *cur = vm->cur;
-    uint8_t *out = vm->packed;
     uint32_t h = vm->hcur;
-    int nw = SC(W);
+    int nw = SC(W), k = 0;
     memcpy(out, vm->curp, SC(REC));
-    for (int k = 0; k < nw; k += 8) {
-        int end = k + 8 < nw ? k + 8 : nw;
-        if (end == k + 8) {             /* a block of 8 slots: one test when equal */
-            uint64_t x[4], y[4];
-            memcpy(x, t + k, 32);
-            memcpy(y, cur + k, 32);
-            if (!((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])))
-                continue;
+    for (; k + 8 <= nw; k += 8) {       /* 8 slots at a time: one test when all are equal */
+        uint64_t d[4];
+        for (int q = 0; q < 4; q++) {
+            uint64_t x, y;
+            memcpy(&x, t + k + 2 * q, 8);
+            memcpy(&y, cur + k + 2 * q, 8);
+            d[q] = x ^ y;
         }
-        for (int j = k; j < end; j++) {
-            int wd = vm->width[j];
-            if (t[j] == cur[j] || !wd)
-                continue;
-            h += mix(j, t[j]) - mix(j, cur[j]);
-            uint8_t *at = out + vm->boff[j];
-            if (wd == 1) { int8_t v = (int8_t)t[j]; memcpy(at, &v, 1); }
-            else if (wd == 2) { int16_t v = (int16_t)t[j]; memcpy(at, &v, 2); }
-            else memcpy(at, &t[j], 4);
+        if (!(d[0] | d[1] | d[2] | d[3]))
+            continue;
+        for (int q = 0; q < 4; q++) {
+            if ((uint32_t)d[q])
+                h += patch(vm, out, t, cur, k + 2 * q);
+            if (d[q] >> 32)
+                h += patch(vm, out, t, cur, k + 2 * q + 1);
         }
     }
+    for (; k < nw; k++)
+        h += patch(vm, out, t, cur, k);
     return h;
 }
 
@@ -1255,7 +1277,7 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         Out *o = &outs[k];
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        uint32_t h = pack_successor(vm, t);
+        uint32_t h = pack_successor(vm, t, vm->packed);
         size_t slot;
         int64_t j = store_find(vm, vm->packed, h, &slot);
         if (j < 0) {
@@ -1549,7 +1571,7 @@ static void narrow_actors(Vec *v, int narrow)
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
-    free(vm->curp); free(vm->boff); free(vm->scratch);
+    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->fmask);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1598,18 +1620,19 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->outbuf = calloc(maxout * w, sizeof *vm->outbuf);
     vm->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *vm->fkbuf);
     vm->key = calloc(w + SC(NLOCKS) + 8, sizeof *vm->key);
-    vm->width = vm->ar[AR_WIDTH];
+    vm->bits = vm->ar[AR_BITS], vm->lo = vm->ar[AR_LO];
     vm->packed = calloc(SC(REC) + 8, 1);
     vm->curp = calloc(SC(REC) + 8, 1);
     vm->boff = calloc(w + 1, sizeof *vm->boff);
     vm->scratch = calloc(w + 1, sizeof *vm->scratch);
+    vm->fmask = calloc(w + 1, sizeof *vm->fmask);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
@@ -1618,7 +1641,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
-        at += vm->width[k];
+        vm->fmask[k] = vm->bits[k] ? (~(uint64_t)0 >> (64 - vm->bits[k])) : 0;
+        at += vm->bits[k];
     }
     for (size_t k = 0; k < maxout; k++) {
         vm->outs[k].t = vm->outbuf + k * w;
@@ -1626,7 +1650,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     }
     for (int r = 0; r < SC(NREACH) && r < tg.len; r++)
         vm->targets[r] = ((const char *)tg.buf)[r];
-    size_t slot;
+    size_t slot = 0;
     const int32_t *init = vm->ar[AR_INIT];
     pack(vm, init, vm->packed);
     uint32_t h = hash_state(vm, init);

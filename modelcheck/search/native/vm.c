@@ -191,6 +191,8 @@ typedef struct {
     int32_t *boff, *scratch, *cur;      /* bit offset of each slot in a record; scratch; current */
     uint64_t *fmask;                    /* per slot: (1 << bits) - 1 */
     uint32_t hcur;
+    int changed;                        /* pack_successor: some stored slot differs */
+    size_t next_start;                  /* the first state of the level being built */
     size_t nstates, states_cap;
     uint32_t *hashes;
     uint64_t *table;
@@ -1137,6 +1139,7 @@ static inline uint32_t patch(VM *vm, uint8_t *out, const int32_t *t, const int32
 {
     if (!vm->bits[j] || t[j] == cur[j])
         return 0;
+    vm->changed = 1;
     put_slot(vm, out, j, t[j]);
     return mix(j, t[j]) - mix(j, cur[j]);
 }
@@ -1147,6 +1150,7 @@ static uint32_t pack_successor(VM *vm, const int32_t *t, uint8_t *out)
     uint32_t h = vm->hcur;
     int nw = SC(W), k = 0;
     memcpy(out, vm->curp, SC(REC));
+    vm->changed = 0;
     for (; k + 8 <= nw; k += 8) {       /* 8 slots at a time: one test when all are equal */
         uint64_t d[4];
         for (int q = 0; q < 4; q++) {
@@ -1279,7 +1283,8 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
         uint32_t h = pack_successor(vm, t, vm->packed);
         size_t slot;
-        int64_t j = store_find(vm, vm->packed, h, &slot);
+        /* a step that changes nothing stored leads back to i: no lookup */
+        int64_t j = vm->changed ? store_find(vm, vm->packed, h, &slot) : i;
         if (j < 0) {
             if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
                 return STOP_FULL;
@@ -1302,7 +1307,9 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
                     if (log_event(vm, EVT_REACH, r, i, a, (int)j))
                         return STOP_OOM;
                 }
-        } else if (vm->depth.a[j] == d && sw < vm->switches.a[j]) {
+        } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
+            /* j is on the level being built (depth d): the states from
+             * next_start on are, so depth[j] is not read for older ones */
             vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
         }
         if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
@@ -1430,6 +1437,8 @@ static int search(VM *vm)
             if (stop)
                 break;
         }
+        if (i == 0 || vm->depth.a[i] != vm->depth.a[i - 1])
+            vm->next_start = vm->nstates;       /* i starts a level: the next one starts here */
         memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
         unpack(vm, vm->curp, cur);
         vm->cur = cur, vm->hcur = vm->hashes[i];

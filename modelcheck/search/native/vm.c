@@ -18,6 +18,27 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+/* The visited table is probed at random all over: on transparent huge
+ * pages a probe costs its cache miss without a page walk beside it.  The
+ * table is written whole as soon as it is made, so this costs no memory. */
+static uint64_t *table_alloc(size_t n)
+{
+    void *p = NULL;
+    size_t bytes = n * sizeof(uint64_t), huge = (size_t)1 << 21;
+    if (bytes >= huge) {
+        if (posix_memalign(&p, huge, bytes))
+            return NULL;
+#if defined(MADV_HUGEPAGE)
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    } else
+        p = malloc(bytes);
+    return p;
+}
 
 /* scalars, in the order native/__init__.py's SCALARS lists them */
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
@@ -1217,7 +1238,7 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     vm->nstates++;
     if (4 * vm->nstates > 3 * (vm->mask + 1)) {
         size_t mask = 2 * vm->mask + 1;
-        uint64_t *table = malloc((mask + 1) * sizeof *table);
+        uint64_t *table = table_alloc(mask + 1);
         if (!table)
             return -1;
         memset(table, 0xff, (mask + 1) * sizeof *table);

@@ -192,6 +192,11 @@ static void keyset_free(KeySet *k)
 
 /* ------------------------------------------------------------ the machine */
 
+typedef struct {      /* a stored slot of a record */
+    uint64_t mask;
+    int32_t k, byte, shift, lo;
+} Slot;
+
 typedef struct {
     int32_t *t;           /* the next state */
     int timeout, nf;
@@ -211,6 +216,8 @@ typedef struct {
     uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
     int32_t *boff, *scratch, *cur;      /* bit offset of each slot in a record; scratch; current */
     uint64_t *fmask;                    /* per slot: (1 << bits) - 1 */
+    Slot *slots;                        /* the slots of more than 0 bits */
+    int nstored;
     uint32_t hcur;
     int changed;                        /* pack_successor: some stored slot differs */
     size_t next_start;                  /* the first state of the level being built */
@@ -1119,15 +1126,16 @@ static void pack(VM *vm, const int32_t *t, uint8_t *out)
             put_slot(vm, out, k, t[k]);
 }
 
-/* Branch-free: an 8-byte load, a shift and a mask per slot. */
+/* Branch-free: an 8-byte load, a shift and a mask per stored slot; the
+ * slots of 0 bits (always lo) are set once, in the buffers that unpack
+ * writes into, and never touched here. */
 static void unpack(VM *vm, const uint8_t *in, int32_t *t)
 {
-    const int32_t *boff = vm->boff, *lo = vm->lo;
-    const uint64_t *fm = vm->fmask;
-    for (int k = 0; k < SC(W); k++) {
+    const Slot *sl = vm->slots;
+    for (int n = vm->nstored; n > 0; n--, sl++) {
         uint64_t v;
-        memcpy(&v, in + (boff[k] >> 3), 8);
-        t[k] = (int32_t)((int64_t)((v >> (boff[k] & 7)) & fm[k]) + lo[k]);
+        memcpy(&v, in + sl->byte, 8);
+        t[sl->k] = (int32_t)((int64_t)((v >> sl->shift) & sl->mask) + sl->lo);
     }
 }
 
@@ -1434,6 +1442,8 @@ static int search(VM *vm)
     int32_t *cur = malloc(w * sizeof *cur);
     if (!cur)
         return STOP_OOM;
+    for (size_t k = 0; k < w; k++)      /* what unpack() does not write */
+        cur[k] = vm->lo[k];
     int stop = STOP_NONE;
     for (size_t i = 0; i < vm->nstates; i++) {
         if ((i & 1023) == 0) {
@@ -1601,7 +1611,7 @@ static void narrow_actors(Vec *v, int narrow)
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
-    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->fmask);
+    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->fmask); free(vm->slots);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1656,13 +1666,14 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->boff = calloc(w + 1, sizeof *vm->boff);
     vm->scratch = calloc(w + 1, sizeof *vm->scratch);
     vm->fmask = calloc(w + 1, sizeof *vm->fmask);
+    vm->slots = calloc(w + 1, sizeof *vm->slots);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->slots || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
@@ -1672,8 +1683,14 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
         vm->fmask[k] = vm->bits[k] ? (~(uint64_t)0 >> (64 - vm->bits[k])) : 0;
+        if (vm->bits[k])
+            vm->slots[vm->nstored++] = (Slot){vm->fmask[k], (int32_t)k, (int32_t)(at >> 3),
+                                              (int32_t)(at & 7), vm->lo[k]};
         at += vm->bits[k];
     }
+    for (size_t k = 0; k < w; k++)       /* the slots unpack leaves alone: always lo */
+        if (!vm->bits[k])
+            vm->scratch[k] = vm->lo[k];
     for (size_t k = 0; k < maxout; k++) {
         vm->outs[k].t = vm->outbuf + k * w;
         vm->outs[k].fk = vm->fkbuf + k * maxf * 3;

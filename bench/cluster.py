@@ -41,13 +41,14 @@ def _trace(f) -> int | None:
     return min((len(x.get("trace", [])) for x in ds), default=None)
 
 
-def swarm_section(run, cmd, work: Path, n: int, timeout: float, runs: int) -> list:
+def swarm_section(run, cmd, work: Path, n: int, timeout: float, runs: int, max_mb: int) -> list:
     spec = str(HERE / "specs" / "pipeline_buggy.fspec")
     rows = []
-    ex = run(cmd + ["check", "--format", "json", "--timeout", str(timeout), "-D", f"N={n}", spec],
-             work, timeout + 60)
+    ex = run(cmd + ["check", "--format", "json", "--timeout", str(timeout), "--max-memory", str(max_mb),
+                    "-D", f"N={n}", spec], work, timeout + 60)
     f = _json(ex)
-    verdict = "timeout" if ex.timed_out or not f or not f["complete"] else "+".join(f["found"])
+    verdict = "timeout" if ex.timed_out or not f else \
+        f"INCOMPLETE: {f['stopped']}" if not f["complete"] else "+".join(f["found"])
     rows.append(["exhaustive (check, whole graph)", verdict, f and f["stats"]["states"],
                  f"{ex.seconds:.1f}", f"{ex.cpu:.1f}", _trace(f) if f and f["complete"] else "-"])
     early = run(cmd + ["check", "--early", "--format", "json", "-D", f"N={n}", spec], work, timeout)
@@ -100,9 +101,10 @@ def distributed_section(run, cmd, work: Path, n: int, timeout: float, parts: lis
 def main(run, cmd, work: Path, args) -> int:
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    rows, notes = swarm_section(run, cmd, work, args.swarm_n, args.exhaustive_timeout, args.swarm_runs)
+    rows, notes = swarm_section(run, cmd, work, args.swarm_n, args.exhaustive_timeout, args.swarm_runs,
+                                args.max_memory)
     print(f"swarm against the exhaustive search: pipeline_buggy N={args.swarm_n} "
-          f"(exhaustive --timeout {args.exhaustive_timeout:g} s)\n")
+          f"(exhaustive --timeout {args.exhaustive_timeout:g} s --max-memory {args.max_memory})\n")
     print(tabulate(rows, headers=["search", "verdict", "states", "s", "CPU s", "deadlock trace"],
                    tablefmt="simple", disable_numparse=True))
     for note in notes:

@@ -202,6 +202,7 @@ def test_one_deadlock_behind_many_dead_states():
     c = native.NativeAnalysis(sys, g)
     dead, where = c.dead_states()
     assert len(where) == 256 and list(c.places(dead, where)) == [where[0]]
+    assert list(c.places(dead, where * 9)) == [where[0]]          # past the first part
     (found,) = analysis.analyse(sys, g, how="native")
     assert found.kind == "deadlock" and found.state == where[0]
 
@@ -209,8 +210,10 @@ def test_one_deadlock_behind_many_dead_states():
 def test_places_keep_every_state_leaving_a_hook():
     from modelcheck.search import _graph
     where, dead, data, pcs = array("i", [0, 1, 2]), array("Q", [1, 1, 1]), b"\3\3\4", array("i", [0, 1, 0])
-    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes(8)))) == [0, 2]
-    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes([0, 0, 0, 1])))) == [0, 1, 2]
+    none = array("i")
+    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes(8), none))) == [0, 2]
+    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes([0, 0, 0, 1]), none))) == [0, 1, 2]
+    assert list(_ints(_graph.places(where, dead, data, 1, pcs, bytes(8), array("i", [2])))) == [0]
 
 
 def _ints(data):

@@ -120,6 +120,19 @@ def test_cli_swarm_json(ray_cluster, tmp_path):
     doc = json.loads(out.getvalue())["files"][0]
     assert status == 0 and doc["engine"] == "swarm" and doc["complete"] is False
     assert set(doc["found"]) == {"deadlock", "lock-order"} and doc["swarm"]["runs"] == 2
+    import jsonschema
+    from modelcheck.reports import schema
+    jsonschema.Draft202012Validator(schema.schema()).validate(json.loads(out.getvalue()))
+
+
+def test_the_timeout_stops_every_run_with_what_it_found(ray_cluster, monkeypatch):
+    monkeypatch.setattr(swarm, "SHORTEN_STATES", 20_000)
+    r = swarming.check_source(PIPELINE, "pipeline_buggy.fspec", runs=2, params={"N": 20},
+                              max_states=10**9, bits=20, timeout=2)
+    assert not r.complete and r.stopped.startswith("time limit reached (2 s)")
+    assert set(r.swarm["ended"]) <= {"time limit reached", "stopped",
+                                     "searched everything within its bound"}
+    assert "deadlock" in r.kinds                   # the bug is shallow: found within the time
 
 
 def test_without_ray_the_commands_say_how_to_get_it():

@@ -199,7 +199,7 @@ def _shorten_all(sys: System, best: dict, timeout: Optional[float], started: flo
     could not reach in its budget has its path cut down by dropping steps.
     Paths are replaced in `best`; returns {finding: how it was shortened}."""
     left = SHORTEN_SECONDS if timeout is None else \
-        min(SHORTEN_SECONDS, max(timeout - (time.monotonic() - started), 5.0))
+        min(SHORTEN_SECONDS, max(timeout - (time.monotonic() - started), 2.0))
     deadline = time.monotonic() + left
     found = {}
     for (kind, key), (msg, p) in best.items():
@@ -219,7 +219,7 @@ def _shorten_all(sys: System, best: dict, timeout: Optional[float], started: flo
             how[fk] = f"{was} steps found, {len(p)} after cutting loops: a shortest trace " \
                       "(breadth-first found none shorter)"
         else:
-            p = swarm.drop_steps(sys, fk[0], fk[1], p, max(deadline, time.monotonic() + 1.0))
+            p = swarm.drop_steps(sys, fk[0], fk[1], p, deadline)
             best[fk] = (msg, p)
             how[fk] = f"{was} steps found, {len(p)} after dropping steps; the breadth-first search " \
                       f"for a shorter one gave up after {stored} states, so a shorter one may exist"

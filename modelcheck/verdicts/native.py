@@ -118,13 +118,19 @@ class NativeAnalysis(Analysis):
         where = _ints(_graph.without(dead, self.finished))
         return dead, where
 
-    def places(self, dead, where) -> array:
+    def places(self, dead, where):
         """The first dead state of each place (the dead actors and their
         pcs), in order; every one where a dead actor is leaving a hook (its
-        line is read from its hook stack)."""
+        line is read from its hook stack).  In growing parts of `where`:
+        the reporting stops at the tenth finding, usually early on."""
         keep = bytes(isinstance(ins, HookReturn) for ins in self.sys.code)
         r = self.records
-        return _ints(_graph.places(where, dead, r.data, r.rec, self.pcs, keep))
+        kept, lo, size = array("i"), 0, 1024
+        while lo < len(where):
+            new = _ints(_graph.places(where[lo:lo + size], dead, r.data, r.rec, self.pcs, keep, kept))
+            yield from new
+            kept += new
+            lo, size = lo + size, 2 * size
 
     def timeout_candidates(self, stuck) -> list[tuple[int, int]]:
         timed = bytes(isinstance(ins, Wait) and ins.mode == "timeout" for ins in self.sys.code)

@@ -839,19 +839,20 @@ done:
     return res;
 }
 
-/* places(where, dead, data, rec, pcs, keep) -> bytes of int32: of the
+/* places(where, dead, data, rec, pcs, keep, seen) -> bytes of int32: of the
  * states `where` (in order), the first of each place: the same dead actors
  * (mask `dead`) at the same pcs as an earlier one stand where it stands (a
  * deadlock's key), so only the first is kept; a state where a dead actor
  * stands at a pc p with keep[p] (its place depends on more than the pc) is
- * always kept. */
+ * always kept.  The states `seen` (kept from earlier parts of a longer
+ * `where`) count as earlier ones. */
 static PyObject *py_places(PyObject *self, PyObject *args)
 {
     PyObject *where_o, *dead_o, *data_o, *pcs_o;
-    Py_buffer wb, db, keep;
+    Py_buffer wb, db, keep, sb;
     Py_ssize_t rec;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOnOy*", &where_o, &dead_o, &data_o, &rec, &pcs_o, &keep))
+    if (!PyArg_ParseTuple(args, "OOOnOy*y*", &where_o, &dead_o, &data_o, &rec, &pcs_o, &keep, &sb))
         return NULL;
     Records r;
     memset(&r, 0, sizeof r);
@@ -872,11 +873,15 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "where: 32-bit ints");
         goto done;
     }
-    for (Py_ssize_t k = 0; k < count; k++)
-        if (where[k] < 0 || where[k] >= n) {
-            PyErr_SetString(PyExc_ValueError, "where: a state that is not there");
+    const int32_t *seen_at = sb.buf;
+    Py_ssize_t nseen = sb.len / 4;
+    for (Py_ssize_t k = 0; k < count + nseen; k++) {
+        int32_t i = k < count ? where[k] : seen_at[k - count];
+        if (i < 0 || i >= n) {
+            PyErr_SetString(PyExc_ValueError, "where, seen: a state that is not there");
             goto done;
         }
+    }
     if (records_get(&r, data_o, rec, n, pcs_o) < 0)
         goto done;
     if (r.nf > 64) {
@@ -884,7 +889,7 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         goto done;
     }
     size_t mask = 1023;
-    while (mask < (size_t)count * 2)
+    while (mask < (size_t)(count + nseen) * 2)
         mask = mask * 2 + 1;
     if (!(table = malloc((mask + 1) * sizeof *table))) {
         PyErr_NoMemory();
@@ -894,8 +899,8 @@ static PyObject *py_places(PyObject *self, PyObject *args)
     const mask_t *dead = db.buf;
     const uint8_t *kp = keep.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < count; k++) {
-        int32_t i = where[k];
+    for (Py_ssize_t k = -nseen; k < count; k++) {
+        int32_t i = k < 0 ? seen_at[nseen + k] : where[k];
         const uint8_t *s = r.d + (int64_t)i * rec;
         mask_t m = dead[i];
         uint64_t h = m * 0x9E3779B97F4A7C15ull;
@@ -908,7 +913,8 @@ static PyObject *py_places(PyObject *self, PyObject *args)
             h = (h ^ (uint64_t)pc) * 0x100000001B3ull;
         }
         if (always) {
-            vec_push(&out, i);
+            if (k >= 0)
+                vec_push(&out, i);
             continue;
         }
         size_t slot = (size_t)(h ^ h >> 29) & mask;
@@ -929,7 +935,8 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         }
         if (!seen) {
             table[slot] = i;
-            vec_push(&out, i);
+            if (k >= 0)
+                vec_push(&out, i);
         }
     }
     Py_END_ALLOW_THREADS
@@ -945,6 +952,7 @@ done:
     if (have > 1) PyBuffer_Release(&db);
     if (have > 0) PyBuffer_Release(&wb);
     PyBuffer_Release(&keep);
+    PyBuffer_Release(&sb);
     return res;
 }
 

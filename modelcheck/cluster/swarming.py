@@ -145,6 +145,8 @@ def _report(sys: System, m, path: str, runs: int, done: list, lost: list, why: s
     for (kind, key), (msg, p) in sorted(best.items(), key=lambda kv: len(kv[1][1])):
         per_kind.setdefault(kind, []).append((kind, key))
     best = {fk: best[fk] for fks in per_kind.values() for fk in fks[:analysis.MAX_PER_KIND]}
+    if why.startswith("interrupted"):       # Ctrl-C: show what was found, shortened briefly
+        timeout, started = 0.0, time.monotonic()
     shortening = _shorten_all(sys, best, timeout, started)
     tree = Tree(sys)
     items = []

@@ -137,6 +137,25 @@ def test_more_fences_than_a_mask_holds_without_resvs():
 
 
 @needs_core
+def test_more_actors_than_32_bits_hold_without_a_shared_lock():
+    """40 threads taking turns on one mutex: the enabled sets are 64-bit, so
+    the native core runs them; a lock taken shared keeps the 30-actor bound
+    (its slot holds a mask of readers)."""
+    many = """
+        lock m
+        var turn = 0 in 0..40
+        thread t[i in 0..39] { await turn == i; lock m; turn = turn + 1; unlock m }
+        """
+    py, nat = agree(many, symmetry=False)
+    assert len(nat.states) > 100
+    shared = System(api.load(textwrap.dedent(many).replace("lock m\n", "lock m : rwsem\n", 1)
+                             .replace("lock m;", "lock m shared;").replace("unlock m", "unlock m shared"),
+                             "<test>", {}))
+    with pytest.raises(native.Unsupported, match="shared"):
+        native.Program(shared)
+
+
+@needs_core
 @pytest.mark.parametrize("n", [1, 7, 50])
 def test_a_state_limit_cuts_both_alike(n):
     path = REPO / "bench/specs/pipeline_buggy.fspec"

@@ -95,9 +95,14 @@ class Program:
     def __init__(self, sys: System, reduce=None):
         self.sys, self.reduce = sys, reduce
         L, m = sys.L, sys.m
-        # 32-bit masks: of actors (shared holders), of fences (a resv's), of locks (irqsave)
-        if L.A > 30 or m.resvs and len(m.fences) > 30 or L.irqs and len(m.locks) > 30:
-            raise Unsupported("over 30 actors, fences in resvs or locks with irqs")
+        # masks: of actors, 64-bit (enabled sets) but 32-bit where a lock slot holds
+        # its readers; of fences (a resv's) and of locks (irqsave), 32-bit
+        self.shared = shared = any(sh for ins in sys.code for _l, sh in _takes(sys, ins))
+        if L.A > 62 or shared and L.A > 30:
+            raise Unsupported("over 30 actors beside a lock taken shared" if L.A <= 62
+                              else "over 62 actors")
+        if m.resvs and len(m.fences) > 30 or L.irqs and len(m.locks) > 30:
+            raise Unsupported("over 30 fences in resvs or locks with irqs")
         if any(v.lo < INT32[0] or v.hi > INT32[1] for v in m.vars):
             raise Unsupported("a var beyond 32 bits")
         if len(sys.code) >= 1 << 24:
@@ -361,8 +366,8 @@ class Program:
             rng[L.PC + a] = (-1, n)
             rng[L.STK + a] = (0, n)
             rng[L.HO + a] = (0, ((NL + 1) << 8) | 255)
-        for l in range(NL):
-            rng[L.LK + l] = (-A, (1 << A) - 1)
+        for l in range(NL):            # -(owner + 1), or a mask of readers
+            rng[L.LK + l] = (-A, (1 << A) - 1 if self.shared else 0)
         for f in range(NF_):
             rng[L.FN + f] = (0, 15)
         for i in list(range(L.RV, L.RV + len(m.resvs))) + list(range(L.US, L.US + L.US_N)):

@@ -1359,16 +1359,16 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
 }
 
 /* Reduction.persistent: the actors to expand at s, as a mask of `enabled` */
-static uint32_t persistent(VM *vm, const int32_t *s, uint32_t enabled)
+static uint64_t persistent(VM *vm, const int32_t *s, uint64_t enabled)
 {
     const int32_t *conf = vm->ar[AR_CONF], *cp = vm->ar[AR_CPOOL];
     int A_ = SC(A), n = SC(NCODE);
-    uint32_t best = enabled;
-    int work[32];
+    uint64_t best = enabled;
+    int work[64];
     for (int seed = 0; seed < A_; seed++) {
         if (!(enabled >> seed & 1))
             continue;
-        uint32_t group = 1u << seed;
+        uint64_t group = (uint64_t)1 << seed;
         int nw = 0;
         work[nw++] = seed;
         while (nw) {
@@ -1382,20 +1382,20 @@ static uint32_t persistent(VM *vm, const int32_t *s, uint32_t enabled)
                 int b = cp[at + 2 + 2 * k], pb = S(s, SC(C_PC) + b);
                 const int32_t *bits = cp + cp[at + 3 + 2 * k];
                 if (!(group >> b & 1) && pb >= 0 && (bits[pb >> 5] >> (pb & 31) & 1)) {
-                    group |= 1u << b;
+                    group |= (uint64_t)1 << b;
                     work[nw++] = b;
                 }
             }
         }
-        uint32_t chosen = group & enabled;
-        if (__builtin_popcount(chosen) < __builtin_popcount(best)) {
+        uint64_t chosen = group & enabled;
+        if (__builtin_popcountll(chosen) < __builtin_popcountll(best)) {
             int visible = 0;
             for (int a = 0; a < A_; a++)
                 if (chosen >> a & 1)
                     visible |= cp[conf[a * n + S(s, SC(C_PC) + a)] + 1];
             if (!visible) {
                 best = chosen;
-                if (__builtin_popcount(best) == 1)
+                if (__builtin_popcountll(best) == 1)
                     break;
             }
         }
@@ -1473,8 +1473,8 @@ static int search(VM *vm)
         memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
         unpack(vm, vm->curp, cur);
         vm->cur = cur, vm->hcur = vm->hashes[i];
-        int mover = i ? vm->via.a[i] : -1, nouts[32];
-        uint32_t enabled = 0;
+        int mover = i ? vm->via.a[i] : -1, nouts[64];
+        uint64_t enabled = 0;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
             if (pc < 0)
@@ -1494,14 +1494,14 @@ static int search(VM *vm)
                 goto out;
             }
             if (n)
-                enabled |= 1u << a;
+                enabled |= (uint64_t)1 << a;
         }
         if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
             vm->red = 0;
             vm->trial_at = i;
         }
-        uint32_t keep = enabled;
-        if (vm->red && __builtin_popcount(enabled) >= 2) {
+        uint64_t keep = enabled;
+        if (vm->red && __builtin_popcountll(enabled) >= 2) {
             keep = persistent(vm, cur, enabled);
             if (vm->overflow) {
                 stop = STOP_CAPACITY;
@@ -1510,7 +1510,7 @@ static int search(VM *vm)
         }
         size_t first = vm->nstates, from = vm->offsets.a[vm->offsets.n - 1];
         for (int pass = 0; pass < 2; pass++) {
-            uint32_t these = pass ? enabled & ~keep : keep;
+            uint64_t these = pass ? enabled & ~keep : keep;
             if (pass && these) {
                 int back = 0;            /* cycle proviso: a step back, expand fully */
                 for (size_t e = from; e < vm->edges.n && !back; e++)

@@ -195,6 +195,8 @@ struct Tarjan {
     int32_t *rindex;             /* see above: after a run, each active state's component */
     int32_t *stack, *cs_v, *cs_e;
     uint8_t *cs_root;
+    mask_t *acc;                 /* if set: OR-ed into acc[v], acc[w] of each finished w that v
+                                  * reaches by a counted edge outside its component */
     on_comp emit;
     void *ctx;
 };
@@ -258,6 +260,8 @@ static void tarjan_run(Tarjan *t)
                 }
                 if (ri[w] < ri[v])            /* on the stack, visited before v */
                     ri[v] = ri[w], t->cs_root[csp - 1] = 0;
+                else if (t->acc && ri[w] > n)   /* in a finished component */
+                    t->acc[v] |= t->acc[w];
             }
             if (advanced)
                 continue;
@@ -279,6 +283,8 @@ static void tarjan_run(Tarjan *t)
                 int32_t u = t->cs_v[csp - 1];
                 if (ri[v] < ri[u])
                     ri[u] = ri[v], t->cs_root[csp - 1] = 0;
+                else if (t->acc && ri[v] > n)
+                    t->acc[u] |= t->acc[v];
             }
         }
     }
@@ -291,22 +297,15 @@ typedef struct {
     mask_t *reach;
 } Reach;
 
+/* A component's reach: its members' enabled masks, and what the Tarjan
+ * walk OR-ed into their acc from the components their edges leave to. */
 static void reach_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
 {
     Reach *r = t->ctx;
-    const Graph *g = t->g;
     mask_t m = 0;
-    for (int64_t k = 0; k < count; k++) {
-        int32_t v = members[k];
-        m |= r->enabled[v];
-        if (v >= g->x)
-            continue;
-        for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {
-            int32_t w = g->e[e];
-            if (!skipped(g, e) && t->rindex[w] != c)
-                m |= r->reach[w];
-        }
-    }
+    (void)c;
+    for (int64_t k = 0; k < count; k++)
+        m |= r->enabled[members[k]] | r->reach[members[k]];
     for (int64_t k = 0; k < count; k++)
         r->reach[members[k]] = m;
 }
@@ -389,7 +388,8 @@ static PyObject *py_never_moves(PyObject *self, PyObject *args)
         goto done;
     }
     Reach r = {en.buf, out.buf};
-    t.emit = reach_comp, t.ctx = &r;
+    memset(r.reach, 0, (size_t)g.n * 8);
+    t.emit = reach_comp, t.ctx = &r, t.acc = r.reach;
     Py_BEGIN_ALLOW_THREADS
     tarjan_run(&t);
     for (int64_t v = 0; v < g.n; v++)
@@ -732,18 +732,37 @@ static PyObject *py_finished(PyObject *self, PyObject *args)
     else if (same && kind == K_U8) DONE_MASKS(uint8_t)
     else if (same && kind == K_I16) DONE_MASKS(int16_t)
     else if (same && kind == K_U16) DONE_MASKS(uint16_t)
-    else if (bits) {                 /* the native core's bit-packed pcs: one 8-byte load each */
+    else if (bits && A) {
+        /* the native core's bit-packed pcs: one 8-byte load per window of
+         * bits that holds whole pcs (a few per state), then a mask and a
+         * compare per actor */
+        int32_t wstart[64];
+        uint8_t win[64];
+        uint64_t mk[64], want[64];
+        int nw = 0, last = 0;
+        for (int a = 0; a < A; a++) {
+            const int32_t *f = r.f + 3 * a;
+            int32_t b = f[1] - K_BITS, bit = f[0];
+            if (!nw || bit < wstart[nw - 1] * 8 || bit + b > wstart[nw - 1] * 8 + 64)
+                wstart[nw++] = bit >> 3;
+            win[a] = (uint8_t)(nw - 1);
+            if (wstart[nw - 1] > last)
+                last = wstart[nw - 1];
+            int sh = bit - wstart[nw - 1] * 8;
+            int64_t v = (int64_t)done_pc - f[2];
+            mk[a] = fm[a] << sh;
+            want[a] = v >= 0 && (uint64_t)v <= fm[a] ? (uint64_t)v << sh : ~(uint64_t)0;
+        }
         for (int64_t i = 0; i < n; i++) {
             const uint8_t *s = r.d + i * rec;
             mask_t x = 0;
-            if ((i + 1) * rec + 8 <= r.data.len)
-                for (int a = 0; a < A; a++) {
-                    const int32_t *f = r.f + 3 * a;
-                    uint64_t v;
-                    memcpy(&v, s + (f[0] >> 3), 8);
-                    x |= (mask_t)((int64_t)((v >> (f[0] & 7)) & fm[a]) + f[2] == done_pc) << a;
-                }
-            else
+            if (i * rec + last + 8 <= r.data.len) {
+                uint64_t w[64];
+                for (int k = 0; k < nw; k++)
+                    memcpy(&w[k], s + wstart[k], 8);
+                for (int a = 0; a < A; a++)
+                    x |= (mask_t)((w[win[a]] & mk[a]) == want[a]) << a;
+            } else
                 for (int a = 0; a < A; a++)
                     x |= (mask_t)(field(s, r.f + 3 * a) == done_pc) << a;
             m[i] = x;

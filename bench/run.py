@@ -360,6 +360,12 @@ def main(argv=None) -> int:
     ray.add_argument("--dist-n", type=int, default=6, metavar="N",
                      help="pipeline_fixed size for distributed against one process (default 6)")
     args = ap.parse_args(argv)
+    # the package's bytecode written once, as `pip install` does: every run
+    # below is a user's run, not a first import compiling ~40 modules (which
+    # is what every run would pay where PYTHONDONTWRITEBYTECODE is set)
+    import compileall
+    import modelcheck
+    compileall.compile_dir(str(Path(modelcheck.__file__).parent), quiet=1)
     if args.ray:
         import cluster                      # bench/cluster.py
         return cluster.main(run, modelcheck_cmd(), args.work / "ray", args)

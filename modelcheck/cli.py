@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     from . import __version__
     from .search import native
     p.add_argument("--version", action="version",
-                   version=f"modelcheck {__version__}; search core: {native.status()}")
+                   version=f"modelcheck {__version__}; search core: {native.status()}; "
+                           f"graph analyses: {native.analyses_status()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="check .fspec files against their expect lines")
     c.add_argument("files", nargs="+", metavar="FILE")

@@ -317,3 +317,11 @@ def test_without_the_extension_numpy_runs(monkeypatch):
     monkeypatch.setattr(native, "_graph", None)
     assert findings(sys, g, "auto") == with_c
     assert used == ["NativeAnalysis", "FastAnalysis"]
+
+
+def test_version_says_where_the_analyses_run(capsys):
+    from modelcheck import cli
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "graph analyses: C (extension modelcheck.search._graph)" in out

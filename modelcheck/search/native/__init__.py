@@ -77,6 +77,14 @@ def status() -> str:
         "python only (the C extension was not built)"
 
 
+def analyses_status() -> str:
+    """For --version: where the whole-graph analyses run (verdicts/native.py
+    with the extension, else verdicts/graphs.py), without importing either."""
+    from importlib.util import find_spec
+    return "C (extension modelcheck.search._graph)" if find_spec("modelcheck.search._graph") else \
+        "numpy and scipy (the C extension was not built)"
+
+
 class Unsupported(Exception):
     """The spec needs something the machine's fixed-width slots cannot hold."""
 

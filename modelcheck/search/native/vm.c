@@ -18,6 +18,27 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+/* The visited table is probed at random all over: on transparent huge
+ * pages a probe costs its cache miss without a page walk beside it.  The
+ * table is written whole as soon as it is made, so this costs no memory. */
+static uint64_t *table_alloc(size_t n)
+{
+    void *p = NULL;
+    size_t bytes = n * sizeof(uint64_t), huge = (size_t)1 << 21;
+    if (bytes >= huge) {
+        if (posix_memalign(&p, huge, bytes))
+            return NULL;
+#if defined(MADV_HUGEPAGE)
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    } else
+        p = malloc(bytes);
+    return p;
+}
 
 /* scalars, in the order native/__init__.py's SCALARS lists them */
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
@@ -171,6 +192,11 @@ static void keyset_free(KeySet *k)
 
 /* ------------------------------------------------------------ the machine */
 
+typedef struct {      /* a stored slot of a record */
+    uint64_t mask;
+    int32_t k, byte, shift, lo;
+} Slot;
+
 typedef struct {
     int32_t *t;           /* the next state */
     int timeout, nf;
@@ -190,7 +216,11 @@ typedef struct {
     uint8_t *states, *packed, *curp;   /* records; the next one; the current one */
     int32_t *boff, *scratch, *cur;      /* bit offset of each slot in a record; scratch; current */
     uint64_t *fmask;                    /* per slot: (1 << bits) - 1 */
+    Slot *slots;                        /* the slots of more than 0 bits */
+    int nstored;
     uint32_t hcur;
+    int changed;                        /* pack_successor: some stored slot differs */
+    size_t next_start;                  /* the first state of the level being built */
     size_t nstates, states_cap;
     uint32_t *hashes;
     uint64_t *table;
@@ -1096,15 +1126,16 @@ static void pack(VM *vm, const int32_t *t, uint8_t *out)
             put_slot(vm, out, k, t[k]);
 }
 
-/* Branch-free: an 8-byte load, a shift and a mask per slot. */
+/* Branch-free: an 8-byte load, a shift and a mask per stored slot; the
+ * slots of 0 bits (always lo) are set once, in the buffers that unpack
+ * writes into, and never touched here. */
 static void unpack(VM *vm, const uint8_t *in, int32_t *t)
 {
-    const int32_t *boff = vm->boff, *lo = vm->lo;
-    const uint64_t *fm = vm->fmask;
-    for (int k = 0; k < SC(W); k++) {
+    const Slot *sl = vm->slots;
+    for (int n = vm->nstored; n > 0; n--, sl++) {
         uint64_t v;
-        memcpy(&v, in + (boff[k] >> 3), 8);
-        t[k] = (int32_t)((int64_t)((v >> (boff[k] & 7)) & fm[k]) + lo[k]);
+        memcpy(&v, in + sl->byte, 8);
+        t[sl->k] = (int32_t)((int64_t)((v >> sl->shift) & sl->mask) + sl->lo);
     }
 }
 
@@ -1137,6 +1168,7 @@ static inline uint32_t patch(VM *vm, uint8_t *out, const int32_t *t, const int32
 {
     if (!vm->bits[j] || t[j] == cur[j])
         return 0;
+    vm->changed = 1;
     put_slot(vm, out, j, t[j]);
     return mix(j, t[j]) - mix(j, cur[j]);
 }
@@ -1147,6 +1179,7 @@ static uint32_t pack_successor(VM *vm, const int32_t *t, uint8_t *out)
     uint32_t h = vm->hcur;
     int nw = SC(W), k = 0;
     memcpy(out, vm->curp, SC(REC));
+    vm->changed = 0;
     for (; k + 8 <= nw; k += 8) {       /* 8 slots at a time: one test when all are equal */
         uint64_t d[4];
         for (int q = 0; q < 4; q++) {
@@ -1213,7 +1246,7 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     vm->nstates++;
     if (4 * vm->nstates > 3 * (vm->mask + 1)) {
         size_t mask = 2 * vm->mask + 1;
-        uint64_t *table = malloc((mask + 1) * sizeof *table);
+        uint64_t *table = table_alloc(mask + 1);
         if (!table)
             return -1;
         memset(table, 0xff, (mask + 1) * sizeof *table);
@@ -1279,7 +1312,8 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
         uint32_t h = pack_successor(vm, t, vm->packed);
         size_t slot;
-        int64_t j = store_find(vm, vm->packed, h, &slot);
+        /* a step that changes nothing stored leads back to i: no lookup */
+        int64_t j = vm->changed ? store_find(vm, vm->packed, h, &slot) : i;
         if (j < 0) {
             if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
                 return STOP_FULL;
@@ -1302,7 +1336,9 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
                     if (log_event(vm, EVT_REACH, r, i, a, (int)j))
                         return STOP_OOM;
                 }
-        } else if (vm->depth.a[j] == d && sw < vm->switches.a[j]) {
+        } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
+            /* j is on the level being built (depth d): the states from
+             * next_start on are, so depth[j] is not read for older ones */
             vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
         }
         if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
@@ -1406,6 +1442,8 @@ static int search(VM *vm)
     int32_t *cur = malloc(w * sizeof *cur);
     if (!cur)
         return STOP_OOM;
+    for (size_t k = 0; k < w; k++)      /* what unpack() does not write */
+        cur[k] = vm->lo[k];
     int stop = STOP_NONE;
     for (size_t i = 0; i < vm->nstates; i++) {
         if ((i & 1023) == 0) {
@@ -1430,6 +1468,8 @@ static int search(VM *vm)
             if (stop)
                 break;
         }
+        if (i == 0 || vm->depth.a[i] != vm->depth.a[i - 1])
+            vm->next_start = vm->nstates;       /* i starts a level: the next one starts here */
         memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
         unpack(vm, vm->curp, cur);
         vm->cur = cur, vm->hcur = vm->hashes[i];
@@ -1571,7 +1611,7 @@ static void narrow_actors(Vec *v, int narrow)
 static void vm_free(VM *vm)
 {
     free(vm->states); free(vm->hashes); free(vm->table); free(vm->packed);
-    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->fmask);
+    free(vm->curp); free(vm->boff); free(vm->scratch); free(vm->fmask); free(vm->slots);
     Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches, &vm->offsets, &vm->edges,
                  &vm->edge_actor, &vm->timeouts, &vm->events, &vm->locksteps};
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
@@ -1626,13 +1666,14 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->boff = calloc(w + 1, sizeof *vm->boff);
     vm->scratch = calloc(w + 1, sizeof *vm->scratch);
     vm->fmask = calloc(w + 1, sizeof *vm->fmask);
+    vm->slots = calloc(w + 1, sizeof *vm->slots);
     vm->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *vm->stack);
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
     vm->mask = 1023;
     vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
-    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
+    if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->slots || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
@@ -1642,8 +1683,14 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
         vm->fmask[k] = vm->bits[k] ? (~(uint64_t)0 >> (64 - vm->bits[k])) : 0;
+        if (vm->bits[k])
+            vm->slots[vm->nstored++] = (Slot){vm->fmask[k], (int32_t)k, (int32_t)(at >> 3),
+                                              (int32_t)(at & 7), vm->lo[k]};
         at += vm->bits[k];
     }
+    for (size_t k = 0; k < w; k++)       /* the slots unpack leaves alone: always lo */
+        if (!vm->bits[k])
+            vm->scratch[k] = vm->lo[k];
     for (size_t k = 0; k < maxout; k++) {
         vm->outs[k].t = vm->outbuf + k * w;
         vm->outs[k].fk = vm->fkbuf + k * maxf * 3;

@@ -263,7 +263,7 @@ def _again(sys: System, spent: float, limits: explorer.Limits, progress, **chang
 def _findings(sys: System, g: explorer.Graph) -> tuple[list, lockorder.LockOrder]:
     items = sorted(g.found.values(), key=lambda f: (g.depth[f.src], f.src, f.kind))
     items = _cap(items) + analysis.analyse(sys, g) \
-        + [analysis.stuck(sys, g, i) for i in g.stuck_states[:analysis.MAX_PER_KIND]]
+        + g.state_findings[:analysis.MAX_PER_KIND]
     findings = [trace.build(sys, g, it) for it in items]
     for it, f in zip(items, findings):
         if it.kind == "unreachable":

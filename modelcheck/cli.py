@@ -120,9 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--partitions", type=_number(int, 1, "a number of partitions"), metavar="P",
                    help="with --distributed: state partitions (default: the cluster's CPUs)")
     c.add_argument("--no-gather", action="store_true",
-                   help="with --distributed: do not gather the graph on this machine; only the kinds "
-                        "a state or a step shows (deadlocks where no actor can move, step findings, "
-                        "invariants, reachable) and lock-order are decided, and the run says so")
+                   help="with --distributed: do not gather the graph on this machine; deadlocks (a "
+                        "fixpoint across the workers), step findings, invariants, reachable and "
+                        "lock-order are decided, indefinite-fence and timeout-hang are not, and the "
+                        "run says so")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",

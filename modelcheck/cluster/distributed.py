@@ -47,6 +47,7 @@ from ..search.explorer import Found, Graph
 from ..search.store import Codec, States
 from ..search.symmetry import Symmetry
 from ..semantics import System
+from ..verdicts import analysis
 
 
 class Wire:
@@ -109,6 +110,9 @@ class Partition:
         self.gids = array("q")                # local order -> global id (increasing)
         self.edges = edges                    # keep every edge (the graph is gathered at the end)
         self.stuck: list = []                 # gids where no actor can move, some unfinished
+        self.succ: dict = {}                  # --no-gather: gid -> successor gids
+        self.enabled: dict = {}               # ... gid -> actors that can move there (mask)
+        self.finished: dict = {}              # ... gid -> actors at rest there (mask)
         self.edge_count = 0
         self.frontier: list = []              # [(gid, state, via, switches)] to expand, by gid
         self.pending: list = []               # this level's new candidates
@@ -187,6 +191,10 @@ class Partition:
                 self.stuck.append(gid)
             if self.edges or findings:            # else only the targets of findings are kept
                 self.expanded[gid] = [targets, actors, timeouts, perms]
+            if not self.edges:                    # for the "never moves again" fixpoint
+                self.succ[gid] = targets
+                self.enabled[gid] = sum(1 << a for a in set(actors))
+                self.finished[gid] = sum(1 << a for a in range(A) if sys.at_rest(s, a))
         self.frontier = []
         self.sent_keys = [[(gid, k) for gid, k, _sw, _a, _rec in b] for b in buckets]
         blobs = [pickle.dumps(b, protocol=5) for b in buckets]
@@ -262,10 +270,12 @@ class Partition:
     def resolve(self, *answers) -> None:
         """answers[q]: receiver q's ids for what this partition sent it."""
         for keys, blob in zip(self.sent_keys, answers):
-            expanded = self.expanded
+            targets = self.expanded if self.edges else self.succ
+            at = 0 if self.edges else None
             for (gid, k), j in zip(keys, pickle.loads(blob)):
-                if gid in expanded:
-                    expanded[gid][0][k] = j
+                t = targets.get(gid)
+                if t is not None:
+                    (t[at] if at is not None else t)[k] = j
         self.sent_keys = []
 
     # -- the end: what the coordinator gathers
@@ -279,6 +289,65 @@ class Partition:
                    if i < len(self.gids) and self.gids[i] in gids]
         st, wire = self.store, self.wire
         return [self.gids[i] for i in idx], [wire.pack(st[i]) for i in idx]
+
+    # -- "an actor never moves again", without the graph on one node: per
+    # state, the actors enabled in some state reachable from it, as the least
+    # fixpoint of R(s) = enabled(s) | R(t) for every step s -> t, computed
+    # backwards inside each partition and exchanged between them until
+    # nothing changes (analysis.never_moves on one node)
+    def fix_start(self) -> tuple:
+        self.R = dict(self.enabled)
+        self.remote: dict = {}
+        self.preds: dict = {}
+        for s, ts in self.succ.items():
+            for t in ts:
+                self.preds.setdefault(t, []).append(s)
+        self.exported: dict = {}
+        self._propagate(list(self.succ))
+        return self._export()
+
+    def fix_round(self, *deltas) -> tuple:
+        work, R, remote, preds = [], self.R, self.remote, self.preds
+        for blob in deltas:
+            for t, m in pickle.loads(blob).items():
+                if t in preds and t not in R and remote.get(t) != m:
+                    remote[t] = m
+                    work.extend(preds[t])
+        self._propagate(work)
+        return self._export()
+
+    def _propagate(self, work: list) -> None:
+        R, remote, succ, preds = self.R, self.remote, self.succ, self.preds
+        queued = set(work)
+        while work:
+            s = work.pop()
+            queued.discard(s)
+            m = R[s]
+            for t in succ[s]:
+                m |= R[t] if t in R else remote.get(t, 0)
+            if m != R[s]:
+                R[s] = m
+                for p in preds.get(s, ()):
+                    if p not in queued:
+                        queued.add(p)
+                        work.append(p)
+
+    def _export(self) -> tuple:
+        d = {s: m for s, m in self.R.items() if self.exported.get(s) != m}
+        self.exported.update(d)
+        return len(d), pickle.dumps(d, protocol=5)
+
+    def dead(self, limit: int) -> list:
+        """The first states (by id) where some unfinished actor never moves again."""
+        every = (1 << self.sys.L.A) - 1
+        out = []
+        for s in sorted(self.R):
+            d = every & ~self.R[s] & ~self.finished[s]
+            if d:
+                out.append((s, d))
+                if len(out) >= limit:
+                    break
+        return out
 
     def results(self) -> dict:
         found = []
@@ -447,7 +516,9 @@ def _lost(ray, e: Exception) -> bool:
 
 
 UNDECIDED = ("not decided in distributed mode without gathering the graph (--no-gather): "
-             "deadlocks where other actors go on, indefinite-fence, timeout-hang")
+             "indefinite-fence, timeout-hang")
+UNDECIDED_CUT = ("not decided in distributed mode without gathering the graph (--no-gather): "
+                 "deadlocks where other actors go on, indefinite-fence, timeout-hang")
 
 
 def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped) -> Graph:
@@ -467,13 +538,17 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
             if (i < expanded or i == expanded and stopped.startswith("state limit")) \
                     and (key not in deps or (i, a) < deps[key]):
                 deps[key] = (i, a)
-    stuck = sorted(i for r in res for i in r["stuck"] if i < expanded)[:STUCK_LOOKED_AT]
+    if stopped:                               # a partial graph: only where no actor can move
+        stuck = [(i, 0) for i in sorted(i for r in res for i in r["stuck"] if i < expanded)]
+    else:                                     # the whole graph: the fixpoint, across partitions
+        stuck = _never_moves(ray, ps)
+    stuck = stuck[:STUCK_LOOKED_AT]
     reached: dict = {}
     for r in res:
         for name, j in r["reached"].items():
             if j < n and j < reached.get(name, n):
                 reached[name] = j
-    wanted = {0} | set(stuck) | {i for i, _a in deps.values()} | set(reached.values())
+    wanted = {0} | {i for i, _d in stuck} | {i for i, _a in deps.values()} | set(reached.values())
     for _k, _key, _m, src, _a, dst in found.values():
         wanted |= {src, dst}
     for i in list(wanted):                    # the traces to them
@@ -497,13 +572,23 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
         g.found[(kind, key)] = Found(kind, key, msg, local[src], a, local[dst])
     g.deps = {key: (local[i], a) for key, (i, a) in sorted(deps.items(), key=lambda kv: kv[1])}
     g.reached = {name: local[j] for name, j in reached.items()}
-    keys = set()
-    from ..cluster import swarm
-    for i in stuck:                           # one state per place the actors are stuck at
-        key = swarm.deadlock_key(sys, g.states[local[i]])
-        if key not in keys:
-            keys.add(key)
-            g.stuck_states.append(local[i])
+    seen: list = []
+    no_move = {i for r in res for i in r["stuck"]}
+    for i, dead in stuck:                     # the first state of each place actors are stuck at
+        if not dead:
+            item = analysis.stuck(sys, g, local[i])
+            key = frozenset(item.key)
+        else:
+            actors = tuple(a for a in range(sys.L.A) if dead >> a & 1)
+            key = frozenset((sys.actor(a), sys.where(g.states[local[i]], a)[0]) for a in actors)
+            names = ", ".join(analysis.describe(sys, g, local[i], a) for a in actors)
+            what = "no actor can move" if i in no_move else "others go on"
+            item = analysis.StateFinding("deadlock", tuple(sorted(key)), f"blocked forever: {names} ({what})",
+                                         local[i], actors)
+        if any(k <= key for k in seen):           # a consequence of one already shown
+            continue
+        seen.append(key)
+        g.state_findings.append(item)
     for r in res:
         g.ran |= r["ran"]
         g.entered |= r["entered"]
@@ -513,7 +598,7 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
                 g.found[("unreachable", (name,))] = Found(
                     "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
                     "satisfies it", 0, -1, 0)
-    g.stopped = f"{stopped}; {UNDECIDED}" if stopped else UNDECIDED
+    g.stopped = f"{stopped}; {UNDECIDED_CUT}" if stopped else UNDECIDED
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
     g.symmetry = "off (distributed without gathering: a quotient's verdict needs its edges)"
     g.sent = sum(r["sent"] for r in res)
@@ -525,6 +610,16 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
 
 
 STUCK_LOOKED_AT = 1000      # stuck states whose keys are worked out (one trace per key shown)
+
+
+def _never_moves(ray, ps) -> list:
+    """[(state, actors that never move again)]: the first such states, by
+    id, from the fixpoint run across the partitions."""
+    outs = ray.get([p.fix_start.remote() for p in ps])
+    while any(count for count, _blob in outs):
+        blobs = [blob for _count, blob in outs]
+        outs = ray.get([p.fix_round.remote(*blobs) for p in ps])
+    return sorted(x for part in ray.get([p.dead.remote(STUCK_LOOKED_AT) for p in ps]) for x in part)
 
 
 def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits) -> Graph:

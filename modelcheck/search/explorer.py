@@ -103,9 +103,9 @@ class Graph:
     early: str = ""                                   # early-bug mode: the finding it stopped at
     stuck: int = -1                                   # ... a state no actor can leave, if that
     # distributed without gathering (cluster/distributed.py): the graph holds only the
-    # states on the findings' traces; these are the states where no actor can move,
-    # and (states, transitions, depth) of the whole search
-    stuck_states: list = field(default_factory=list)
+    # states on the findings' traces; its deadlocks (analysis.StateFinding), decided
+    # across the partitions, and (states, transitions, depth) of the whole search
+    state_findings: list = field(default_factory=list)
     totals: tuple = ()
 
     @property

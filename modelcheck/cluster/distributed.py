@@ -43,7 +43,7 @@ from typing import Callable, Optional
 
 from .. import api
 from ..search import explorer
-from ..search.explorer import Found, Graph
+from ..search.explorer import Found, Graph, unreached
 from ..search.store import Codec, States
 from ..search.symmetry import Symmetry
 from ..semantics import System
@@ -595,9 +595,7 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
     if not stopped:
         for name, _f, line in sys.reachables:
             if name not in g.reached:
-                g.found[("unreachable", (name,))] = Found(
-                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
-                    "satisfies it", 0, -1, 0)
+                g.found[("unreachable", (name,))] = unreached(name, line)
     g.stopped = f"{stopped}; {UNDECIDED_CUT}" if stopped else UNDECIDED
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
     g.symmetry = "off (distributed without gathering: a quotient's verdict needs its edges)"
@@ -683,9 +681,7 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
     if not stopped:
         for name, _f, line in sys.reachables:
             if name not in g.reached:
-                g.found[("unreachable", (name,))] = Found(
-                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
-                    "satisfies it", 0, -1, 0)
+                g.found[("unreachable", (name,))] = unreached(name, line)
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
     g.sent = sum(r["sent"] for r in res)
     g.core = f"distributed ({parts} partitions on Ray; {g.sent} bytes exchanged, " \

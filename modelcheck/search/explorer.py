@@ -310,11 +310,16 @@ def explore_python(sys: System, limits: Limits = Limits(),
         g.timeout_edges = {t for t in g.timeout_edges if t < e}
     if not g.stopped:                # decided on the whole explored graph
         for name, _f, line in targets:
-            found_at[("unreachable", (name,))] = Found(
-                "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
-                "satisfies it", 0, -1, 0)
+            found_at[("unreachable", (name,))] = unreached(name, line)
     g.seconds = time.monotonic() - started
     return g
+
+
+def unreached(name: str, line: int) -> Found:
+    """The finding of a `reachable` line that no state satisfies: said only
+    of a search that finished."""
+    return Found("unreachable", (name,), f'reachable "{name}" (line {line}): no reachable state '
+                 "satisfies it", 0, -1, 0)
 
 
 EARLY_STOP = "early-bug mode: stopped at the first finding"

@@ -24,7 +24,6 @@ from array import array
 
 from ...language.model import BINOPS, USAGES
 from ...semantics import System
-from ...semantics.base import DONE
 from ...semantics.callbacks import FenceSite
 from ...semantics.control import Assert, Assign, Await, Branch, Choose, Jump
 from ...semantics.engines import Acquire, Release, Start
@@ -235,7 +234,7 @@ class Program:
             raise Unsupported(f"the expression {tag}")
 
     def instr(self, ins) -> list:
-        sys, L, m = self.sys, self.sys.L, self.sys.m
+        sys, m = self.sys, self.sys.m
         op = OPS.get(type(ins))
         if op is None:
             raise Unsupported(f"the instruction {type(ins).__name__}")
@@ -535,7 +534,7 @@ def why_not(sys: System, limits) -> str:
 
 def explore(sys: System, limits, started: float, origin, progress=None) -> "Graph | str":
     """The native search; a Graph, or a string saying why it could not run."""
-    from ..explorer import Found, Graph
+    from ..explorer import Found, Graph, unreached
     from ..reduction import Reduction
     from ..symmetry import Symmetry
     reduce = Reduction(sys) if limits.reduction else None
@@ -631,9 +630,7 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     else:
         for name, _f, line in sys.reachables:
             if name not in g.reached:
-                g.found[("unreachable", (name,))] = Found(
-                    "unreachable", (name,), f'reachable "{name}" (line {line}): no reachable '
-                    "state satisfies it", 0, -1, 0)
+                g.found[("unreachable", (name,))] = unreached(name, line)
     g.core = "native"
     g.seconds = time.monotonic() - started
     return g

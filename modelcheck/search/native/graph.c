@@ -426,6 +426,13 @@ static void vec_push(Vec *v, int32_t x)
     v->a[v->n++] = x;
 }
 
+/* The ints pushed, as bytes for Python; MemoryError if a push failed. */
+static PyObject *vec_bytes(const Vec *v)
+{
+    return v->oom ? PyErr_NoMemory()
+        : PyBytes_FromStringAndSize((const char *)v->a, (Py_ssize_t)v->n * 4);
+}
+
 typedef struct {
     const mask_t *enabled;
     uint8_t *next;               /* in play in the next round */
@@ -530,11 +537,7 @@ static PyObject *py_unsignalled(PyObject *self, PyObject *args)
         t.active = active, f.next = next;
     }
     Py_END_ALLOW_THREADS
-    if (out.oom) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    res = PyBytes_FromStringAndSize((const char *)out.a, (Py_ssize_t)out.n * 4);
+    res = vec_bytes(&out);
 done:
     free(out.a);
     free(active); free(next); free(group);
@@ -569,8 +572,7 @@ static PyObject *py_without(PyObject *self, PyObject *args)
         if ((a[v] &= ~b[v]))
             vec_push(&out, (int32_t)v);
     Py_END_ALLOW_THREADS
-    PyObject *res = out.oom ? PyErr_NoMemory()
-        : PyBytes_FromStringAndSize((const char *)out.a, (Py_ssize_t)out.n * 4);
+    PyObject *res = vec_bytes(&out);
     free(out.a);
     PyBuffer_Release(&minus);
     PyBuffer_Release(&m);
@@ -844,11 +846,7 @@ static PyObject *py_timed_waits(PyObject *self, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
-    if (out.oom) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    res = PyBytes_FromStringAndSize((const char *)out.a, (Py_ssize_t)out.n * 4);
+    res = vec_bytes(&out);
 done:
     free(out.a);
     records_release(&r);
@@ -959,11 +957,7 @@ static PyObject *py_places(PyObject *self, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
-    if (out.oom) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    res = PyBytes_FromStringAndSize((const char *)out.a, (Py_ssize_t)out.n * 4);
+    res = vec_bytes(&out);
 done:
     free(table);
     free(out.a);

@@ -144,6 +144,19 @@ static int keyset_init(KeySet *k)
     return 0;
 }
 
+/* 1 if there (read only: several threads may ask at once) */
+static int keyset_has(const KeySet *k, const int32_t *x, int n)
+{
+    size_t i = hash_ints(x, n) & k->mask;
+    while (k->slots[i] >= 0) {
+        const int32_t *y = k->data.a + k->slots[i];
+        if (y[0] == n && !memcmp(y + 1, x, n * sizeof *x))
+            return 1;
+        i = (i + 1) & k->mask;
+    }
+    return 0;
+}
+
 /* 1 if added, 0 if there already, -1 out of memory */
 static int keyset_add(KeySet *k, const int32_t *x, int n)
 {
@@ -1267,9 +1280,10 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
 
 /* ------------------------------------------------------------ the search */
 
-static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
+/* explorer._record_lock_step's memo key: (a, stack, held, locks, extras,
+ * in ww, pc, irq_off), in vm->key; its length */
+static int lock_key(VM *vm, const int32_t *s, int a, int pc)
 {
-    /* explorer._record_lock_step's memo key: (a, stack, held, locks, extras, in ww, pc, irq_off) */
     int32_t *k = vm->key;
     int n = 0, c = SC(C_STK) + a;
     k[n++] = a;
@@ -1289,7 +1303,12 @@ static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
     k[n++] = NLEN(s, c);
     for (int j = 0; j < NLEN(s, c); j++)
         k[n++] = NEL(s, c)[j];
-    int r = keyset_add(&vm->memo, k, n);
+    return n;
+}
+
+static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
+{
+    int r = keyset_add(&vm->memo, vm->key, lock_key(vm, s, a, pc));
     if (r > 0 && (vec_push(&vm->locksteps, i) < 0 || vec_push(&vm->locksteps, a) < 0))
         return -1;
     return r < 0 ? -1 : 0;
@@ -1299,6 +1318,63 @@ static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
 {
     return vec_push(&vm->events, kind) | vec_push(&vm->events, x) | vec_push(&vm->events, src)
         | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
+}
+
+/* One outcome k of actor a from state i (depth d - 1, switches sw at the
+ * successor): its record rec with hash h, its number j when known (-1:
+ * look it up), its unpacked state t (NULL: unpacked here when needed). */
+static inline int add_one(VM *vm, int i, int a, int k, int d, int sw, const uint8_t *rec,
+                          uint32_t h, int64_t j, const int32_t *t, int timeout, int nf,
+                          const int32_t *fk)
+{
+    size_t slot;
+    if (j < 0)
+        j = store_find(vm, rec, h, &slot);
+    if (j < 0) {
+        if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
+            return STOP_FULL;
+        j = store_add(vm, rec, h, slot);
+        if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
+            || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
+            return STOP_OOM;
+        if ((SC(NINV) || SC(NREACH)) && !t) {
+            unpack(vm, rec, vm->scratch);
+            t = vm->scratch;
+        }
+        const int32_t *st = t;
+        for (int v = 0; v < SC(NINV); v++) {
+            if (!eval(vm, st, vm->ar[AR_INVS][v])) {
+                int32_t key = v;
+                int r = keyset_add(&vm->invs, &key, 1);
+                if (r < 0 || (r > 0 && log_event(vm, EVT_INV, v, i, a, (int)j)))
+                    return STOP_OOM;
+            }
+        }
+        for (int r = 0; r < SC(NREACH); r++)
+            if (vm->targets[r] && eval(vm, st, vm->ar[AR_REACH][r])) {
+                vm->targets[r] = 0;
+                if (log_event(vm, EVT_REACH, r, i, a, (int)j))
+                    return STOP_OOM;
+            }
+    } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
+        /* j is on the level being built (depth d): the states from
+         * next_start on are, so depth[j] is not read for older ones */
+        vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
+    }
+    if (timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
+        return STOP_OOM;
+    if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
+        return STOP_OOM;
+    int fresh = 0;
+    for (int f = 0; f < nf; f++) {
+        int r = keyset_add(&vm->findings, fk + 3 * f, 3);
+        if (r < 0)
+            return STOP_OOM;
+        fresh |= r;
+    }
+    if (fresh && log_event(vm, EVT_STEP, k, i, a, (int)j))
+        return STOP_OOM;
+    return STOP_NONE;
 }
 
 /* explorer.explore's add(): the outcomes of actor a from state i */
@@ -1311,49 +1387,11 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
         uint32_t h = pack_successor(vm, t, vm->packed);
-        size_t slot;
         /* a step that changes nothing stored leads back to i: no lookup */
-        int64_t j = vm->changed ? store_find(vm, vm->packed, h, &slot) : i;
-        if (j < 0) {
-            if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
-                return STOP_FULL;
-            j = store_add(vm, vm->packed, h, slot);
-            if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
-                || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
-                return STOP_OOM;
-            const int32_t *st = t;
-            for (int v = 0; v < SC(NINV); v++) {
-                if (!eval(vm, st, vm->ar[AR_INVS][v])) {
-                    int32_t key = v;
-                    int r = keyset_add(&vm->invs, &key, 1);
-                    if (r < 0 || (r > 0 && log_event(vm, EVT_INV, v, i, a, (int)j)))
-                        return STOP_OOM;
-                }
-            }
-            for (int r = 0; r < SC(NREACH); r++)
-                if (vm->targets[r] && eval(vm, st, vm->ar[AR_REACH][r])) {
-                    vm->targets[r] = 0;
-                    if (log_event(vm, EVT_REACH, r, i, a, (int)j))
-                        return STOP_OOM;
-                }
-        } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
-            /* j is on the level being built (depth d): the states from
-             * next_start on are, so depth[j] is not read for older ones */
-            vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
-        }
-        if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
-            return STOP_OOM;
-        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
-            return STOP_OOM;
-        int fresh = 0;
-        for (int f = 0; f < o->nf; f++) {
-            int r = keyset_add(&vm->findings, o->fk + 3 * f, 3);
-            if (r < 0)
-                return STOP_OOM;
-            fresh |= r;
-        }
-        if (fresh && log_event(vm, EVT_STEP, k, i, a, (int)j))
-            return STOP_OOM;
+        int stop = add_one(vm, i, a, k, d, sw, vm->packed, h, vm->changed ? -1 : i, t,
+                           o->timeout, o->nf, o->fk);
+        if (stop)
+            return stop;
     }
     return STOP_NONE;
 }
@@ -1436,6 +1474,25 @@ static int note_left_out(VM *vm, Out *outs, int n)
     return 0;
 }
 
+/* Limits and progress, every 1024 states: Python's clock, as the Python
+ * explorer; a stop code (the GIL held). */
+static int tick(VM *vm)
+{
+    PyObject *r = PyObject_CallFunction(vm->tick, "nn", (Py_ssize_t)vm->nstates,
+                                        (Py_ssize_t)vm->depth.a[vm->depth.n - 1]);
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            return STOP_ERROR;
+        PyErr_Clear();
+        return STOP_INTERRUPT;
+    }
+    int stop = (int)PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (stop == -1 && PyErr_Occurred())
+        return STOP_ERROR;
+    return stop;
+}
+
 static int search(VM *vm)
 {
     size_t w = SC(W);
@@ -1446,28 +1503,8 @@ static int search(VM *vm)
         cur[k] = vm->lo[k];
     int stop = STOP_NONE;
     for (size_t i = 0; i < vm->nstates; i++) {
-        if ((i & 1023) == 0) {
-            /* limits and progress: Python's clock, as the Python explorer */
-            PyObject *r = PyObject_CallFunction(vm->tick, "nn", (Py_ssize_t)vm->nstates,
-                                                (Py_ssize_t)vm->depth.a[vm->depth.n - 1]);
-            if (r == NULL) {
-                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
-                    stop = STOP_ERROR;
-                    break;
-                }
-                PyErr_Clear();
-                stop = STOP_INTERRUPT;
-                break;
-            }
-            stop = (int)PyLong_AsLong(r);
-            Py_DECREF(r);
-            if (stop == -1 && PyErr_Occurred()) {
-                stop = STOP_ERROR;
-                break;
-            }
-            if (stop)
-                break;
-        }
+        if ((i & 1023) == 0 && (stop = tick(vm)))
+            break;
         if (i == 0 || vm->depth.a[i] != vm->depth.a[i - 1])
             vm->next_start = vm->nstates;       /* i starts a level: the next one starts here */
         memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
@@ -1541,6 +1578,401 @@ static int search(VM *vm)
     }
 out:
     free(cur);
+    return stop;
+}
+
+/* ------------------------------------------------------------ several workers
+ *
+ * search() with `workers` threads, giving the same result to the byte: the
+ * states are taken in chunks; in each, the threads expand blocks of states
+ * (every actor's step, each successor packed, hashed and looked up in the
+ * visited table, which nobody writes meanwhile) into one buffer per block;
+ * then the calling thread merges the blocks in state order, doing what
+ * search() does after its steps (lock steps, the reduction and its proviso,
+ * add_one), so states get search()'s numbers, parents and edges.  A
+ * successor not found in the table is looked up again in the merge: an
+ * earlier one of the chunk may have added it.  Only the merge writes the
+ * store and only it calls Python (the tick, at the same states as search()).
+ *
+ * A block's buffer, per state: a header (HDR ints: its length, a stop code,
+ * the enabled and the persistent actor masks), then in actor order the lock
+ * steps to record (LOCKSTEP, a, n, key[n]: keys the memo did not hold) and
+ * the outcomes of each enabled actor (OUTCOMES, a, pc, n, then n times: j
+ * (-1: not found), hash, timeout, the actor's next pc, nf, nf keys of 3,
+ * the packed record in RW ints). */
+#include <pthread.h>
+
+enum { H_LEN, H_STOP, H_EN, H_KEEP = H_EN + 2, HDR = H_KEEP + 2 };
+enum { LOCKSTEP = 1, OUTCOMES };
+#define BLOCK 64                /* states per block */
+#define NBLOCKS 256             /* blocks per chunk */
+
+typedef struct Pool Pool;
+typedef struct {
+    VM vm;                      /* a copy of the machine, with its own scratch */
+    Pool *pool;
+    pthread_t thread;
+    int32_t *cur;
+} Worker;
+
+struct Pool {
+    VM *vm;
+    Worker *w;
+    int n;                      /* workers, the calling thread being w[0] */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    int gen, busy, quit;
+    size_t lo, hi;              /* the chunk */
+    int red;
+    int next;                   /* the next block to take (atomic) */
+    Vec out[NBLOCKS];
+    int failed[NBLOCKS];
+};
+
+/* n ints at the end of v, uninitialised; NULL out of memory */
+static int32_t *vec_take(Vec *v, size_t n)
+{
+    while (v->n + n > v->cap)
+        if (vec_grow(v) < 0)
+            return NULL;
+    v->n += n;
+    return v->a + v->n - n;
+}
+
+static int worker_scratch(Worker *w, const VM *vm)
+{
+    size_t wd = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);
+    VM *c = &w->vm;
+    c->outs = calloc(maxout, sizeof *c->outs);
+    c->outbuf = calloc(maxout * wd, sizeof *c->outbuf);
+    c->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *c->fkbuf);
+    c->key = calloc(wd + SC(NLOCKS) + 8, sizeof *c->key);
+    c->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *c->stack);
+    w->cur = malloc(wd * sizeof *w->cur);
+    if (!c->outs || !c->outbuf || !c->fkbuf || !c->key || !c->stack || !w->cur)
+        return -1;
+    for (size_t k = 0; k < maxout; k++) {
+        c->outs[k].t = c->outbuf + k * wd;
+        c->outs[k].fk = c->fkbuf + k * maxf * 3;
+    }
+    for (size_t k = 0; k < wd; k++)     /* what unpack() does not write */
+        w->cur[k] = vm->lo[k];
+    return 0;
+}
+
+static void worker_free(Worker *w)
+{
+    VM *c = &w->vm;
+    free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack); free(w->cur);
+}
+
+/* The copy of the shared machine a worker reads in a chunk: the store and
+ * graph as they are now, its own scratch. */
+static void worker_sync(Worker *w, const VM *vm)
+{
+    VM *c = &w->vm;
+    Out *outs = c->outs;
+    int32_t *outbuf = c->outbuf, *fkbuf = c->fkbuf, *key = c->key;
+    int64_t *stack = c->stack;
+    *c = *vm;
+    c->outs = outs, c->outbuf = outbuf, c->fkbuf = fkbuf, c->key = key, c->stack = stack;
+    c->overflow = 0;
+}
+
+/* search()'s work on states lo..hi-1 before add(), into out; -1 out of memory */
+static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out)
+{
+    VM *vm = &w->vm;
+    int32_t *cur = w->cur;
+    size_t rec = SC(REC), rw = (rec + 3) / 4;
+    out->n = 0;
+    for (size_t i = lo; i < hi; i++) {
+        size_t at = out->n;
+        if (!vec_take(out, HDR))
+            return -1;
+        vm->curp = vm->states + i * rec;        /* read only while the workers run */
+        unpack(vm, vm->curp, cur);
+        vm->cur = cur, vm->hcur = vm->hashes[i];
+        int mover = i ? vm->via.a[i] : -1, stop = STOP_NONE;
+        uint64_t enabled = 0, keep;
+        for (int a = 0; a < SC(A); a++) {
+            int pc = S(cur, SC(C_PC) + a);
+            if (pc < 0)
+                continue;
+            if (vm->acq[pc] && (mover < 0 || mover == a || ACT(a)[AC_KIND] == K_WORK)) {
+                int n = lock_key(vm, cur, a, pc);
+                if (!keyset_has(&vm->memo, vm->key, n)) {
+                    int32_t *p = vec_take(out, 3 + (size_t)n);
+                    if (!p)
+                        return -1;
+                    p[0] = LOCKSTEP, p[1] = a, p[2] = n;
+                    memcpy(p + 3, vm->key, n * sizeof *p);
+                }
+            }
+            if (SC(NIRQS) && interrupted(vm, cur, a))
+                continue;
+            vm->base = vm->outs;
+            int n = step(vm, cur, a, pc);
+            if (vm->overflow) {
+                stop = STOP_CAPACITY;
+                break;
+            }
+            if (!n)
+                continue;
+            enabled |= (uint64_t)1 << a;
+            int32_t *p = vec_take(out, 4);
+            if (!p)
+                return -1;
+            p[0] = OUTCOMES, p[1] = a, p[2] = pc, p[3] = n;
+            for (int k = 0; k < n; k++) {
+                Out *o = &vm->outs[k];
+                /* the record is packed in place, with the 8 bytes of slack
+                 * put_slot needs (taken back after) */
+                p = vec_take(out, 5 + 3 * (size_t)o->nf + rw + 2);
+                if (!p)
+                    return -1;
+                out->n -= 2;
+                uint8_t *r = (uint8_t *)(p + 5 + 3 * o->nf);
+                uint32_t h = pack_successor(vm, o->t, r);
+                size_t slot;
+                int64_t j = vm->changed ? store_find(vm, r, h, &slot) : (int64_t)i;
+                p[0] = (int32_t)j, p[1] = (int32_t)h, p[2] = o->timeout;
+                p[3] = S(o->t, SC(C_PC) + a), p[4] = o->nf;
+                memcpy(p + 5, o->fk, 3 * o->nf * sizeof *p);
+            }
+        }
+        keep = enabled;
+        if (!stop && red && __builtin_popcountll(enabled) >= 2) {
+            keep = persistent(vm, cur, enabled);
+            if (vm->overflow)
+                stop = STOP_CAPACITY;
+        }
+        int32_t *h = out->a + at;
+        h[H_LEN] = (int32_t)(out->n - at), h[H_STOP] = stop;
+        memcpy(h + H_EN, &enabled, 8);
+        memcpy(h + H_KEEP, &keep, 8);
+        if (stop)
+            break;
+    }
+    return 0;
+}
+
+/* Take blocks of the chunk until none is left. */
+static void work(Worker *w)
+{
+    Pool *p = w->pool;
+    size_t nb = (p->hi - p->lo + BLOCK - 1) / BLOCK;
+    for (;;) {
+        int b = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+        if ((size_t)b >= nb)
+            break;
+        size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
+        p->failed[b] = expand(w, lo, hi, p->red, &p->out[b]);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    Pool *p = w->pool;
+    int gen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->gen == gen && !p->quit)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        gen = p->gen;
+        pthread_mutex_unlock(&p->mu);
+        work(w);
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Expand the chunk lo..hi-1 on every worker (the GIL released). */
+static void expand_chunk(Pool *p, size_t lo, size_t hi)
+{
+    for (int k = 0; k < p->n; k++)
+        worker_sync(&p->w[k], p->vm);
+    p->lo = lo, p->hi = hi, p->red = p->vm->red, p->next = 0;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&p->mu);
+    p->gen++;
+    p->busy = p->n - 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    work(&p->w[0]);
+    pthread_mutex_lock(&p->mu);
+    while (p->busy)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    Py_END_ALLOW_THREADS
+}
+
+/* note_left_out, from a block's records */
+static int note_left_out_packed(VM *vm, const int32_t *g)
+{
+    size_t rec = SC(REC), rw = (rec + 3) / 4;
+    int n = g[3];
+    vm->skipped += n;
+    if (vm->nsample >= (size_t)SC(SAMPLE))
+        return 0;
+    if (vm->nsample + n > vm->sample_cap) {
+        size_t cap = 2 * (vm->nsample + n) + 64;
+        uint8_t *p = realloc(vm->sample, cap * rec + 8);
+        if (!p)
+            return -1;
+        vm->sample = p, vm->sample_cap = cap;
+    }
+    const int32_t *c = g + 4;
+    for (int k = 0; k < n; k++, c += 5 + 3 * c[4] + rw)
+        memcpy(vm->sample + vm->nsample++ * rec, c + 5 + 3 * c[4], rec);
+    return 0;
+}
+
+/* add(), from a block's records */
+static int add_packed(VM *vm, int i, const int32_t *g)
+{
+    size_t rw = (SC(REC) + 3) / 4;
+    int a = g[1], n = g[3], d = vm->depth.a[i] + 1, last = vm->via.a[i];
+    int sw = vm->switches.a[i] + (last != a && last != -1);
+    const int32_t *c = g + 4;
+    for (int k = 0; k < n; k++, c += 5 + 3 * c[4] + rw) {
+        vm->entered[c[3] + 1] = 1;
+        int stop = add_one(vm, i, a, k, d, sw, (const uint8_t *)(c + 5 + 3 * c[4]),
+                           (uint32_t)c[1], c[0], NULL, c[2], c[4], c + 5);
+        if (stop)
+            return stop;
+    }
+    return STOP_NONE;
+}
+
+/* search()'s work on state i after its steps, from its records h */
+static int merge(VM *vm, size_t i, const int32_t *h)
+{
+    size_t rw = (SC(REC) + 3) / 4;
+    const int32_t *g[64], *p = h + HDR, *end = h + h[H_LEN];
+    uint64_t enabled, keep;
+    memcpy(&enabled, h + H_EN, 8);
+    memcpy(&keep, h + H_KEEP, 8);
+    while (p < end) {
+        if (p[0] == LOCKSTEP) {
+            int r = keyset_add(&vm->memo, p + 3, p[2]);
+            if (r < 0 || (r > 0 && (vec_push(&vm->locksteps, (int32_t)i) < 0
+                                    || vec_push(&vm->locksteps, p[1]) < 0)))
+                return STOP_OOM;
+            p += 3 + p[2];
+        } else {
+            g[p[1]] = p;
+            const int32_t *c = p + 4;
+            for (int k = 0; k < p[3]; k++)
+                c += 5 + 3 * c[4] + rw;
+            p = c;
+        }
+    }
+    if (h[H_STOP])
+        return h[H_STOP];
+    if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
+        vm->red = 0;
+        vm->trial_at = i;
+    }
+    if (!vm->red || __builtin_popcountll(enabled) < 2)
+        keep = enabled;
+    size_t first = vm->nstates, from = vm->offsets.a[vm->offsets.n - 1];
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t these = pass ? enabled & ~keep : keep;
+        if (pass && these) {
+            int back = 0;            /* cycle proviso: a step back, expand fully */
+            for (size_t e = from; e < vm->edges.n && !back; e++)
+                back = (size_t)vm->edges.a[e] < first;
+            if (!back) {
+                vm->pruned++;
+                for (int a = 0; a < SC(A); a++)
+                    if ((these >> a & 1) && note_left_out_packed(vm, g[a]))
+                        return STOP_OOM;
+                break;
+            }
+        }
+        for (int a = 0; a < SC(A); a++)
+            if (these >> a & 1) {
+                vm->ran[g[a][2] + 1] = 1;
+                int stop = add_packed(vm, (int)i, g[a]);
+                if (stop)
+                    return stop;
+            }
+    }
+    if (vec_push(&vm->offsets, (int32_t)vm->edges.n))
+        return STOP_OOM;
+    return STOP_NONE;
+}
+
+static int search_parallel(VM *vm, int workers)
+{
+    Pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return STOP_OOM;
+    int stop = STOP_NONE, started = 1;
+    p->vm = vm, p->n = workers;
+    p->w = calloc(workers, sizeof *p->w);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    if (!p->w) {
+        stop = STOP_OOM;
+        goto out;
+    }
+    for (int k = 0; k < workers; k++) {
+        p->w[k].pool = p;
+        if (worker_scratch(&p->w[k], vm)) {
+            stop = STOP_OOM;
+            goto out;
+        }
+    }
+    for (; started < workers; started++)
+        if (pthread_create(&p->w[started].thread, NULL, worker_main, &p->w[started]))
+            break;
+    p->n = started;                     /* fewer threads if the system has no more */
+    for (size_t lo = 0; lo < vm->nstates && !stop;) {
+        size_t hi = vm->nstates < lo + BLOCK * NBLOCKS ? vm->nstates : lo + BLOCK * NBLOCKS;
+        expand_chunk(p, lo, hi);
+        for (size_t b = 0; lo < hi && !stop; b++) {
+            if (p->failed[b]) {
+                stop = STOP_OOM;
+                break;
+            }
+            const int32_t *h = p->out[b].a;
+            for (size_t k = 0; k < BLOCK && lo < hi; k++, lo++, h += h[H_LEN]) {
+                if ((lo & 1023) == 0 && (stop = tick(vm)))
+                    break;
+                if (lo == 0 || vm->depth.a[lo] != vm->depth.a[lo - 1])
+                    vm->next_start = vm->nstates;
+                if ((stop = merge(vm, lo, h)))
+                    break;
+            }
+        }
+    }
+out:
+    if (p->w) {
+        pthread_mutex_lock(&p->mu);
+        p->quit = 1;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+        for (int k = 1; k < started; k++)
+            pthread_join(p->w[k].thread, NULL);
+        for (int k = 0; k < workers; k++)
+            worker_free(&p->w[k]);
+    }
+    for (int b = 0; b < NBLOCKS; b++)
+        free(p->out[b].a);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+    free(p->w);
+    free(p);
     return stop;
 }
 
@@ -1623,12 +2055,14 @@ static void vm_free(VM *vm)
     free(vm->outs); free(vm->outbuf); free(vm->fkbuf); free(vm->key); free(vm->stack);
 }
 
-/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes) -> dict */
+/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes,
+ *         workers: int = 1) -> dict */
 static PyObject *py_explore(PyObject *self, PyObject *args)
 {
     Py_buffer sc, tg, bufs[NARRAYS];
     PyObject *arrays, *tick;
-    if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
+    int workers = 1;
+    if (!PyArg_ParseTuple(args, "y*OO!y*|i", &sc, &tick, &PyTuple_Type, &arrays, &tg, &workers))
         return NULL;
     VM *vm = calloc(1, sizeof *vm);
     PyObject *res = NULL;
@@ -1706,6 +2140,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
         || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
         stop = STOP_OOM;
+    else if (workers > 1)
+        stop = search_parallel(vm, workers);
     else
         stop = search(vm);
     if (stop == STOP_ERROR)           /* the tick raised: its exception goes up */

@@ -68,6 +68,15 @@ def test_a_pipeline_of_many_chunks_gives_the_same_graph(reduction):
 
 
 @needs_core
+def test_the_reduction_trial_is_judged_alike():
+    """Past REDUCTION_TRIAL states the saving is judged from the same sample
+    in the merge, in the middle of a chunk the workers expanded reduced."""
+    path = REPO / "bench/probes/stages_reclaim_once.fspec"
+    g = agree(path.read_text(), {"N": 8}, reduction=True)
+    assert g.reduction.startswith("on for the first") and g.pruned
+
+
+@needs_core
 @pytest.mark.parametrize("n", [1, 2, 7, 50, 1025, 5000])
 def test_a_state_limit_cuts_alike(n):
     path = REPO / "bench/specs/pipeline_fixed.fspec"

@@ -23,7 +23,8 @@ needs_core = pytest.mark.skipif(not native.available(), reason="the C extension 
 SPECS = sorted(REPO.glob("specs/*.fspec")) + sorted(REPO.glob("bench/specs/*.fspec"))
 PLAIN = dict(symmetry=False, core="native")
 COLUMNS = ("parent", "via", "depth", "switches", "offsets", "edges", "edge_actor")
-FACTS = ("timeout_edges", "ran", "entered", "deps", "reached", "stopped", "pruned", "reduction")
+FACTS = ("timeout_edges", "ran", "entered", "deps", "reached", "stopped", "pruned", "reduction",
+         "early", "stuck")
 
 
 def graph(sys, workers: int, **limits):
@@ -55,6 +56,15 @@ def agree(text: str, params=None, workers=(2, 3), **limits):
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)
 def test_every_spec_gives_the_same_graph(path, reduction):
     agree(path.read_text(), reduction=reduction)
+
+
+@needs_core
+@pytest.mark.parametrize("reduction", [False, True], ids=["full", "reduced"])
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)
+def test_early_bug_mode_stops_at_the_same_state(path, reduction):
+    """Early-bug mode: the merge stops where search() stops (a finding
+    logged, or a state where no one can move), with the same partial graph."""
+    agree(path.read_text(), reduction=reduction, early=True)
 
 
 @needs_core
@@ -106,10 +116,10 @@ def untimed(x):
 
 @needs_core
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(generate.specs(), st.booleans())
-def test_generated_specs_agree(text, reduction):
+@given(generate.specs(), st.booleans(), st.booleans())
+def test_generated_specs_agree(text, reduction, early):
     note(text)
-    agree(text, reduction=reduction)
+    agree(text, reduction=reduction, early=early)
 
 
 @needs_core

@@ -44,7 +44,7 @@ static uint64_t *table_alloc(size_t n)
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
        C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
-       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, NSCALARS };
+       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, EARLY, NSCALARS };
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
@@ -81,7 +81,7 @@ enum { F_RANGE = 1, F_ASSERT, F_UNLOCK, F_RELEASE, F_HELD_LOCK, F_HELD_SLOT, F_S
 enum { EVT_STEP = 1, EVT_INV, EVT_REACH };
 /* why a search stopped */
 enum { STOP_NONE, STOP_FULL, STOP_TIME, STOP_MEMORY, STOP_INTERRUPT, STOP_OOM, STOP_CAPACITY,
-       STOP_ERROR };
+       STOP_ERROR, STOP_EARLY };
 
 #define DONE (-1)
 #define NORECLAIM 1
@@ -237,7 +237,9 @@ typedef struct {
     size_t nstates, states_cap;
     uint32_t *hashes;
     uint64_t *table;
-    size_t mask;
+    size_t mask;                        /* slots - 1 */
+    int sbits, segbits;                 /* 1 << sbits stripes of 1 << segbits slots */
+    size_t segmask, segused[64];        /* a stripe's slots - 1; states in each */
     /* graph */
     Vec parent, via, depth, switches, offsets, edges, edge_actor, timeouts, events, locksteps;
     uint8_t *ran, *entered;         /* by pc + 1 */
@@ -253,6 +255,10 @@ typedef struct {
     int32_t *outbuf, *fkbuf, *key;
     int64_t *stack;
     int overflow;
+    /* early-bug mode: a finding was logged (2 in EARLY: one holds at the
+     * initial state); the state where no one can move, or -1 */
+    int hit;
+    int64_t stuck;
 } VM;
 
 #define S(s, c) ((s)[vm->off[c]])                       /* a flat component */
@@ -1217,12 +1223,65 @@ static uint32_t pack_successor(VM *vm, const int32_t *t, uint8_t *out)
 
 /* The visited table: open addressing, one 64-bit slot per entry holding
  * the state's hash above its number, so a probe reads the record only when
- * the hashes agree; all ones is empty.  At most 3/4 full. */
+ * the hashes agree; all ones is empty.  It is cut in 1 << sbits stripes by
+ * the hash's top bits, each probed within itself and at most 3/4 full, so
+ * that threads can fill stripes apart (search_parallel); with one stripe,
+ * as for one thread, it is a plain table. */
 #define EMPTY (~(uint64_t)0)
+
+static inline int stripe_of(const VM *vm, uint32_t h)
+{
+    return (int)((uint64_t)h >> (32 - vm->sbits));
+}
+
+static inline size_t slot_of(const VM *vm, uint32_t h)
+{
+    return (size_t)stripe_of(vm, h) << vm->segbits | (h & vm->segmask);
+}
+
+static inline size_t next_slot(const VM *vm, size_t k)
+{
+    return (k & ~vm->segmask) | ((k + 1) & vm->segmask);
+}
+
+/* A table of 1 << (sbits + segbits) slots, empty; -1 out of memory */
+static int table_new(VM *vm, int segbits)
+{
+    size_t n = (size_t)1 << (vm->sbits + segbits);
+    uint64_t *table = table_alloc(n);
+    if (!table)
+        return -1;
+    memset(table, 0xff, n * sizeof *table);
+    vm->table = table, vm->mask = n - 1;
+    vm->segbits = segbits, vm->segmask = ((size_t)1 << segbits) - 1;
+    return 0;
+}
+
+/* Twice the slots, the entries moved over */
+static int table_grow(VM *vm)
+{
+    uint64_t *old = vm->table;
+    size_t n = vm->mask + 1;
+    if (table_new(vm, vm->segbits + 1) < 0) {
+        vm->table = old;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t e = old[i];
+        if (e == EMPTY)
+            continue;
+        size_t k = slot_of(vm, (uint32_t)(e >> 32));
+        while (vm->table[k] != EMPTY)
+            k = next_slot(vm, k);
+        vm->table[k] = e;
+    }
+    free(old);
+    return 0;
+}
 
 static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
 {
-    size_t w = SC(REC), k = h & vm->mask;
+    size_t w = SC(REC), k = slot_of(vm, h);
     for (;;) {
         uint64_t e = vm->table[k];
         if (e == EMPTY) {
@@ -1234,11 +1293,13 @@ static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
             if (!memcmp(vm->states + j * w, st, w))
                 return (int64_t)j;
         }
-        k = (k + 1) & vm->mask;
+        k = next_slot(vm, k);
     }
 }
 
-static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
+/* A new state's record and hash at the end of the store (not in the
+ * table); its number, -1 out of memory */
+static int64_t store_append(VM *vm, const uint8_t *st, uint32_t h)
 {
     size_t w = SC(REC), j = vm->nstates;
     if (j == vm->states_cap) {
@@ -1255,27 +1316,20 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     }
     memcpy(vm->states + j * w, st, w);
     vm->hashes[j] = h;
-    vm->table[slot] = (uint64_t)h << 32 | j;
     vm->nstates++;
-    if (4 * vm->nstates > 3 * (vm->mask + 1)) {
-        size_t mask = 2 * vm->mask + 1;
-        uint64_t *table = table_alloc(mask + 1);
-        if (!table)
-            return -1;
-        memset(table, 0xff, (mask + 1) * sizeof *table);
-        for (size_t i = 0; i <= vm->mask; i++) {
-            uint64_t e = vm->table[i];
-            if (e == EMPTY)
-                continue;
-            size_t k = (e >> 32) & mask;
-            while (table[k] != EMPTY)
-                k = (k + 1) & mask;
-            table[k] = e;
-        }
-        free(vm->table);
-        vm->table = table, vm->mask = mask;
-    }
     return (int64_t)j;
+}
+
+/* A new state, in the table at slot (store_find's) */
+static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
+{
+    int64_t j = store_append(vm, st, h);
+    if (j < 0)
+        return -1;
+    vm->table[slot] = (uint64_t)h << 32 | (uint64_t)j;
+    if (4 * ++vm->segused[stripe_of(vm, h)] > 3 * (vm->segmask + 1) && table_grow(vm) < 0)
+        return -1;
+    return j;
 }
 
 /* ------------------------------------------------------------ the search */
@@ -1316,24 +1370,27 @@ static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
 
 static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
 {
+    vm->hit |= kind != EVT_REACH;
     return vec_push(&vm->events, kind) | vec_push(&vm->events, x) | vec_push(&vm->events, src)
         | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
 }
 
 /* One outcome k of actor a from state i (depth d - 1, switches sw at the
- * successor): its record rec with hash h, its number j when known (-1:
- * look it up), its unpacked state t (NULL: unpacked here when needed). */
-static inline int add_one(VM *vm, int i, int a, int k, int d, int sw, const uint8_t *rec,
-                          uint32_t h, int64_t j, const int32_t *t, int timeout, int nf,
+ * successor): its record rec with hash h, its number *jp when known (-1:
+ * look it up; -2: a new state whose table entry is made elsewhere), set
+ * here; its unpacked state t (NULL: unpacked here when needed). */
+static inline __attribute__((always_inline)) int add_one(VM *vm, int i, int a, int k, int d, int sw, const uint8_t *rec,
+                          uint32_t h, int64_t *jp, const int32_t *t, int timeout, int nf,
                           const int32_t *fk)
 {
     size_t slot;
-    if (j < 0)
+    int64_t j = *jp;
+    if (j == -1)
         j = store_find(vm, rec, h, &slot);
     if (j < 0) {
         if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
             return STOP_FULL;
-        j = store_add(vm, rec, h, slot);
+        j = *jp = j == -2 ? store_append(vm, rec, h) : store_add(vm, rec, h, slot);
         if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
             || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
             return STOP_OOM;
@@ -1388,12 +1445,29 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
         uint32_t h = pack_successor(vm, t, vm->packed);
         /* a step that changes nothing stored leads back to i: no lookup */
-        int stop = add_one(vm, i, a, k, d, sw, vm->packed, h, vm->changed ? -1 : i, t,
-                           o->timeout, o->nf, o->fk);
+        int64_t j = vm->changed ? -1 : i;
+        int stop = add_one(vm, i, a, k, d, sw, vm->packed, h, &j, t, o->timeout, o->nf, o->fk);
         if (stop)
             return stop;
     }
     return STOP_NONE;
+}
+
+/* System.at_rest for every actor: finished, or a job held back by its
+ * dependencies (no one sleeps) */
+static int all_at_rest(VM *vm, const int32_t *s)
+{
+    for (int a = 0; a < SC(A); a++) {
+        const int32_t *ac = ACT(a);
+        int pc = S(s, SC(C_PC) + a), held = 0;
+        if (pc == DONE)
+            continue;
+        for (int k = 0; k < ac[AC_NDEPS] && pc == ac[AC_START] && !held; k++)
+            held = !(S(s, SC(C_FN) + vm->pool[ac[AC_DEPS] + k]) & 3);
+        if (!held)
+            return 0;
+    }
+    return 1;
 }
 
 /* Reduction.persistent: the actors to expand at s, as a mask of `enabled` */
@@ -1503,6 +1577,10 @@ static int search(VM *vm)
         cur[k] = vm->lo[k];
     int stop = STOP_NONE;
     for (size_t i = 0; i < vm->nstates; i++) {
+        if (SC(EARLY) && vm->hit) {     /* early-bug mode: a step showed a finding */
+            stop = STOP_EARLY;
+            break;
+        }
         if ((i & 1023) == 0 && (stop = tick(vm)))
             break;
         if (i == 0 || vm->depth.a[i] != vm->depth.a[i - 1])
@@ -1537,6 +1615,11 @@ static int search(VM *vm)
             vm->red = 0;
             vm->trial_at = i;
         }
+        if (SC(EARLY) && !enabled && !all_at_rest(vm, cur)) {
+            vm->stuck = (int64_t)i;     /* early-bug mode: no one can move, at its depth */
+            stop = vec_push(&vm->offsets, (int32_t)vm->edges.n) ? STOP_OOM : STOP_EARLY;
+            break;
+        }
         uint64_t keep = enabled;
         if (vm->red && __builtin_popcountll(enabled) >= 2) {
             keep = persistent(vm, cur, enabled);
@@ -1563,13 +1646,13 @@ static int search(VM *vm)
                     break;
                 }
             }
-            for (int a = 0; a < SC(A); a++)
-                if (these >> a & 1) {
-                    vm->ran[S(cur, SC(C_PC) + a) + 1] = 1;
-                    stop = add(vm, (int)i, a, vm->outs + (size_t)a * (SC(MAXOUT) + 1), nouts[a]);
-                    if (stop)
-                        goto out;
-                }
+            for (uint64_t m = these; m; m &= m - 1) {      /* the actors in order */
+                int a = __builtin_ctzll(m);
+                vm->ran[S(cur, SC(C_PC) + a) + 1] = 1;
+                stop = add(vm, (int)i, a, vm->outs + (size_t)a * (SC(MAXOUT) + 1), nouts[a]);
+                if (stop)
+                    goto out;
+            }
         }
         if (vec_push(&vm->offsets, (int32_t)vm->edges.n)) {
             stop = STOP_OOM;
@@ -1583,49 +1666,74 @@ out:
 
 /* ------------------------------------------------------------ several workers
  *
- * search() with `workers` threads, giving the same result to the byte: the
- * states are taken in chunks; in each, the threads expand blocks of states
- * (every actor's step, each successor packed, hashed and looked up in the
- * visited table, which nobody writes meanwhile) into one buffer per block;
- * then the calling thread merges the blocks in state order, doing what
- * search() does after its steps (lock steps, the reduction and its proviso,
- * add_one), so states get search()'s numbers, parents and edges.  A
- * successor not found in the table is looked up again in the merge: an
- * earlier one of the chunk may have added it.  Only the merge writes the
- * store and only it calls Python (the tick, at the same states as search()).
+ * search() on `workers` threads, with the same result to the byte.  The
+ * states are taken in chunks; each chunk goes through three phases on
+ * every thread, then a merge on the calling thread alone:
+ *  1. expand: threads take blocks of the chunk's states and do what
+ *     search() does before add(): every actor's step, each successor packed,
+ *     hashed and looked up in the visited table (which nobody writes
+ *     meanwhile), lock-step keys and finding keys the memos lack; into one
+ *     buffer per block;
+ *  2. insert: the successors not found, walked in the order search() adds
+ *     them, each thread those of its stripes of the table (stripe_of): the
+ *     first of each new record goes in the table (its entry PROVISIONAL,
+ *     naming it), the next ones point to it;
+ *  3. merge, in state order, what search() does after its steps (lock steps,
+ *     the reduction and its proviso, add_one): a first record gets the next
+ *     number, the others that number, so states get search()'s numbers,
+ *     parents and edges; only here is the store written or Python called
+ *     (the tick, at the same states as search());
+ *  4. fix: each thread writes the numbers into its provisional entries.
+ * With the reduction on, a chunk skips 2 and 4: whether the left-out steps
+ * are added is decided in the merge, which then looks up and adds them as
+ * search() does.
  *
  * A block's buffer, per state: a header (HDR ints: its length, a stop code,
  * the enabled and the persistent actor masks), then in actor order the lock
- * steps to record (LOCKSTEP, a, n, key[n]: keys the memo did not hold) and
- * the outcomes of each enabled actor (OUTCOMES, a, pc, n, then n times: j
- * (-1: not found), hash, timeout, the actor's next pc, nf, nf keys of 3,
+ * steps to record (LOCKSTEP, a, n, key[n]) and the outcomes of each enabled
+ * actor (OUTCOMES, a, pc, n, then n candidates: CHDR ints, the finding keys,
  * the packed record in RW ints). */
 #include <pthread.h>
 
 enum { H_LEN, H_STOP, H_EN, H_KEEP = H_EN + 2, HDR = H_KEEP + 2 };
 enum { LOCKSTEP = 1, OUTCOMES };
+/* a candidate: its state's number (-1: not known yet), hash, timeout, the
+ * actor's next pc, finding keys, the first candidate of its record (insert) */
+enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
+#define CAND_REC(c) ((uint8_t *)((c) + CHDR + 3 * (c)[CNF]))
+#define CAND_NEXT(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw))
 #define BLOCK 64                /* states per block */
 #define NBLOCKS 256             /* blocks per chunk */
+#define SBITS 6                 /* stripes of the table: 64 */
+#define PROVISIONAL 0x80000000u
+enum { EXPAND, INSERT, FIX };
 
+typedef struct { size_t slot; int32_t *c; } First;
 typedef struct Pool Pool;
 typedef struct {
     VM vm;                      /* a copy of the machine, with its own scratch */
     Pool *pool;
+    int id;
     pthread_t thread;
     int32_t *cur;
+    First *firsts;              /* insert: the first candidates of new records */
+    size_t nfirsts, firsts_cap;
+    size_t count[1 << SBITS];   /* expand: candidates not found, by stripe */
+    int failed;
 } Worker;
 
 struct Pool {
     VM *vm;
     Worker *w;
-    int n;                      /* workers, the calling thread being w[0] */
+    int n;                      /* threads, the calling one being w[0] */
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    int gen, busy, quit;
-    size_t lo, hi;              /* the chunk */
+    int gen, busy, quit, phase;
+    size_t lo, hi, nb;          /* the chunk; its blocks */
     int red;
-    int next;                   /* the next block to take (atomic) */
+    int next;                   /* expand: the next block to take (atomic) */
     Vec out[NBLOCKS];
+    Vec *own;                   /* NBLOCKS x n: to insert, by worker (expand) */
     int failed[NBLOCKS];
 };
 
@@ -1663,11 +1771,12 @@ static int worker_scratch(Worker *w, const VM *vm)
 static void worker_free(Worker *w)
 {
     VM *c = &w->vm;
-    free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack); free(w->cur);
+    free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack);
+    free(w->cur); free(w->firsts);
 }
 
-/* The copy of the shared machine a worker reads in a chunk: the store and
- * graph as they are now, its own scratch. */
+/* The machine a worker reads in a chunk: the store, graph and memos as
+ * they are now, its own scratch. */
 static void worker_sync(Worker *w, const VM *vm)
 {
     VM *c = &w->vm;
@@ -1677,15 +1786,20 @@ static void worker_sync(Worker *w, const VM *vm)
     *c = *vm;
     c->outs = outs, c->outbuf = outbuf, c->fkbuf = fkbuf, c->key = key, c->stack = stack;
     c->overflow = 0;
+    memset(w->count, 0, sizeof w->count);
 }
 
-/* search()'s work on states lo..hi-1 before add(), into out; -1 out of memory */
-static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out)
+/* Phase 1 on states lo..hi-1, into out; the offsets there of the
+ * candidates to insert, in own[] by the worker whose stripe they fall in;
+ * -1 out of memory */
+static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own)
 {
     VM *vm = &w->vm;
     int32_t *cur = w->cur;
     size_t rec = SC(REC), rw = (rec + 3) / 4;
     out->n = 0;
+    for (int k = 0; k < w->pool->n; k++)
+        own[k].n = 0;
     for (size_t i = lo; i < hi; i++) {
         size_t at = out->n;
         if (!vec_take(out, HDR))
@@ -1728,17 +1842,30 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out)
                 Out *o = &vm->outs[k];
                 /* the record is packed in place, with the 8 bytes of slack
                  * put_slot needs (taken back after) */
-                p = vec_take(out, 5 + 3 * (size_t)o->nf + rw + 2);
-                if (!p)
+                int32_t *c = vec_take(out, CHDR + 3 * (size_t)o->nf + rw + 2);
+                if (!c)
                     return -1;
                 out->n -= 2;
-                uint8_t *r = (uint8_t *)(p + 5 + 3 * o->nf);
+                int nf = 0;             /* the finding keys already known: no news */
+                for (int f = 0; f < o->nf; f++)
+                    if (!keyset_has(&vm->findings, o->fk + 3 * f, 3))
+                        memcpy(c + CHDR + 3 * nf++, o->fk + 3 * f, 3 * sizeof *c);
+                out->n -= 3 * (size_t)(o->nf - nf);
+                c[CNF] = nf;
+                uint8_t *r = CAND_REC(c);
                 uint32_t h = pack_successor(vm, o->t, r);
                 size_t slot;
-                int64_t j = vm->changed ? store_find(vm, r, h, &slot) : (int64_t)i;
-                p[0] = (int32_t)j, p[1] = (int32_t)h, p[2] = o->timeout;
-                p[3] = S(o->t, SC(C_PC) + a), p[4] = o->nf;
-                memcpy(p + 5, o->fk, 3 * o->nf * sizeof *p);
+                /* looked up here for a serial merge, in phase 2 else */
+                int64_t j = !vm->changed ? (int64_t)i : red ? store_find(vm, r, h, &slot) : -1;
+                c[CJ] = (int32_t)j, c[CHASH] = (int32_t)h, c[CTIME] = o->timeout;
+                c[CNEXT] = S(o->t, SC(C_PC) + a);
+                if (j < 0 && !red) {
+                    int st = stripe_of(vm, h);
+                    int32_t off = (int32_t)(c - out->a);
+                    w->count[st]++;
+                    if (vec_push(&own[st % w->pool->n], off) < 0)
+                        return -1;
+                }
             }
         }
         keep = enabled;
@@ -1757,17 +1884,86 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out)
     return 0;
 }
 
-/* Take blocks of the chunk until none is left. */
+/* Phase 2 for candidate c, of one of this worker's stripes; -1 out of memory */
+static int insert_one(Worker *w, VM *vm, int32_t *c)
+{
+    size_t rec = SC(REC);
+    uint32_t h = (uint32_t)c[CHASH];
+    const uint8_t *r = CAND_REC(c);
+    for (size_t k = slot_of(vm, h);; k = next_slot(vm, k)) {
+        uint64_t e = vm->table[k];
+        if (e == EMPTY) {
+            if (w->nfirsts == w->firsts_cap) {
+                size_t cap = 2 * w->firsts_cap + 1024;
+                First *f = realloc(w->firsts, cap * sizeof *f);
+                if (!f)
+                    return -1;
+                w->firsts = f, w->firsts_cap = cap;
+            }
+            vm->table[k] = (uint64_t)h << 32 | PROVISIONAL | w->nfirsts;
+            w->firsts[w->nfirsts++] = (First){k, c};
+            vm->segused[stripe_of(vm, h)]++;
+            memcpy(c + CREF, &c, sizeof c);
+            return 0;
+        }
+        if ((uint32_t)(e >> 32) != h)
+            continue;
+        uint32_t x = (uint32_t)e;
+        if (x & PROVISIONAL) {
+            int32_t *f = w->firsts[x & ~PROVISIONAL].c;
+            if (!memcmp(CAND_REC(f), r, rec)) {
+                memcpy(c + CREF, &f, sizeof f);
+                return 0;
+            }
+        } else if (!memcmp(vm->states + (size_t)x * rec, r, rec)) {
+            c[CJ] = (int32_t)x;
+            return 0;
+        }
+    }
+}
+
+/* Phase 2: the chunk's candidates not found in this worker's stripes,
+ * in merge order (the table as the calling thread left it) */
+static int insert(Worker *w)
+{
+    Pool *p = w->pool;
+    w->nfirsts = 0;
+    for (size_t b = 0; b < p->nb && !p->failed[b]; b++) {
+        const Vec *own = &p->own[b * p->n + w->id];
+        for (size_t k = 0; k < own->n; k++)
+            if (insert_one(w, p->vm, p->out[b].a + own->a[k]))
+                return -1;
+    }
+    return 0;
+}
+
+/* Phase 4: the numbers the merge gave, in this worker's provisional entries */
+static void fix(Worker *w)
+{
+    uint64_t *table = w->pool->vm->table;
+    for (size_t k = 0; k < w->nfirsts; k++) {
+        First *f = &w->firsts[k];
+        table[f->slot] = (table[f->slot] & ~(uint64_t)0xffffffff) | (uint32_t)f->c[CJ];
+    }
+}
+
 static void work(Worker *w)
 {
     Pool *p = w->pool;
-    size_t nb = (p->hi - p->lo + BLOCK - 1) / BLOCK;
-    for (;;) {
+    if (p->phase == INSERT) {
+        w->failed = insert(w);
+        return;
+    }
+    if (p->phase == FIX) {
+        fix(w);
+        return;
+    }
+    for (;;) {                          /* expand: blocks taken in turn */
         int b = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-        if ((size_t)b >= nb)
+        if ((size_t)b >= p->nb)
             break;
         size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
-        p->failed[b] = expand(w, lo, hi, p->red, &p->out[b]);
+        p->failed[b] = expand(w, lo, hi, p->red, &p->out[b], p->own + (size_t)b * p->n);
     }
 }
 
@@ -1793,12 +1989,10 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Expand the chunk lo..hi-1 on every worker (the GIL released). */
-static void expand_chunk(Pool *p, size_t lo, size_t hi)
+/* One phase on every thread, the GIL released */
+static void run(Pool *p, int phase)
 {
-    for (int k = 0; k < p->n; k++)
-        worker_sync(&p->w[k], p->vm);
-    p->lo = lo, p->hi = hi, p->red = p->vm->red, p->next = 0;
+    p->phase = phase;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&p->mu);
     p->gen++;
@@ -1811,6 +2005,21 @@ static void expand_chunk(Pool *p, size_t lo, size_t hi)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
     Py_END_ALLOW_THREADS
+}
+
+/* Room in every stripe for the chunk's candidates not found; -1 out of memory */
+static int make_room(Pool *p)
+{
+    VM *vm = p->vm;
+    for (int s = 0; s < 1 << SBITS; s++) {
+        size_t n = vm->segused[s];
+        for (int k = 0; k < p->n; k++)
+            n += p->w[k].count[s];
+        while (4 * n > 3 * (vm->segmask + 1))
+            if (table_grow(vm) < 0)
+                return -1;
+    }
+    return 0;
 }
 
 /* note_left_out, from a block's records */
@@ -1829,33 +2038,41 @@ static int note_left_out_packed(VM *vm, const int32_t *g)
         vm->sample = p, vm->sample_cap = cap;
     }
     const int32_t *c = g + 4;
-    for (int k = 0; k < n; k++, c += 5 + 3 * c[4] + rw)
-        memcpy(vm->sample + vm->nsample++ * rec, c + 5 + 3 * c[4], rec);
+    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw))
+        memcpy(vm->sample + vm->nsample++ * rec, CAND_REC(c), rec);
     return 0;
 }
 
-/* add(), from a block's records */
-static int add_packed(VM *vm, int i, const int32_t *g)
+/* add(), from a block's records; inserted: phase 2 ran */
+static int add_packed(VM *vm, int i, int32_t *g, int inserted)
 {
     size_t rw = (SC(REC) + 3) / 4;
     int a = g[1], n = g[3], d = vm->depth.a[i] + 1, last = vm->via.a[i];
     int sw = vm->switches.a[i] + (last != a && last != -1);
-    const int32_t *c = g + 4;
-    for (int k = 0; k < n; k++, c += 5 + 3 * c[4] + rw) {
-        vm->entered[c[3] + 1] = 1;
-        int stop = add_one(vm, i, a, k, d, sw, (const uint8_t *)(c + 5 + 3 * c[4]),
-                           (uint32_t)c[1], c[0], NULL, c[2], c[4], c + 5);
+    int32_t *c = g + 4;
+    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw)) {
+        vm->entered[c[CNEXT] + 1] = 1;
+        int64_t j = c[CJ];
+        int32_t *first = NULL;
+        if (j < 0 && inserted) {
+            memcpy(&first, c + CREF, sizeof first);
+            j = first == c ? -2 : first[CJ];
+        }
+        int stop = add_one(vm, i, a, k, d, sw, CAND_REC(c), (uint32_t)c[CHASH], &j, NULL,
+                           c[CTIME], c[CNF], c + CHDR);
         if (stop)
             return stop;
+        if (first == c)
+            c[CJ] = (int32_t)j;
     }
     return STOP_NONE;
 }
 
 /* search()'s work on state i after its steps, from its records h */
-static int merge(VM *vm, size_t i, const int32_t *h)
+static int merge(VM *vm, size_t i, int32_t *h, int inserted)
 {
     size_t rw = (SC(REC) + 3) / 4;
-    const int32_t *g[64], *p = h + HDR, *end = h + h[H_LEN];
+    int32_t *g[64], *p = h + HDR, *end = h + h[H_LEN];
     uint64_t enabled, keep;
     memcpy(&enabled, h + H_EN, 8);
     memcpy(&keep, h + H_KEEP, 8);
@@ -1868,9 +2085,9 @@ static int merge(VM *vm, size_t i, const int32_t *h)
             p += 3 + p[2];
         } else {
             g[p[1]] = p;
-            const int32_t *c = p + 4;
+            int32_t *c = p + 4;
             for (int k = 0; k < p[3]; k++)
-                c += 5 + 3 * c[4] + rw;
+                c = CAND_NEXT(c, rw);
             p = c;
         }
     }
@@ -1879,6 +2096,13 @@ static int merge(VM *vm, size_t i, const int32_t *h)
     if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
         vm->red = 0;
         vm->trial_at = i;
+    }
+    if (SC(EARLY) && !enabled) {
+        unpack(vm, vm->states + i * SC(REC), vm->scratch);
+        if (!all_at_rest(vm, vm->scratch)) {
+            vm->stuck = (int64_t)i;
+            return vec_push(&vm->offsets, (int32_t)vm->edges.n) ? STOP_OOM : STOP_EARLY;
+        }
     }
     if (!vm->red || __builtin_popcountll(enabled) < 2)
         keep = enabled;
@@ -1891,19 +2115,19 @@ static int merge(VM *vm, size_t i, const int32_t *h)
                 back = (size_t)vm->edges.a[e] < first;
             if (!back) {
                 vm->pruned++;
-                for (int a = 0; a < SC(A); a++)
-                    if ((these >> a & 1) && note_left_out_packed(vm, g[a]))
+                for (uint64_t m = these; m; m &= m - 1)
+                    if (note_left_out_packed(vm, g[__builtin_ctzll(m)]))
                         return STOP_OOM;
                 break;
             }
         }
-        for (int a = 0; a < SC(A); a++)
-            if (these >> a & 1) {
-                vm->ran[g[a][2] + 1] = 1;
-                int stop = add_packed(vm, (int)i, g[a]);
-                if (stop)
-                    return stop;
-            }
+        for (uint64_t m = these; m; m &= m - 1) {      /* the actors in order */
+            int a = __builtin_ctzll(m);
+            vm->ran[g[a][2] + 1] = 1;
+            int stop = add_packed(vm, (int)i, g[a], inserted);
+            if (stop)
+                return stop;
+        }
     }
     if (vec_push(&vm->offsets, (int32_t)vm->edges.n))
         return STOP_OOM;
@@ -1918,15 +2142,16 @@ static int search_parallel(VM *vm, int workers)
     int stop = STOP_NONE, started = 1;
     p->vm = vm, p->n = workers;
     p->w = calloc(workers, sizeof *p->w);
+    p->own = calloc((size_t)NBLOCKS * workers, sizeof *p->own);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
-    if (!p->w) {
+    if (!p->w || !p->own) {
         stop = STOP_OOM;
         goto out;
     }
     for (int k = 0; k < workers; k++) {
-        p->w[k].pool = p;
+        p->w[k].pool = p, p->w[k].id = k;
         if (worker_scratch(&p->w[k], vm)) {
             stop = STOP_OOM;
             goto out;
@@ -1935,25 +2160,46 @@ static int search_parallel(VM *vm, int workers)
     for (; started < workers; started++)
         if (pthread_create(&p->w[started].thread, NULL, worker_main, &p->w[started]))
             break;
-    p->n = started;                     /* fewer threads if the system has no more */
+    p->n = started;                     /* fewer threads if the system gives no more */
     for (size_t lo = 0; lo < vm->nstates && !stop;) {
         size_t hi = vm->nstates < lo + BLOCK * NBLOCKS ? vm->nstates : lo + BLOCK * NBLOCKS;
-        expand_chunk(p, lo, hi);
+        for (int k = 0; k < p->n; k++)
+            worker_sync(&p->w[k], vm);
+        p->lo = lo, p->hi = hi, p->nb = (hi - lo + BLOCK - 1) / BLOCK;
+        p->red = vm->red, p->next = 0;
+        run(p, EXPAND);
+        int inserted = !p->red;
+        if (inserted) {
+            if (make_room(p) < 0) {
+                stop = STOP_OOM;
+                break;
+            }
+            run(p, INSERT);
+            for (int k = 0; k < p->n; k++)
+                if (p->w[k].failed)
+                    stop = STOP_OOM;
+        }
         for (size_t b = 0; lo < hi && !stop; b++) {
             if (p->failed[b]) {
                 stop = STOP_OOM;
                 break;
             }
-            const int32_t *h = p->out[b].a;
+            int32_t *h = p->out[b].a;
             for (size_t k = 0; k < BLOCK && lo < hi; k++, lo++, h += h[H_LEN]) {
+                if (SC(EARLY) && vm->hit) {
+                    stop = STOP_EARLY;
+                    break;
+                }
                 if ((lo & 1023) == 0 && (stop = tick(vm)))
                     break;
                 if (lo == 0 || vm->depth.a[lo] != vm->depth.a[lo - 1])
                     vm->next_start = vm->nstates;
-                if ((stop = merge(vm, lo, h)))
+                if ((stop = merge(vm, lo, h, inserted)))
                     break;
             }
         }
+        if (inserted && !stop)
+            run(p, FIX);
     }
 out:
     if (p->w) {
@@ -1968,6 +2214,9 @@ out:
     }
     for (int b = 0; b < NBLOCKS; b++)
         free(p->out[b].a);
+    for (size_t k = 0; p->own && k < (size_t)NBLOCKS * workers; k++)
+        free(p->own[k].a);
+    free(p->own);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);
     pthread_cond_destroy(&p->done);
@@ -2088,6 +2337,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->evs = vm->ar[AR_EVS], vm->resvs = vm->ar[AR_RESVS], vm->spins = vm->ar[AR_SPINS];
     vm->nspins = (int)vm->arn[AR_SPINS], vm->acq = vm->ar[AR_ACQ];
     vm->tick = tick;
+    vm->hit = SC(EARLY) == 2, vm->stuck = -1;
     size_t w = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);
     vm->red = SC(RED);
     vm->outs = calloc(maxout, sizeof *vm->outs);
@@ -2105,15 +2355,14 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
-    vm->mask = 1023;
-    vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
+    vm->sbits = workers > 1 ? SBITS : 0;
+    table_new(vm, 10 - vm->sbits);
     if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->slots || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
         goto done;
     }
-    memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
         vm->fmask[k] = vm->bits[k] ? (~(uint64_t)0 >> (64 - vm->bits[k])) : 0;
@@ -2160,10 +2409,10 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     int narrow = SC(A) < 128;
     narrow_actors(&vm->via, narrow);
     narrow_actors(&vm->edge_actor, narrow);
-    res = Py_BuildValue("{s:n,s:n,s:n,s:n,s:i}",
+    res = Py_BuildValue("{s:n,s:n,s:n,s:n,s:i,s:n}",
         "pruned", (Py_ssize_t)vm->pruned, "trial_at", (Py_ssize_t)vm->trial_at,
         "saved", (Py_ssize_t)vm->saved, "trial_states", (Py_ssize_t)vm->trial_states,
-        "stop", stop);
+        "stop", stop, "stuck", (Py_ssize_t)vm->stuck);
     if (!res)
         goto done;
     size_t an = narrow ? 1 : 2;

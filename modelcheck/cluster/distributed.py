@@ -585,7 +585,7 @@ UNDECIDED_CUT = ("not decided in distributed mode without gathering the graph (-
 
 
 def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, _limits,
-            kind: str) -> Graph:
+            core: str) -> Graph:
     """No graph gathered: the findings a state or a step shows by itself
     (deadlocks where no actor can move, step findings, invariants,
     `reachable`) and lock-order cycles, each with its shortest trace; the
@@ -622,7 +622,7 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
     got = ray.get([p.records_out.remote(sorted(wanted)) for p in ps])
     codec = Codec(sys)
     states: dict = {}
-    if kind == "native partitions":
+    if core == "native partitions":
         prog = Program(sys)
         for gids, records in got:
             for t, gid in enumerate(gids):
@@ -672,7 +672,7 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
     g.symmetry = "off (distributed without gathering: a quotient's verdict needs its edges)"
     g.sent = sum(r["sent"] for r in res)
-    g.core = f"distributed ({parts} partitions on Ray, {kind}, graph not gathered; {n} states; " \
+    g.core = f"distributed ({parts} partitions on Ray, {core}, graph not gathered; {n} states; " \
              f"{g.sent} bytes exchanged, {g.sent / max(n, 1):.0f} a state{_held(res)})"
     g.partition_memory = [r["memory"] for r in res]
     g.totals = (n, sum(r["edges"] for r in res), depth[n - 1])
@@ -701,9 +701,9 @@ def _held(res: list) -> str:
 
 
 def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits,
-            kind: str) -> Graph:
+            core: str) -> Graph:
     """Every state and edge on the coordinator, numbered as one process would."""
-    if kind == "native partitions":
+    if core == "native partitions":
         return _gather_native(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped)
     wire = Wire(sys)
     codec = Codec(sys)
@@ -745,7 +745,7 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
             g.edge_perm.extend(array(g.edge_perm.typecode, perms))
         g.offsets.append(len(g.edges))
     _common(sys, g, res, n, expanded, stopped)
-    g.core = f"distributed ({parts} partitions on Ray, {kind}; {g.sent} bytes exchanged, " \
+    g.core = f"distributed ({parts} partitions on Ray, {core}; {g.sent} bytes exchanged, " \
              f"{g.sent / max(n, 1):.0f} a state)"
     return g
 

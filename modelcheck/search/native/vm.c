@@ -242,6 +242,8 @@ typedef struct {
     int64_t *stack;
     int overflow;
     Sym *sym;                       /* symmetry canonicalisation (sym.c), or NULL */
+    int symperm, symstop;
+    uint32_t symh;
 } VM;
 
 #define S(s, c) ((s)[vm->off[c]])                       /* a flat component */
@@ -1303,6 +1305,29 @@ static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
         | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
 }
 
+/* With symmetry on: successor t renamed into its class's representative
+ * (sym.c), packed into vm->packed, its hash in vm->symh and the renaming's
+ * id in vm->symperm; NULL with vm->symstop set when that fails.  Kept out
+ * of add() so that the search without symmetry runs as before. */
+static __attribute__((noinline)) const int32_t *sym_successor(VM *vm, const int32_t *t)
+{
+    const int32_t *c;
+    int perm = sym_canon(vm->sym, t, &c);
+    if (perm < 0) {
+        vm->symstop = perm == -1 ? STOP_OOM : STOP_CAPACITY;
+        return NULL;
+    }
+    vm->symperm = perm;
+    if (c == t)
+        vm->symh = pack_successor(vm, t, vm->packed);
+    else {                              /* renamed: packed and hashed whole */
+        pack(vm, c, vm->packed);
+        vm->symh = hash_state(vm, c);
+        vm->changed = 1;
+    }
+    return c;
+}
+
 /* explorer.explore's add(): the outcomes of actor a from state i */
 static int add(VM *vm, int i, int a, Out *outs, int nouts)
 {
@@ -1312,14 +1337,11 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         Out *o = &outs[k];
         const int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        int perm = vm->sym ? sym_canon(vm->sym, o->t, &t) : 0;
-        if (perm < 0)
-            return perm == -1 ? STOP_OOM : STOP_CAPACITY;
         uint32_t h;
-        if (t != o->t) {            /* renamed: packed and hashed whole */
-            pack(vm, t, vm->packed);
-            h = hash_state(vm, t);
-            vm->changed = 1;
+        if (__builtin_expect(vm->sym != NULL, 0)) {
+            if (!(t = sym_successor(vm, t)))
+                return vm->symstop;
+            h = vm->symh;
         } else
             h = pack_successor(vm, t, vm->packed);
         size_t slot;
@@ -1355,7 +1377,7 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
             return STOP_OOM;
         if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a)
-            || (vm->sym && sym_edge(vm->sym, perm)))
+            || (vm->sym && sym_edge(vm->sym, vm->symperm)))
             return STOP_OOM;
         int fresh = 0;
         for (int f = 0; f < o->nf; f++) {

@@ -43,7 +43,7 @@ def same(py, nat) -> None:
     assert list(py.states) == list(nat.states)
     assert py.quotient.perm_list == nat.quotient.perm_list
     for what in ("timeout_edges", "ran", "entered", "deps", "reached", "stopped", "pruned",
-                 "reduction"):
+                 "reduction", "early", "stuck"):
         assert getattr(py, what) == getattr(nat, what), what
     found = lambda g: [(k, f.src, f.actor, f.dst, f.message) for k, f in g.found.items()]
     assert found(py) == found(nat)
@@ -76,6 +76,12 @@ def test_every_symmetric_spec_gives_the_same_quotient(path):
 def test_every_symmetric_spec_gives_the_same_reduced_quotient(path):
     """Reduction and symmetry together: the left-out sample is canonical too."""
     agree(path.read_text(), reduction=True)
+
+
+@needs_core
+@pytest.mark.parametrize("path", [p for p in SPECS if symmetric(p)], ids=lambda p: p.name)
+def test_every_symmetric_spec_stops_alike_in_early_bug_mode(path):
+    agree(path.read_text(), reduction=True, early=True)
 
 
 @needs_core
@@ -208,6 +214,7 @@ COMPONENTS = {
 def test_each_renamed_component(name):
     for reduction in (False, True):
         py, nat = agree(COMPONENTS[name], reduction=reduction)
+    agree(COMPONENTS[name], early=True)
     assert len(nat.quotient.perm_list) > 1, "no state was renamed: the spec tests nothing"
 
 
@@ -253,13 +260,13 @@ def copy_specs(draw) -> str:
     return "\n".join(parts)
 
 
-def agree_generated(text: str, reduction: bool) -> None:
+def agree_generated(text: str, reduction: bool, early: bool = False) -> None:
     note(text)
     try:
         sys = System(api.load(text, "<gen>", {}))
     except modelcheck.SpecError:
         return                                  # a draw the language refuses (e.g. a bad restart)
-    opts = dict(reduction=reduction, symmetry=True, max_states=20000)
+    opts = dict(reduction=reduction, symmetry=True, early=early, max_states=20000)
     py = explorer.explore(sys, explorer.Limits(core="python", **opts))
     if py.symmetry != "on":
         return
@@ -269,9 +276,9 @@ def agree_generated(text: str, reduction: bool) -> None:
 
 @needs_core
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(copy_specs(), st.booleans())
-def test_generated_copies_agree(text, reduction):
-    agree_generated(text, reduction)
+@given(copy_specs(), st.booleans(), st.booleans())
+def test_generated_copies_agree(text, reduction, early):
+    agree_generated(text, reduction, early)
 
 
 @needs_core

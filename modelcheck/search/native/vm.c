@@ -1718,7 +1718,7 @@ static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int
     if (SC(SYM) && !(vm->sym = sym_new(vm->ar[AR_SYM], vm->arn[AR_SYM], vm->ar[AR_OFF],
                                        vm->ar[AR_CAP], SC(W)))) {
         PyErr_SetString(PyExc_ValueError, "symmetry tables of another layout (or no memory)");
-        goto done;
+        return -1;
     }
     vm->hit = SC(EARLY) == 2, vm->stuck = -1;
     size_t w = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);

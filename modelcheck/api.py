@@ -225,7 +225,7 @@ def _early(sys: System, m, path: str, g: explorer.Graph, seconds: float, how, re
     undecided = sorted(set(model.FINDING_KINDS) - EARLY_KINDS) + ["deadlocks other actors outlive"]
     stopped = f"{g.stopped} ({g.early}); not decided in early mode: {', '.join(undecided)}"
     stats = Stats(len(g.states), len(g.edges), max(g.depth) if g.depth else 0, seconds,
-                  reduction=how[0], researched=researched, symmetry=how[1])
+                  reduction=how[0], researched=researched, symmetry=how[1], core=g.core)
     return _fold(Result(path, m.title, m.expected, findings, stats, False, stopped, dict(m.params),
                         len(g.deps), None, mode="early"))
 

@@ -133,8 +133,7 @@ def explore(sys: System, limits: Limits = Limits(),
     if limits.distributed is not None:
         from ..cluster import distributed
         return distributed.explore(sys, limits, progress)
-    why = "asked for" if limits.core == "python" else \
-        "early-bug mode" if limits.early else native.why_not(sys, limits)
+    why = "asked for" if limits.core == "python" else native.why_not(sys, limits)
     if not why:
         g = native.explore(sys, limits, time.monotonic(), budget.origin(), progress)
         if isinstance(g, Graph):

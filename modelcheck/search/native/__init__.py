@@ -44,7 +44,7 @@ except ImportError:                    # built with optional=True: no compiler, 
 SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
            "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
-           "MAXSTATES", "NSIZE", "REC", "RED", "TRIAL", "SAMPLE", "FB", "FLUSH")
+           "MAXSTATES", "NSIZE", "REC", "RED", "TRIAL", "SAMPLE", "FB", "FLUSH", "EARLY")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
           "resvs", "spins", "acq", "invs", "reach", "init", "bits", "conf", "cpool", "lo")
 OPS = {cls: n for n, cls in enumerate(
@@ -62,7 +62,7 @@ EXPR = {tag: n for n, tag in enumerate(
 STOPS = {1: "state limit reached ({} states)", 2: "time limit reached ({:g} s)",
          3: "memory limit reached ({} MB)", 4: "interrupted (Ctrl-C)", 5: "out of memory"}
 EVT_STEP, EVT_INV, EVT_REACH = 1, 2, 3
-STOP_CAPACITY = 6
+STOP_CAPACITY, STOP_EARLY = 6, 8
 INT32 = (-(1 << 31), (1 << 31) - 1)
 
 
@@ -317,7 +317,9 @@ class Program:
             raise Unsupported("an instruction record too wide")      # pragma: no cover
         return rec + [0] * (NF - len(rec))
 
-    def scalars(self, max_states) -> bytes:
+    def scalars(self, max_states, early: int = 0) -> bytes:
+        """The scalar table; `early`: 1 in early-bug mode, 2 when a finding
+        holds at the initial state already."""
         from ..explorer import REDUCTION_TRIAL
         sys, L, m = self.sys, self.sys.L, self.sys.m
         v = {"W": self.W, "A": L.A, "NCODE": len(sys.code), "NLOCKS": len(m.locks),
@@ -331,7 +333,7 @@ class Program:
              "MAXF": len(m.locks) + len(m.engines) + 8,
              "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size,
              "REC": self.REC, "RED": int(self.reduce is not None), "TRIAL": REDUCTION_TRIAL,
-             "SAMPLE": SAMPLE, "FB": L.FB, "FLUSH": int(m.uses_flush)}
+             "SAMPLE": SAMPLE, "FB": L.FB, "FLUSH": int(m.uses_flush), "EARLY": early}
         return array("i", [v[name] for name in SCALARS]).tobytes()
 
     def _conflicts(self, red) -> tuple[list, list]:
@@ -534,7 +536,7 @@ def why_not(sys: System, limits) -> str:
 
 def explore(sys: System, limits, started: float, origin, progress=None) -> "Graph | str":
     """The native search; a Graph, or a string saying why it could not run."""
-    from ..explorer import Found, Graph, unreached
+    from ..explorer import EARLY_STOP, Found, Graph, unreached
     from ..reduction import Reduction
     from ..symmetry import Symmetry
     reduce = Reduction(sys) if limits.reduction else None
@@ -573,7 +575,8 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
         return 0
 
     try:
-        out = _vm.explore(prog.scalars(limits.max_states), tick, prog.frozen, bytes(targets))
+        early = 2 if limits.early and g.found else int(limits.early)
+        out = _vm.explore(prog.scalars(limits.max_states, early), tick, prog.frozen, bytes(targets))
     except ValueError as e:              # an extension built from other sources than this glue
         return f"the native core was built from other sources ({e}): rebuild it with make"
     if out["stop"] == STOP_CAPACITY:
@@ -616,9 +619,14 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
         if key not in g.deps:
             g.deps[key] = (i, a)
     stop = out["stop"]
-    if stop:
+    if stop == STOP_EARLY:          # early-bug mode: as explorer.explore_python stops
+        g.stopped, g.stuck = EARLY_STOP, out["stuck"]
+        g.early = "deadlock" if g.stuck >= 0 else \
+            min(g.found.values(), key=lambda f: (g.depth[f.src], f.src)).kind
+    elif stop:
         arg = {1: limits.max_states, 2: limits.timeout, 3: limits.max_memory_mb}.get(stop)
         g.stopped = STOPS[stop].format(arg)
+    if stop:
         n = min(len(g.states), len(g.parent), len(g.via), len(g.depth), len(g.switches))
         for column in (g.states, g.parent, g.via, g.depth, g.switches):
             del column[n:]

@@ -44,7 +44,7 @@ static uint64_t *table_alloc(size_t n)
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
        C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
-       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, NSCALARS };
+       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, EARLY, NSCALARS };
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
@@ -81,7 +81,7 @@ enum { F_RANGE = 1, F_ASSERT, F_UNLOCK, F_RELEASE, F_HELD_LOCK, F_HELD_SLOT, F_S
 enum { EVT_STEP = 1, EVT_INV, EVT_REACH };
 /* why a search stopped */
 enum { STOP_NONE, STOP_FULL, STOP_TIME, STOP_MEMORY, STOP_INTERRUPT, STOP_OOM, STOP_CAPACITY,
-       STOP_ERROR };
+       STOP_ERROR, STOP_EARLY };
 
 #define DONE (-1)
 #define NORECLAIM 1
@@ -240,6 +240,10 @@ typedef struct {
     int32_t *outbuf, *fkbuf, *key;
     int64_t *stack;
     int overflow;
+    /* early-bug mode: a finding was logged (2 in EARLY: one holds at the
+     * initial state); the state where no one can move, or -1 */
+    int hit;
+    int64_t stuck;
 } VM;
 
 #define S(s, c) ((s)[vm->off[c]])                       /* a flat component */
@@ -1297,6 +1301,7 @@ static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
 
 static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
 {
+    vm->hit |= kind != EVT_REACH;
     return vec_push(&vm->events, kind) | vec_push(&vm->events, x) | vec_push(&vm->events, src)
         | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
 }
@@ -1356,6 +1361,23 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
             return STOP_OOM;
     }
     return STOP_NONE;
+}
+
+/* System.at_rest for every actor: finished, or a job held back by its
+ * dependencies (no one sleeps) */
+static int all_at_rest(VM *vm, const int32_t *s)
+{
+    for (int a = 0; a < SC(A); a++) {
+        const int32_t *ac = ACT(a);
+        int pc = S(s, SC(C_PC) + a), held = 0;
+        if (pc == DONE)
+            continue;
+        for (int k = 0; k < ac[AC_NDEPS] && pc == ac[AC_START] && !held; k++)
+            held = !(S(s, SC(C_FN) + vm->pool[ac[AC_DEPS] + k]) & 3);
+        if (!held)
+            return 0;
+    }
+    return 1;
 }
 
 /* Reduction.persistent: the actors to expand at s, as a mask of `enabled` */
@@ -1446,6 +1468,10 @@ static int search(VM *vm)
         cur[k] = vm->lo[k];
     int stop = STOP_NONE;
     for (size_t i = 0; i < vm->nstates; i++) {
+        if (SC(EARLY) && vm->hit) {     /* early-bug mode: a step showed a finding */
+            stop = STOP_EARLY;
+            break;
+        }
         if ((i & 1023) == 0) {
             /* limits and progress: Python's clock, as the Python explorer */
             PyObject *r = PyObject_CallFunction(vm->tick, "nn", (Py_ssize_t)vm->nstates,
@@ -1499,6 +1525,11 @@ static int search(VM *vm)
         if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
             vm->red = 0;
             vm->trial_at = i;
+        }
+        if (SC(EARLY) && !enabled && !all_at_rest(vm, cur)) {
+            vm->stuck = (int64_t)i;     /* early-bug mode: no one can move, at its depth */
+            stop = vec_push(&vm->offsets, (int32_t)vm->edges.n) ? STOP_OOM : STOP_EARLY;
+            break;
         }
         uint64_t keep = enabled;
         if (vm->red && __builtin_popcountll(enabled) >= 2) {
@@ -1654,6 +1685,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     vm->evs = vm->ar[AR_EVS], vm->resvs = vm->ar[AR_RESVS], vm->spins = vm->ar[AR_SPINS];
     vm->nspins = (int)vm->arn[AR_SPINS], vm->acq = vm->ar[AR_ACQ];
     vm->tick = tick;
+    vm->hit = SC(EARLY) == 2, vm->stuck = -1;
     size_t w = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);
     vm->red = SC(RED);
     vm->outs = calloc(maxout, sizeof *vm->outs);
@@ -1724,10 +1756,10 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     int narrow = SC(A) < 128;
     narrow_actors(&vm->via, narrow);
     narrow_actors(&vm->edge_actor, narrow);
-    res = Py_BuildValue("{s:n,s:n,s:n,s:n,s:i}",
+    res = Py_BuildValue("{s:n,s:n,s:n,s:n,s:i,s:n}",
         "pruned", (Py_ssize_t)vm->pruned, "trial_at", (Py_ssize_t)vm->trial_at,
         "saved", (Py_ssize_t)vm->saved, "trial_states", (Py_ssize_t)vm->trial_states,
-        "stop", stop);
+        "stop", stop, "stuck", (Py_ssize_t)vm->stuck);
     if (!res)
         goto done;
     size_t an = narrow ? 1 : 2;

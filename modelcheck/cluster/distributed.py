@@ -39,11 +39,15 @@ import struct
 import time
 import zlib
 from array import array
+
+import numpy as np
 from typing import Callable, Optional
 
 from .. import api
+from . import native
 from ..search import explorer
 from ..search.explorer import Found, Graph, unreached
+from ..search.native import NativeStates, Program, Unsupported
 from ..search.store import Codec, States
 from ..search.symmetry import Symmetry
 from ..semantics import System
@@ -89,18 +93,28 @@ class Partition:
     """One partition's store and its share of every level (a Ray actor)."""
 
     def __init__(self, text: str = "", path: str = "", params=None, index: int = 0, parts: int = 1,
-                 symmetry: bool = False, edges: bool = True):
+                 symmetry: bool = False, edges: bool = True, core: str = "auto"):
         if text:
-            self.load(text, path, params, index, parts, symmetry, edges)
+            self.load(text, path, params, index, parts, symmetry, edges, core)
 
     def load(self, text: str, path: str, params, index: int, parts: int, symmetry: bool,
-             edges: bool = True) -> None:
+             edges: bool = True, core: str = "auto") -> str:
         """A new search: the spec, and this partition's place (actors are reused);
-        no text: forget the last search."""
+        no text: forget the last search.  Which partition it is: native (the
+        states in the native core's store, native.py) or python, and why."""
         if not text:
             self.__dict__.clear()
-            return
+            self.native = None
+            return ""
         self.sys = sys = System(api.load(text, path, params))
+        self.native = None
+        why = native.why_not(sys, symmetry, core)
+        if not why:
+            try:
+                self.native = native.NativePart(sys, index, parts, edges)
+                return "native"
+            except Unsupported as e:
+                why = str(e)
         self.index, self.parts = index, parts
         self.wire = Wire(sys)
         self.sym = Symmetry(sys) if symmetry else None
@@ -125,9 +139,12 @@ class Partition:
         self.reached: dict = {}               # reachable name -> least gid
         self.sent = 0                         # bytes sent to other partitions
         self.sent_keys: list = []             # per receiver, (gid, edge) of each step sent
+        return f"python ({why})"
 
     # -- the initial state
     def start(self, rec: bytes) -> None:
+        if self.native:
+            return self.native.start(rec)
         s = self.wire.unpack(rec)
         self._store(rec, 0)
         self.frontier = [(0, s, -1, 0)]
@@ -150,6 +167,8 @@ class Partition:
 
     # -- 1. the steps of this partition's states of the level
     def expand(self) -> list:
+        if self.native:
+            return self.native.expand()
         sys, wire, sym, parts = self.sys, self.wire, self.sym, self.parts
         code, acquiring, A = sys.code, sys.acquiring, sys.L.A
         buckets = [[] for _ in range(parts)]
@@ -214,6 +233,8 @@ class Partition:
 
     # -- 2. the successors this partition owns: known, or new at a position
     def receive(self, *blobs) -> tuple:
+        if self.native:
+            return self.native.receive(*blobs)
         new: dict = {}                        # record -> [first (src, k), best (sw, src, k, a)]
         self.waiting = []
         for blob in blobs:
@@ -241,6 +262,8 @@ class Partition:
 
     # -- 4. ids for the new states; every sender's targets
     def assign(self, ids: array) -> list:
+        if self.native:
+            return self.native.assign(ids)
         sys, wire = self.sys, self.wire
         gid_of: dict = {}
         nxt_frontier = []
@@ -269,6 +292,8 @@ class Partition:
     # -- 5. the targets of this partition's steps
     def resolve(self, *answers) -> None:
         """answers[q]: receiver q's ids for what this partition sent it."""
+        if self.native:
+            return self.native.resolve(*answers)
         for keys, blob in zip(self.sent_keys, answers):
             targets = self.expanded if self.edges else self.succ
             at = 0 if self.edges else None
@@ -281,6 +306,8 @@ class Partition:
     # -- the end: what the coordinator gathers
     def records_out(self, gids=None) -> tuple:
         """(global ids, wire records): all of them, or those of `gids` this partition holds."""
+        if self.native:
+            return self.native.records_out(gids)
         if gids is None:
             idx = range(len(self.gids))
         else:
@@ -296,6 +323,8 @@ class Partition:
     # backwards inside each partition and exchanged between them until
     # nothing changes (analysis.never_moves on one node)
     def fix_start(self) -> tuple:
+        if self.native:
+            return self.native.fix_start()
         self.R = dict(self.enabled)
         self.remote: dict = {}
         self.preds: dict = {}
@@ -307,6 +336,8 @@ class Partition:
         return self._export()
 
     def fix_round(self, *deltas) -> tuple:
+        if self.native:
+            return self.native.fix_round(*deltas)
         work, R, remote, preds = [], self.R, self.remote, self.preds
         for blob in deltas:
             for t, m in pickle.loads(blob).items():
@@ -339,6 +370,8 @@ class Partition:
 
     def dead(self, limit: int) -> list:
         """The first states (by id) where some unfinished actor never moves again."""
+        if self.native:
+            return self.native.dead(limit)
         every = (1 << self.sys.L.A) - 1
         out = []
         for s in sorted(self.R):
@@ -350,6 +383,8 @@ class Partition:
         return out
 
     def results(self) -> dict:
+        if self.native:
+            return self.native.results()
         found = []
         for order, kind, key, msg, src, a, dst in self.found:
             if isinstance(dst, tuple):
@@ -378,6 +413,15 @@ class Settings:
 def explore(sys: System, limits: explorer.Limits,
             progress: Optional[Callable] = None) -> Graph:
     """The whole graph, searched by partitions and gathered here."""
+    try:
+        return _explore(sys, limits, progress, limits.core)
+    except native.Capacity as e:               # a state beyond the native slots
+        g = _explore(sys, limits, progress, "python")
+        g.core = g.core.replace("python partitions (asked for)", f"python partitions ({e})")
+        return g
+
+
+def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph:
     from . import connect, worker_cpus
     settings = limits.distributed
     ray = connect(settings.address)
@@ -397,9 +441,14 @@ def explore(sys: System, limits: explorer.Limits,
     try:
         level_n = n = 1
         symmetry = limits.symmetry and settings.gather     # a quotient's verdict needs its edges
-        ray.get([p.load.remote(m.source.text, m.source.path, dict(m.params), q, parts, symmetry,
-                               settings.gather) for q, p in enumerate(ps)])
-        ray.get(ps[owner(rec0, parts)].start.remote(rec0))
+        kinds = ray.get([p.load.remote(m.source.text, m.source.path, dict(m.params), q, parts, symmetry,
+                                       settings.gather, core) for q, p in enumerate(ps)])
+        kind = kinds[0] if kinds[0] == "native" else kinds[0].replace("python", "python partitions", 1)
+        kind = "native partitions" if kind == "native" else kind
+        if kinds[0] == "native":
+            ray.get([p.start.remote(None) for p in ps])
+        else:
+            ray.get(ps[owner(rec0, parts)].start.remote(rec0))
         while True:
             level_n = n
             now = time.monotonic()
@@ -418,35 +467,47 @@ def explore(sys: System, limits: explorer.Limits,
                     for p in ps]
             got = ray.get([p.receive.remote(*[outs[src][q] for src in range(parts)])
                            for q, p in enumerate(ps)])
-            # 3: ids in single-process order
-            order = []
+            # 3: ids in single-process order: the k-th new state by first
+            # position (source id, edge) gets the k-th next id
+            Fs, Ps = [], []
             for q, (firsts, parents, mem) in enumerate(got):
                 memory[q] = mem
-                for t in range(len(firsts) // 2):
-                    order.append((firsts[2 * t], firsts[2 * t + 1], q, t, parents[4 * t:4 * t + 4]))
-            order.sort()
-            ids = [array("q", [-1]) * (len(got[q][0]) // 2) for q in range(parts)]
+                Fs.append(np.asarray(firsts, np.int64).reshape(-1, 2))
+                Ps.append(np.asarray(parents, np.int64).reshape(-1, 4))
+            F, P = np.concatenate(Fs), np.concatenate(Ps)
+            qs = np.repeat(np.arange(parts), [len(f) for f in Fs])
+            ts = np.concatenate([np.arange(len(f)) for f in Fs])
+            order = np.lexsort((F[:, 1], F[:, 0]))
             cut = None
-            for src, _k, q, t, (sw, psrc, _pk, a) in order:
-                if n >= max_states:
-                    cut = src                     # this state's expansion is cut
-                    break
-                ids[q][t] = n
-                n += 1
-                parent.append(psrc)
-                via.append(a)
-                depth.append(depth[psrc] + 1)
-                switches.append(sw)
+            found_new = len(order)
+            if found_new > max_states - n:
+                room = int(max_states - n)
+                cut = int(F[order[room], 0])      # this state's expansion is cut
+                order = order[:room]
+            ids = [np.full(len(f), -1, np.int64) for f in Fs]
+            oq, ot = qs[order], ts[order]
+            fresh = n + np.arange(len(order), dtype=np.int64)
+            for q in range(parts):
+                sel = oq == q
+                ids[q][ot[sel]] = fresh[sel]
+            Po = P[order]
+            d = np.frombuffer(depth, np.int32)[Po[:, 1]] + 1 if len(order) else np.zeros(0, np.int32)
+            parent.frombytes(Po[:, 1].astype(np.int64).tobytes())
+            via.frombytes(Po[:, 3].astype(np.int16).tobytes())
+            switches.frombytes(Po[:, 0].astype(np.int32).tobytes())
+            depth.frombytes(d.astype(np.int32).tobytes())
+            del d
+            n += len(order)
             # 4-5: owners store them and answer the senders
-            answers = [p.assign.options(num_returns=parts).remote(ids[q]) if parts > 1
-                       else [p.assign.remote(ids[q])] for q, p in enumerate(ps)]
+            answers = [p.assign.options(num_returns=parts).remote(array("q", ids[q].tobytes())) if parts > 1
+                       else [p.assign.remote(array("q", ids[q].tobytes()))] for q, p in enumerate(ps)]
             ray.get([p.resolve.remote(*[answers[q][src] for q in range(parts)])
                      for src, p in enumerate(ps)])
             if cut is not None:
                 stopped = f"state limit reached ({limits.max_states} states)"
                 expanded = cut
                 break
-            if not order:
+            if not found_new:
                 expanded = n
                 break
             level_first = n - len(order)
@@ -455,12 +516,14 @@ def explore(sys: System, limits: explorer.Limits,
         expanded, n = level_first, level_n
         del parent[n:], via[n:], depth[n:], switches[n:]
     except Exception as e:                    # a worker lost: its states are gone
+        if isinstance(e, native.Capacity) or "Capacity" in type(e).__name__ or \
+                "beyond its slots" in str(e):
+            ray.get([p.load.remote("", "", None, 0, 1, False) for p in ps])
+            raise native.Capacity("a hook stack or queue beyond its slots") from None
         return _lost_graph(sys, ray, e, parts, started)
     try:
-        if settings.gather:
-            g = _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits)
-        else:
-            g = _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped)
+        how = _gather if settings.gather else _safety
+        g = how(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits, kind)
     except Exception as e:
         return _lost_graph(sys, ray, e, parts, started)
     g.seconds = time.monotonic() - started
@@ -521,7 +584,8 @@ UNDECIDED_CUT = ("not decided in distributed mode without gathering the graph (-
                  "deadlocks where other actors go on, indefinite-fence, timeout-hang")
 
 
-def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped) -> Graph:
+def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, _limits,
+            core: str) -> Graph:
     """No graph gathered: the findings a state or a step shows by itself
     (deadlocks where no actor can move, step findings, invariants,
     `reachable`) and lock-order cycles, each with its shortest trace; the
@@ -555,17 +619,25 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
         while i > 0:
             i = parent[i]
             wanted.add(i)
-    recs: dict = {}
-    for gids, records in ray.get([p.records_out.remote(sorted(wanted)) for p in ps]):
-        recs.update(zip(gids, records))
-    wire, codec = Wire(sys), Codec(sys)
+    got = ray.get([p.records_out.remote(sorted(wanted)) for p in ps])
+    codec = Codec(sys)
+    states: dict = {}
+    if core == "native partitions":
+        prog = Program(sys)
+        for gids, records in got:
+            for t, gid in enumerate(gids):
+                states[int(gid)] = prog.decode(prog.unpack(records, t))
+    else:
+        wire = Wire(sys)
+        for gids, records in got:
+            states.update((gid, wire.unpack(rec)) for gid, rec in zip(gids, records))
     g = Graph(states=States(codec))
     if sys.L.A < 128:
         g.via, g.edge_actor = array("b"), array("b")
     local = {}
     for i in sorted(wanted):
         local[i] = len(g.parent)
-        g.states.add(codec.pack(wire.unpack(recs[i])))
+        g.states.add(codec.pack(states[i]))
         g.parent.append(local[parent[i]] if i else -1)
         g.via.append(via[i]); g.depth.append(depth[i]); g.switches.append(switches[i])
     for kind, key, msg, src, a, dst in found.values():
@@ -600,8 +672,8 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
     g.symmetry = "off (distributed without gathering: a quotient's verdict needs its edges)"
     g.sent = sum(r["sent"] for r in res)
-    g.core = f"distributed ({parts} partitions on Ray, graph not gathered; {n} states; " \
-             f"{g.sent} bytes exchanged, {g.sent / max(n, 1):.0f} a state)"
+    g.core = f"distributed ({parts} partitions on Ray, {core}, graph not gathered; {n} states; " \
+             f"{g.sent} bytes exchanged, {g.sent / max(n, 1):.0f} a state{_held(res)})"
     g.partition_memory = [r["memory"] for r in res]
     g.totals = (n, sum(r["edges"] for r in res), depth[n - 1])
     return g
@@ -620,8 +692,19 @@ def _never_moves(ray, ps) -> list:
     return sorted(x for part in ray.get([p.dead.remote(STUCK_LOOKED_AT) for p in ps]) for x in part)
 
 
-def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits) -> Graph:
+def _held(res: list) -> str:
+    """What native partitions hold a state (their stores and arrays)."""
+    if not all("bytes" in r for r in res):
+        return ""
+    per = [r["bytes"] / max(r["stored"], 1) for r in res]
+    return f"; partitions hold {min(per):.0f}-{max(per):.0f} bytes a state"
+
+
+def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits,
+            core: str) -> Graph:
     """Every state and edge on the coordinator, numbered as one process would."""
+    if core == "native partitions":
+        return _gather_native(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped)
     wire = Wire(sys)
     codec = Codec(sys)
     g = Graph(states=States(codec))
@@ -661,10 +744,65 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
         if sym:
             g.edge_perm.extend(array(g.edge_perm.typecode, perms))
         g.offsets.append(len(g.edges))
+    _common(sys, g, res, n, expanded, stopped)
+    g.core = f"distributed ({parts} partitions on Ray, {core}; {g.sent} bytes exchanged, " \
+             f"{g.sent / max(n, 1):.0f} a state)"
+    return g
+
+
+def _gather_native(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped) -> Graph:
+    """The same, from native partitions: their records are the native core's,
+    so the graph is the one `native.explore` gives (NativeStates, CSR arrays)."""
+    prog = Program(sys)
+    data = np.zeros((n, prog.REC), np.uint8)
+    for gids, records in ray.get([p.records_out.remote() for p in ps]):
+        R = np.frombuffer(records, np.uint8).reshape(-1, prog.REC)
+        ok = (gids >= 0) & (gids < n)
+        data[gids[ok]] = R[ok]
+    g = Graph(states=NativeStates(prog, memoryview(data.tobytes())))
+    del data
+    small = "b" if sys.L.A < 128 else "h"
+    g.parent = array("i", np.asarray(parent[:n], np.int32).tobytes())
+    g.via = array(small, np.asarray(via[:n], np.dtype(small)).tobytes())
+    g.depth, g.switches = array("i", depth[:n]), array("i", switches[:n])
+    res = ray.get([p.results.remote() for p in ps])
+    rows, counts, targets, actors, touts, base = [], [], [], [], [], 0
+    for r in res:
+        rw, c, t, a, to = (np.frombuffer(x, dt) if len(x) else np.zeros(0, dt) for x, dt in
+                           zip(r["csr"], (np.int32, np.int32, np.int32, np.dtype(small), np.int64)))
+        rows.append(rw)
+        counts.append(c)
+        targets.append(t)
+        actors.append(a)
+        touts.append(to + base)
+        base += len(t)
+    rows, counts = np.concatenate(rows), np.concatenate(counts)
+    targets, actors, touts = np.concatenate(targets), np.concatenate(actors), np.concatenate(touts)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
+    keep = np.nonzero(rows < expanded)[0]
+    o = keep[np.argsort(rows[keep], kind="stable")]
+    c, st = counts[o], starts[o]
+    total = int(c.sum())
+    idx = np.repeat(st - (np.cumsum(c) - c), c) + np.arange(total)
+    g.edges = array("i", targets[idx].astype(np.int32).tobytes())
+    g.edge_actor = array(small, actors[idx].tobytes())
+    g.offsets = array("i", np.concatenate([[0], np.cumsum(c)]).astype(np.int32).tobytes())
+    where = np.full(len(targets), -1, np.int64)
+    where[idx] = np.arange(total)
+    g.timeout_edges = set(int(x) for x in where[touts] if x >= 0)
+    g.edge_perm = array("h")
+    _common(sys, g, res, n, expanded, stopped)
+    g.core = f"distributed ({parts} partitions on Ray, native partitions; {g.sent} bytes exchanged, " \
+             f"{g.sent / max(n, 1):.0f} a state{_held(res)})"
+    return g
+
+
+def _common(sys, g: Graph, res: list, n: int, expanded: int, stopped: str) -> None:
+    """Findings, lock steps, coverage and `reachable`s merged from the partitions."""
     found = sorted(f for r in res for f in r["found"])
-    for _order, kind, key, msg, src, a, dst in found:
+    for _order, fkind, key, msg, src, a, dst in found:
         if 0 <= dst < n and (a < 0 or src < expanded):
-            g.found.setdefault((kind, key), Found(kind, key, msg, src, a, dst))
+            g.found.setdefault((fkind, key), Found(fkind, key, msg, src, a, dst))
     for r in res:
         for key, (i, a) in r["deps"].items():
             # one process records the lock steps of the state whose expansion the state limit cut
@@ -684,7 +822,4 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
                 g.found[("unreachable", (name,))] = unreached(name, line)
     g.reduction = "off (distributed: the cycle proviso needs one global order inside a level)"
     g.sent = sum(r["sent"] for r in res)
-    g.core = f"distributed ({parts} partitions on Ray; {g.sent} bytes exchanged, " \
-             f"{g.sent / max(n, 1):.0f} a state)"
     g.partition_memory = [r["memory"] for r in res]
-    return g

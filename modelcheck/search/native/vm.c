@@ -1654,30 +1654,21 @@ static void vm_free(VM *vm)
     free(vm->outs); free(vm->outbuf); free(vm->fkbuf); free(vm->key); free(vm->stack);
 }
 
-/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes) -> dict */
-static PyObject *py_explore(PyObject *self, PyObject *args)
+/* A VM over the program tables (scalars, arrays: their buffers go into
+ * bufs, *got of them, released by the caller), its store empty */
+static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int *got,
+                   PyObject *tick)
 {
-    Py_buffer sc, tg, bufs[NARRAYS];
-    PyObject *arrays, *tick;
-    if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
-        return NULL;
-    VM *vm = calloc(1, sizeof *vm);
-    PyObject *res = NULL;
-    int got = 0;
-    if (!vm) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (sc.len != NSCALARS * 4 || PyTuple_GET_SIZE(arrays) != NARRAYS) {
+    if (sc->len != NSCALARS * 4 || PyTuple_GET_SIZE(arrays) != NARRAYS) {
         PyErr_SetString(PyExc_ValueError, "program tables of another layout");
-        goto done;
+        return -1;
     }
-    memcpy(vm->sc, sc.buf, sizeof vm->sc);
-    for (; got < NARRAYS; got++) {
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(arrays, got), &bufs[got], PyBUF_SIMPLE) < 0)
-            goto done;
-        vm->ar[got] = bufs[got].buf;
-        vm->arn[got] = bufs[got].len / 4;
+    memcpy(vm->sc, sc->buf, sizeof vm->sc);
+    for (; *got < NARRAYS; (*got)++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(arrays, *got), &bufs[*got], PyBUF_SIMPLE) < 0)
+            return -1;
+        vm->ar[*got] = bufs[*got].buf;
+        vm->arn[*got] = bufs[*got].len / 4;
     }
     vm->off = vm->ar[AR_OFF], vm->cap = vm->ar[AR_CAP], vm->code = vm->ar[AR_CODE];
     vm->pool = vm->ar[AR_POOL], vm->actors = vm->ar[AR_ACTORS], vm->locks = vm->ar[AR_LOCKS];
@@ -1709,7 +1700,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
-        goto done;
+        return -1;
     }
     memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
     for (size_t k = 0, at = 0; k < w; k++) {
@@ -1727,6 +1718,25 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         vm->outs[k].t = vm->outbuf + k * w;
         vm->outs[k].fk = vm->fkbuf + k * maxf * 3;
     }
+    return 0;
+}
+
+/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes) -> dict */
+static PyObject *py_explore(PyObject *self, PyObject *args)
+{
+    Py_buffer sc, tg, bufs[NARRAYS];
+    PyObject *arrays, *tick;
+    if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
+        return NULL;
+    VM *vm = calloc(1, sizeof *vm);
+    PyObject *res = NULL;
+    int got = 0;
+    if (!vm) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (vm_init(vm, &sc, arrays, bufs, &got, tick) < 0)
+        goto done;
     for (int r = 0; r < SC(NREACH) && r < tg.len; r++)
         vm->targets[r] = ((const char *)tg.buf)[r];
     size_t slot = 0;
@@ -1798,8 +1808,376 @@ done:
     return res;
 }
 
+/* ------------------------------------------------------------ partitions */
+
+/* One partition of `check --distributed` (modelcheck/cluster/native.py): a
+ * VM whose store holds the partition's states, stepped a batch at a time by
+ * the same `step`, `pack_successor` and store as the search above.  Native
+ * records are the same bytes in every process with the same spec, so they
+ * are what partitions send each other; a state's owner is read off the
+ * high bits of its hash (the visited table uses the low ones). */
+typedef struct {
+    VM vm;
+    Py_buffer bufs[NARRAYS];
+    int got, parts;
+    int32_t *cur;
+} Part;
+
+#define PART "modelcheck.search._vm.Part"
+#define BYTES(p) ((p) ? (const char *)(p) : "")       /* y# reads NULL as None */
+
+static void part_free(PyObject *cap)
+{
+    Part *p = PyCapsule_GetPointer(cap, PART);
+    if (!p)
+        return;
+    for (int k = 0; k < p->got; k++)
+        PyBuffer_Release(&p->bufs[k]);
+    vm_free(&p->vm);
+    free(p->cur);
+    free(p);
+}
+
+static inline int owner_of(Part *p, uint32_t h)
+{
+    return (int)(((uint64_t)h * (uint64_t)p->parts) >> 32);
+}
+
+/* part(scalars, arrays, parts) -> an empty partition */
+static PyObject *py_part(PyObject *self, PyObject *args)
+{
+    Py_buffer sc;
+    PyObject *arrays, *cap = NULL;
+    int parts;
+    if (!PyArg_ParseTuple(args, "y*O!i", &sc, &PyTuple_Type, &arrays, &parts))
+        return NULL;
+    Part *p = calloc(1, sizeof *p);
+    if (!p) {
+        PyBuffer_Release(&sc);
+        return PyErr_NoMemory();
+    }
+    VM *vm = &p->vm;
+    p->parts = parts > 0 ? parts : 1;
+    if (vm_init(vm, &sc, arrays, p->bufs, &p->got, Py_None) == 0) {
+        p->cur = malloc((SC(W) + 1) * sizeof *p->cur);
+        if (!p->cur)
+            PyErr_NoMemory();
+        else {
+            for (int k = 0; k < SC(W); k++)     /* what unpack() does not write */
+                p->cur[k] = vm->lo[k];
+            cap = PyCapsule_New(p, PART, part_free);
+        }
+    }
+    PyBuffer_Release(&sc);
+    if (!cap) {
+        for (int k = 0; k < p->got; k++)
+            PyBuffer_Release(&p->bufs[k]);
+        vm_free(vm);
+        free(p->cur);
+        free(p);
+    }
+    return cap;
+}
+
+static Part *part_of(PyObject *cap)
+{
+    return PyCapsule_GetPointer(cap, PART);
+}
+
+/* part_pack(part, slots: int32 bytes) -> (record, owner) */
+static PyObject *py_part_pack(PyObject *self, PyObject *args)
+{
+    PyObject *cap;
+    Py_buffer t;
+    if (!PyArg_ParseTuple(args, "Oy*", &cap, &t))
+        return NULL;
+    Part *p = part_of(cap);
+    PyObject *res = NULL;
+    if (p) {
+        VM *vm = &p->vm;
+        if (t.len != SC(W) * 4)
+            PyErr_SetString(PyExc_ValueError, "a slot vector of another width");
+        else {
+            pack(vm, t.buf, vm->packed);
+            res = Py_BuildValue("(y#i)", (const char *)vm->packed, (Py_ssize_t)SC(REC),
+                                owner_of(p, hash_state(vm, t.buf)));
+        }
+    }
+    PyBuffer_Release(&t);
+    return res;
+}
+
+/* part_add(part, records) -> (local ids: int32 bytes, first new id): each
+ * record looked up in the store, added when new */
+static PyObject *py_part_add(PyObject *self, PyObject *args)
+{
+    PyObject *cap;
+    Py_buffer in;
+    if (!PyArg_ParseTuple(args, "Oy*", &cap, &in))
+        return NULL;
+    Part *p = part_of(cap);
+    PyObject *res = NULL;
+    int32_t *ids = NULL;
+    if (!p)
+        goto done;
+    VM *vm = &p->vm;
+    size_t w = SC(REC), n = (size_t)in.len / w, first = vm->nstates;
+    ids = malloc(n * sizeof *ids + 4);
+    if (!ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        memcpy(vm->packed, (const uint8_t *)in.buf + k * w, w);
+        unpack(vm, vm->packed, vm->scratch);
+        uint32_t h = hash_state(vm, vm->scratch);
+        size_t slot;
+        int64_t j = store_find(vm, vm->packed, h, &slot);
+        if (j < 0 && (j = store_add(vm, vm->packed, h, slot)) < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        ids[k] = (int32_t)j;
+    }
+    res = Py_BuildValue("(y#n)", BYTES(ids), (Py_ssize_t)(n * 4), (Py_ssize_t)first);
+done:
+    free(ids);
+    PyBuffer_Release(&in);
+    return res;
+}
+
+static int grow_bytes(uint8_t **b, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = 2 * need + 4096;
+    uint8_t *q = realloc(*b, c);
+    if (!q)
+        return -1;
+    *b = q, *cap = c;
+    return 0;
+}
+
+/* part_expand(part, local ids: int32 bytes) -> (successor records, owners,
+ * actors, timeout flags, successors per state, events, lock steps, stop):
+ * the steps of these states in the order the search takes them (actor,
+ * then outcome); events are (EVT_STEP, outcome, state's place, actor, edge
+ * of the state) for finding keys new to this partition, lock steps (place,
+ * actor) for memo keys new to it, as in search() */
+static PyObject *py_part_expand(PyObject *self, PyObject *args)
+{
+    PyObject *cap;
+    Py_buffer in;
+    if (!PyArg_ParseTuple(args, "Oy*", &cap, &in))
+        return NULL;
+    Part *p = part_of(cap);
+    PyObject *res = NULL;
+    Vec counts = {0}, owners = {0}, actors = {0}, touts = {0};
+    uint8_t *recs = NULL;
+    size_t nrec = 0, caprec = 0;
+    if (!p)
+        goto done;
+    VM *vm = &p->vm;
+    int32_t *cur = p->cur;
+    const int32_t *idx = in.buf;
+    size_t w = SC(REC), n = (size_t)in.len / 4;
+    int stop = STOP_NONE;
+    vm->events.n = vm->locksteps.n = 0;
+    vm->base = vm->outs;
+    for (size_t q = 0; q < n && !stop; q++) {
+        int32_t i = idx[q], edges = 0;
+        memcpy(vm->curp, vm->states + (size_t)i * w, w);
+        unpack(vm, vm->curp, cur);
+        vm->cur = cur, vm->hcur = vm->hashes[i];
+        for (int a = 0; a < SC(A) && !stop; a++) {
+            int pc = S(cur, SC(C_PC) + a);
+            if (pc < 0)
+                continue;
+            if (vm->acq[pc] && record_lock_step(vm, cur, (int)q, a, pc)) {
+                stop = STOP_OOM;
+                break;
+            }
+            if (SC(NIRQS) && interrupted(vm, cur, a))
+                continue;
+            int m = step(vm, cur, a, pc);
+            if (vm->overflow) {
+                stop = STOP_CAPACITY;
+                break;
+            }
+            if (m)
+                vm->ran[pc + 1] = 1;
+            for (int k = 0; k < m && !stop; k++, edges++) {
+                Out *o = &vm->outs[k];
+                vm->entered[S(o->t, SC(C_PC) + a) + 1] = 1;
+                if (grow_bytes(&recs, &caprec, (nrec + 1) * w + 8)) {
+                    stop = STOP_OOM;
+                    break;
+                }
+                uint32_t h = pack_successor(vm, o->t, recs + nrec * w);
+                nrec++;
+                if (vec_push(&owners, owner_of(p, h)) || vec_push(&actors, a)
+                    || vec_push(&touts, o->timeout)) {
+                    stop = STOP_OOM;
+                    break;
+                }
+                int fresh = 0;
+                for (int f = 0; f < o->nf; f++) {
+                    int r = keyset_add(&vm->findings, o->fk + 3 * f, 3);
+                    if (r < 0)
+                        stop = STOP_OOM;
+                    fresh |= r > 0;
+                }
+                if (fresh && log_event(vm, EVT_STEP, k, (int)q, a, edges))
+                    stop = STOP_OOM;
+            }
+        }
+        if (vec_push(&counts, edges))
+            stop = STOP_OOM;
+    }
+    if (stop == STOP_OOM) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    res = Py_BuildValue("(y#y#y#y#y#y#y#i)",
+        BYTES(recs), (Py_ssize_t)(nrec * w),
+        BYTES(owners.a), (Py_ssize_t)(owners.n * 4),
+        BYTES(actors.a), (Py_ssize_t)(actors.n * 4),
+        BYTES(touts.a), (Py_ssize_t)(touts.n * 4),
+        BYTES(counts.a), (Py_ssize_t)(counts.n * 4),
+        BYTES(vm->events.a), (Py_ssize_t)(vm->events.n * 4),
+        BYTES(vm->locksteps.a), (Py_ssize_t)(vm->locksteps.n * 4), stop);
+done:
+    free(recs); free(counts.a); free(owners.a); free(actors.a); free(touts.a);
+    PyBuffer_Release(&in);
+    return res;
+}
+
+/* part_check(part, local ids, invariants to look at, reachables to look for:
+ * bytes of 0/1) -> int32 bytes of (place, EVT_INV or EVT_REACH, index) for
+ * each one that fails (invariant) or holds (reachable) there */
+static PyObject *py_part_check(PyObject *self, PyObject *args)
+{
+    PyObject *cap;
+    Py_buffer in, inv, reach;
+    if (!PyArg_ParseTuple(args, "Oy*y*y*", &cap, &in, &inv, &reach))
+        return NULL;
+    Part *p = part_of(cap);
+    PyObject *res = NULL;
+    Vec out = {0};
+    if (p) {
+        VM *vm = &p->vm;
+        const int32_t *idx = in.buf;
+        const char *iv = inv.buf, *rv = reach.buf;
+        size_t w = SC(REC), n = (size_t)in.len / 4;
+        int bad = 0;
+        for (size_t q = 0; q < n && !bad; q++) {
+            memcpy(vm->packed, vm->states + (size_t)idx[q] * w, w);
+            unpack(vm, vm->packed, p->cur);
+            for (int v = 0; v < SC(NINV) && v < inv.len; v++)
+                if (iv[v] && !eval(vm, p->cur, vm->ar[AR_INVS][v]))
+                    bad |= vec_push(&out, (int32_t)q) | vec_push(&out, EVT_INV) | vec_push(&out, v);
+            for (int r = 0; r < SC(NREACH) && r < reach.len; r++)
+                if (rv[r] && eval(vm, p->cur, vm->ar[AR_REACH][r]))
+                    bad |= vec_push(&out, (int32_t)q) | vec_push(&out, EVT_REACH) | vec_push(&out, r);
+        }
+        if (bad)
+            PyErr_NoMemory();
+        else
+            res = PyBytes_FromStringAndSize(BYTES(out.a), (Py_ssize_t)(out.n * 4));
+    }
+    free(out.a);
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&inv);
+    PyBuffer_Release(&reach);
+    return res;
+}
+
+/* part_records(part, local ids: int32 bytes, or None: all) -> their records */
+static PyObject *py_part_records(PyObject *self, PyObject *args)
+{
+    PyObject *cap, *ids;
+    if (!PyArg_ParseTuple(args, "OO", &cap, &ids))
+        return NULL;
+    Part *p = part_of(cap);
+    if (!p)
+        return NULL;
+    VM *vm = &p->vm;
+    size_t w = SC(REC);
+    if (ids == Py_None)
+        return PyBytes_FromStringAndSize(BYTES(vm->states), (Py_ssize_t)(vm->nstates * w));
+    Py_buffer in;
+    if (PyObject_GetBuffer(ids, &in, PyBUF_SIMPLE) < 0)
+        return NULL;
+    size_t n = (size_t)in.len / 4;
+    PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * w));
+    if (res) {
+        char *o = PyBytes_AS_STRING(res);
+        for (size_t q = 0; q < n; q++)
+            memcpy(o + q * w, vm->states + (size_t)((const int32_t *)in.buf)[q] * w, w);
+    }
+    PyBuffer_Release(&in);
+    return res;
+}
+
+/* part_info(part) -> (states, bytes the store holds, ran, entered) */
+static PyObject *py_part_info(PyObject *self, PyObject *args)
+{
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O", &cap))
+        return NULL;
+    Part *p = part_of(cap);
+    if (!p)
+        return NULL;
+    VM *vm = &p->vm;
+    size_t held = vm->states_cap * (SC(REC) + sizeof *vm->hashes) + (vm->mask + 1) * 8
+                  + vm->memo.data.cap * 4 + (vm->memo.mask + 1) * 8;
+    return Py_BuildValue("(nny#y#)", (Py_ssize_t)vm->nstates, (Py_ssize_t)held,
+                         (const char *)vm->ran, (Py_ssize_t)(SC(NCODE) + 1),
+                         (const char *)vm->entered, (Py_ssize_t)(SC(NCODE) + 1));
+}
+
+/* fix_sweep(offsets: int32, targets: int32 (a row, or -1 - an index of
+ * remote), remote: uint64, R: uint64, writable) -> rows changed: the least
+ * fixpoint of R(s) |= R(t) for every edge s -> t, Gauss-Seidel from the
+ * last row back (a breadth-first graph's forward steps settle in a sweep) */
+static PyObject *py_fix_sweep(PyObject *self, PyObject *args)
+{
+    Py_buffer off, tg, rem, r;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &off, &tg, &rem, &r))
+        return NULL;
+    const int32_t *o = off.buf, *t = tg.buf;
+    const uint64_t *x = rem.buf;
+    uint64_t *R = r.buf;
+    Py_ssize_t rows = r.len / 8, changed = 0, again = 1;
+    if (off.len / 4 < rows + 1)
+        rows = off.len / 4 - 1;
+    while (again) {
+        again = 0;
+        for (Py_ssize_t s = rows - 1; s >= 0; s--) {
+            uint64_t m = R[s];
+            for (int32_t e = o[s]; e < o[s + 1]; e++)
+                m |= t[e] >= 0 ? R[t[e]] : x[-1 - t[e]];
+            if (m != R[s]) {
+                R[s] = m;
+                changed++;
+                again = 1;
+            }
+        }
+    }
+    PyBuffer_Release(&off); PyBuffer_Release(&tg); PyBuffer_Release(&rem); PyBuffer_Release(&r);
+    return PyLong_FromSsize_t(changed);
+}
+
 static PyMethodDef methods[] = {
     {"explore", py_explore, METH_VARARGS, "Breadth-first search over flattened program tables."},
+    {"part", py_part, METH_VARARGS, "A partition of the distributed search: an empty store."},
+    {"part_pack", py_part_pack, METH_VARARGS, "A slot vector's record and owner."},
+    {"part_add", py_part_add, METH_VARARGS, "Records looked up in the partition, new ones added."},
+    {"part_expand", py_part_expand, METH_VARARGS, "The steps of a batch of stored states."},
+    {"part_check", py_part_check, METH_VARARGS, "Invariants and reachables on stored states."},
+    {"part_records", py_part_records, METH_VARARGS, "Stored records."},
+    {"part_info", py_part_info, METH_VARARGS, "The partition's size and coverage."},
+    {"fix_sweep", py_fix_sweep, METH_VARARGS, "R |= R of successors, to a fixpoint."},
     {NULL, NULL, 0, NULL},
 };
 

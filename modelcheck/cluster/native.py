@@ -1,0 +1,360 @@
+"""A native partition of `check --distributed`: the partition's states live
+in the native core's store (vm.c's packed records in one open-addressing
+table, `_vm.part_*`), and the native core's `step` expands them, so no
+instruction is read twice over and no Python object is kept per state.
+
+Native records are the same bytes in every process with the same spec,
+so they are the wire format; a record's owner is read off its hash.  What
+the partition keeps per state is a few numpy-able arrays: the global id of
+each stored record, and for each expanded one its successors (CSR) and,
+without gathering, the actor masks the "never moves again" fixpoint needs.
+
+It answers the same calls as `distributed.Partition` (which delegates
+here), with numpy arrays where that one has lists.  Messages of step
+findings, invariants and lock contexts are worked out in Python for the
+first state of each key only, as `native.explore` does.
+"""
+from __future__ import annotations
+
+import pickle
+from array import array
+
+import numpy as np
+
+from ..search import explorer
+from ..search.native import EVT_INV, EVT_REACH, EVT_STEP, STOP_CAPACITY, Program, _vm
+from ..semantics import System
+
+
+class Capacity(Exception):
+    """A state beyond the native slots: the search runs again on Python partitions."""
+
+
+def why_not(sys: System, symmetry: bool, core: str) -> str:
+    """Why partitions of this run are Python ones ('' when they can be native)."""
+    if core == "python":
+        return "asked for"
+    if _vm is None:
+        return "C extension not built"
+    if symmetry:
+        from ..search.symmetry import Symmetry
+        if not Symmetry(sys).why_off:
+            return "symmetry on"
+    return ""
+
+
+def _grow(a: array, n: int, fill: int) -> None:
+    """n more items of `fill` at the end of an array.array."""
+    if n:
+        a.frombytes(np.full(n, fill, np.dtype(a.typecode)).tobytes())
+
+
+def _view(a: array, dtype):
+    """A numpy view of an array.array (drop it before the array grows)."""
+    return np.frombuffer(a, dtype) if len(a) else np.zeros(0, dtype)
+
+
+class NativePart:
+    def __init__(self, sys: System, index: int, parts: int, edges: bool):
+        self.sys, self.index, self.parts, self.edges = sys, index, parts, edges
+        self.prog = prog = Program(sys)           # raises Unsupported
+        self.h = _vm.part(prog.scalars(None), prog.frozen, parts)
+        self.W = prog.REC
+        self.A = sys.L.A
+        self.gids = array("i")                    # local id -> global id (-1: cut)
+        self.f_local = self.f_gid = np.zeros(0, np.int32)     # the frontier, by global id
+        self.f_via = self.f_sw = np.zeros(0, np.int32)
+        # expanded states (rows, by global id) and their steps (edges)
+        self.rows = array("i")                    # global id of each row
+        self.counts = array("i")                  # steps of each row
+        self.targets = array("i")                 # each step's target (global id)
+        self.actors = array("b" if self.A < 128 else "h")
+        self.timeouts = array("q")                # edges that are timeouts
+        self.enabled = array("Q")                 # --no-gather: actors that can move (mask)
+        self.finished = array("Q")                # ... actors at rest
+        self.stuck: list = []
+        self.found: list = []
+        self.deps: dict = {}
+        self.reached: dict = {}
+        self.inv_open = bytearray([1]) * len(sys.invariants)
+        self.reach_open = bytearray([1]) * len(sys.reachables)
+        self.sent = 0
+        self.sent_keys: list = []
+        self.pending = None
+        self.waiting = None
+        self.edge_count = 0
+        self._at_rest_plan()
+
+    def _at_rest_plan(self) -> None:
+        """System.at_rest per actor, as columns to read: (pc slot, start, dep fence slots)."""
+        sys, L = self.sys, self.sys.L
+        self.rest = [(L.PC + a, sys.starts[a], [L.FN + d for d in sys.m.actors[a].deps])
+                     for a in range(self.A)]
+
+    def _finished(self, data: bytes) -> np.ndarray:
+        from ..search.native import NativeStates
+        st = NativeStates(self.prog, data)
+        out = np.zeros(len(st), np.uint64)
+        for a, (pc_slot, start, deps) in enumerate(self.rest):
+            pc = st.column(pc_slot)
+            rest = pc == -1
+            if deps:
+                signalled = np.ones(len(st), bool)
+                for d in deps:
+                    signalled &= (st.column(d) & 3) != 0
+                rest |= (pc == start) & ~signalled
+            out |= rest.astype(np.uint64) << np.uint64(a)
+        return out
+
+    def state(self, local: int) -> tuple:
+        prog = self.prog
+        return prog.decode(prog.unpack(_vm.part_records(self.h, array("i", [local]).tobytes()), 0))
+
+    # -- the initial state (every partition is asked; its owner keeps it)
+    def start(self, _rec=None) -> None:
+        rec, owner = _vm.part_pack(self.h, array("i", self.prog.tables["init"]).tobytes())
+        if owner != self.index:
+            return
+        _vm.part_add(self.h, rec)
+        self.gids.append(0)
+        self.f_local, self.f_gid = np.zeros(1, np.int32), np.zeros(1, np.int32)
+        self.f_via, self.f_sw = np.full(1, -1, np.int32), np.zeros(1, np.int32)
+        s = self.sys.initial()
+        for n, (kind, key, msg) in enumerate(self.sys.invariant_failures(s)):
+            self.found.append(((-1, 0, 0, n), kind, key, msg, 0, -1, 0))
+        for r, (name, f, _line) in enumerate(self.sys.reachables):
+            if f(s):
+                self.reached[name] = 0
+                self.reach_open[r] = 0
+
+    # -- 1. the steps of this partition's states of the level
+    def expand(self) -> list:
+        sys, parts, W = self.sys, self.parts, self.W
+        recs, owners, actors, touts, counts, events, locks, stop = \
+            _vm.part_expand(self.h, self.f_local.tobytes())
+        if stop == STOP_CAPACITY:
+            raise Capacity("a hook stack or queue beyond its slots")
+        owners = np.frombuffer(owners, np.int32)
+        actors = np.frombuffer(actors, np.int32)
+        counts = np.frombuffer(counts, np.int32)
+        tot = len(actors)
+        starts = np.cumsum(counts) - counts
+        src = np.repeat(self.f_gid, counts)
+        k = np.arange(tot, dtype=np.int32) - np.repeat(starts, counts).astype(np.int32)
+        via = np.repeat(self.f_via, counts)
+        sw = np.repeat(self.f_sw, counts) + ((via != actors) & (via != -1))
+        base = self.edge_count
+        self.edge_count += tot
+        # this partition's rows and edges (targets filled in by resolve)
+        self.rows.frombytes(self.f_gid.astype(np.int32).tobytes())
+        self.counts.frombytes(counts.tobytes())
+        self.actors.frombytes(actors.astype(np.dtype(self.actors.typecode)).tobytes())
+        _grow(self.targets, tot, -1)
+        t = np.nonzero(np.frombuffer(touts, np.int32))[0]
+        self.timeouts.frombytes((t + base).astype(np.int64).tobytes())
+        # findings of steps: the messages from the Python step, for the first edge of each key
+        ev = np.frombuffer(events, np.int32).reshape(-1, 5)
+        for kind, x, q, a, kk in ev.tolist():
+            assert kind == EVT_STEP
+            s = self.state(int(self.f_local[q]))
+            gid = int(self.f_gid[q])
+            outs = sys.code[s[sys.L.PC + a]].step(s, a)
+            for n, (fkind, key, msg) in enumerate(outs[x][2]):
+                self.found.append(((gid, kk, 1, n), fkind, key, msg, gid, a,
+                                   ("e", base + int(starts[q]) + kk)))
+        ls = np.frombuffer(locks, np.int32).reshape(-1, 2)
+        for q, a in ls.tolist():
+            s = self.state(int(self.f_local[q]))
+            key = (sys.lock_context(s, a), s[sys.L.PC + a])
+            gid = int(self.f_gid[q])
+            if key not in self.deps or gid < self.deps[key][0]:
+                self.deps[key] = (gid, a)
+        # stuck: no step, some actor not at rest
+        fin = self._finished(_vm.part_records(self.h, self.f_local.tobytes()))
+        every = np.uint64((1 << self.A) - 1)
+        self.stuck.extend(self.f_gid[(counts == 0) & (fin != every)].tolist())
+        if not self.edges:
+            bit = np.uint64(1) << actors.astype(np.uint64)
+            en = np.zeros(len(counts), np.uint64)
+            has = counts > 0
+            if tot:
+                en[has] = np.bitwise_or.reduceat(bit, starts[has])
+            self.enabled.frombytes(en.tobytes())
+            self.finished.frombytes(fin.tobytes())
+        # the successors, to their owners
+        order = np.argsort(owners, kind="stable")
+        cut = np.searchsorted(owners[order], np.arange(parts + 1))
+        R = np.frombuffer(recs, np.uint8).reshape(tot, W)
+        blobs, self.sent_keys = [], []
+        for q in range(parts):
+            sel = order[cut[q]:cut[q + 1]]
+            self.sent_keys.append((sel + base).astype(np.int64))
+            blobs.append(pickle.dumps((R[sel].tobytes(), src[sel].astype(np.int32), k[sel].astype(np.int16),
+                                       sw[sel].astype(np.int32), actors[sel].astype(np.int8)), protocol=5))
+        self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
+        return blobs
+
+    # -- 2. the successors this partition owns: known, or new at a position
+    def receive(self, *blobs) -> tuple:
+        batches = [pickle.loads(b) for b in blobs]
+        ids, first = _vm.part_add(self.h, b"".join(b[0] for b in batches))
+        ids = np.frombuffer(ids, np.int32)
+        src = np.concatenate([b[1] for b in batches]).astype(np.int64)
+        k = np.concatenate([b[2] for b in batches]).astype(np.int64)
+        sw = np.concatenate([b[3] for b in batches]).astype(np.int64)
+        a = np.concatenate([b[4] for b in batches]).astype(np.int64)
+        self.waiting = (ids, np.cumsum([0] + [len(b[1]) for b in batches]))
+        new = ids >= first
+        u = ids[new] - first
+        nnew = int(u.max()) + 1 if len(u) else 0
+        src, k, sw, a = src[new], k[new], sw[new], a[new]
+        # the first position (src, k) of each new state, and its best parent (sw, src, k)
+        o = np.lexsort((k, src, u))
+        lead = o[np.r_[True, u[o][1:] != u[o][:-1]]] if len(o) else o
+        fsrc, fk, fa = src[lead], k[lead], a[lead]
+        o = np.lexsort((k, src, sw, u))
+        lead = o[np.r_[True, u[o][1:] != u[o][:-1]]] if len(o) else o
+        best = np.stack([sw[lead], src[lead], k[lead], a[lead]], axis=1)
+        order = np.lexsort((fk, fsrc))            # pending: by first position
+        self.pending = (first + order.astype(np.int64), best[order], fsrc[order], fk[order], fa[order])
+        _grow(self.gids, nnew, -1)
+        firsts = np.stack([fsrc[order], fk[order]], axis=1)
+        return firsts, best[order], explorer.memory_mb()
+
+    # -- 4. ids for the new states; every sender's targets
+    def assign(self, ids) -> list:
+        sys = self.sys
+        ids = np.asarray(ids, np.int64)
+        local, best, fsrc, fk, fa = self.pending
+        keep = ids >= 0
+        g = _view(self.gids, np.int32)
+        g[local[keep]] = ids[keep]
+        o = np.argsort(ids[keep], kind="stable")
+        self.f_local = local[keep][o].astype(np.int32)
+        self.f_gid = ids[keep][o].astype(np.int32)
+        self.f_via = best[keep][o, 3].astype(np.int32)
+        self.f_sw = best[keep][o, 0].astype(np.int32)
+        if any(self.inv_open) or any(self.reach_open):
+            pos = {int(x): (int(s_), int(k_), int(a_)) for x, s_, k_, a_ in
+                   zip(local[keep], fsrc[keep], fk[keep], fa[keep])} if len(local) < 4096 else None
+            hits = np.frombuffer(_vm.part_check(self.h, self.f_local.tobytes(), bytes(self.inv_open),
+                                                bytes(self.reach_open)), np.int32).reshape(-1, 3)
+            inv_first: dict = {}
+            for q, kind, v in hits.tolist():
+                loc, gid = int(self.f_local[q]), int(self.f_gid[q])
+                if kind == EVT_REACH:
+                    name = sys.reachables[v][0]
+                    if gid < self.reached.get(name, float("inf")):
+                        self.reached[name] = gid
+                    continue
+                if pos is None or loc not in pos:
+                    j = int(np.nonzero(local == loc)[0][0])
+                    p = (int(fsrc[j]), int(fk[j]), int(fa[j]))
+                else:
+                    p = pos[loc]
+                if v not in inv_first or p < inv_first[v][0]:
+                    inv_first[v] = (p, loc, gid)
+            for r in range(len(self.reach_open)):
+                if sys.reachables[r][0] in self.reached:
+                    self.reach_open[r] = 0
+            for v, ((s0, k0, a0), loc, gid) in inv_first.items():
+                self.inv_open[v] = 0
+                for n, (kind, key, msg) in enumerate(sys.invariant_failures(self.state(loc))):
+                    self.found.append(((s0, k0, 0, n), kind, key, msg, s0, a0, gid))
+        self.pending = None
+        wid, cuts = self.waiting
+        self.waiting = None
+        answers = g[wid]
+        del g
+        blobs = [pickle.dumps(answers[cuts[q]:cuts[q + 1]], protocol=5) for q in range(len(cuts) - 1)]
+        self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
+        return blobs
+
+    # -- 5. the targets of this partition's steps
+    def resolve(self, *answers) -> None:
+        t = _view(self.targets, np.int32)
+        for keys, blob in zip(self.sent_keys, answers):
+            t[keys] = pickle.loads(blob)
+        self.sent_keys = []
+
+    # -- the end
+    def records_out(self, gids=None) -> tuple:
+        """(global ids, native records): all stored ones, or those of `gids`."""
+        g = _view(self.gids, np.int32)
+        if gids is None:
+            return g.copy(), _vm.part_records(self.h, None)
+        local = np.nonzero(np.isin(g, np.asarray(sorted(gids), np.int32)))[0].astype(np.int32)
+        return g[local].copy(), _vm.part_records(self.h, local.tobytes())
+
+    def fix_start(self) -> tuple:
+        rows = _view(self.rows, np.int32)
+        T = _view(self.targets, np.int32)
+        ri = np.searchsorted(rows, T)
+        ri_c = np.minimum(ri, max(len(rows) - 1, 0))
+        here = (ri < len(rows)) & (rows[ri_c] == T) if len(rows) else np.zeros(len(T), bool)
+        self.remote_gids = np.unique(T[~here])
+        ti = np.where(here, ri, -1 - np.searchsorted(self.remote_gids, T)).astype(np.int32)
+        del ri, ri_c, here
+        self.fix_off = np.concatenate([[0], np.cumsum(_view(self.counts, np.int32))]).astype(np.int32)
+        self.fix_t = ti
+        self.remote_vals = np.zeros(len(self.remote_gids), np.uint64)
+        self.R = np.array(_view(self.enabled, np.uint64))
+        self.exported = np.zeros(len(self.R), np.uint64)
+        _vm.fix_sweep(self.fix_off, self.fix_t, self.remote_vals, self.R)
+        return self._export()
+
+    def fix_round(self, *deltas) -> tuple:
+        changed = False
+        for blob in deltas:
+            g, v = pickle.loads(blob)
+            p = np.searchsorted(self.remote_gids, g)
+            pc = np.minimum(p, max(len(self.remote_gids) - 1, 0))
+            hit = (p < len(self.remote_gids)) & (self.remote_gids[pc] == g) if len(self.remote_gids) \
+                else np.zeros(len(g), bool)
+            old = self.remote_vals[p[hit]]
+            new = old | v[hit]
+            if (new != old).any():
+                self.remote_vals[p[hit]] = new
+                changed = True
+        if changed:
+            _vm.fix_sweep(self.fix_off, self.fix_t, self.remote_vals, self.R)
+        return self._export()
+
+    def _export(self) -> tuple:
+        d = np.nonzero(self.R != self.exported)[0]
+        self.exported[d] = self.R[d]
+        rows = _view(self.rows, np.int32)
+        return len(d), pickle.dumps((rows[d].copy(), self.R[d].copy()), protocol=5)
+
+    def dead(self, limit: int) -> list:
+        every = np.uint64((1 << self.A) - 1)
+        d = every & ~self.R & ~_view(self.finished, np.uint64)
+        nz = np.nonzero(d)[0][:limit]
+        rows = _view(self.rows, np.int32)
+        return [(int(rows[i]), int(d[i])) for i in nz]
+
+    def results(self) -> dict:
+        t = _view(self.targets, np.int32)
+        found = []
+        for order, kind, key, msg, src, a, dst in self.found:
+            if isinstance(dst, tuple):
+                dst = int(t[dst[1]])
+            found.append((order, kind, key, msg, src, a, dst))
+        del t
+        nstates, held, ran, entered = _vm.part_info(self.h)
+        out = {"found": found, "deps": self.deps, "reached": self.reached, "sent": self.sent,
+               "memory": explorer.memory_mb(), "stuck": self.stuck, "edges": self.edge_count,
+               "ran": {pc - 1 for pc, x in enumerate(ran) if x},
+               "entered": {pc - 1 for pc, x in enumerate(entered) if x},
+               "stored": nstates, "store_bytes": held, "bytes": self.bytes_held(held)}
+        if self.edges:
+            out["csr"] = (self.rows, self.counts, self.targets, self.actors, self.timeouts)
+        return out
+
+    def bytes_held(self, store: int) -> int:
+        """What this partition holds: the native store, and its arrays."""
+        arrays = (self.gids, self.rows, self.counts, self.targets, self.actors, self.timeouts,
+                  self.enabled, self.finished)
+        return store + sum(a.buffer_info()[1] * a.itemsize for a in arrays) + sum(
+            getattr(self, x).nbytes for x in ("R", "exported", "fix_t", "fix_off", "remote_vals")
+            if hasattr(self, x))

@@ -51,7 +51,7 @@ def _verdict(r, f) -> str:
     if not f:
         return f"error (exit {r.rc})"
     found = "+".join(f["found"]) or "nothing"
-    return found if f["complete"] else f"{found}; INCOMPLETE: {f['stopped']}"
+    return found if f["complete"] else f"{found}; INCOMPLETE: {f['stopped'].split(';')[0]}"
 
 
 def main(run, cmd, work: Path, args) -> int:
@@ -69,6 +69,9 @@ def main(run, cmd, work: Path, args) -> int:
         st = (f or {}).get("stats", {})
         rows.append([label, _verdict(r, f), st.get("states", "-"), st.get("depth", "-"),
                      f"{r.seconds:.0f}", f"{r.cpu:.0f}", f"{r.maxrss_mb:.0f}", _deadlock_trace(f) or "-"])
+        if st.get("states"):
+            notes.append(f"{label.split(' (')[0]}: {r.cpu / st['states'] * 1e6:.1f} us CPU and "
+                         f"{r.maxrss_mb * 2**20 / st['states']:.0f} bytes (peak RSS) a state")
     sw = run(cmd + ["swarm", "--runs", str(args.swarm_runs), "--first", "--format", "json", *params, str(SPEC)],
              work, t + 300)
     fs = _file(sw)
@@ -87,6 +90,8 @@ def main(run, cmd, work: Path, args) -> int:
     if fs:
         notes.append("the swarm claims no proof: " + ("yes (complete: false, safe not among what it found)"
                      if not fs["complete"] and "safe" not in fs["found"] else "NO"))
+    notes.append("a whole-graph check's deadlock trace ends where the deadlock can no longer be "
+                 "avoided; early-bug mode's and the swarm's end in the deadlock itself (D steps at best)")
     print(f"swarm against exhaustive search on a deep bug: pipeline_deep_buggy N={n} J={j}, "
           f"shortest deadlock trace D = {d} steps (exhaustive runs: --timeout {t:g} --max-memory {mb})\n")
     print(tabulate(rows, headers=["search", "verdict", "states", "depth", "s", "CPU s", "peak MB",

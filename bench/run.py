@@ -404,6 +404,13 @@ def main(argv=None) -> int:
                      help="time of the exhaustive search that does not finish (default 600)")
     ray.add_argument("--dist-n", type=int, default=6, metavar="N",
                      help="pipeline_fixed size for distributed against one process (default 6)")
+    ray.add_argument("--swarm-deep", action="store_true",
+                     help="instead: swarm against exhaustive search on a deep bug (bench/swarm_deep.py; "
+                          "two exhaustive runs of --exhaustive-timeout each, then the swarm)")
+    ray.add_argument("--deep-n", type=int, default=16, metavar="N",
+                     help="pipeline_deep_buggy stages for --swarm-deep (default 16)")
+    ray.add_argument("--deep-j", type=int, default=4, metavar="J",
+                     help="pipeline_deep_buggy jobs per stage for --swarm-deep (default 4)")
     args = ap.parse_args(argv)
     # the package's bytecode written once, as `pip install` does: every run
     # below is a user's run, not a first import compiling ~40 modules (which
@@ -411,6 +418,9 @@ def main(argv=None) -> int:
     import compileall
     import modelcheck
     compileall.compile_dir(str(Path(modelcheck.__file__).parent), quiet=1)
+    if args.ray and args.swarm_deep:
+        import swarm_deep                   # bench/swarm_deep.py
+        return swarm_deep.main(run, modelcheck_cmd(), args.work / "ray", args)
     if args.ray:
         import cluster                      # bench/cluster.py
         return cluster.main(run, modelcheck_cmd(), args.work / "ray", args)

@@ -144,6 +144,18 @@ def test_ctrl_c_with_workers_gives_a_partial_graph():
     assert len(g.offsets) - 1 <= len(g.states)
 
 
+@needs_core
+def test_symmetry_on_runs_on_one_thread_alike():
+    """Symmetry's canonicalisation is not shared out: with it on, --workers
+    runs the sequential search (same graph, renamings and all)."""
+    text = "lock m\nthread t[i in 1..3] { lock m; unlock m }\n"
+    sys = System(api.load(text, "<test>", {}))
+    one, two = (explorer.explore(sys, explorer.Limits(workers=n)) for n in (1, 2))
+    assert one.symmetry == "on" and one.core == two.core == "native"
+    same(one, two)
+    assert one.edge_perm == two.edge_perm
+
+
 def test_workers_is_checked():
     with pytest.raises(ValueError, match="workers"):
         explorer.Limits(workers=0)

@@ -108,6 +108,7 @@ class Partition:
             return ""
         self.sys = sys = System(api.load(text, path, params))
         self.native = None
+        native._PEAK[0] = 0.0
         why = native.why_not(sys, symmetry, core)
         if not why:
             try:
@@ -218,7 +219,7 @@ class Partition:
         self.sent_keys = [[(gid, k) for gid, k, _sw, _a, _rec in b] for b in buckets]
         blobs = [pickle.dumps(b, protocol=5) for b in buckets]
         self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
-        return blobs
+        return blobs if self.parts > 1 else blobs[0]     # one partition: one return value
 
     def _lock_step(self, gid: int, s: tuple, a: int) -> None:
         L, sys = self.sys.L, self.sys
@@ -258,7 +259,7 @@ class Partition:
         self.pending = sorted(new.items(), key=lambda kv: kv[1][0])
         firsts = array("q", [x for _r, (pos, _b) in self.pending for x in pos[:2]])
         parents = array("q", [x for _r, (_p, best) in self.pending for x in best])
-        return firsts, parents, explorer.memory_mb()
+        return firsts, parents, native.private_mb()
 
     # -- 4. ids for the new states; every sender's targets
     def assign(self, ids: array) -> list:
@@ -287,7 +288,7 @@ class Partition:
         self.waiting = []
         blobs = [pickle.dumps(o, protocol=5) for o in out]
         self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
-        return blobs
+        return blobs if self.parts > 1 else blobs[0]     # one partition: one return value
 
     # -- 5. the targets of this partition's steps
     def resolve(self, *answers) -> None:
@@ -393,7 +394,8 @@ class Partition:
             found.append((order, kind, key, msg, src, a, dst))
         return {"expanded": self.expanded, "found": found, "deps": self.deps, "ran": self.ran,
                 "entered": self.entered, "reached": self.reached, "sent": self.sent,
-                "memory": explorer.memory_mb(), "stuck": self.stuck, "edges": self.edge_count,
+                "memory": native.private_mb(), "peak": native.peak_mb(),
+                "stuck": self.stuck, "edges": self.edge_count,
                 "renamings": list(self.sym.perm_list) if self.sym and self.edges else []}
 
 
@@ -432,7 +434,8 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
     wire = Wire(sys)
     init = sys.initial()
     rec0 = wire.pack(init)
-    parent, via = array("q", [-1]), array("h", [-1])
+    # per state: 13 bytes here (10 with actors numbered below 128)
+    parent, via = array("i", [-1]), array("b" if sys.L.A < 128 else "h", [-1])
     depth, switches = array("i", [0]), array("i", [0])
     stopped, level_first, expanded = "", 0, 0
     max_states = limits.max_states or float("inf")
@@ -492,8 +495,8 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
                 ids[q][ot[sel]] = fresh[sel]
             Po = P[order]
             d = np.frombuffer(depth, np.int32)[Po[:, 1]] + 1 if len(order) else np.zeros(0, np.int32)
-            parent.frombytes(Po[:, 1].astype(np.int64).tobytes())
-            via.frombytes(Po[:, 3].astype(np.int16).tobytes())
+            parent.frombytes(Po[:, 1].astype(np.int32).tobytes())
+            via.frombytes(Po[:, 3].astype(np.dtype(via.typecode)).tobytes())
             switches.frombytes(Po[:, 0].astype(np.int32).tobytes())
             depth.frombytes(d.astype(np.int32).tobytes())
             del d
@@ -694,10 +697,11 @@ def _never_moves(ray, ps) -> list:
 
 def _held(res: list) -> str:
     """What native partitions hold a state (their stores and arrays)."""
+    peaks = "; workers' peak memory " + ", ".join(f"{r['peak']:.0f}" for r in res) + " MB"
     if not all("bytes" in r for r in res):
-        return ""
+        return peaks
     per = [r["bytes"] / max(r["stored"], 1) for r in res]
-    return f"; partitions hold {min(per):.0f}-{max(per):.0f} bytes a state"
+    return f"; partitions hold {min(per):.0f}-{max(per):.0f} bytes a state{peaks}"
 
 
 def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits,
@@ -746,7 +750,7 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
         g.offsets.append(len(g.edges))
     _common(sys, g, res, n, expanded, stopped)
     g.core = f"distributed ({parts} partitions on Ray, {core}; {g.sent} bytes exchanged, " \
-             f"{g.sent / max(n, 1):.0f} a state)"
+             f"{g.sent / max(n, 1):.0f} a state{_held(res)})"
     return g
 
 
@@ -769,14 +773,14 @@ def _gather_native(sys, ray, ps, parts, n, expanded, parent, via, depth, switche
     rows, counts, targets, actors, touts, base = [], [], [], [], [], 0
     for r in res:
         rw, c, t, a, to = (np.frombuffer(x, dt) if len(x) else np.zeros(0, dt) for x, dt in
-                           zip(r["csr"], (np.int32, np.int32, np.int32, np.dtype(small), np.int64)))
+                           zip(r["csr"], (np.int32, np.int16, np.int32, np.dtype(small), np.int64)))
         rows.append(rw)
         counts.append(c)
         targets.append(t)
         actors.append(a)
         touts.append(to + base)
         base += len(t)
-    rows, counts = np.concatenate(rows), np.concatenate(counts)
+    rows, counts = np.concatenate(rows), np.concatenate(counts).astype(np.int64)
     targets, actors, touts = np.concatenate(targets), np.concatenate(actors), np.concatenate(touts)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
     keep = np.nonzero(rows < expanded)[0]

@@ -336,6 +336,13 @@ class Partition:
         self._propagate(list(self.succ))
         return self._export()
 
+    def fix_subscribe(self, *asks) -> list:
+        return self.native.fix_subscribe(*asks)
+
+    def peak(self) -> float:
+        """This worker's peak memory since the search started (MB)."""
+        return native.peak_mb()
+
     def fix_round(self, *deltas) -> tuple:
         if self.native:
             return self.native.fix_round(*deltas)
@@ -605,10 +612,18 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
             if (i < expanded or i == expanded and stopped.startswith("state limit")) \
                     and (key not in deps or (i, a) < deps[key]):
                 deps[key] = (i, a)
+    if not stopped:                           # the whole graph: the fixpoint, across partitions
+        if core == "native partitions":
+            stuck, over = _never_moves_native(ray, ps, _limits.max_memory_mb)
+            if over:
+                stopped = f"memory limit reached ({_limits.max_memory_mb} MB per worker, partition " \
+                          f"{over[0]}, deciding where actors never move again)"
+        else:
+            stuck = _never_moves(ray, ps)
+        for r, peak in zip(res, ray.get([p.peak.remote() for p in ps])):
+            r["peak"] = peak
     if stopped:                               # a partial graph: only where no actor can move
         stuck = [(i, 0) for i in sorted(i for r in res for i in r["stuck"] if i < expanded)]
-    else:                                     # the whole graph: the fixpoint, across partitions
-        stuck = _never_moves(ray, ps)
     stuck = stuck[:STUCK_LOOKED_AT]
     reached: dict = {}
     for r in res:
@@ -702,6 +717,26 @@ def _held(res: list) -> str:
         return peaks
     per = [r["bytes"] / max(r["stored"], 1) for r in res]
     return f"; partitions hold {min(per):.0f}-{max(per):.0f} bytes a state{peaks}"
+
+
+def _never_moves_native(ray, ps, cap) -> tuple:
+    """The same from native partitions: each value goes only where it is
+    asked for, partition to partition (not through this process).  With
+    the partition over the memory cap, if one goes over it: ([], [q])."""
+    k = len(ps) + 1
+    asks = [p.fix_start.options(num_returns=k).remote() for p in ps]
+    outs = [p.fix_subscribe.options(num_returns=k).remote(*[asks[src][q + 1] for src in range(len(ps))])
+            for q, p in enumerate(ps)]
+    while True:
+        got = ray.get([o[0] for o in outs])
+        over = [q for q, (_n, mem) in enumerate(got) if cap is not None and mem >= cap]
+        if over:
+            return [], over
+        if not sum(n for n, _mem in got):
+            break
+        outs = [p.fix_round.options(num_returns=k).remote(*[outs[src][q + 1] for src in range(len(ps))])
+                for q, p in enumerate(ps)]
+    return sorted(x for part in ray.get([p.dead.remote(STUCK_LOOKED_AT) for p in ps]) for x in part), []
 
 
 def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits,

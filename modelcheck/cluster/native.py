@@ -97,8 +97,10 @@ class NativePart:
         self.timeouts = array("q")                # edges that are timeouts
         masks = next(c for c in "BHIQ" if 8 * array(c).itemsize >= self.A)
         self.mask_type = np.dtype(masks)
+        self.fix_type = np.dtype(np.uint32 if self.A <= 32 else np.uint64)     # fix_sweep's masks
         self.enabled = array(masks)               # --no-gather: actors that can move, per row
         self.finished = array(masks)              # ... actors at rest
+        self.towner = array("B" if parts < 256 else "H")    # ... each step's target's partition
         self.stuck: list = []
         self.found: list = []
         self.deps: dict = {}
@@ -208,6 +210,7 @@ class NativePart:
                 en[has] = np.bitwise_or.reduceat(bit, starts[has])
             self.enabled.frombytes(en.astype(self.mask_type).tobytes())
             self.finished.frombytes(fin.astype(self.mask_type).tobytes())
+            self.towner.frombytes(owners.astype(np.dtype(self.towner.typecode)).tobytes())
         # the successors, to their owners
         order = np.argsort(owners, kind="stable")
         cut = np.searchsorted(owners[order], np.arange(parts + 1))
@@ -322,60 +325,97 @@ class NativePart:
         g = _view(self.gids, np.int32)
         return np.sort(g[g >= 0])[:len(self.counts)]
 
-    def fix_start(self) -> tuple:
-        """The search is over (its results taken): the visited table goes, and
-        the targets are turned in place into rows here or -1 - remote index."""
+    # -- "an actor never moves again" without gathering: the fixpoint of
+    # distributed.Partition, with each state's value sent only to the
+    # partitions that have a step to it, as an index into what they asked for
+    def fix_start(self) -> list:
+        """The search is over (its results taken): the visited table goes; the
+        targets become, in place, rows here or -1 - an index of `remote`
+        (the targets elsewhere, by owner then id); [0, what each partition is
+        asked for]."""
         _vm.part_seal(self.h)
         self.row_gids = rows = self.rows()
-        T = _view(self.targets, np.int32)
-        remote = []
-        for at in range(0, len(T), CHUNK):        # chunks: no temporary the size of the graph
-            t = T[at:at + CHUNK]
-            ri = np.minimum(np.searchsorted(rows, t), max(len(rows) - 1, 0))
-            remote.append(np.unique(t[rows[ri] != t]) if len(rows) else np.unique(t))
-        self.remote_gids = np.unique(np.concatenate(remote)) if remote else np.zeros(0, np.int32)
-        del remote
+        T, O = _view(self.targets, np.int32), _view(self.towner, np.dtype(self.towner.typecode))
+        # per owner, the ids asked for, sorted; remote index = asked_at[q] + place there
+        asks = []
+        for q in range(self.parts):
+            keys = [np.zeros(0, np.int32)]
+            for at in range(0, len(T) if q != self.index else 0, CHUNK):   # no graph-sized temporaries
+                keys.append(np.unique(T[at:at + CHUNK][O[at:at + CHUNK] == q]))
+            asks.append(np.unique(np.concatenate(keys)))
+            del keys
+        self.asked_at = np.concatenate([[0], np.cumsum([len(x) for x in asks])])
         for at in range(0, len(T), CHUNK):
-            t = T[at:at + CHUNK]
-            ri = np.minimum(np.searchsorted(rows, t), max(len(rows) - 1, 0))
-            here = rows[ri] == t if len(rows) else np.zeros(len(t), bool)
-            t[:] = np.where(here, ri, -1 - np.searchsorted(self.remote_gids, t))
-        del T
-        self.fix_off = np.concatenate([[0], np.cumsum(_view(self.counts, np.int16), dtype=np.int64)]
-                                      ).astype(np.int32)
-        self.remote_vals = np.zeros(len(self.remote_gids), np.uint64)
-        self.R = _view(self.enabled, self.mask_type).astype(np.uint64)
-        self.exported = np.zeros(len(self.R), np.uint64)
-        _vm.fix_sweep(self.fix_off, self.targets, self.remote_vals, self.R)
+            t, o = T[at:at + CHUNK], O[at:at + CHUNK]
+            out = np.searchsorted(rows, t)
+            for q in range(self.parts):
+                if q != self.index:
+                    sel = o == q
+                    out[sel] = -1 - (self.asked_at[q] + np.searchsorted(asks[q], t[sel]))
+            t[:] = out
+            del t, o, out
+        del T, O
+        self.towner = None
+        self.remote_vals = np.zeros(int(self.asked_at[-1]), self.fix_type)
+        blobs = [pickle.dumps(x, protocol=5) for x in asks]
+        del asks
         private_mb()
+        return [0] + blobs
+
+    def fix_subscribe(self, *asks) -> list:
+        """asks[q]: the ids partition q wants the values of."""
+        self.subs = [np.searchsorted(self.row_gids, pickle.loads(b)).astype(np.int32) for b in asks]
+        self.R = _view(self.enabled, self.mask_type).astype(self.fix_type)
+        self.enabled = None
+        self.exported = np.zeros(len(self.R), self.fix_type)
+        _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8)
         return self._export()
 
-    def fix_round(self, *deltas) -> tuple:
+    def fix_round(self, *deltas) -> list:
         changed = False
-        rg = self.remote_gids
-        for blob in deltas:
-            g, v = pickle.loads(blob)
-            if not len(rg) or not len(g):
+        for q, blob in enumerate(deltas):
+            k, v = pickle.loads(blob)
+            if k is None:                         # all of them
+                part = self.remote_vals[self.asked_at[q]:self.asked_at[q + 1]]
+                new = part | v.astype(self.fix_type)
+                changed |= bool((new != part).any())
+                part[:] = new
                 continue
-            p = np.minimum(np.searchsorted(rg, g), len(rg) - 1)
-            hit = rg[p] == g
-            old = self.remote_vals[p[hit]]
-            new = old | v[hit]
+            if not len(k):
+                continue
+            at = self.asked_at[q] + k
+            old = self.remote_vals[at]
+            new = old | v.astype(self.fix_type)
             if (new != old).any():
-                self.remote_vals[p[hit]] = new
+                self.remote_vals[at] = new
                 changed = True
         if changed:
-            _vm.fix_sweep(self.fix_off, self.targets, self.remote_vals, self.R)
+            _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8)
         return self._export()
 
-    def _export(self) -> tuple:
-        d = np.nonzero(self.R != self.exported)[0]
-        self.exported[d] = self.R[d]
-        return len(d), pickle.dumps((self.row_gids[d], self.R[d]), protocol=5)
+    def _export(self) -> list:
+        """[values sent, to each partition: (index in its ask, value) of those that changed]."""
+        out, total = [], 0
+        for sub in self.subs:
+            ks, vs = [], []
+            for at in range(0, len(sub), CHUNK):  # no temporaries the size of the ask
+                vals = self.R[sub[at:at + CHUNK]]
+                k = np.flatnonzero(vals != self.exported[sub[at:at + CHUNK]])
+                ks.append((k + at).astype(np.int32))
+                vs.append(vals[k])
+            k = np.concatenate(ks) if ks else np.zeros(0, np.int32)
+            total += len(k)
+            if 2 * len(k) > len(sub):             # most of them: all, without indices
+                out.append(pickle.dumps((None, self.R[sub]), protocol=5))
+            else:
+                out.append(pickle.dumps((k, np.concatenate(vs) if vs else self.R[:0]), protocol=5))
+            del ks, vs, k
+        np.copyto(self.exported, self.R)
+        return [(total, private_mb())] + out
 
     def dead(self, limit: int) -> list:
         every = np.uint64((1 << self.A) - 1)
-        d = every & ~self.R & ~_view(self.finished, self.mask_type).astype(np.uint64)
+        d = every & ~self.R.astype(np.uint64) & ~_view(self.finished, self.mask_type).astype(np.uint64)
         nz = np.nonzero(d)[0][:limit]
         return [(int(self.row_gids[i]), int(d[i])) for i in nz]
 
@@ -404,5 +444,5 @@ class NativePart:
         arrays = (self.gids, self.counts, self.targets, self.actors, self.timeouts,
                   self.enabled, self.finished)
         return store + sum(a.buffer_info()[1] * a.itemsize for a in arrays) + sum(
-            getattr(self, x).nbytes for x in ("R", "exported", "fix_t", "fix_off", "remote_vals")
+            getattr(self, x).nbytes for x in ("R", "exported", "remote_vals")
             if hasattr(self, x))

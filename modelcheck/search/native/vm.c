@@ -2266,34 +2266,50 @@ static PyObject *py_part_seal(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* fix_sweep(offsets: int32, targets: int32 (a row, or -1 - an index of
- * remote), remote: uint64, R: uint64, writable) -> rows changed: the least
- * fixpoint of R(s) |= R(t) for every edge s -> t, Gauss-Seidel from the
- * last row back (a breadth-first graph's forward steps settle in a sweep) */
+/* fix_sweep(steps per row: int16, targets: int32 (a row, or -1 - an index
+ * of remote), remote, R (writable): masks of 4 or 8 bytes, both alike) -> rows
+ * changed: the least fixpoint of R(s) |= R(t) for every edge s -> t,
+ * Gauss-Seidel from the last row back (a breadth-first graph's forward
+ * steps settle in one sweep) */
+#define SWEEP(T)                                                         \
+    do {                                                                 \
+        const T *x = rem.buf;                                            \
+        T *R = r.buf;                                                    \
+        while (again) {                                                  \
+            again = 0;                                                   \
+            Py_ssize_t end = edges;                                      \
+            for (Py_ssize_t s = rows - 1; s >= 0; end -= c[s], s--) {    \
+                T m = R[s];                                              \
+                for (Py_ssize_t e = end - c[s]; e < end; e++)            \
+                    m |= t[e] >= 0 ? R[t[e]] : x[-1 - t[e]];             \
+                if (m != R[s]) {                                         \
+                    R[s] = m;                                            \
+                    changed++;                                           \
+                    again = 1;                                           \
+                }                                                        \
+            }                                                            \
+        }                                                                \
+    } while (0)
+
 static PyObject *py_fix_sweep(PyObject *self, PyObject *args)
 {
     Py_buffer off, tg, rem, r;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*", &off, &tg, &rem, &r))
+    int wide;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*p", &off, &tg, &rem, &r, &wide))
         return NULL;
-    const int32_t *o = off.buf, *t = tg.buf;
-    const uint64_t *x = rem.buf;
-    uint64_t *R = r.buf;
-    Py_ssize_t rows = r.len / 8, changed = 0, again = 1;
-    if (off.len / 4 < rows + 1)
-        rows = off.len / 4 - 1;
-    while (again) {
-        again = 0;
-        for (Py_ssize_t s = rows - 1; s >= 0; s--) {
-            uint64_t m = R[s];
-            for (int32_t e = o[s]; e < o[s + 1]; e++)
-                m |= t[e] >= 0 ? R[t[e]] : x[-1 - t[e]];
-            if (m != R[s]) {
-                R[s] = m;
-                changed++;
-                again = 1;
-            }
-        }
-    }
+    const int16_t *c = off.buf;
+    const int32_t *t = tg.buf;
+    Py_ssize_t rows = r.len / (wide ? 8 : 4), changed = 0, again = 1, edges = 0;
+    if (off.len / 2 < rows)
+        rows = off.len / 2;
+    for (Py_ssize_t s = 0; s < rows; s++)
+        edges += c[s];
+    if (edges > tg.len / 4)
+        rows = 0;                   /* never: one count per row, their sum the steps */
+    if (wide)
+        SWEEP(uint64_t);
+    else
+        SWEEP(uint32_t);
     PyBuffer_Release(&off); PyBuffer_Release(&tg); PyBuffer_Release(&rem); PyBuffer_Release(&r);
     return PyLong_FromSsize_t(changed);
 }

@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 # The native core again whenever its C source changes (pip built it first);
 # without a compiler the Python engine runs, as the report says.
 NATIVE := $(VENV)/.native
-$(NATIVE): $(STAMP) setup.py modelcheck/search/native/vm.c modelcheck/search/native/graph.c
+$(NATIVE): $(STAMP) setup.py modelcheck/search/native/vm.c modelcheck/search/native/sym.c \
+		modelcheck/search/native/sym.h modelcheck/search/native/graph.c
 	$(BIN)/python setup.py -q build_ext --inplace 2>/dev/null \
 		|| echo "the native core was not built: the Python engine runs"
 	touch $(NATIVE)
@@ -39,7 +40,8 @@ test-asan: $(STAMP)
 	CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g" LDFLAGS="-fsanitize=address,undefined" \
 		$(BIN)/python setup.py -q build_ext --inplace --force
 	LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_native.py tests/test_graph_native.py; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_native.py tests/test_native_symmetry.py \
+		tests/test_graph_native.py; \
 		status=$$?; $(BIN)/python setup.py -q build_ext --inplace --force; exit $$status
 
 # The bench families against SPIN (bench/README.md); BENCH_ARGS=--quick or --full.

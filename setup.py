@@ -7,7 +7,7 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[
     # the native search core (modelcheck/search/native/)
-    Extension("modelcheck.search._vm", ["modelcheck/search/native/vm.c"],
+    Extension("modelcheck.search._vm", ["modelcheck/search/native/vm.c", "modelcheck/search/native/sym.c"],
               extra_compile_args=["-O2", "-std=c99", "-Wall"], optional=True),
     # the whole-graph analyses (modelcheck/verdicts/native.py)
     Extension("modelcheck.search._graph", ["modelcheck/search/native/graph.c"],

@@ -366,6 +366,13 @@ def main(argv=None) -> int:
     ray.add_argument("--mem-dist-n", type=int, default=25, metavar="N",
                      help="pipeline_fixed size 4 capped workers finish (default 25)")
     ray.add_argument("--only-memory", action="store_true", help="only the 4x-memory table")
+    ray.add_argument("--swarm-deep", action="store_true",
+                     help="instead: swarm against exhaustive search on a deep bug (bench/swarm_deep.py; "
+                          "two exhaustive runs of --exhaustive-timeout each, then the swarm)")
+    ray.add_argument("--deep-n", type=int, default=16, metavar="N",
+                     help="pipeline_deep_buggy stages for --swarm-deep (default 16)")
+    ray.add_argument("--deep-j", type=int, default=4, metavar="J",
+                     help="pipeline_deep_buggy jobs per stage for --swarm-deep (default 4)")
     args = ap.parse_args(argv)
     # the package's bytecode written once, as `pip install` does: every run
     # below is a user's run, not a first import compiling ~40 modules (which
@@ -373,6 +380,9 @@ def main(argv=None) -> int:
     import compileall
     import modelcheck
     compileall.compile_dir(str(Path(modelcheck.__file__).parent), quiet=1)
+    if args.ray and args.swarm_deep:
+        import swarm_deep                   # bench/swarm_deep.py
+        return swarm_deep.main(run, modelcheck_cmd(), args.work / "ray", args)
     if args.ray:
         import cluster                      # bench/cluster.py
         return cluster.main(run, modelcheck_cmd(), args.work / "ray", args)

@@ -171,15 +171,15 @@ def test_a_time_limit_stops_the_native_search_incomplete():
 
 
 def test_the_core_that_ran_is_said():
-    """Symmetry on a spec where it applies: the Python explorer, saying why;
-    asked for Python: Python."""
+    """Symmetry on a spec where it applies: the native core too; asked for
+    Python: Python, saying so."""
     text = "lock m\nthread a { lock m; unlock m }\nthread b { lock m; unlock m }\n"
     sys = System(api.load(text, "<test>", {}))
     g = explorer.explore(sys, explorer.Limits(core="python"))
     assert g.core == "python (asked for)"
     copies = System(api.load("lock m\nthread t[i in 1..2] { lock m; unlock m }\n", "<test>", {}))
     g = explorer.explore(copies, explorer.Limits())
-    assert g.symmetry == "on" and g.core == ("python (symmetry on)" if native.available() else
+    assert g.symmetry == "on" and g.core == ("native" if native.available() else
                                              "python (C extension not built)")
     r = modelcheck.check_source(text, limits=explorer.Limits(**PLAIN))
     assert r.stats.core == ("native" if native.available() else

@@ -12,6 +12,7 @@ then `--address HEAD:6379` or `ray://HEAD:10001` here).
 from __future__ import annotations
 
 import os
+import sys
 
 MISSING = ("Ray is not installed: these commands need the ray extra "
            "(pip install 'modelcheck[ray]')")
@@ -34,6 +35,12 @@ def connect(address: str | None = "local", cpus: int | None = None):
     with `cpus` worker processes (default: this machine's cores), anything
     else is the address of a running cluster.  A connection already open in
     this process (tests open one per session) is reused."""
+    if address in (None, "", "local") and "ray" not in sys.modules:
+        # A new local cluster turns token authentication on by default and
+        # says so on stderr; asking for it explicitly keeps it on without
+        # that line.  Ray reads the mode when it is imported, hence here; a
+        # mode set by the user is kept, and a remote cluster's is its own.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     ray = ray_module()
     if ray.is_initialized():
         return ray

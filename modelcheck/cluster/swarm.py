@@ -278,6 +278,51 @@ def cut_loops(sys: System, path: list, keep_last: bool) -> list:
     return out + last
 
 
+def own(sys: System, s: tuple, a: int) -> tuple:
+    """Actor a's own part of a state: where it is, its call stack, what it holds."""
+    L = sys.L
+    return s[L.PC + a], s[L.STK + a], s[L.HO + a]
+
+
+def drop_detours(sys: System, kind: str, key: tuple, path: list, deadline: float) -> list:
+    """Cut the rounds an actor makes that bring it back to where it was (a
+    shrinker's `while true` that found nothing to do, a retry loop): its
+    steps from one point to a later one where its own state (pc, stack,
+    held locks) is the same again are dropped, the longest stretch first,
+    as long as the rest still replays to the same finding.  A depth-first
+    run's trace of a deep bug is mostly such rounds, which neither cutting
+    global loops (the other actors moved meanwhile) nor a breadth-first
+    search (too deep) removes."""
+    changed = True
+    while changed and time.monotonic() < deadline:
+        changed = False
+        head, last = (path[:-1], path[-1:]) if kind not in ("deadlock", "invariant") and path else (path, [])
+        states = replay(sys, head)
+        for a in sorted({b for b, _k in head}):
+            mine = [n for n, (b, _k) in enumerate(head) if b == a]
+            before = [own(sys, states[n], a) for n in mine]
+            after = [own(sys, states[n + 1], a) for n in mine]
+            for x in range(len(mine)):
+                if time.monotonic() >= deadline:
+                    return path
+                ys = [y for y in range(len(mine) - 1, x - 1, -1) if after[y] == before[x]]
+                for y in ys[:1] + ys[-1:] if len(ys) > 1 else ys:
+                    drop = set(mine[x:y + 1])
+                    trial = [st for n, st in enumerate(head) if n not in drop] + last
+                    try:
+                        ok = holds(sys, kind, key, trial)
+                    except Lost:
+                        ok = False
+                    if ok:
+                        path, changed = trial, True
+                        break
+                if changed:
+                    break
+            if changed:
+                break
+    return path
+
+
 def drop_steps(sys: System, kind: str, key: tuple, path: list, deadline: float) -> list:
     """Delta debugging on the path: drop chunks of steps (halves, quarters...,
     single steps) as long as the rest still replays to the same finding."""

@@ -195,34 +195,42 @@ def _report(sys: System, m, path: str, runs: int, done: list, lost: list, why: s
 
 
 def _shorten_all(sys: System, best: dict, timeout: Optional[float], started: float) -> dict:
-    """Every path replayed (one that does not replay is a bug, never shown)
-    and its loops cut; then one breadth-first search from the initial state
-    for all the findings at once, each no deeper than its path; a finding it
-    could not reach in its budget has its path cut down by dropping steps.
-    Paths are replaced in `best`; returns {finding: how it was shortened}."""
+    """Every path replayed (one that does not replay is a bug, never shown),
+    then made shorter in rounds, each keeping the same finding at the end:
+    its loops cut (a state met again), the rounds an actor makes back to
+    where it was dropped (swarm.drop_detours); then one breadth-first
+    search from the initial state for all the findings at once, each no
+    deeper than its path, with half the time left; a finding it could not
+    reach has its path cut down by dropping steps.  Paths are replaced in
+    `best`; returns {finding: how it was shortened}."""
     left = SHORTEN_SECONDS if timeout is None else \
         min(SHORTEN_SECONDS, max(timeout - (time.monotonic() - started), 2.0))
-    deadline = time.monotonic() + left
-    found = {}
-    for (kind, key), (msg, p) in best.items():
+    t0 = time.monotonic()
+    deadline = t0 + left
+    found, cut = {}, {}
+    for n, ((kind, key), (msg, p)) in enumerate(best.items()):
         if not swarm.holds(sys, kind, key, p):
             raise swarm.Lost(f"the {kind} a run reported does not replay")
         found[(kind, key)] = len(p)
-        best[(kind, key)] = (msg, swarm.cut_loops(sys, p, keep_last=kind not in ("deadlock", "invariant")))
+        p = swarm.cut_loops(sys, p, keep_last=kind not in ("deadlock", "invariant"))
+        share = t0 + left / 2 * (n + 1) / len(best)         # half the time for these rounds
+        p = swarm.drop_detours(sys, kind, key, p, share)
+        cut[(kind, key)] = len(p)
+        best[(kind, key)] = (msg, p)
     wanted = {fk: len(p) - 1 for fk, (_m, p) in best.items() if p}
-    paths, stored, looked = swarm.shortest_many(sys, wanted, deadline=deadline)
+    now = time.monotonic()
+    paths, stored, looked = swarm.shortest_many(sys, wanted, deadline=now + (deadline - now) / 2)
     how = {}
     for fk, (msg, p) in best.items():
-        was = found[fk]
+        was = f"{found[fk]} steps found, {cut[fk]} after cutting loops and detours"
         if fk in paths:
             best[fk] = (msg, paths[fk])
-            how[fk] = f"{was} steps found, {len(paths[fk])} after shortening: a shortest trace"
+            how[fk] = f"{was}, {len(paths[fk])} by breadth-first search: a shortest trace"
         elif not p or wanted[fk] < looked:
-            how[fk] = f"{was} steps found, {len(p)} after cutting loops: a shortest trace " \
-                      "(breadth-first found none shorter)"
+            how[fk] = f"{was}: a shortest trace (breadth-first found none shorter)"
         else:
             p = swarm.drop_steps(sys, fk[0], fk[1], p, deadline)
             best[fk] = (msg, p)
-            how[fk] = f"{was} steps found, {len(p)} after dropping steps; the breadth-first search " \
+            how[fk] = f"{was}, {len(p)} after dropping steps; the breadth-first search " \
                       f"for a shorter one gave up after {stored} states, so a shorter one may exist"
     return {f"{kind} {key}": h for (kind, key), h in how.items()}

@@ -33,6 +33,7 @@ from ...semantics.locks import Lock, Trylock, Unlock, WwBegin, WwEnd
 from ...semantics.memory import Alloc, Fault, HookReturn, MmapWriter
 from ...semantics.system import MAX_READ_DEPTH
 from ..reduction import SAMPLE
+from . import symtab
 from ...semantics.work import (CancelWait, CancelWork, FlushWait, FlushWork, FlushWorkqueue,
                                QueueWork, WorkStart)
 
@@ -44,9 +45,9 @@ except ImportError:                    # built with optional=True: no compiler, 
 SCALARS = ("W", "A", "NCODE", "NLOCKS", "NFENCES", "NENGINES", "NWQ", "NIRQS", "NRESVS",
            "PC", "STK", "LK", "FN", "RV", "EN", "VR", "IRQ", "WQ", "US", "US_N", "XL", "WW", "HO",
            "IRQ_ON", "IRQ_OFF", "MMAP", "SLEEPCHK", "MAXOUT", "NINV", "NREACH", "MAXF",
-           "MAXSTATES", "NSIZE", "REC", "RED", "TRIAL", "SAMPLE", "FB", "FLUSH", "EARLY")
+           "MAXSTATES", "NSIZE", "REC", "RED", "TRIAL", "SAMPLE", "FB", "FLUSH", "EARLY", "SYM")
 ARRAYS = ("off", "cap", "code", "pool", "actors", "locks", "fences", "engines", "wqs", "evs",
-          "resvs", "spins", "acq", "invs", "reach", "init", "bits", "conf", "cpool", "lo")
+          "resvs", "spins", "acq", "invs", "reach", "init", "bits", "conf", "cpool", "lo", "sym")
 OPS = {cls: n for n, cls in enumerate(
     (Lock, Trylock, WwBegin, WwEnd, Unlock, Signal, Wait, Woken, WaitAny, Publish, Interrupt,
      Alloc, MmapWriter, Fault, HookReturn, FenceSite, Start, Acquire, Release, Assign, Await,
@@ -91,8 +92,8 @@ class Unsupported(Exception):
 class Program:
     """The flattened tables of one System, and how slot vectors map to tuples."""
 
-    def __init__(self, sys: System, reduce=None):
-        self.sys, self.reduce = sys, reduce
+    def __init__(self, sys: System, reduce=None, sym=None):
+        self.sys, self.reduce, self.sym = sys, reduce, sym
         L, m = sys.L, sys.m
         # masks: of actors, 64-bit (enabled sets) but 32-bit where a lock slot holds
         # its readers; of fences (a resv's) and of locks (irqsave), 32-bit
@@ -182,6 +183,10 @@ class Program:
         self._layout()
         self.tables["bits"], self.tables["lo"] = self.bits, self.lo
         self.tables["conf"], self.tables["cpool"] = self._conflicts(reduce)
+        try:
+            self.tables["sym"] = symtab.table(sys, sym) if sym else []
+        except symtab.Unrenamable as e:
+            raise Unsupported(f"symmetry with {e}") from None
         self.frozen = tuple(array("i", self.tables[name]).tobytes() for name in ARRAYS)
         self._decode_plan()
 
@@ -333,7 +338,8 @@ class Program:
              "MAXF": len(m.locks) + len(m.engines) + 8,
              "MAXSTATES": -1 if max_states is None else max_states, "NSIZE": L.size,
              "REC": self.REC, "RED": int(self.reduce is not None), "TRIAL": REDUCTION_TRIAL,
-             "SAMPLE": SAMPLE, "FB": L.FB, "FLUSH": int(m.uses_flush), "EARLY": early}
+             "SAMPLE": SAMPLE, "FB": L.FB, "FLUSH": int(m.uses_flush), "EARLY": early,
+             "SYM": int(self.sym is not None)}
         return array("i", [v[name] for name in SCALARS]).tobytes()
 
     def _conflicts(self, red) -> tuple[list, list]:
@@ -527,10 +533,6 @@ def why_not(sys: System, limits) -> str:
     """Why this run cannot use the native core ('' when it can)."""
     if _vm is None:
         return "C extension not built"
-    if limits.symmetry:
-        from ..symmetry import Symmetry
-        if not Symmetry(sys).why_off:
-            return "symmetry on"
     return ""
 
 
@@ -544,13 +546,15 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     g.reduction, g.symmetry = "on" if reduce else "off", "off"
     if reduce and reduce.why_off:
         g.reduction, reduce = f"off for this spec: {reduce.why_off}", None
+    sym = Symmetry(sys) if limits.symmetry else None
+    g.symmetry = "on" if sym else "off"
+    if sym and sym.why_off:
+        g.symmetry, sym = f"off for this spec: {sym.why_off}", None
     try:
-        prog = Program(sys, reduce)
+        prog = Program(sys, reduce, sym)
     except Unsupported as e:
         return str(e)
     init = sys.initial()
-    if limits.symmetry:
-        g.symmetry = f"off for this spec: {Symmetry(sys).why_off}"
     for kind, key, msg in sys.invariant_failures(init):
         g.found.setdefault((kind, key), Found(kind, key, msg, 0, -1, 0))
     targets = []
@@ -592,7 +596,12 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     g.via = ints("via", small)
     g.offsets, g.edges = ints("offsets"), ints("edges")
     g.edge_actor = ints("edge_actor", small)
-    g.edge_perm = array("h")
+    if sym:                              # the renamings, numbered as Symmetry._perm_id does
+        A = sys.L.A
+        maps = ints("perms")
+        sym.perm_list = [tuple(maps[k:k + A]) for k in range(0, len(maps), A)]
+        sym.perms = {amap: n for n, amap in enumerate(sym.perm_list)}
+        g.edge_perm, g.quotient = ints("edge_perm"), sym
     g.timeout_edges = set(ints("timeouts"))
     g.ran = {pc - 1 for pc, x in enumerate(bytes(out["ran"])) if x}
     g.entered = {pc - 1 for pc, x in enumerate(bytes(out["entered"])) if x}
@@ -632,7 +641,7 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
             del column[n:]
         g.found = {k: f for k, f in g.found.items() if f.dst < n}
         e = g.offsets[-1]
-        for column in (g.edges, g.edge_actor):
+        for column in (g.edges, g.edge_actor, g.edge_perm):
             del column[e:]
         g.timeout_edges = {t for t in g.timeout_edges if t < e}
     else:

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "sym.h"
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -44,12 +45,12 @@ static uint64_t *table_alloc(size_t n)
 enum { W, A, NCODE, NLOCKS, NFENCES, NENGINES, NWQ, NIRQS, NRESVS,
        C_PC, C_STK, C_LK, C_FN, C_RV, C_EN, C_VR, C_IRQ, C_WQ, C_US, C_US_N, C_XL, C_WW, C_HO,
        C_IRQ_ON, C_IRQ_OFF, MMAP, SLEEPCHK, MAXOUT, NINV, NREACH, MAXF, MAXSTATES, NSIZE,
-       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, EARLY, NSCALARS };
+       REC, RED, TRIAL, SAMPLE, C_FB, FLUSH, EARLY, SYM, NSCALARS };
 
 /* the arrays, in the order of ARRAYS there */
 enum { AR_OFF, AR_CAP, AR_CODE, AR_POOL, AR_ACTORS, AR_LOCKS, AR_FENCES, AR_ENGINES, AR_WQS,
        AR_EVS, AR_RESVS, AR_SPINS, AR_ACQ, AR_INVS, AR_REACH, AR_INIT, AR_BITS, AR_CONF, AR_CPOOL, AR_LO,
-       NARRAYS };
+       AR_SYM, NARRAYS };
 
 /* instruction record */
 enum { I_OP, I_NXT, I_SITE, I_SLEEP, I_SCOPE, I_CALLS, I_FS, I_FSF, I_SIG, I_X };
@@ -240,6 +241,9 @@ typedef struct {
     int32_t *outbuf, *fkbuf, *key;
     int64_t *stack;
     int overflow;
+    Sym *sym;                       /* symmetry canonicalisation (sym.c), or NULL */
+    int symperm, symstop;
+    uint32_t symh;
     /* early-bug mode: a finding was logged (2 in EARLY: one holds at the
      * initial state); the state where no one can move, or -1 */
     int hit;
@@ -1306,6 +1310,29 @@ static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
         | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
 }
 
+/* With symmetry on: successor t renamed into its class's representative
+ * (sym.c), packed into vm->packed, its hash in vm->symh and the renaming's
+ * id in vm->symperm; NULL with vm->symstop set when that fails.  Kept out
+ * of add() so that the search without symmetry runs as before. */
+static __attribute__((noinline)) const int32_t *sym_successor(VM *vm, const int32_t *t)
+{
+    const int32_t *c;
+    int perm = sym_canon(vm->sym, t, &c);
+    if (perm < 0) {
+        vm->symstop = perm == -1 ? STOP_OOM : STOP_CAPACITY;
+        return NULL;
+    }
+    vm->symperm = perm;
+    if (c == t)
+        vm->symh = pack_successor(vm, t, vm->packed);
+    else {                              /* renamed: packed and hashed whole */
+        pack(vm, c, vm->packed);
+        vm->symh = hash_state(vm, c);
+        vm->changed = 1;
+    }
+    return c;
+}
+
 /* explorer.explore's add(): the outcomes of actor a from state i */
 static int add(VM *vm, int i, int a, Out *outs, int nouts)
 {
@@ -1313,9 +1340,15 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
     int sw = vm->switches.a[i] + (last != a && last != -1);
     for (int k = 0; k < nouts; k++) {
         Out *o = &outs[k];
-        int32_t *t = o->t;
+        const int32_t *t = o->t;
         vm->entered[S(t, SC(C_PC) + a) + 1] = 1;
-        uint32_t h = pack_successor(vm, t, vm->packed);
+        uint32_t h;
+        if (__builtin_expect(vm->sym != NULL, 0)) {
+            if (!(t = sym_successor(vm, t)))
+                return vm->symstop;
+            h = vm->symh;
+        } else
+            h = pack_successor(vm, t, vm->packed);
         size_t slot;
         /* a step that changes nothing stored leads back to i: no lookup */
         int64_t j = vm->changed ? store_find(vm, vm->packed, h, &slot) : i;
@@ -1348,7 +1381,8 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         }
         if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
             return STOP_OOM;
-        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
+        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a)
+            || (vm->sym && sym_edge(vm->sym, vm->symperm)))
             return STOP_OOM;
         int fresh = 0;
         for (int f = 0; f < o->nf; f++) {
@@ -1453,8 +1487,12 @@ static int note_left_out(VM *vm, Out *outs, int n)
             return -1;
         vm->sample = p, vm->sample_cap = cap;
     }
-    for (int k = 0; k < n; k++)
-        pack(vm, outs[k].t, vm->sample + vm->nsample++ * rec);
+    for (int k = 0; k < n; k++) {
+        const int32_t *t = outs[k].t;
+        if (vm->sym && sym_canon(vm->sym, t, &t) < 0)
+            return -1;
+        pack(vm, t, vm->sample + vm->nsample++ * rec);
+    }
     return 0;
 }
 
@@ -1499,7 +1537,7 @@ static int search(VM *vm)
         memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
         unpack(vm, vm->curp, cur);
         vm->cur = cur, vm->hcur = vm->hashes[i];
-        int mover = i ? vm->via.a[i] : -1, nouts[64];
+        int mover = i && !vm->sym ? vm->via.a[i] : -1, nouts[64];
         uint64_t enabled = 0;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
@@ -1648,6 +1686,7 @@ static void vm_free(VM *vm)
     for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
         free(vs[k]->a);
     free(vm->ran); free(vm->entered);
+    sym_free(vm->sym);
     keyset_free(&vm->memo); keyset_free(&vm->findings); keyset_free(&vm->invs);
     free(vm->targets);
     free(vm->sample);
@@ -1676,6 +1715,11 @@ static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int
     vm->evs = vm->ar[AR_EVS], vm->resvs = vm->ar[AR_RESVS], vm->spins = vm->ar[AR_SPINS];
     vm->nspins = (int)vm->arn[AR_SPINS], vm->acq = vm->ar[AR_ACQ];
     vm->tick = tick;
+    if (SC(SYM) && !(vm->sym = sym_new(vm->ar[AR_SYM], vm->arn[AR_SYM], vm->ar[AR_OFF],
+                                       vm->ar[AR_CAP], SC(W)))) {
+        PyErr_SetString(PyExc_ValueError, "symmetry tables of another layout (or no memory)");
+        return -1;
+    }
     vm->hit = SC(EARLY) == 2, vm->stuck = -1;
     size_t w = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);
     vm->red = SC(RED);
@@ -1797,6 +1841,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         }
         Py_DECREF(b);
     }
+    if (vm->sym && sym_result(vm->sym, res) < 0)
+        Py_CLEAR(res);
 done:
     for (int k = 0; k < got; k++)
         PyBuffer_Release(&bufs[k]);

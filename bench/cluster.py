@@ -119,7 +119,8 @@ def memory_section(run, cmd, work: Path, cap: int, n1: int, n4: int, timeout: fl
                    "--max-memory", str(cap), "-D", f"N={n4}", spec], work, timeout)
     fd = _json(d)
     if not fd:
-        rows.append([f"distributed, 4 workers, N={n4}", "error", "-", "-", f"{d.seconds:.1f}", "-", "-", "-", "-"])
+        rows.append([f"distributed, 4 workers, N={n4}", "error", "-", "-", f"{d.seconds:.1f}",
+                     "-", "-", "-", "-"])
         return rows, [(d.stdout + d.stderr)[-500:]]
     s4, core = fd["stats"]["states"], fd["stats"]["core"]
     limit = "limit reached" in (fd["stopped"] or "")

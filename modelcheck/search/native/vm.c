@@ -256,6 +256,7 @@ typedef struct {
     int32_t *outbuf, *fkbuf, *key;
     int64_t *stack;
     int overflow;
+    int load8;                          /* store_add: the table's most load, in eighths (0: 6) */
     Sym *sym;                       /* symmetry canonicalisation (sym.c), or NULL */
     int symperm, symstop;
     uint32_t symh;
@@ -1331,7 +1332,8 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     if (j < 0)
         return -1;
     vm->table[slot] = (uint64_t)h << 32 | (uint64_t)j;
-    if (4 * ++vm->segused[stripe_of(vm, h)] > 3 * (vm->segmask + 1) && table_grow(vm) < 0)
+    size_t load8 = vm->load8 ? (size_t)vm->load8 : 6;      /* eighths */
+    if (8 * ++vm->segused[stripe_of(vm, h)] > load8 * (vm->segmask + 1) && table_grow(vm) < 0)
         return -1;
     return j;
 }
@@ -2664,11 +2666,8 @@ static PyObject *py_part(PyObject *self, PyObject *args)
         p->dicts = calloc(p->nchunks + 1, sizeof *p->dicts);
         p->key = calloc((size_t)CHUNK_BYTES * p->nchunks + 8, 1);
         p->cs.sc[REC] = CHUNK_BYTES * p->nchunks;
-        p->cs.mask = 1023;
-        p->cs.table = malloc((p->cs.mask + 1) * sizeof *p->cs.table);
-        if (p->cs.table)
-            memset(p->cs.table, 0xff, (p->cs.mask + 1) * sizeof *p->cs.table);
-        if (!p->cur || !p->dicts || !p->key || !p->cs.table)
+        p->cs.load8 = 7;     /* 7/8 full at most: memory is what partitions are for */
+        if (!p->cur || !p->dicts || !p->key || table_new(&p->cs, 10) < 0)
             PyErr_NoMemory();
         else {
             for (int k = 0; k < SC(W); k++)     /* what unpack() does not write */

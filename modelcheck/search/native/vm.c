@@ -1746,6 +1746,7 @@ enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
 #define NBLOCKS 256             /* blocks per chunk */
 #define SBITS 6                 /* stripes of the table: 64 */
 #define PROVISIONAL 0x80000000u
+#define PREFETCH 8              /* insert: candidates looked ahead */
 enum { EXPAND, INSERT, FIX };
 
 typedef struct { size_t slot; int32_t *c; } First;
@@ -1967,12 +1968,19 @@ static int insert_one(Worker *w, VM *vm, int32_t *c)
 static int insert(Worker *w)
 {
     Pool *p = w->pool;
+    VM *vm = p->vm;
     w->nfirsts = 0;
     for (size_t b = 0; b < p->nb && !p->failed[b]; b++) {
         const Vec *own = &p->own[b * p->n + w->id];
-        for (size_t k = 0; k < own->n; k++)
-            if (insert_one(w, p->vm, p->out[b].a + own->a[k]))
+        int32_t *out = p->out[b].a;
+        for (size_t k = 0; k < own->n; k++) {
+            /* the table is probed at random: ask for the slot some
+             * candidates ahead, so that the misses overlap */
+            if (k + PREFETCH < own->n)
+                __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)out[own->a[k + PREFETCH] + CHASH])]);
+            if (insert_one(w, vm, out + own->a[k]))
                 return -1;
+        }
     }
     return 0;
 }
@@ -2234,6 +2242,10 @@ static int search_parallel(VM *vm, int workers)
                     break;
                 if (lo == 0 || vm->depth.a[lo] != vm->depth.a[lo - 1])
                     vm->next_start = vm->nstates;
+                /* the buffers were written on other cores: ask for the
+                 * lines a few states ahead (past a block's end is harmless) */
+                for (int q = 0; q < 1024; q += 64)
+                    __builtin_prefetch((const char *)h + 1024 + q);
                 if ((stop = merge(vm, lo, h, inserted)))
                     break;
             }

@@ -447,6 +447,7 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
     stopped, level_first, expanded = "", 0, 0
     max_states = limits.max_states or float("inf")
     memory = [0.0] * parts
+    searching = [0.0] * parts                 # each worker's most memory between levels
 
     try:
         level_n = n = 1
@@ -482,6 +483,7 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
             Fs, Ps = [], []
             for q, (firsts, parents, mem) in enumerate(got):
                 memory[q] = mem
+                searching[q] = max(searching[q], mem)
                 Fs.append(np.asarray(firsts, np.int64).reshape(-1, 2))
                 Ps.append(np.asarray(parents, np.int64).reshape(-1, 4))
             F, P = np.concatenate(Fs), np.concatenate(Ps)
@@ -537,6 +539,7 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
     except Exception as e:
         return _lost_graph(sys, ray, e, parts, started)
     g.seconds = time.monotonic() - started
+    g.core = g.core[:-1] + "; between levels " + ", ".join(f"{x:.0f}" for x in searching) + " MB)"
     ray.get([p.load.remote("", "", None, 0, 1, False) for p in ps])    # the states go
     return g
 

@@ -357,14 +357,12 @@ class NativePart:
         del T, O
         self.towner = None
         self.remote_vals = np.zeros(int(self.asked_at[-1]), self.fix_type)
-        blobs = [pickle.dumps(x, protocol=5) for x in asks]
-        del asks
         private_mb()
-        return [0] + blobs
+        return [0] + asks                         # numpy arrays: Ray moves them without a pickled copy
 
     def fix_subscribe(self, *asks) -> list:
         """asks[q]: the ids partition q wants the values of."""
-        self.subs = [np.searchsorted(self.row_gids, pickle.loads(b)).astype(np.int32) for b in asks]
+        self.subs = [np.searchsorted(self.row_gids, ids).astype(np.int32) for ids in asks]
         self.R = _view(self.enabled, self.mask_type).astype(self.fix_type)
         self.enabled = None
         self.exported = np.zeros(len(self.R), self.fix_type)
@@ -373,8 +371,7 @@ class NativePart:
 
     def fix_round(self, *deltas) -> list:
         changed = False
-        for q, blob in enumerate(deltas):
-            k, v = pickle.loads(blob)
+        for q, (k, v) in enumerate(deltas):
             if k is None:                         # all of them
                 part = self.remote_vals[self.asked_at[q]:self.asked_at[q + 1]]
                 new = part | v.astype(self.fix_type)
@@ -406,9 +403,9 @@ class NativePart:
             k = np.concatenate(ks) if ks else np.zeros(0, np.int32)
             total += len(k)
             if 2 * len(k) > len(sub):             # most of them: all, without indices
-                out.append(pickle.dumps((None, self.R[sub]), protocol=5))
+                out.append((None, self.R[sub]))
             else:
-                out.append(pickle.dumps((k, np.concatenate(vs) if vs else self.R[:0]), protocol=5))
+                out.append((k, np.concatenate(vs) if vs else self.R[:0]))
             del ks, vs, k
         np.copyto(self.exported, self.R)
         return [(total, private_mb())] + out

@@ -242,7 +242,7 @@ typedef struct {
     int64_t *stack;
     int overflow;
     Sym *sym;                       /* symmetry canonicalisation (sym.c), or NULL */
-    int symperm, symstop;
+    int symstop;
     uint32_t symh;
     /* early-bug mode: a finding was logged (2 in EARLY: one holds at the
      * initial state); the state where no one can move, or -1 */
@@ -1312,7 +1312,7 @@ static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
 
 /* With symmetry on: successor t renamed into its class's representative
  * (sym.c), packed into vm->packed, its hash in vm->symh and the renaming's
- * id in vm->symperm; NULL with vm->symstop set when that fails.  Kept out
+ * id logged for its edge; NULL with vm->symstop set when that fails.  Kept out
  * of add() so that the search without symmetry runs as before. */
 static __attribute__((noinline)) const int32_t *sym_successor(VM *vm, const int32_t *t)
 {
@@ -1322,7 +1322,10 @@ static __attribute__((noinline)) const int32_t *sym_successor(VM *vm, const int3
         vm->symstop = perm == -1 ? STOP_OOM : STOP_CAPACITY;
         return NULL;
     }
-    vm->symperm = perm;
+    if (sym_edge(vm->sym, perm)) {     /* the edge's renaming (cut with the edges on a stop) */
+        vm->symstop = STOP_OOM;
+        return NULL;
+    }
     if (c == t)
         vm->symh = pack_successor(vm, t, vm->packed);
     else {                              /* renamed: packed and hashed whole */
@@ -1381,8 +1384,7 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
         }
         if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
             return STOP_OOM;
-        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a)
-            || (vm->sym && sym_edge(vm->sym, vm->symperm)))
+        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
             return STOP_OOM;
         int fresh = 0;
         for (int f = 0; f < o->nf; f++) {

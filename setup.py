@@ -8,7 +8,8 @@ from setuptools import Extension, setup
 setup(ext_modules=[
     # the native search core (modelcheck/search/native/)
     Extension("modelcheck.search._vm", ["modelcheck/search/native/vm.c", "modelcheck/search/native/sym.c"],
-              extra_compile_args=["-O2", "-std=c99", "-Wall"], optional=True),
+              extra_compile_args=["-O2", "-std=c99", "-Wall", "-pthread"],
+              extra_link_args=["-pthread"], optional=True),
     # the whole-graph analyses (modelcheck/verdicts/native.py)
     Extension("modelcheck.search._graph", ["modelcheck/search/native/graph.c"],
               extra_compile_args=["-O2", "-std=c99", "-Wall"], optional=True),

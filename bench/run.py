@@ -5,6 +5,7 @@ with SPIN in the same run, in one table.
     .venv/bin/python bench/run.py --full          # pipeline N=8..24 and the big sizes of the others
     .venv/bin/python bench/run.py --sizes pipeline=4,8 pagefault=3x2 ring=3
     .venv/bin/python bench/run.py --families ring --timeout 60 --no-spin
+    .venv/bin/python bench/run.py --workers 2     # --workers 2 against 1, pipeline fixed N=20,24
 
 Both sides are timed as a user runs them, whole process against whole
 process: ours is `modelcheck check --format json -D N=.. SPEC`; SPIN is
@@ -168,10 +169,11 @@ def repeat(fn, reps: int) -> Outcome:
 
 
 def ours(family: Family, variant: str, size: tuple, work: Path, budget: Budget,
-         early: bool = False, native: bool = False) -> Outcome:
+         early: bool = False, native: bool = False, workers: int = 1) -> Outcome:
     spec = SPECS / family.variants[variant][0]
     cmd = modelcheck_cmd() + ["check", "--format", "json", "--max-memory", str(budget.max_mb)]
     cmd += (["--early"] if early else []) + (["--engine", "native"] if native else [])
+    cmd += ["--workers", str(workers)] if workers > 1 else []
     for p, v in zip(family.params, size):
         cmd += ["-D", f"{p}={v}"]
     r = run(cmd + [str(spec)], work, budget.timeout)
@@ -187,13 +189,53 @@ def ours(family: Family, variant: str, size: tuple, work: Path, budget: Budget,
     trace = min((len(x.get("trace", [])) + len(x.get("then", [])) for x in deadlocks), default=None)
     found = sorted(k for k in f.get("found", []) if k != "lock-order")   # SPIN has no lockdep model
     verdict = "safe" if not found else "+".join(found)
+    f["stats"] = {k: v for k, v in st.items() if "seconds" not in k and "memory" not in k}
     complete = bool(f.get("complete", True))
     if early and f.get("mode") == "early" and not complete:
         complete = True           # stopped at its first finding, as pan does: that is the verdict
     if not complete:
         verdict += " (incomplete)"
     return Outcome(verdict, st.get("states"), st.get("transitions"), r.seconds, r.cpu, st.get("seconds"),
-                   r.maxrss_mb, trace, complete, "" if f.get("ok") else "not as expected")
+                   r.maxrss_mb, trace, complete, "" if f.get("ok") else "not as expected",
+                   {"result": json.dumps(f, sort_keys=True)})
+
+
+def workers_table(sizes: list, workers: int, work: Path, budget: Budget) -> int:
+    """`--workers W` against one thread on the fixed pipeline: wall and CPU
+    seconds of the search alone (as the report gives it) and of the whole
+    process, both speed-ups, and whether the two JSON results are the same
+    (timings left out).  The load average is printed beside: the machine is
+    shared, and other work on the cores is time the threads wait."""
+    fam, rows, bad = FAMILIES["pipeline"], [], 0
+    for size in sizes:
+        print(f"pipeline fixed {fam.label(size)}, workers 1 and {workers} ...", file=sys.stderr, flush=True)
+        load = os.getloadavg()[0]
+        one = repeat(lambda: ours(fam, "fixed", size, work, budget, native=True), budget.reps)
+        many = repeat(lambda: ours(fam, "fixed", size, work, budget, native=True, workers=workers),
+                      budget.reps)
+        load = (load + os.getloadavg()[0]) / 2
+        done = all(o.verdict not in ("timeout", "error", "skipped") for o in (one, many))
+        same = done and one.extra.get("result") == many.extra.get("result")
+        bad += done and not same
+        speed = lambda a, b: f"{a / b:.2f}" if a and b else "-"
+        rows.append([fam.label(size), fmt(one.states), fmt(one.search_s, "{:.2f}"),
+                     fmt(many.search_s, "{:.2f}"), speed(one.search_s, many.search_s),
+                     fmt(one.seconds, "{:.2f}"), fmt(one.cpu, "{:.2f}"),
+                     fmt(many.seconds, "{:.2f}"), fmt(many.cpu, "{:.2f}"),
+                     speed(one.seconds, many.seconds), f"{load:.1f}",
+                     ("yes" if same else "MISMATCH") if done else "-"])
+    reps = f"median of {budget.reps} runs" if budget.reps > 1 else "one run each"
+    print(f"modelcheck bench: --workers {workers} against 1, native core; {os.cpu_count()} cores; {reps}")
+    print("search s: the search alone, wall (the report's searched: line); whole: the process, "
+          "wall and CPU (user + system); load: 1-minute load average during the pair\n")
+    print(tabulate(rows, headers=["pipeline fixed", "states", "search s (1)", f"search s ({workers})",
+                                  "search speed-up", "whole s (1)", "whole CPU s (1)",
+                                  f"whole s ({workers})", f"whole CPU s ({workers})",
+                                  "whole speed-up", "load", "same result"],
+                   tablefmt="simple", disable_numparse=True))
+    if bad:
+        print(f"\n{bad} size(s) where the results differ")
+    return 1 if bad else 0
 
 
 # ---------------------------------------------------------------- SPIN
@@ -349,6 +391,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-shared", action="store_true",
                     help="skip the second table (SPIN on the shared pipeline model)")
     ap.add_argument("--work", type=Path, default=HERE / "out", help="scratch directory (default bench/out)")
+    ap.add_argument("--workers", type=int, metavar="W",
+                    help="instead of the tables above: --workers W against 1 on the fixed pipeline "
+                         "(sizes: --sizes pipeline=..., default 20,24), speed-ups and same results")
     ray = ap.add_argument_group("--ray: swarm and distributed search on a local Ray cluster "
                                 "(bench/cluster.py; needs the ray extra), instead of the tables above")
     ray.add_argument("--ray", action="store_true")
@@ -395,6 +440,12 @@ def main(argv=None) -> int:
             ap.error(f"--sizes {item}: {name} takes {'x'.join(FAMILIES[name].params)}")
     families = args.families or list(FAMILIES)
     budget = Budget(args.timeout, args.max_memory, max(1, args.reps))
+    if args.workers is not None:
+        if args.workers < 2:
+            ap.error("--workers takes a number of threads >= 2 (compared with 1)")
+        args.work.mkdir(parents=True, exist_ok=True)
+        chosen = sizes["pipeline"] if any(i.startswith("pipeline=") for i in args.sizes) else [(20,), (24,)]
+        return workers_table(chosen, args.workers, args.work, budget)
 
     use_spin = not args.no_spin and spin_available()
     if not args.no_spin and not use_spin:

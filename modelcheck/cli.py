@@ -124,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
                         "fixpoint across the workers), step findings, invariants, reachable and "
                         "lock-order are decided, indefinite-fence and timeout-hang are not, and the "
                         "run says so")
+    c.add_argument("--workers", type=_number(int, 1, "a number of threads"), default=1, metavar="N",
+                   help="threads of the native search (default 1); the same states, findings and "
+                        "traces for any N, only the search runs in parallel")
     c.add_argument("--no-reduction", action="store_true",
                    help="expand every enabled step (no partial-order reduction)")
     c.add_argument("--no-symmetry", action="store_true",
@@ -338,7 +341,8 @@ def _main(argv) -> int:
     limits = Limits(args.max_states, args.timeout, args.max_memory,
                     reduction=not args.no_reduction and not args.distributed,
                     symmetry=not args.no_symmetry,
-                    max_input_bytes=_input_cap(args), early=args.early, distributed=distributed)
+                    max_input_bytes=_input_cap(args), early=args.early, distributed=distributed,
+                    workers=args.workers)
     results, errors, status = [], [], 0
     done: list = []                                 # results and (path, error), in file order
     for path in args.files:

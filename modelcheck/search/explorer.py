@@ -39,6 +39,7 @@ class Limits:
     max_input_bytes: int = MAX_INPUT_BYTES   # size cap of a spec file read from disk
     core: str = "auto"                       # search core: auto (native when it can) | native | python
     distributed: Optional[object] = None     # cluster.distributed.Settings: search on a Ray cluster
+    workers: int = 1                         # threads of the native search (the same result for any)
 
     def __post_init__(self):
         """Checked at the door: a wrong limit is a clear error naming it, not
@@ -56,6 +57,9 @@ class Limits:
         number("timeout", (int, float), 0, "a number of seconds")
         number("max_memory_mb", int, 1, "an int (MB)")
         number("max_input_bytes", int, 1, "an int (bytes)")
+        number("workers", int, 1, "an int (threads)")
+        if self.workers is None:
+            raise TypeError("Limits.workers must be an int (threads), not None")
         if self.timeout is not None and self.timeout != self.timeout:
             raise ValueError("Limits.timeout must be a number of seconds, not NaN")
         if self.core not in ("auto", "native", "python"):

@@ -580,7 +580,8 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
 
     try:
         early = 2 if limits.early and g.found else int(limits.early)
-        out = _vm.explore(prog.scalars(limits.max_states, early), tick, prog.frozen, bytes(targets))
+        out = _vm.explore(prog.scalars(limits.max_states, early), tick, prog.frozen, bytes(targets),
+                          limits.workers)
     except ValueError as e:              # an extension built from other sources than this glue
         return f"the native core was built from other sources ({e}): rebuild it with make"
     if out["stop"] == STOP_CAPACITY:

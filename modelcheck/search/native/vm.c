@@ -145,6 +145,19 @@ static int keyset_init(KeySet *k)
     return 0;
 }
 
+/* 1 if there (read only: several threads may ask at once) */
+static int keyset_has(const KeySet *k, const int32_t *x, int n)
+{
+    size_t i = hash_ints(x, n) & k->mask;
+    while (k->slots[i] >= 0) {
+        const int32_t *y = k->data.a + k->slots[i];
+        if (y[0] == n && !memcmp(y + 1, x, n * sizeof *x))
+            return 1;
+        i = (i + 1) & k->mask;
+    }
+    return 0;
+}
+
 /* 1 if added, 0 if there already, -1 out of memory */
 static int keyset_add(KeySet *k, const int32_t *x, int n)
 {
@@ -225,7 +238,9 @@ typedef struct {
     size_t nstates, states_cap;
     uint32_t *hashes;
     uint64_t *table;
-    size_t mask;
+    size_t mask;                        /* slots - 1 */
+    int sbits, segbits;                 /* 1 << sbits stripes of 1 << segbits slots */
+    size_t segmask, segused[64];        /* a stripe's slots - 1; states in each */
     /* graph */
     Vec parent, via, depth, switches, offsets, edges, edge_actor, timeouts, events, locksteps;
     uint8_t *ran, *entered;         /* by pc + 1 */
@@ -1212,12 +1227,65 @@ static uint32_t pack_successor(VM *vm, const int32_t *t, uint8_t *out)
 
 /* The visited table: open addressing, one 64-bit slot per entry holding
  * the state's hash above its number, so a probe reads the record only when
- * the hashes agree; all ones is empty.  At most 3/4 full. */
+ * the hashes agree; all ones is empty.  It is cut in 1 << sbits stripes by
+ * the hash's top bits, each probed within itself and at most 3/4 full, so
+ * that threads can fill stripes apart (search_parallel); with one stripe,
+ * as for one thread, it is a plain table. */
 #define EMPTY (~(uint64_t)0)
+
+static inline int stripe_of(const VM *vm, uint32_t h)
+{
+    return (int)((uint64_t)h >> (32 - vm->sbits));
+}
+
+static inline size_t slot_of(const VM *vm, uint32_t h)
+{
+    return (size_t)stripe_of(vm, h) << vm->segbits | (h & vm->segmask);
+}
+
+static inline size_t next_slot(const VM *vm, size_t k)
+{
+    return (k & ~vm->segmask) | ((k + 1) & vm->segmask);
+}
+
+/* A table of 1 << (sbits + segbits) slots, empty; -1 out of memory */
+static int table_new(VM *vm, int segbits)
+{
+    size_t n = (size_t)1 << (vm->sbits + segbits);
+    uint64_t *table = table_alloc(n);
+    if (!table)
+        return -1;
+    memset(table, 0xff, n * sizeof *table);
+    vm->table = table, vm->mask = n - 1;
+    vm->segbits = segbits, vm->segmask = ((size_t)1 << segbits) - 1;
+    return 0;
+}
+
+/* Twice the slots, the entries moved over */
+static int table_grow(VM *vm)
+{
+    uint64_t *old = vm->table;
+    size_t n = vm->mask + 1;
+    if (table_new(vm, vm->segbits + 1) < 0) {
+        vm->table = old;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t e = old[i];
+        if (e == EMPTY)
+            continue;
+        size_t k = slot_of(vm, (uint32_t)(e >> 32));
+        while (vm->table[k] != EMPTY)
+            k = next_slot(vm, k);
+        vm->table[k] = e;
+    }
+    free(old);
+    return 0;
+}
 
 static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
 {
-    size_t w = SC(REC), k = h & vm->mask;
+    size_t w = SC(REC), k = slot_of(vm, h);
     for (;;) {
         uint64_t e = vm->table[k];
         if (e == EMPTY) {
@@ -1229,11 +1297,13 @@ static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
             if (!memcmp(vm->states + j * w, st, w))
                 return (int64_t)j;
         }
-        k = (k + 1) & vm->mask;
+        k = next_slot(vm, k);
     }
 }
 
-static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
+/* A new state's record and hash at the end of the store (not in the
+ * table); its number, -1 out of memory */
+static int64_t store_append(VM *vm, const uint8_t *st, uint32_t h)
 {
     size_t w = SC(REC), j = vm->nstates;
     if (j == vm->states_cap) {
@@ -1250,34 +1320,28 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     }
     memcpy(vm->states + j * w, st, w);
     vm->hashes[j] = h;
-    vm->table[slot] = (uint64_t)h << 32 | j;
     vm->nstates++;
-    if (4 * vm->nstates > 3 * (vm->mask + 1)) {
-        size_t mask = 2 * vm->mask + 1;
-        uint64_t *table = table_alloc(mask + 1);
-        if (!table)
-            return -1;
-        memset(table, 0xff, (mask + 1) * sizeof *table);
-        for (size_t i = 0; i <= vm->mask; i++) {
-            uint64_t e = vm->table[i];
-            if (e == EMPTY)
-                continue;
-            size_t k = (e >> 32) & mask;
-            while (table[k] != EMPTY)
-                k = (k + 1) & mask;
-            table[k] = e;
-        }
-        free(vm->table);
-        vm->table = table, vm->mask = mask;
-    }
     return (int64_t)j;
+}
+
+/* A new state, in the table at slot (store_find's) */
+static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
+{
+    int64_t j = store_append(vm, st, h);
+    if (j < 0)
+        return -1;
+    vm->table[slot] = (uint64_t)h << 32 | (uint64_t)j;
+    if (4 * ++vm->segused[stripe_of(vm, h)] > 3 * (vm->segmask + 1) && table_grow(vm) < 0)
+        return -1;
+    return j;
 }
 
 /* ------------------------------------------------------------ the search */
 
-static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
+/* explorer._record_lock_step's memo key: (a, stack, held, locks, extras,
+ * in ww, pc, irq_off), in vm->key; its length */
+static int lock_key(VM *vm, const int32_t *s, int a, int pc)
 {
-    /* explorer._record_lock_step's memo key: (a, stack, held, locks, extras, in ww, pc, irq_off) */
     int32_t *k = vm->key;
     int n = 0, c = SC(C_STK) + a;
     k[n++] = a;
@@ -1297,7 +1361,12 @@ static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
     k[n++] = NLEN(s, c);
     for (int j = 0; j < NLEN(s, c); j++)
         k[n++] = NEL(s, c)[j];
-    int r = keyset_add(&vm->memo, k, n);
+    return n;
+}
+
+static int record_lock_step(VM *vm, const int32_t *s, int i, int a, int pc)
+{
+    int r = keyset_add(&vm->memo, vm->key, lock_key(vm, s, a, pc));
     if (r > 0 && (vec_push(&vm->locksteps, i) < 0 || vec_push(&vm->locksteps, a) < 0))
         return -1;
     return r < 0 ? -1 : 0;
@@ -1308,6 +1377,65 @@ static int log_event(VM *vm, int kind, int x, int src, int a, int dst)
     vm->hit |= kind != EVT_REACH;
     return vec_push(&vm->events, kind) | vec_push(&vm->events, x) | vec_push(&vm->events, src)
         | vec_push(&vm->events, a) | vec_push(&vm->events, dst);
+}
+
+/* One outcome k of actor a from state i (depth d - 1, switches sw at the
+ * successor): its record rec with hash h, its number *jp when known (-1:
+ * look it up; -2: a new state whose table entry is made elsewhere), set
+ * here; its unpacked state t (NULL: unpacked here when needed). */
+static inline __attribute__((always_inline)) int add_one(VM *vm, int i, int a, int k, int d, int sw, const uint8_t *rec,
+                          uint32_t h, int64_t *jp, const int32_t *t, int timeout, int nf,
+                          const int32_t *fk)
+{
+    size_t slot;
+    int64_t j = *jp;
+    if (j == -1)
+        j = store_find(vm, rec, h, &slot);
+    if (j < 0) {
+        if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
+            return STOP_FULL;
+        j = *jp = j == -2 ? store_append(vm, rec, h) : store_add(vm, rec, h, slot);
+        if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
+            || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
+            return STOP_OOM;
+        if ((SC(NINV) || SC(NREACH)) && !t) {
+            unpack(vm, rec, vm->scratch);
+            t = vm->scratch;
+        }
+        const int32_t *st = t;
+        for (int v = 0; v < SC(NINV); v++) {
+            if (!eval(vm, st, vm->ar[AR_INVS][v])) {
+                int32_t key = v;
+                int r = keyset_add(&vm->invs, &key, 1);
+                if (r < 0 || (r > 0 && log_event(vm, EVT_INV, v, i, a, (int)j)))
+                    return STOP_OOM;
+            }
+        }
+        for (int r = 0; r < SC(NREACH); r++)
+            if (vm->targets[r] && eval(vm, st, vm->ar[AR_REACH][r])) {
+                vm->targets[r] = 0;
+                if (log_event(vm, EVT_REACH, r, i, a, (int)j))
+                    return STOP_OOM;
+            }
+    } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
+        /* j is on the level being built (depth d): the states from
+         * next_start on are, so depth[j] is not read for older ones */
+        vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
+    }
+    if (timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
+        return STOP_OOM;
+    if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
+        return STOP_OOM;
+    int fresh = 0;
+    for (int f = 0; f < nf; f++) {
+        int r = keyset_add(&vm->findings, fk + 3 * f, 3);
+        if (r < 0)
+            return STOP_OOM;
+        fresh |= r;
+    }
+    if (fresh && log_event(vm, EVT_STEP, k, i, a, (int)j))
+        return STOP_OOM;
+    return STOP_NONE;
 }
 
 /* With symmetry on: successor t renamed into its class's representative
@@ -1352,49 +1480,11 @@ static int add(VM *vm, int i, int a, Out *outs, int nouts)
             h = vm->symh;
         } else
             h = pack_successor(vm, t, vm->packed);
-        size_t slot;
         /* a step that changes nothing stored leads back to i: no lookup */
-        int64_t j = vm->changed ? store_find(vm, vm->packed, h, &slot) : i;
-        if (j < 0) {
-            if (SC(MAXSTATES) >= 0 && (int64_t)vm->nstates >= SC(MAXSTATES))
-                return STOP_FULL;
-            j = store_add(vm, vm->packed, h, slot);
-            if (j < 0 || vec_push(&vm->parent, i) || vec_push(&vm->via, a)
-                || vec_push(&vm->depth, d) || vec_push(&vm->switches, sw))
-                return STOP_OOM;
-            const int32_t *st = t;
-            for (int v = 0; v < SC(NINV); v++) {
-                if (!eval(vm, st, vm->ar[AR_INVS][v])) {
-                    int32_t key = v;
-                    int r = keyset_add(&vm->invs, &key, 1);
-                    if (r < 0 || (r > 0 && log_event(vm, EVT_INV, v, i, a, (int)j)))
-                        return STOP_OOM;
-                }
-            }
-            for (int r = 0; r < SC(NREACH); r++)
-                if (vm->targets[r] && eval(vm, st, vm->ar[AR_REACH][r])) {
-                    vm->targets[r] = 0;
-                    if (log_event(vm, EVT_REACH, r, i, a, (int)j))
-                        return STOP_OOM;
-                }
-        } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
-            /* j is on the level being built (depth d): the states from
-             * next_start on are, so depth[j] is not read for older ones */
-            vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
-        }
-        if (o->timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
-            return STOP_OOM;
-        if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
-            return STOP_OOM;
-        int fresh = 0;
-        for (int f = 0; f < o->nf; f++) {
-            int r = keyset_add(&vm->findings, o->fk + 3 * f, 3);
-            if (r < 0)
-                return STOP_OOM;
-            fresh |= r;
-        }
-        if (fresh && log_event(vm, EVT_STEP, k, i, a, (int)j))
-            return STOP_OOM;
+        int64_t j = vm->changed ? -1 : i;
+        int stop = add_one(vm, i, a, k, d, sw, vm->packed, h, &j, t, o->timeout, o->nf, o->fk);
+        if (stop)
+            return stop;
     }
     return STOP_NONE;
 }
@@ -1498,6 +1588,25 @@ static int note_left_out(VM *vm, Out *outs, int n)
     return 0;
 }
 
+/* Limits and progress, every 1024 states: Python's clock, as the Python
+ * explorer; a stop code (the GIL held). */
+static int tick(VM *vm)
+{
+    PyObject *r = PyObject_CallFunction(vm->tick, "nn", (Py_ssize_t)vm->nstates,
+                                        (Py_ssize_t)vm->depth.a[vm->depth.n - 1]);
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            return STOP_ERROR;
+        PyErr_Clear();
+        return STOP_INTERRUPT;
+    }
+    int stop = (int)PyLong_AsLong(r);
+    Py_DECREF(r);
+    if (stop == -1 && PyErr_Occurred())
+        return STOP_ERROR;
+    return stop;
+}
+
 static int search(VM *vm)
 {
     size_t w = SC(W);
@@ -1512,28 +1621,8 @@ static int search(VM *vm)
             stop = STOP_EARLY;
             break;
         }
-        if ((i & 1023) == 0) {
-            /* limits and progress: Python's clock, as the Python explorer */
-            PyObject *r = PyObject_CallFunction(vm->tick, "nn", (Py_ssize_t)vm->nstates,
-                                                (Py_ssize_t)vm->depth.a[vm->depth.n - 1]);
-            if (r == NULL) {
-                if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
-                    stop = STOP_ERROR;
-                    break;
-                }
-                PyErr_Clear();
-                stop = STOP_INTERRUPT;
-                break;
-            }
-            stop = (int)PyLong_AsLong(r);
-            Py_DECREF(r);
-            if (stop == -1 && PyErr_Occurred()) {
-                stop = STOP_ERROR;
-                break;
-            }
-            if (stop)
-                break;
-        }
+        if ((i & 1023) == 0 && (stop = tick(vm)))
+            break;
         if (i == 0 || vm->depth.a[i] != vm->depth.a[i - 1])
             vm->next_start = vm->nstates;       /* i starts a level: the next one starts here */
         memcpy(vm->curp, vm->states + i * SC(REC), SC(REC));   /* the store may move in add() */
@@ -1597,13 +1686,13 @@ static int search(VM *vm)
                     break;
                 }
             }
-            for (int a = 0; a < SC(A); a++)
-                if (these >> a & 1) {
-                    vm->ran[S(cur, SC(C_PC) + a) + 1] = 1;
-                    stop = add(vm, (int)i, a, vm->outs + (size_t)a * (SC(MAXOUT) + 1), nouts[a]);
-                    if (stop)
-                        goto out;
-                }
+            for (uint64_t m = these; m; m &= m - 1) {      /* the actors in order */
+                int a = __builtin_ctzll(m);
+                vm->ran[S(cur, SC(C_PC) + a) + 1] = 1;
+                stop = add(vm, (int)i, a, vm->outs + (size_t)a * (SC(MAXOUT) + 1), nouts[a]);
+                if (stop)
+                    goto out;
+            }
         }
         if (vec_push(&vm->offsets, (int32_t)vm->edges.n)) {
             stop = STOP_OOM;
@@ -1612,6 +1701,579 @@ static int search(VM *vm)
     }
 out:
     free(cur);
+    return stop;
+}
+
+/* ------------------------------------------------------------ several workers
+ *
+ * search() on `workers` threads, with the same result to the byte.  The
+ * states are taken in chunks; each chunk goes through three phases on
+ * every thread, then a merge on the calling thread alone:
+ *  1. expand: threads take blocks of the chunk's states and do what
+ *     search() does before add(): every actor's step, each successor packed,
+ *     hashed and looked up in the visited table (which nobody writes
+ *     meanwhile), lock-step keys and finding keys the memos lack; into one
+ *     buffer per block;
+ *  2. insert: the successors not found, walked in the order search() adds
+ *     them, each thread those of its stripes of the table (stripe_of): the
+ *     first of each new record goes in the table (its entry PROVISIONAL,
+ *     naming it), the next ones point to it;
+ *  3. merge, in state order, what search() does after its steps (lock steps,
+ *     the reduction and its proviso, add_one): a first record gets the next
+ *     number, the others that number, so states get search()'s numbers,
+ *     parents and edges; only here is the store written or Python called
+ *     (the tick, at the same states as search());
+ *  4. fix: each thread writes the numbers into its provisional entries.
+ * With the reduction on, a chunk skips 2 and 4: whether the left-out steps
+ * are added is decided in the merge, which then looks up and adds them as
+ * search() does.
+ *
+ * A block's buffer, per state: a header (HDR ints: its length, a stop code,
+ * the enabled and the persistent actor masks), then in actor order the lock
+ * steps to record (LOCKSTEP, a, n, key[n]) and the outcomes of each enabled
+ * actor (OUTCOMES, a, pc, n, then n candidates: CHDR ints, the finding keys,
+ * the packed record in RW ints). */
+#include <pthread.h>
+
+enum { H_LEN, H_STOP, H_EN, H_KEEP = H_EN + 2, HDR = H_KEEP + 2 };
+enum { LOCKSTEP = 1, OUTCOMES };
+/* a candidate: its state's number (-1: not known yet), hash, timeout, the
+ * actor's next pc, finding keys, the first candidate of its record (insert) */
+enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
+#define CAND_REC(c) ((uint8_t *)((c) + CHDR + 3 * (c)[CNF]))
+#define CAND_NEXT(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw))
+#define BLOCK 64                /* states per block */
+#define NBLOCKS 256             /* blocks per chunk */
+#define SBITS 6                 /* stripes of the table: 64 */
+#define PROVISIONAL 0x80000000u
+#define PREFETCH 8              /* insert: candidates looked ahead */
+enum { EXPAND, INSERT, FIX };
+
+typedef struct { size_t slot; int32_t *c; } First;
+typedef struct Pool Pool;
+typedef struct {
+    VM vm;                      /* a copy of the machine, with its own scratch */
+    Pool *pool;
+    int id;
+    pthread_t thread;
+    int32_t *cur;
+    First *firsts;              /* insert: the first candidates of new records */
+    size_t nfirsts, firsts_cap;
+    size_t count[1 << SBITS];   /* expand: candidates not found, by stripe */
+    int failed;
+} Worker;
+
+struct Pool {
+    VM *vm;
+    Worker *w;
+    int n;                      /* threads, the calling one being w[0] */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    int gen, busy, quit, phase;
+    size_t lo, hi, nb;          /* the chunk; its blocks */
+    int red;
+    int next;                   /* expand: the next block to take (atomic) */
+    Vec out[NBLOCKS];
+    Vec *own;                   /* NBLOCKS x n: to insert, by worker (expand) */
+    int failed[NBLOCKS];
+};
+
+/* n ints at the end of v, uninitialised; NULL out of memory */
+static int32_t *vec_take(Vec *v, size_t n)
+{
+    while (v->n + n > v->cap)
+        if (vec_grow(v) < 0)
+            return NULL;
+    v->n += n;
+    return v->a + v->n - n;
+}
+
+static int worker_scratch(Worker *w, const VM *vm)
+{
+    size_t wd = SC(W), maxout = (SC(MAXOUT) + 1) * (size_t)SC(A), maxf = SC(MAXF);
+    VM *c = &w->vm;
+    c->outs = calloc(maxout, sizeof *c->outs);
+    c->outbuf = calloc(maxout * wd, sizeof *c->outbuf);
+    c->fkbuf = calloc(maxout * maxf * 3 + 3, sizeof *c->fkbuf);
+    c->key = calloc(wd + SC(NLOCKS) + 8, sizeof *c->key);
+    c->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *c->stack);
+    w->cur = malloc(wd * sizeof *w->cur);
+    if (!c->outs || !c->outbuf || !c->fkbuf || !c->key || !c->stack || !w->cur)
+        return -1;
+    for (size_t k = 0; k < maxout; k++) {
+        c->outs[k].t = c->outbuf + k * wd;
+        c->outs[k].fk = c->fkbuf + k * maxf * 3;
+    }
+    for (size_t k = 0; k < wd; k++)     /* what unpack() does not write */
+        w->cur[k] = vm->lo[k];
+    return 0;
+}
+
+static void worker_free(Worker *w)
+{
+    VM *c = &w->vm;
+    free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack);
+    free(w->cur); free(w->firsts);
+}
+
+/* The machine a worker reads in a chunk: the store, graph and memos as
+ * they are now, its own scratch. */
+static void worker_sync(Worker *w, const VM *vm)
+{
+    VM *c = &w->vm;
+    Out *outs = c->outs;
+    int32_t *outbuf = c->outbuf, *fkbuf = c->fkbuf, *key = c->key;
+    int64_t *stack = c->stack;
+    *c = *vm;
+    c->outs = outs, c->outbuf = outbuf, c->fkbuf = fkbuf, c->key = key, c->stack = stack;
+    c->overflow = 0;
+    memset(w->count, 0, sizeof w->count);
+}
+
+/* Phase 1 on states lo..hi-1, into out; the offsets there of the
+ * candidates to insert, in own[] by the worker whose stripe they fall in;
+ * -1 out of memory */
+static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own)
+{
+    VM *vm = &w->vm;
+    int32_t *cur = w->cur;
+    size_t rec = SC(REC), rw = (rec + 3) / 4;
+    out->n = 0;
+    for (int k = 0; k < w->pool->n; k++)
+        own[k].n = 0;
+    for (size_t i = lo; i < hi; i++) {
+        size_t at = out->n;
+        if (!vec_take(out, HDR))
+            return -1;
+        vm->curp = vm->states + i * rec;        /* read only while the workers run */
+        unpack(vm, vm->curp, cur);
+        vm->cur = cur, vm->hcur = vm->hashes[i];
+        int mover = i ? vm->via.a[i] : -1, stop = STOP_NONE;
+        uint64_t enabled = 0, keep;
+        for (int a = 0; a < SC(A); a++) {
+            int pc = S(cur, SC(C_PC) + a);
+            if (pc < 0)
+                continue;
+            if (vm->acq[pc] && (mover < 0 || mover == a || ACT(a)[AC_KIND] == K_WORK)) {
+                int n = lock_key(vm, cur, a, pc);
+                if (!keyset_has(&vm->memo, vm->key, n)) {
+                    int32_t *p = vec_take(out, 3 + (size_t)n);
+                    if (!p)
+                        return -1;
+                    p[0] = LOCKSTEP, p[1] = a, p[2] = n;
+                    memcpy(p + 3, vm->key, n * sizeof *p);
+                }
+            }
+            if (SC(NIRQS) && interrupted(vm, cur, a))
+                continue;
+            vm->base = vm->outs;
+            int n = step(vm, cur, a, pc);
+            if (vm->overflow) {
+                stop = STOP_CAPACITY;
+                break;
+            }
+            if (!n)
+                continue;
+            enabled |= (uint64_t)1 << a;
+            int32_t *p = vec_take(out, 4);
+            if (!p)
+                return -1;
+            p[0] = OUTCOMES, p[1] = a, p[2] = pc, p[3] = n;
+            for (int k = 0; k < n; k++) {
+                Out *o = &vm->outs[k];
+                /* the record is packed in place, with the 8 bytes of slack
+                 * put_slot needs (taken back after) */
+                int32_t *c = vec_take(out, CHDR + 3 * (size_t)o->nf + rw + 2);
+                if (!c)
+                    return -1;
+                out->n -= 2;
+                int nf = 0;             /* the finding keys already known: no news */
+                for (int f = 0; f < o->nf; f++)
+                    if (!keyset_has(&vm->findings, o->fk + 3 * f, 3))
+                        memcpy(c + CHDR + 3 * nf++, o->fk + 3 * f, 3 * sizeof *c);
+                out->n -= 3 * (size_t)(o->nf - nf);
+                c[CNF] = nf;
+                uint8_t *r = CAND_REC(c);
+                uint32_t h = pack_successor(vm, o->t, r);
+                size_t slot;
+                /* looked up here for a serial merge, in phase 2 else */
+                int64_t j = !vm->changed ? (int64_t)i : red ? store_find(vm, r, h, &slot) : -1;
+                c[CJ] = (int32_t)j, c[CHASH] = (int32_t)h, c[CTIME] = o->timeout;
+                c[CNEXT] = S(o->t, SC(C_PC) + a);
+                if (j < 0 && !red) {
+                    int st = stripe_of(vm, h);
+                    int32_t off = (int32_t)(c - out->a);
+                    w->count[st]++;
+                    if (vec_push(&own[st % w->pool->n], off) < 0)
+                        return -1;
+                }
+            }
+        }
+        keep = enabled;
+        if (!stop && red && __builtin_popcountll(enabled) >= 2) {
+            keep = persistent(vm, cur, enabled);
+            if (vm->overflow)
+                stop = STOP_CAPACITY;
+        }
+        int32_t *h = out->a + at;
+        h[H_LEN] = (int32_t)(out->n - at), h[H_STOP] = stop;
+        memcpy(h + H_EN, &enabled, 8);
+        memcpy(h + H_KEEP, &keep, 8);
+        if (stop)
+            break;
+    }
+    return 0;
+}
+
+/* Phase 2 for candidate c, of one of this worker's stripes; -1 out of memory */
+static int insert_one(Worker *w, VM *vm, int32_t *c)
+{
+    size_t rec = SC(REC);
+    uint32_t h = (uint32_t)c[CHASH];
+    const uint8_t *r = CAND_REC(c);
+    for (size_t k = slot_of(vm, h);; k = next_slot(vm, k)) {
+        uint64_t e = vm->table[k];
+        if (e == EMPTY) {
+            if (w->nfirsts == w->firsts_cap) {
+                size_t cap = 2 * w->firsts_cap + 1024;
+                First *f = realloc(w->firsts, cap * sizeof *f);
+                if (!f)
+                    return -1;
+                w->firsts = f, w->firsts_cap = cap;
+            }
+            vm->table[k] = (uint64_t)h << 32 | PROVISIONAL | w->nfirsts;
+            w->firsts[w->nfirsts++] = (First){k, c};
+            vm->segused[stripe_of(vm, h)]++;
+            memcpy(c + CREF, &c, sizeof c);
+            return 0;
+        }
+        if ((uint32_t)(e >> 32) != h)
+            continue;
+        uint32_t x = (uint32_t)e;
+        if (x & PROVISIONAL) {
+            int32_t *f = w->firsts[x & ~PROVISIONAL].c;
+            if (!memcmp(CAND_REC(f), r, rec)) {
+                memcpy(c + CREF, &f, sizeof f);
+                return 0;
+            }
+        } else if (!memcmp(vm->states + (size_t)x * rec, r, rec)) {
+            c[CJ] = (int32_t)x;
+            return 0;
+        }
+    }
+}
+
+/* Phase 2: the chunk's candidates not found in this worker's stripes,
+ * in merge order (the table as the calling thread left it) */
+static int insert(Worker *w)
+{
+    Pool *p = w->pool;
+    VM *vm = p->vm;
+    w->nfirsts = 0;
+    for (size_t b = 0; b < p->nb && !p->failed[b]; b++) {
+        const Vec *own = &p->own[b * p->n + w->id];
+        int32_t *out = p->out[b].a;
+        for (size_t k = 0; k < own->n; k++) {
+            /* the table is probed at random: ask for the slot some
+             * candidates ahead, so that the misses overlap */
+            if (k + PREFETCH < own->n)
+                __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)out[own->a[k + PREFETCH] + CHASH])]);
+            if (insert_one(w, vm, out + own->a[k]))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Phase 4: the numbers the merge gave, in this worker's provisional entries */
+static void fix(Worker *w)
+{
+    uint64_t *table = w->pool->vm->table;
+    for (size_t k = 0; k < w->nfirsts; k++) {
+        First *f = &w->firsts[k];
+        table[f->slot] = (table[f->slot] & ~(uint64_t)0xffffffff) | (uint32_t)f->c[CJ];
+    }
+}
+
+static void work(Worker *w)
+{
+    Pool *p = w->pool;
+    if (p->phase == INSERT) {
+        w->failed = insert(w);
+        return;
+    }
+    if (p->phase == FIX) {
+        fix(w);
+        return;
+    }
+    for (;;) {                          /* expand: blocks taken in turn */
+        int b = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+        if ((size_t)b >= p->nb)
+            break;
+        size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
+        p->failed[b] = expand(w, lo, hi, p->red, &p->out[b], p->own + (size_t)b * p->n);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    Pool *p = w->pool;
+    int gen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->gen == gen && !p->quit)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        gen = p->gen;
+        pthread_mutex_unlock(&p->mu);
+        work(w);
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* One phase on every thread, the GIL released */
+static void run(Pool *p, int phase)
+{
+    p->phase = phase;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&p->mu);
+    p->gen++;
+    p->busy = p->n - 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    work(&p->w[0]);
+    pthread_mutex_lock(&p->mu);
+    while (p->busy)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    Py_END_ALLOW_THREADS
+}
+
+/* Room in every stripe for the chunk's candidates not found; -1 out of memory */
+static int make_room(Pool *p)
+{
+    VM *vm = p->vm;
+    for (int s = 0; s < 1 << SBITS; s++) {
+        size_t n = vm->segused[s];
+        for (int k = 0; k < p->n; k++)
+            n += p->w[k].count[s];
+        while (4 * n > 3 * (vm->segmask + 1))
+            if (table_grow(vm) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* note_left_out, from a block's records */
+static int note_left_out_packed(VM *vm, const int32_t *g)
+{
+    size_t rec = SC(REC), rw = (rec + 3) / 4;
+    int n = g[3];
+    vm->skipped += n;
+    if (vm->nsample >= (size_t)SC(SAMPLE))
+        return 0;
+    if (vm->nsample + n > vm->sample_cap) {
+        size_t cap = 2 * (vm->nsample + n) + 64;
+        uint8_t *p = realloc(vm->sample, cap * rec + 8);
+        if (!p)
+            return -1;
+        vm->sample = p, vm->sample_cap = cap;
+    }
+    const int32_t *c = g + 4;
+    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw))
+        memcpy(vm->sample + vm->nsample++ * rec, CAND_REC(c), rec);
+    return 0;
+}
+
+/* add(), from a block's records; inserted: phase 2 ran */
+static int add_packed(VM *vm, int i, int32_t *g, int inserted)
+{
+    size_t rw = (SC(REC) + 3) / 4;
+    int a = g[1], n = g[3], d = vm->depth.a[i] + 1, last = vm->via.a[i];
+    int sw = vm->switches.a[i] + (last != a && last != -1);
+    int32_t *c = g + 4;
+    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw)) {
+        vm->entered[c[CNEXT] + 1] = 1;
+        int64_t j = c[CJ];
+        int32_t *first = NULL;
+        if (j < 0 && inserted) {
+            memcpy(&first, c + CREF, sizeof first);
+            j = first == c ? -2 : first[CJ];
+        }
+        int stop = add_one(vm, i, a, k, d, sw, CAND_REC(c), (uint32_t)c[CHASH], &j, NULL,
+                           c[CTIME], c[CNF], c + CHDR);
+        if (stop)
+            return stop;
+        if (first == c)
+            c[CJ] = (int32_t)j;
+    }
+    return STOP_NONE;
+}
+
+/* search()'s work on state i after its steps, from its records h */
+static int merge(VM *vm, size_t i, int32_t *h, int inserted)
+{
+    size_t rw = (SC(REC) + 3) / 4;
+    int32_t *g[64], *p = h + HDR, *end = h + h[H_LEN];
+    uint64_t enabled, keep;
+    memcpy(&enabled, h + H_EN, 8);
+    memcpy(&keep, h + H_KEEP, 8);
+    while (p < end) {
+        if (p[0] == LOCKSTEP) {
+            int r = keyset_add(&vm->memo, p + 3, p[2]);
+            if (r < 0 || (r > 0 && (vec_push(&vm->locksteps, (int32_t)i) < 0
+                                    || vec_push(&vm->locksteps, p[1]) < 0)))
+                return STOP_OOM;
+            p += 3 + p[2];
+        } else {
+            g[p[1]] = p;
+            int32_t *c = p + 4;
+            for (int k = 0; k < p[3]; k++)
+                c = CAND_NEXT(c, rw);
+            p = c;
+        }
+    }
+    if (h[H_STOP])
+        return h[H_STOP];
+    if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
+        vm->red = 0;
+        vm->trial_at = i;
+    }
+    if (SC(EARLY) && !enabled) {
+        unpack(vm, vm->states + i * SC(REC), vm->scratch);
+        if (!all_at_rest(vm, vm->scratch)) {
+            vm->stuck = (int64_t)i;
+            return vec_push(&vm->offsets, (int32_t)vm->edges.n) ? STOP_OOM : STOP_EARLY;
+        }
+    }
+    if (!vm->red || __builtin_popcountll(enabled) < 2)
+        keep = enabled;
+    size_t first = vm->nstates, from = vm->offsets.a[vm->offsets.n - 1];
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t these = pass ? enabled & ~keep : keep;
+        if (pass && these) {
+            int back = 0;            /* cycle proviso: a step back, expand fully */
+            for (size_t e = from; e < vm->edges.n && !back; e++)
+                back = (size_t)vm->edges.a[e] < first;
+            if (!back) {
+                vm->pruned++;
+                for (uint64_t m = these; m; m &= m - 1)
+                    if (note_left_out_packed(vm, g[__builtin_ctzll(m)]))
+                        return STOP_OOM;
+                break;
+            }
+        }
+        for (uint64_t m = these; m; m &= m - 1) {      /* the actors in order */
+            int a = __builtin_ctzll(m);
+            vm->ran[g[a][2] + 1] = 1;
+            int stop = add_packed(vm, (int)i, g[a], inserted);
+            if (stop)
+                return stop;
+        }
+    }
+    if (vec_push(&vm->offsets, (int32_t)vm->edges.n))
+        return STOP_OOM;
+    return STOP_NONE;
+}
+
+static int search_parallel(VM *vm, int workers)
+{
+    Pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return STOP_OOM;
+    int stop = STOP_NONE, started = 1;
+    p->vm = vm, p->n = workers;
+    p->w = calloc(workers, sizeof *p->w);
+    p->own = calloc((size_t)NBLOCKS * workers, sizeof *p->own);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    if (!p->w || !p->own) {
+        stop = STOP_OOM;
+        goto out;
+    }
+    for (int k = 0; k < workers; k++) {
+        p->w[k].pool = p, p->w[k].id = k;
+        if (worker_scratch(&p->w[k], vm)) {
+            stop = STOP_OOM;
+            goto out;
+        }
+    }
+    for (; started < workers; started++)
+        if (pthread_create(&p->w[started].thread, NULL, worker_main, &p->w[started]))
+            break;
+    p->n = started;                     /* fewer threads if the system gives no more */
+    for (size_t lo = 0; lo < vm->nstates && !stop;) {
+        size_t hi = vm->nstates < lo + BLOCK * NBLOCKS ? vm->nstates : lo + BLOCK * NBLOCKS;
+        for (int k = 0; k < p->n; k++)
+            worker_sync(&p->w[k], vm);
+        p->lo = lo, p->hi = hi, p->nb = (hi - lo + BLOCK - 1) / BLOCK;
+        p->red = vm->red, p->next = 0;
+        run(p, EXPAND);
+        int inserted = !p->red;
+        if (inserted) {
+            if (make_room(p) < 0) {
+                stop = STOP_OOM;
+                break;
+            }
+            run(p, INSERT);
+            for (int k = 0; k < p->n; k++)
+                if (p->w[k].failed)
+                    stop = STOP_OOM;
+        }
+        for (size_t b = 0; lo < hi && !stop; b++) {
+            if (p->failed[b]) {
+                stop = STOP_OOM;
+                break;
+            }
+            int32_t *h = p->out[b].a;
+            for (size_t k = 0; k < BLOCK && lo < hi; k++, lo++, h += h[H_LEN]) {
+                if (SC(EARLY) && vm->hit) {
+                    stop = STOP_EARLY;
+                    break;
+                }
+                if ((lo & 1023) == 0 && (stop = tick(vm)))
+                    break;
+                if (lo == 0 || vm->depth.a[lo] != vm->depth.a[lo - 1])
+                    vm->next_start = vm->nstates;
+                /* the buffers were written on other cores: ask for the
+                 * lines a few states ahead (past a block's end is harmless) */
+                for (int q = 0; q < 1024; q += 64)
+                    __builtin_prefetch((const char *)h + 1024 + q);
+                if ((stop = merge(vm, lo, h, inserted)))
+                    break;
+            }
+        }
+        if (inserted && !stop)
+            run(p, FIX);
+    }
+out:
+    if (p->w) {
+        pthread_mutex_lock(&p->mu);
+        p->quit = 1;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+        for (int k = 1; k < started; k++)
+            pthread_join(p->w[k].thread, NULL);
+        for (int k = 0; k < workers; k++)
+            worker_free(&p->w[k]);
+    }
+    for (int b = 0; b < NBLOCKS; b++)
+        free(p->out[b].a);
+    for (size_t k = 0; p->own && k < (size_t)NBLOCKS * workers; k++)
+        free(p->own[k].a);
+    free(p->own);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+    free(p->w);
+    free(p);
     return stop;
 }
 
@@ -1740,15 +2402,13 @@ static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int
     vm->ran = calloc(SC(NCODE) + 1, 1);
     vm->entered = calloc(SC(NCODE) + 1, 1);
     vm->targets = calloc(SC(NREACH) + 1, sizeof *vm->targets);
-    vm->mask = 1023;
-    vm->table = malloc((vm->mask + 1) * sizeof *vm->table);
+    table_new(vm, 10 - vm->sbits);         /* vm->sbits: the caller's (0 unless set) */
     if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->slots || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
         || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
         PyErr_NoMemory();
         return -1;
     }
-    memset(vm->table, 0xff, (vm->mask + 1) * sizeof *vm->table);
     for (size_t k = 0, at = 0; k < w; k++) {
         vm->boff[k] = (int32_t)at;
         vm->fmask[k] = vm->bits[k] ? (~(uint64_t)0 >> (64 - vm->bits[k])) : 0;
@@ -1767,12 +2427,14 @@ static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int
     return 0;
 }
 
-/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes) -> dict */
+/* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes,
+ *         workers: int = 1) -> dict */
 static PyObject *py_explore(PyObject *self, PyObject *args)
 {
     Py_buffer sc, tg, bufs[NARRAYS];
     PyObject *arrays, *tick;
-    if (!PyArg_ParseTuple(args, "y*OO!y*", &sc, &tick, &PyTuple_Type, &arrays, &tg))
+    int workers = 1;
+    if (!PyArg_ParseTuple(args, "y*OO!y*|i", &sc, &tick, &PyTuple_Type, &arrays, &tg, &workers))
         return NULL;
     VM *vm = calloc(1, sizeof *vm);
     PyObject *res = NULL;
@@ -1781,6 +2443,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
+    vm->sbits = workers > 1 ? SBITS : 0;      /* the table in stripes for several threads */
     if (vm_init(vm, &sc, arrays, bufs, &got, tick) < 0)
         goto done;
     for (int r = 0; r < SC(NREACH) && r < tg.len; r++)
@@ -1794,6 +2457,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
         || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
         stop = STOP_OOM;
+    else if (workers > 1 && !vm->sym)     /* symmetry: canonicalisation on one thread */
+        stop = search_parallel(vm, workers);
     else
         stop = search(vm);
     if (stop == STOP_ERROR)           /* the tick raised: its exception goes up */

@@ -14,6 +14,11 @@
    fixed pipeline: whole-process wall and CPU seconds (Ray's start-up
    included), the overhead per state, and the bytes the partitions sent
    each other per state.
+3. Memory: `check --max-memory M` stops INCOMPLETE on a pipeline size (the
+   states it reached are shown), while `check --distributed --no-gather
+   --partitions 4 --max-memory M` (the cap per worker) finishes a pipeline
+   with at least 4x as many states: states, verdict, wall/CPU seconds, each
+   worker's peak memory, the bytes exchanged and held per state.
 
 Every figure is a whole process of the public CLI, as in bench/run.py.
 """
@@ -98,9 +103,56 @@ def distributed_section(run, cmd, work: Path, n: int, timeout: float, parts: lis
     return rows
 
 
+def memory_section(run, cmd, work: Path, cap: int, n1: int, n4: int, timeout: float) -> tuple:
+    """One process capped at `cap` MB against 4 workers capped at `cap` MB each."""
+    spec = str(HERE / "specs" / "pipeline_fixed.fspec")
+    rows, notes = [], []
+    one = run(cmd + ["check", "--format", "json", "--max-memory", str(cap), "-D", f"N={n1}", spec],
+              work, timeout)
+    f1 = _json(one)
+    s1 = f1 and f1["stats"]["states"]
+    verdict = "error" if not f1 else f"INCOMPLETE: {f1['stopped']}" if not f1["complete"] \
+        else "+".join(f1["found"]) or "safe"
+    rows.append([f"one process, N={n1}, --max-memory {cap}", verdict, s1, "-", f"{one.seconds:.1f}",
+                 f"{one.cpu:.1f}", f"{one.maxrss_mb:.0f} (the process)", "-", "-"])
+    d = run(cmd + ["check", "--format", "json", "--distributed", "--partitions", "4", "--no-gather",
+                   "--max-memory", str(cap), "-D", f"N={n4}", spec], work, timeout)
+    fd = _json(d)
+    if not fd:
+        rows.append([f"distributed, 4 workers, N={n4}", "error", "-", "-", f"{d.seconds:.1f}",
+                     "-", "-", "-", "-"])
+        return rows, [(d.stdout + d.stderr)[-500:]]
+    s4, core = fd["stats"]["states"], fd["stats"]["core"]
+    limit = "limit reached" in (fd["stopped"] or "")
+    verdict = f"INCOMPLETE: {fd['stopped']}" if limit else \
+        ("+".join(fd["found"]) or "no finding") + " (search finished; fair-cycle kinds not decided)"
+    peaks = re.search(r"workers' peak memory ([\d, ]+) MB", core)
+    sent = re.search(r"(\d+) bytes exchanged", core)
+    held = re.search(r"partitions hold ([\d-]+) bytes a state", core)
+    rows.append([f"distributed --no-gather, 4 workers, N={n4}, --max-memory {cap} each", verdict, s4,
+                 f"{s4 / max(s1 or 1, 1):.2f}x", f"{d.seconds:.1f}", f"{d.cpu:.1f}",
+                 peaks.group(1) if peaks else "-",
+                 f"{int(sent.group(1)) / max(s4, 1):.0f}" if sent else "-", held.group(1) if held else "-"])
+    if s1 and not limit:
+        notes.append(f"4 workers capped at {cap} MB each finished {s4:,} states: {s4 / s1:.2f}x the "
+                     f"{s1:,} one process capped at {cap} MB reached before stopping")
+    return rows, notes
+
+
 def main(run, cmd, work: Path, args) -> int:
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    mrows, mnotes = memory_section(run, cmd, work, args.mem_cap, args.mem_single_n, args.mem_dist_n,
+                                   max(args.exhaustive_timeout, 1800))
+    print(f"memory: one process against 4 workers, each capped at {args.mem_cap} MB "
+          "(pipeline_fixed; a worker's memory is its RSS without Ray's shared object store)\n")
+    print(tabulate(mrows, headers=["search", "verdict", "states", "x one", "s", "CPU s",
+                                   "peak MB per worker", "bytes sent/state", "bytes held/state"],
+                   tablefmt="simple", disable_numparse=True))
+    for note in mnotes:
+        print(f"  {note}")
+    if args.only_memory:
+        return 0
     rows, notes = swarm_section(run, cmd, work, args.swarm_n, args.exhaustive_timeout, args.swarm_runs,
                                 args.max_memory)
     print(f"swarm against the exhaustive search: pipeline_buggy N={args.swarm_n} "

@@ -108,6 +108,7 @@ class Partition:
             return ""
         self.sys = sys = System(api.load(text, path, params))
         self.native = None
+        native._PEAK[0] = 0.0
         why = native.why_not(sys, symmetry, core)
         if not why:
             try:
@@ -218,7 +219,7 @@ class Partition:
         self.sent_keys = [[(gid, k) for gid, k, _sw, _a, _rec in b] for b in buckets]
         blobs = [pickle.dumps(b, protocol=5) for b in buckets]
         self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
-        return blobs
+        return blobs if self.parts > 1 else blobs[0]     # one partition: one return value
 
     def _lock_step(self, gid: int, s: tuple, a: int) -> None:
         L, sys = self.sys.L, self.sys
@@ -258,7 +259,7 @@ class Partition:
         self.pending = sorted(new.items(), key=lambda kv: kv[1][0])
         firsts = array("q", [x for _r, (pos, _b) in self.pending for x in pos[:2]])
         parents = array("q", [x for _r, (_p, best) in self.pending for x in best])
-        return firsts, parents, explorer.memory_mb()
+        return firsts, parents, native.private_mb()
 
     # -- 4. ids for the new states; every sender's targets
     def assign(self, ids: array) -> list:
@@ -287,7 +288,7 @@ class Partition:
         self.waiting = []
         blobs = [pickle.dumps(o, protocol=5) for o in out]
         self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
-        return blobs
+        return blobs if self.parts > 1 else blobs[0]     # one partition: one return value
 
     # -- 5. the targets of this partition's steps
     def resolve(self, *answers) -> None:
@@ -334,6 +335,13 @@ class Partition:
         self.exported: dict = {}
         self._propagate(list(self.succ))
         return self._export()
+
+    def fix_subscribe(self, *asks) -> list:
+        return self.native.fix_subscribe(*asks)
+
+    def peak(self) -> float:
+        """This worker's peak memory since the search started (MB)."""
+        return native.peak_mb()
 
     def fix_round(self, *deltas) -> tuple:
         if self.native:
@@ -393,7 +401,8 @@ class Partition:
             found.append((order, kind, key, msg, src, a, dst))
         return {"expanded": self.expanded, "found": found, "deps": self.deps, "ran": self.ran,
                 "entered": self.entered, "reached": self.reached, "sent": self.sent,
-                "memory": explorer.memory_mb(), "stuck": self.stuck, "edges": self.edge_count,
+                "memory": native.private_mb(), "peak": native.peak_mb(),
+                "stuck": self.stuck, "edges": self.edge_count,
                 "renamings": list(self.sym.perm_list) if self.sym and self.edges else []}
 
 
@@ -432,11 +441,13 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
     wire = Wire(sys)
     init = sys.initial()
     rec0 = wire.pack(init)
-    parent, via = array("q", [-1]), array("h", [-1])
+    # per state: 13 bytes here (10 with actors numbered below 128)
+    parent, via = array("i", [-1]), array("b" if sys.L.A < 128 else "h", [-1])
     depth, switches = array("i", [0]), array("i", [0])
     stopped, level_first, expanded = "", 0, 0
     max_states = limits.max_states or float("inf")
     memory = [0.0] * parts
+    searching = [0.0] * parts                 # each worker's most memory between levels
 
     try:
         level_n = n = 1
@@ -472,6 +483,7 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
             Fs, Ps = [], []
             for q, (firsts, parents, mem) in enumerate(got):
                 memory[q] = mem
+                searching[q] = max(searching[q], mem)
                 Fs.append(np.asarray(firsts, np.int64).reshape(-1, 2))
                 Ps.append(np.asarray(parents, np.int64).reshape(-1, 4))
             F, P = np.concatenate(Fs), np.concatenate(Ps)
@@ -492,8 +504,8 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
                 ids[q][ot[sel]] = fresh[sel]
             Po = P[order]
             d = np.frombuffer(depth, np.int32)[Po[:, 1]] + 1 if len(order) else np.zeros(0, np.int32)
-            parent.frombytes(Po[:, 1].astype(np.int64).tobytes())
-            via.frombytes(Po[:, 3].astype(np.int16).tobytes())
+            parent.frombytes(Po[:, 1].astype(np.int32).tobytes())
+            via.frombytes(Po[:, 3].astype(np.dtype(via.typecode)).tobytes())
             switches.frombytes(Po[:, 0].astype(np.int32).tobytes())
             depth.frombytes(d.astype(np.int32).tobytes())
             del d
@@ -527,6 +539,7 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
     except Exception as e:
         return _lost_graph(sys, ray, e, parts, started)
     g.seconds = time.monotonic() - started
+    g.core = g.core[:-1] + "; between levels " + ", ".join(f"{x:.0f}" for x in searching) + " MB)"
     ray.get([p.load.remote("", "", None, 0, 1, False) for p in ps])    # the states go
     return g
 
@@ -602,10 +615,18 @@ def _safety(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
             if (i < expanded or i == expanded and stopped.startswith("state limit")) \
                     and (key not in deps or (i, a) < deps[key]):
                 deps[key] = (i, a)
+    if not stopped:                           # the whole graph: the fixpoint, across partitions
+        if core == "native partitions":
+            stuck, over = _never_moves_native(ray, ps, _limits.max_memory_mb)
+            if over:
+                stopped = f"memory limit reached ({_limits.max_memory_mb} MB per worker, partition " \
+                          f"{over[0]}, deciding where actors never move again)"
+        else:
+            stuck = _never_moves(ray, ps)
+        for r, peak in zip(res, ray.get([p.peak.remote() for p in ps])):
+            r["peak"] = peak
     if stopped:                               # a partial graph: only where no actor can move
         stuck = [(i, 0) for i in sorted(i for r in res for i in r["stuck"] if i < expanded)]
-    else:                                     # the whole graph: the fixpoint, across partitions
-        stuck = _never_moves(ray, ps)
     stuck = stuck[:STUCK_LOOKED_AT]
     reached: dict = {}
     for r in res:
@@ -694,10 +715,31 @@ def _never_moves(ray, ps) -> list:
 
 def _held(res: list) -> str:
     """What native partitions hold a state (their stores and arrays)."""
+    peaks = "; workers' peak memory " + ", ".join(f"{r['peak']:.0f}" for r in res) + " MB"
     if not all("bytes" in r for r in res):
-        return ""
+        return peaks
     per = [r["bytes"] / max(r["stored"], 1) for r in res]
-    return f"; partitions hold {min(per):.0f}-{max(per):.0f} bytes a state"
+    return f"; partitions hold {min(per):.0f}-{max(per):.0f} bytes a state{peaks}"
+
+
+def _never_moves_native(ray, ps, cap) -> tuple:
+    """The same from native partitions: each value goes only where it is
+    asked for, partition to partition (not through this process).  With
+    the partition over the memory cap, if one goes over it: ([], [q])."""
+    k = len(ps) + 1
+    asks = [p.fix_start.options(num_returns=k).remote() for p in ps]
+    outs = [p.fix_subscribe.options(num_returns=k).remote(*[asks[src][q + 1] for src in range(len(ps))])
+            for q, p in enumerate(ps)]
+    while True:
+        got = ray.get([o[0] for o in outs])
+        over = [q for q, (_n, mem) in enumerate(got) if cap is not None and mem >= cap]
+        if over:
+            return [], over
+        if not sum(n for n, _mem in got):
+            break
+        outs = [p.fix_round.options(num_returns=k).remote(*[outs[src][q + 1] for src in range(len(ps))])
+                for q, p in enumerate(ps)]
+    return sorted(x for part in ray.get([p.dead.remote(STUCK_LOOKED_AT) for p in ps]) for x in part), []
 
 
 def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stopped, limits,
@@ -746,7 +788,7 @@ def _gather(sys, ray, ps, parts, n, expanded, parent, via, depth, switches, stop
         g.offsets.append(len(g.edges))
     _common(sys, g, res, n, expanded, stopped)
     g.core = f"distributed ({parts} partitions on Ray, {core}; {g.sent} bytes exchanged, " \
-             f"{g.sent / max(n, 1):.0f} a state)"
+             f"{g.sent / max(n, 1):.0f} a state{_held(res)})"
     return g
 
 
@@ -769,14 +811,14 @@ def _gather_native(sys, ray, ps, parts, n, expanded, parent, via, depth, switche
     rows, counts, targets, actors, touts, base = [], [], [], [], [], 0
     for r in res:
         rw, c, t, a, to = (np.frombuffer(x, dt) if len(x) else np.zeros(0, dt) for x, dt in
-                           zip(r["csr"], (np.int32, np.int32, np.int32, np.dtype(small), np.int64)))
+                           zip(r["csr"], (np.int32, np.int16, np.int32, np.dtype(small), np.int64)))
         rows.append(rw)
         counts.append(c)
         targets.append(t)
         actors.append(a)
         touts.append(to + base)
         base += len(t)
-    rows, counts = np.concatenate(rows), np.concatenate(counts)
+    rows, counts = np.concatenate(rows), np.concatenate(counts).astype(np.int64)
     targets, actors, touts = np.concatenate(targets), np.concatenate(actors), np.concatenate(touts)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
     keep = np.nonzero(rows < expanded)[0]

@@ -26,6 +26,32 @@ from ..search.native import EVT_INV, EVT_REACH, EVT_STEP, STOP_CAPACITY, Program
 from ..semantics import System
 
 
+CHUNK = 1 << 20         # edges turned into rows at a time
+
+
+_PEAK = [0.0]
+
+
+def private_mb() -> float:
+    """This worker's resident memory without the pages of Ray's object store
+    it has mapped (shared memory: every worker on a node maps the same store,
+    whose size Ray caps on its own, object_store_memory); the peak is kept."""
+    try:
+        with open("/proc/self/status") as f:
+            kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f)
+                  if k in ("VmRSS", "RssShmem")}
+        mb = (kb["VmRSS"] - kb.get("RssShmem", 0)) / 1024
+    except (OSError, KeyError, ValueError):
+        mb = explorer.memory_mb()
+    _PEAK[0] = max(_PEAK[0], mb)
+    return mb
+
+
+def peak_mb() -> float:
+    """The most `private_mb` has seen since the last search started."""
+    return _PEAK[0]
+
+
 class Capacity(Exception):
     """A state beyond the native slots: the search runs again on Python partitions."""
 
@@ -64,14 +90,17 @@ class NativePart:
         self.gids = array("i")                    # local id -> global id (-1: cut)
         self.f_local = self.f_gid = np.zeros(0, np.int32)     # the frontier, by global id
         self.f_via = self.f_sw = np.zeros(0, np.int32)
-        # expanded states (rows, by global id) and their steps (edges)
-        self.rows = array("i")                    # global id of each row
-        self.counts = array("i")                  # steps of each row
+        # expanded states (rows: the stored ones by global id, a prefix) and their steps
+        self.counts = array("h")                  # steps of each row
         self.targets = array("i")                 # each step's target (global id)
-        self.actors = array("b" if self.A < 128 else "h")
+        self.actors = array("b" if self.A < 128 else "h")     # ... its actor (gathering only)
         self.timeouts = array("q")                # edges that are timeouts
-        self.enabled = array("Q")                 # --no-gather: actors that can move (mask)
-        self.finished = array("Q")                # ... actors at rest
+        masks = next(c for c in "BHIQ" if 8 * array(c).itemsize >= self.A)
+        self.mask_type = np.dtype(masks)
+        self.fix_type = np.dtype(np.uint32 if self.A <= 32 else np.uint64)     # fix_sweep's masks
+        self.enabled = array(masks)               # --no-gather: actors that can move, per row
+        self.finished = array(masks)              # ... actors at rest
+        self.towner = array("B" if parts < 256 else "H")    # ... each step's target's partition
         self.stuck: list = []
         self.found: list = []
         self.deps: dict = {}
@@ -146,9 +175,9 @@ class NativePart:
         base = self.edge_count
         self.edge_count += tot
         # this partition's rows and edges (targets filled in by resolve)
-        self.rows.frombytes(self.f_gid.astype(np.int32).tobytes())
-        self.counts.frombytes(counts.tobytes())
-        self.actors.frombytes(actors.astype(np.dtype(self.actors.typecode)).tobytes())
+        self.counts.frombytes(counts.astype(np.int16).tobytes())
+        if self.edges:
+            self.actors.frombytes(actors.astype(np.dtype(self.actors.typecode)).tobytes())
         _grow(self.targets, tot, -1)
         t = np.nonzero(np.frombuffer(touts, np.int32))[0]
         self.timeouts.frombytes((t + base).astype(np.int64).tobytes())
@@ -179,8 +208,9 @@ class NativePart:
             has = counts > 0
             if tot:
                 en[has] = np.bitwise_or.reduceat(bit, starts[has])
-            self.enabled.frombytes(en.tobytes())
-            self.finished.frombytes(fin.tobytes())
+            self.enabled.frombytes(en.astype(self.mask_type).tobytes())
+            self.finished.frombytes(fin.astype(self.mask_type).tobytes())
+            self.towner.frombytes(owners.astype(np.dtype(self.towner.typecode)).tobytes())
         # the successors, to their owners
         order = np.argsort(owners, kind="stable")
         cut = np.searchsorted(owners[order], np.arange(parts + 1))
@@ -192,12 +222,16 @@ class NativePart:
             blobs.append(pickle.dumps((R[sel].tobytes(), src[sel].astype(np.int32), k[sel].astype(np.int16),
                                        sw[sel].astype(np.int32), actors[sel].astype(np.int8)), protocol=5))
         self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
-        return blobs
+        private_mb()
+        return blobs if self.parts > 1 else blobs[0]     # one partition: one return value
 
     # -- 2. the successors this partition owns: known, or new at a position
     def receive(self, *blobs) -> tuple:
         batches = [pickle.loads(b) for b in blobs]
-        ids, first = _vm.part_add(self.h, b"".join(b[0] for b in batches))
+        try:
+            ids, first = _vm.part_add(self.h, b"".join(b[0] for b in batches))
+        except OverflowError as e:
+            raise Capacity(str(e)) from None
         ids = np.frombuffer(ids, np.int32)
         src = np.concatenate([b[1] for b in batches]).astype(np.int64)
         k = np.concatenate([b[2] for b in batches]).astype(np.int64)
@@ -219,7 +253,7 @@ class NativePart:
         self.pending = (first + order.astype(np.int64), best[order], fsrc[order], fk[order], fa[order])
         _grow(self.gids, nnew, -1)
         firsts = np.stack([fsrc[order], fk[order]], axis=1)
-        return firsts, best[order], explorer.memory_mb()
+        return firsts, best[order], private_mb()
 
     # -- 4. ids for the new states; every sender's targets
     def assign(self, ids) -> list:
@@ -268,7 +302,7 @@ class NativePart:
         del g
         blobs = [pickle.dumps(answers[cuts[q]:cuts[q + 1]], protocol=5) for q in range(len(cuts) - 1)]
         self.sent += sum(len(b) for q, b in enumerate(blobs) if q != self.index)
-        return blobs
+        return blobs if self.parts > 1 else blobs[0]     # one partition: one return value
 
     # -- 5. the targets of this partition's steps
     def resolve(self, *answers) -> None:
@@ -286,52 +320,101 @@ class NativePart:
         local = np.nonzero(np.isin(g, np.asarray(sorted(gids), np.int32)))[0].astype(np.int32)
         return g[local].copy(), _vm.part_records(self.h, local.tobytes())
 
-    def fix_start(self) -> tuple:
-        rows = _view(self.rows, np.int32)
-        T = _view(self.targets, np.int32)
-        ri = np.searchsorted(rows, T)
-        ri_c = np.minimum(ri, max(len(rows) - 1, 0))
-        here = (ri < len(rows)) & (rows[ri_c] == T) if len(rows) else np.zeros(len(T), bool)
-        self.remote_gids = np.unique(T[~here])
-        ti = np.where(here, ri, -1 - np.searchsorted(self.remote_gids, T)).astype(np.int32)
-        del ri, ri_c, here
-        self.fix_off = np.concatenate([[0], np.cumsum(_view(self.counts, np.int32))]).astype(np.int32)
-        self.fix_t = ti
-        self.remote_vals = np.zeros(len(self.remote_gids), np.uint64)
-        self.R = np.array(_view(self.enabled, np.uint64))
-        self.exported = np.zeros(len(self.R), np.uint64)
-        _vm.fix_sweep(self.fix_off, self.fix_t, self.remote_vals, self.R)
+    def rows(self) -> np.ndarray:
+        """The global id of each expanded state: states are expanded by id."""
+        g = _view(self.gids, np.int32)
+        return np.sort(g[g >= 0])[:len(self.counts)]
+
+    # -- "an actor never moves again" without gathering: the fixpoint of
+    # distributed.Partition, with each state's value sent only to the
+    # partitions that have a step to it, as an index into what they asked for
+    def fix_start(self) -> list:
+        """The search is over (its results taken): the visited table goes; the
+        targets become, in place, rows here or -1 - an index of `remote`
+        (the targets elsewhere, by owner then id); [0, what each partition is
+        asked for]."""
+        _vm.part_seal(self.h)
+        self.row_gids = rows = self.rows()
+        T, O = _view(self.targets, np.int32), _view(self.towner, np.dtype(self.towner.typecode))
+        # per owner, the ids asked for, sorted; remote index = asked_at[q] + place there
+        asks = []
+        for q in range(self.parts):
+            keys = [np.zeros(0, np.int32)]
+            for at in range(0, len(T) if q != self.index else 0, CHUNK):   # no graph-sized temporaries
+                keys.append(np.unique(T[at:at + CHUNK][O[at:at + CHUNK] == q]))
+            asks.append(np.unique(np.concatenate(keys)))
+            del keys
+        self.asked_at = np.concatenate([[0], np.cumsum([len(x) for x in asks])])
+        for at in range(0, len(T), CHUNK):
+            t, o = T[at:at + CHUNK], O[at:at + CHUNK]
+            out = np.searchsorted(rows, t)
+            for q in range(self.parts):
+                if q != self.index:
+                    sel = o == q
+                    out[sel] = -1 - (self.asked_at[q] + np.searchsorted(asks[q], t[sel]))
+            t[:] = out
+            del t, o, out
+        del T, O
+        self.towner = None
+        self.remote_vals = np.zeros(int(self.asked_at[-1]), self.fix_type)
+        private_mb()
+        return [0] + asks                         # numpy arrays: Ray moves them without a pickled copy
+
+    def fix_subscribe(self, *asks) -> list:
+        """asks[q]: the ids partition q wants the values of."""
+        self.subs = [np.searchsorted(self.row_gids, ids).astype(np.int32) for ids in asks]
+        self.R = _view(self.enabled, self.mask_type).astype(self.fix_type)
+        self.enabled = None
+        self.exported = np.zeros(len(self.R), self.fix_type)
+        _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8)
         return self._export()
 
-    def fix_round(self, *deltas) -> tuple:
+    def fix_round(self, *deltas) -> list:
         changed = False
-        for blob in deltas:
-            g, v = pickle.loads(blob)
-            p = np.searchsorted(self.remote_gids, g)
-            pc = np.minimum(p, max(len(self.remote_gids) - 1, 0))
-            hit = (p < len(self.remote_gids)) & (self.remote_gids[pc] == g) if len(self.remote_gids) \
-                else np.zeros(len(g), bool)
-            old = self.remote_vals[p[hit]]
-            new = old | v[hit]
+        for q, (k, v) in enumerate(deltas):
+            if k is None:                         # all of them
+                part = self.remote_vals[self.asked_at[q]:self.asked_at[q + 1]]
+                new = part | v.astype(self.fix_type)
+                changed |= bool((new != part).any())
+                part[:] = new
+                continue
+            if not len(k):
+                continue
+            at = self.asked_at[q] + k
+            old = self.remote_vals[at]
+            new = old | v.astype(self.fix_type)
             if (new != old).any():
-                self.remote_vals[p[hit]] = new
+                self.remote_vals[at] = new
                 changed = True
         if changed:
-            _vm.fix_sweep(self.fix_off, self.fix_t, self.remote_vals, self.R)
+            _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8)
         return self._export()
 
-    def _export(self) -> tuple:
-        d = np.nonzero(self.R != self.exported)[0]
-        self.exported[d] = self.R[d]
-        rows = _view(self.rows, np.int32)
-        return len(d), pickle.dumps((rows[d].copy(), self.R[d].copy()), protocol=5)
+    def _export(self) -> list:
+        """[values sent, to each partition: (index in its ask, value) of those that changed]."""
+        out, total = [], 0
+        for sub in self.subs:
+            ks, vs = [], []
+            for at in range(0, len(sub), CHUNK):  # no temporaries the size of the ask
+                vals = self.R[sub[at:at + CHUNK]]
+                k = np.flatnonzero(vals != self.exported[sub[at:at + CHUNK]])
+                ks.append((k + at).astype(np.int32))
+                vs.append(vals[k])
+            k = np.concatenate(ks) if ks else np.zeros(0, np.int32)
+            total += len(k)
+            if 2 * len(k) > len(sub):             # most of them: all, without indices
+                out.append((None, self.R[sub]))
+            else:
+                out.append((k, np.concatenate(vs) if vs else self.R[:0]))
+            del ks, vs, k
+        np.copyto(self.exported, self.R)
+        return [(total, private_mb())] + out
 
     def dead(self, limit: int) -> list:
         every = np.uint64((1 << self.A) - 1)
-        d = every & ~self.R & ~_view(self.finished, np.uint64)
+        d = every & ~self.R.astype(np.uint64) & ~_view(self.finished, self.mask_type).astype(np.uint64)
         nz = np.nonzero(d)[0][:limit]
-        rows = _view(self.rows, np.int32)
-        return [(int(rows[i]), int(d[i])) for i in nz]
+        return [(int(self.row_gids[i]), int(d[i])) for i in nz]
 
     def results(self) -> dict:
         t = _view(self.targets, np.int32)
@@ -343,18 +426,20 @@ class NativePart:
         del t
         nstates, held, ran, entered = _vm.part_info(self.h)
         out = {"found": found, "deps": self.deps, "reached": self.reached, "sent": self.sent,
-               "memory": explorer.memory_mb(), "stuck": self.stuck, "edges": self.edge_count,
+               "memory": private_mb(), "peak": peak_mb(),
+               "stuck": self.stuck, "edges": self.edge_count,
                "ran": {pc - 1 for pc, x in enumerate(ran) if x},
                "entered": {pc - 1 for pc, x in enumerate(entered) if x},
                "stored": nstates, "store_bytes": held, "bytes": self.bytes_held(held)}
         if self.edges:
-            out["csr"] = (self.rows, self.counts, self.targets, self.actors, self.timeouts)
+            out["csr"] = (array("i", self.rows().tobytes()), self.counts, self.targets, self.actors,
+                          self.timeouts)
         return out
 
     def bytes_held(self, store: int) -> int:
         """What this partition holds: the native store, and its arrays."""
-        arrays = (self.gids, self.rows, self.counts, self.targets, self.actors, self.timeouts,
+        arrays = (self.gids, self.counts, self.targets, self.actors, self.timeouts,
                   self.enabled, self.finished)
         return store + sum(a.buffer_info()[1] * a.itemsize for a in arrays) + sum(
-            getattr(self, x).nbytes for x in ("R", "exported", "fix_t", "fix_off", "remote_vals")
+            getattr(self, x).nbytes for x in ("R", "exported", "remote_vals")
             if hasattr(self, x))

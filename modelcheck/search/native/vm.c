@@ -256,6 +256,7 @@ typedef struct {
     int32_t *outbuf, *fkbuf, *key;
     int64_t *stack;
     int overflow;
+    int load8;                          /* store_add: the table's most load, in eighths (0: 6) */
     Sym *sym;                       /* symmetry canonicalisation (sym.c), or NULL */
     int symstop;
     uint32_t symh;
@@ -1331,7 +1332,8 @@ static int64_t store_add(VM *vm, const uint8_t *st, uint32_t h, size_t slot)
     if (j < 0)
         return -1;
     vm->table[slot] = (uint64_t)h << 32 | (uint64_t)j;
-    if (4 * ++vm->segused[stripe_of(vm, h)] > 3 * (vm->segmask + 1) && table_grow(vm) < 0)
+    size_t load8 = vm->load8 ? (size_t)vm->load8 : 6;      /* eighths */
+    if (8 * ++vm->segused[stripe_of(vm, h)] > load8 * (vm->segmask + 1) && table_grow(vm) < 0)
         return -1;
     return j;
 }
@@ -2524,20 +2526,122 @@ done:
 /* ------------------------------------------------------------ partitions */
 
 /* One partition of `check --distributed` (modelcheck/cluster/native.py): a
- * VM whose store holds the partition's states, stepped a batch at a time by
- * the same `step`, `pack_successor` and store as the search above.  Native
- * records are the same bytes in every process with the same spec, so they
- * are what partitions send each other; a state's owner is read off the
- * high bits of its hash (the visited table uses the low ones). */
+ * VM that steps the partition's states a batch at a time with the same
+ * `step` and `pack_successor` as the search above.  Native records are the
+ * same bytes in every process with the same spec, so they are what
+ * partitions send each other; a state's owner is read off the high bits of
+ * its hash (visited tables use the low ones).
+ *
+ * A partition stores its records collapsed (as SPIN's COLLAPSE does): each
+ * 8-byte chunk of a record is replaced by its number in a dictionary of
+ * the values that chunk takes, 3 bytes, since few combinations of the few
+ * components in a chunk occur.  The collapsed records live in the same
+ * store (store_find, store_add) as the search's, in a second VM `cs` of
+ * which only the store is used. */
 typedef struct {
-    VM vm;
+    uint64_t *vals;          /* number -> value */
+    uint32_t *slots;         /* open addressing: number + 1, 0 empty */
+    size_t n, cap, mask;
+} Dict;
+
+#define CHUNK_BYTES 3        /* a chunk's number */
+#define CHUNK_MAX (1u << 24)
+
+typedef struct {
+    VM vm, cs;
     Py_buffer bufs[NARRAYS];
-    int got, parts;
+    int got, parts, nchunks;
+    Dict *dicts;
+    uint8_t *key;            /* a collapsed record */
     int32_t *cur;
 } Part;
 
+static inline size_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+/* v's number, added if new: -1 out of memory, -2 over CHUNK_MAX values */
+static int64_t dict_number(Dict *d, uint64_t v)
+{
+    if (2 * (d->n + 1) > d->mask + 1 || !d->slots) {
+        size_t mask = d->slots ? 2 * d->mask + 1 : 1023;
+        uint32_t *sl = calloc(mask + 1, sizeof *sl);
+        if (!sl)
+            return -1;
+        for (size_t i = 0; i < d->n; i++) {
+            size_t k = mix64(d->vals[i]) & mask;
+            while (sl[k])
+                k = (k + 1) & mask;
+            sl[k] = (uint32_t)(i + 1);
+        }
+        free(d->slots);
+        d->slots = sl, d->mask = mask;
+    }
+    size_t k = mix64(v) & d->mask;
+    for (uint32_t e; (e = d->slots[k]); k = (k + 1) & d->mask)
+        if (d->vals[e - 1] == v)
+            return e - 1;
+    if (d->n >= CHUNK_MAX)
+        return -2;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 256;
+        uint64_t *q = realloc(d->vals, cap * sizeof *q);
+        if (!q)
+            return -1;
+        d->vals = q, d->cap = cap;
+    }
+    d->vals[d->n] = v;
+    d->slots[k] = (uint32_t)++d->n;
+    return (int64_t)d->n - 1;
+}
+
+/* record rec (REC bytes) collapsed into p->key; its hash; -1/-2 as dict_number */
+static int64_t collapse(Part *p, const uint8_t *rec)
+{
+    VM *vm = &p->vm;
+    int rb = SC(REC);
+    uint32_t h = 0;
+    for (int c = 0; c < p->nchunks; c++) {
+        uint64_t v = 0;
+        int len = rb - 8 * c < 8 ? rb - 8 * c : 8;
+        memcpy(&v, rec + 8 * c, (size_t)len);
+        int64_t x = dict_number(&p->dicts[c], v);
+        if (x < 0)
+            return x;
+        uint8_t *k = p->key + CHUNK_BYTES * c;
+        k[0] = (uint8_t)x, k[1] = (uint8_t)(x >> 8), k[2] = (uint8_t)(x >> 16);
+        h += mix(c, (int32_t)x);
+    }
+    return h;
+}
+
+/* stored record j, whole, into out (REC + 8 bytes) */
+static void expand_record(Part *p, size_t j, uint8_t *out)
+{
+    const uint8_t *k = p->cs.states + j * (size_t)p->cs.sc[REC];
+    for (int c = 0; c < p->nchunks; c++, k += CHUNK_BYTES) {
+        uint64_t v = p->dicts[c].vals[k[0] | k[1] << 8 | (uint32_t)k[2] << 16];
+        memcpy(out + 8 * c, &v, 8);
+    }
+}
+
 #define PART "modelcheck.search._vm.Part"
 #define BYTES(p) ((p) ? (const char *)(p) : "")       /* y# reads NULL as None */
+
+static void part_drop(Part *p)
+{
+    free(p->cs.states); free(p->cs.hashes); free(p->cs.table);
+    for (int c = 0; p->dicts && c < p->nchunks; c++)
+        free(p->dicts[c].vals), free(p->dicts[c].slots);
+    free(p->dicts);
+    free(p->key);
+    free(p->cur);
+    free(p);
+}
 
 static void part_free(PyObject *cap)
 {
@@ -2547,8 +2651,7 @@ static void part_free(PyObject *cap)
     for (int k = 0; k < p->got; k++)
         PyBuffer_Release(&p->bufs[k]);
     vm_free(&p->vm);
-    free(p->cur);
-    free(p);
+    part_drop(p);
 }
 
 static inline int owner_of(Part *p, uint32_t h)
@@ -2573,7 +2676,12 @@ static PyObject *py_part(PyObject *self, PyObject *args)
     p->parts = parts > 0 ? parts : 1;
     if (vm_init(vm, &sc, arrays, p->bufs, &p->got, Py_None) == 0) {
         p->cur = malloc((SC(W) + 1) * sizeof *p->cur);
-        if (!p->cur)
+        p->nchunks = (SC(REC) + 7) / 8;
+        p->dicts = calloc(p->nchunks + 1, sizeof *p->dicts);
+        p->key = calloc((size_t)CHUNK_BYTES * p->nchunks + 8, 1);
+        p->cs.sc[REC] = CHUNK_BYTES * p->nchunks;
+        p->cs.load8 = 7;     /* 7/8 full at most: memory is what partitions are for */
+        if (!p->cur || !p->dicts || !p->key || table_new(&p->cs, 10) < 0)
             PyErr_NoMemory();
         else {
             for (int k = 0; k < SC(W); k++)     /* what unpack() does not write */
@@ -2586,8 +2694,7 @@ static PyObject *py_part(PyObject *self, PyObject *args)
         for (int k = 0; k < p->got; k++)
             PyBuffer_Release(&p->bufs[k]);
         vm_free(vm);
-        free(p->cur);
-        free(p);
+        part_drop(p);
     }
     return cap;
 }
@@ -2634,19 +2741,21 @@ static PyObject *py_part_add(PyObject *self, PyObject *args)
     if (!p)
         goto done;
     VM *vm = &p->vm;
-    size_t w = SC(REC), n = (size_t)in.len / w, first = vm->nstates;
+    size_t w = SC(REC), n = (size_t)in.len / w, first = p->cs.nstates;
     ids = malloc(n * sizeof *ids + 4);
     if (!ids) {
         PyErr_NoMemory();
         goto done;
     }
     for (size_t k = 0; k < n; k++) {
-        memcpy(vm->packed, (const uint8_t *)in.buf + k * w, w);
-        unpack(vm, vm->packed, vm->scratch);
-        uint32_t h = hash_state(vm, vm->scratch);
+        int64_t h = collapse(p, (const uint8_t *)in.buf + k * w);
+        if (h == -2) {
+            PyErr_SetString(PyExc_OverflowError, "a record chunk takes over 2**24 values");
+            goto done;
+        }
         size_t slot;
-        int64_t j = store_find(vm, vm->packed, h, &slot);
-        if (j < 0 && (j = store_add(vm, vm->packed, h, slot)) < 0) {
+        int64_t j = h < 0 ? -1 : store_find(&p->cs, p->key, (uint32_t)h, &slot);
+        if (h < 0 || (j < 0 && (j = store_add(&p->cs, p->key, (uint32_t)h, slot)) < 0)) {
             PyErr_NoMemory();
             goto done;
         }
@@ -2699,9 +2808,9 @@ static PyObject *py_part_expand(PyObject *self, PyObject *args)
     vm->base = vm->outs;
     for (size_t q = 0; q < n && !stop; q++) {
         int32_t i = idx[q], edges = 0;
-        memcpy(vm->curp, vm->states + (size_t)i * w, w);
+        expand_record(p, (size_t)i, vm->curp);
         unpack(vm, vm->curp, cur);
-        vm->cur = cur, vm->hcur = vm->hashes[i];
+        vm->cur = cur, vm->hcur = hash_state(vm, cur);
         for (int a = 0; a < SC(A) && !stop; a++) {
             int pc = S(cur, SC(C_PC) + a);
             if (pc < 0)
@@ -2781,10 +2890,10 @@ static PyObject *py_part_check(PyObject *self, PyObject *args)
         VM *vm = &p->vm;
         const int32_t *idx = in.buf;
         const char *iv = inv.buf, *rv = reach.buf;
-        size_t w = SC(REC), n = (size_t)in.len / 4;
+        size_t n = (size_t)in.len / 4;
         int bad = 0;
         for (size_t q = 0; q < n && !bad; q++) {
-            memcpy(vm->packed, vm->states + (size_t)idx[q] * w, w);
+            expand_record(p, (size_t)idx[q], vm->packed);
             unpack(vm, vm->packed, p->cur);
             for (int v = 0; v < SC(NINV) && v < inv.len; v++)
                 if (iv[v] && !eval(vm, p->cur, vm->ar[AR_INVS][v]))
@@ -2816,19 +2925,20 @@ static PyObject *py_part_records(PyObject *self, PyObject *args)
         return NULL;
     VM *vm = &p->vm;
     size_t w = SC(REC);
-    if (ids == Py_None)
-        return PyBytes_FromStringAndSize(BYTES(vm->states), (Py_ssize_t)(vm->nstates * w));
-    Py_buffer in;
-    if (PyObject_GetBuffer(ids, &in, PyBUF_SIMPLE) < 0)
+    Py_buffer in = {0};
+    if (ids != Py_None && PyObject_GetBuffer(ids, &in, PyBUF_SIMPLE) < 0)
         return NULL;
-    size_t n = (size_t)in.len / 4;
+    size_t n = ids == Py_None ? p->cs.nstates : (size_t)in.len / 4;
     PyObject *res = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * w));
     if (res) {
         char *o = PyBytes_AS_STRING(res);
-        for (size_t q = 0; q < n; q++)
-            memcpy(o + q * w, vm->states + (size_t)((const int32_t *)in.buf)[q] * w, w);
+        for (size_t q = 0; q < n; q++) {
+            expand_record(p, ids == Py_None ? q : (size_t)((const int32_t *)in.buf)[q], vm->packed);
+            memcpy(o + q * w, vm->packed, w);
+        }
     }
-    PyBuffer_Release(&in);
+    if (ids != Py_None)
+        PyBuffer_Release(&in);
     return res;
 }
 
@@ -2842,41 +2952,76 @@ static PyObject *py_part_info(PyObject *self, PyObject *args)
     if (!p)
         return NULL;
     VM *vm = &p->vm;
-    size_t held = vm->states_cap * (SC(REC) + sizeof *vm->hashes) + (vm->mask + 1) * 8
+    VM *cs = &p->cs;
+    size_t held = cs->nstates * (cs->sc[REC] + (cs->hashes ? sizeof *cs->hashes : 0))
+                  + (cs->table ? (cs->mask + 1) * 8 : 0)
                   + vm->memo.data.cap * 4 + (vm->memo.mask + 1) * 8;
-    return Py_BuildValue("(nny#y#)", (Py_ssize_t)vm->nstates, (Py_ssize_t)held,
+    for (int c = 0; c < p->nchunks; c++)
+        held += p->dicts[c].n * 8 + (p->dicts[c].mask + 1) * 4;
+    return Py_BuildValue("(nny#y#)", (Py_ssize_t)cs->nstates, (Py_ssize_t)held,
                          (const char *)vm->ran, (Py_ssize_t)(SC(NCODE) + 1),
                          (const char *)vm->entered, (Py_ssize_t)(SC(NCODE) + 1));
 }
 
-/* fix_sweep(offsets: int32, targets: int32 (a row, or -1 - an index of
- * remote), remote: uint64, R: uint64, writable) -> rows changed: the least
- * fixpoint of R(s) |= R(t) for every edge s -> t, Gauss-Seidel from the
- * last row back (a breadth-first graph's forward steps settle in a sweep) */
+/* part_seal(part): the search is over: the visited table goes (the records stay) */
+static PyObject *py_part_seal(PyObject *self, PyObject *args)
+{
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O", &cap))
+        return NULL;
+    Part *p = part_of(cap);
+    if (!p)
+        return NULL;
+    free(p->cs.table), p->cs.table = NULL;
+    free(p->cs.hashes), p->cs.hashes = NULL;
+    p->cs.mask = 0;
+    Py_RETURN_NONE;
+}
+
+/* fix_sweep(steps per row: int16, targets: int32 (a row, or -1 - an index
+ * of remote), remote, R (writable): masks of 4 or 8 bytes, both alike) -> rows
+ * changed: the least fixpoint of R(s) |= R(t) for every edge s -> t,
+ * Gauss-Seidel from the last row back (a breadth-first graph's forward
+ * steps settle in one sweep) */
+#define SWEEP(T)                                                         \
+    do {                                                                 \
+        const T *x = rem.buf;                                            \
+        T *R = r.buf;                                                    \
+        while (again) {                                                  \
+            again = 0;                                                   \
+            Py_ssize_t end = edges;                                      \
+            for (Py_ssize_t s = rows - 1; s >= 0; end -= c[s], s--) {    \
+                T m = R[s];                                              \
+                for (Py_ssize_t e = end - c[s]; e < end; e++)            \
+                    m |= t[e] >= 0 ? R[t[e]] : x[-1 - t[e]];             \
+                if (m != R[s]) {                                         \
+                    R[s] = m;                                            \
+                    changed++;                                           \
+                    again = 1;                                           \
+                }                                                        \
+            }                                                            \
+        }                                                                \
+    } while (0)
+
 static PyObject *py_fix_sweep(PyObject *self, PyObject *args)
 {
     Py_buffer off, tg, rem, r;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*", &off, &tg, &rem, &r))
+    int wide;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*p", &off, &tg, &rem, &r, &wide))
         return NULL;
-    const int32_t *o = off.buf, *t = tg.buf;
-    const uint64_t *x = rem.buf;
-    uint64_t *R = r.buf;
-    Py_ssize_t rows = r.len / 8, changed = 0, again = 1;
-    if (off.len / 4 < rows + 1)
-        rows = off.len / 4 - 1;
-    while (again) {
-        again = 0;
-        for (Py_ssize_t s = rows - 1; s >= 0; s--) {
-            uint64_t m = R[s];
-            for (int32_t e = o[s]; e < o[s + 1]; e++)
-                m |= t[e] >= 0 ? R[t[e]] : x[-1 - t[e]];
-            if (m != R[s]) {
-                R[s] = m;
-                changed++;
-                again = 1;
-            }
-        }
-    }
+    const int16_t *c = off.buf;
+    const int32_t *t = tg.buf;
+    Py_ssize_t rows = r.len / (wide ? 8 : 4), changed = 0, again = 1, edges = 0;
+    if (off.len / 2 < rows)
+        rows = off.len / 2;
+    for (Py_ssize_t s = 0; s < rows; s++)
+        edges += c[s];
+    if (edges > tg.len / 4)
+        rows = 0;                   /* never: one count per row, their sum the steps */
+    if (wide)
+        SWEEP(uint64_t);
+    else
+        SWEEP(uint32_t);
     PyBuffer_Release(&off); PyBuffer_Release(&tg); PyBuffer_Release(&rem); PyBuffer_Release(&r);
     return PyLong_FromSsize_t(changed);
 }
@@ -2890,6 +3035,7 @@ static PyMethodDef methods[] = {
     {"part_check", py_part_check, METH_VARARGS, "Invariants and reachables on stored states."},
     {"part_records", py_part_records, METH_VARARGS, "Stored records."},
     {"part_info", py_part_info, METH_VARARGS, "The partition's size and coverage."},
+    {"part_seal", py_part_seal, METH_VARARGS, "The search is over: the visited table goes."},
     {"fix_sweep", py_fix_sweep, METH_VARARGS, "R |= R of successors, to a fixpoint."},
     {NULL, NULL, 0, NULL},
 };

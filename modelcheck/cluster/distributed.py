@@ -832,7 +832,7 @@ def _gather_native(sys, ray, ps, parts, n, expanded, parent, via, depth, switche
     where = np.full(len(targets), -1, np.int64)
     where[idx] = np.arange(total)
     g.timeout_edges = set(int(x) for x in where[touts] if x >= 0)
-    g.edge_perm = array("h")
+    g.edge_perm = array("i")
     _common(sys, g, res, n, expanded, stopped)
     g.core = f"distributed ({parts} partitions on Ray, native partitions; {g.sent} bytes exchanged, " \
              f"{g.sent / max(n, 1):.0f} a state{_held(res)})"

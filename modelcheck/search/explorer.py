@@ -101,7 +101,7 @@ class Graph:
     pruned: int = 0                                   # states expanded only partially
     symmetry: str = "off"                             # on / off / off for this spec: why
     quotient: Optional[Symmetry] = None               # set when states stand for their permutations
-    edge_perm: array = field(default_factory=lambda: array("h"))   # renaming id per edge, if so
+    edge_perm: array = field(default_factory=lambda: array("i"))   # renaming id per edge, if so
     seconds: float = 0.0
     core: str = "python"                              # which search core built it, and why
     early: str = ""                                   # early-bug mode: the finding it stopped at

@@ -258,7 +258,7 @@ typedef struct {
     int overflow;
     int load8;                          /* store_add: the table's most load, in eighths (0: 6) */
     Sym *sym;                       /* symmetry canonicalisation (sym.c), or NULL */
-    int symperm, symstop;
+    int symstop;
     uint32_t symh;
     /* early-bug mode: a finding was logged (2 in EARLY: one holds at the
      * initial state); the state where no one can move, or -1 */
@@ -1426,8 +1426,7 @@ static inline __attribute__((always_inline)) int add_one(VM *vm, int i, int a, i
     }
     if (timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
         return STOP_OOM;
-    if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a)
-        || (vm->sym && sym_edge(vm->sym, vm->symperm)))
+    if (vec_push(&vm->edges, (int32_t)j) || vec_push(&vm->edge_actor, a))
         return STOP_OOM;
     int fresh = 0;
     for (int f = 0; f < nf; f++) {
@@ -1443,7 +1442,7 @@ static inline __attribute__((always_inline)) int add_one(VM *vm, int i, int a, i
 
 /* With symmetry on: successor t renamed into its class's representative
  * (sym.c), packed into vm->packed, its hash in vm->symh and the renaming's
- * id in vm->symperm; NULL with vm->symstop set when that fails.  Kept out
+ * id logged for its edge; NULL with vm->symstop set when that fails.  Kept out
  * of add() so that the search without symmetry runs as before. */
 static __attribute__((noinline)) const int32_t *sym_successor(VM *vm, const int32_t *t)
 {
@@ -1453,7 +1452,10 @@ static __attribute__((noinline)) const int32_t *sym_successor(VM *vm, const int3
         vm->symstop = perm == -1 ? STOP_OOM : STOP_CAPACITY;
         return NULL;
     }
-    vm->symperm = perm;
+    if (sym_edge(vm->sym, perm)) {     /* the edge's renaming (cut with the edges on a stop) */
+        vm->symstop = STOP_OOM;
+        return NULL;
+    }
     if (c == t)
         vm->symh = pack_successor(vm, t, vm->packed);
     else {                              /* renamed: packed and hashed whole */

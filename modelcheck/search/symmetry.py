@@ -26,7 +26,7 @@ from functools import reduce
 from operator import or_
 
 from ..semantics import PUBLISHED, System, Wait, WaitAny
-from ..semantics.base import token_lock
+from ..semantics.base import DONE, token_lock
 
 OBJ_KIND = {"lock": "lock", "unlock": "lock", "trylock": "lock", "signal": "fence",
             "wait_fence": "fence", "wait_resv": "lock", "publish": "fence",
@@ -437,6 +437,11 @@ class Symmetry:
             return out
 
         states = g.states
+        # the pcs as columns where the states are packed records (the native
+        # core's): a state whose actors that never move again have all
+        # finished shows nothing, and is not decoded
+        done = [[pc == DONE for pc in states.column(L.PC + a).tolist()] for a in range(A)] \
+            if hasattr(states, "column") else None
         dead = [False] * n
         for skip_timeouts in (False, True):
             if skip_timeouts and not g.timeout_edges:
@@ -456,8 +461,10 @@ class Symmetry:
                         if m != reach[v]:
                             reach[v], changed = m, cyclic
             for v in range(min(n, expanded)):
-                s = states[v]
                 stuck = every & ~reach[v]
+                if done is not None and all(done[a][v] for a in range(A) if stuck >> a & 1):
+                    continue
+                s = states[v]
                 for a in range(A):
                     pc = s[L.PC + a]
                     if not stuck >> a & 1 or sys.at_rest(s, a):

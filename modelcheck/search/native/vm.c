@@ -1716,16 +1716,17 @@ out:
  *     hashed and looked up in the visited table (which nobody writes
  *     meanwhile), lock-step keys and finding keys the memos lack; into one
  *     buffer per block;
- *  2. insert: the successors not found, walked in the order search() adds
- *     them, each thread those of its stripes of the table (stripe_of): the
- *     first of each new record goes in the table (its entry PROVISIONAL,
- *     naming it), the next ones point to it;
+ *  2. insert: threads take the stripes of the table (stripe_of) in turn
+ *     and walk the stripe's successors not found, in the order search()
+ *     adds them: the first of each new record goes in the table (its entry
+ *     PROVISIONAL, naming it), the next ones point to it;
  *  3. merge, in state order, what search() does after its steps (lock steps,
  *     the reduction and its proviso, add_one): a first record gets the next
  *     number, the others that number, so states get search()'s numbers,
  *     parents and edges; only here is the store written or Python called
  *     (the tick, at the same states as search());
- *  4. fix: each thread writes the numbers into its provisional entries.
+ *  4. fix: threads take the stripes in turn and write the numbers into
+ *     their provisional entries.
  * With the reduction on, a chunk skips 2 and 4: whether the left-out steps
  * are added is decided in the merge, which then looks up and adds them as
  * search() does.
@@ -1747,11 +1748,13 @@ enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
 #define BLOCK 64                /* states per block */
 #define NBLOCKS 256             /* blocks per chunk */
 #define SBITS 6                 /* stripes of the table: 64 */
+#define NSTRIPES (1 << SBITS)
 #define PROVISIONAL 0x80000000u
 #define PREFETCH 8              /* insert: candidates looked ahead */
 enum { EXPAND, INSERT, FIX };
 
 typedef struct { size_t slot; int32_t *c; } First;
+typedef struct { First *f; size_t n, cap; } Firsts;
 typedef struct Pool Pool;
 typedef struct {
     VM vm;                      /* a copy of the machine, with its own scratch */
@@ -1759,9 +1762,8 @@ typedef struct {
     int id;
     pthread_t thread;
     int32_t *cur;
-    First *firsts;              /* insert: the first candidates of new records */
-    size_t nfirsts, firsts_cap;
-    size_t count[1 << SBITS];   /* expand: candidates not found, by stripe */
+    Vec pend;                   /* expand: (offset, stripe) of the candidates to insert */
+    size_t count[NSTRIPES];     /* expand: candidates not found, by stripe */
     int failed;
 } Worker;
 
@@ -1774,9 +1776,11 @@ struct Pool {
     int gen, busy, quit, phase;
     size_t lo, hi, nb;          /* the chunk; its blocks */
     int red;
-    int next;                   /* expand: the next block to take (atomic) */
+    int next;                   /* the next block or stripe to take (atomic) */
     Vec out[NBLOCKS];
-    Vec *own;                   /* NBLOCKS x n: to insert, by worker (expand) */
+    Vec own[NBLOCKS];           /* a block's candidates to insert, by stripe, */
+    int32_t at[NBLOCKS][NSTRIPES + 1];      /* stripe s from own[b].a[at[b][s]] on */
+    Firsts firsts[NSTRIPES];    /* insert: the first candidates of new records */
     int failed[NBLOCKS];
 };
 
@@ -1815,7 +1819,7 @@ static void worker_free(Worker *w)
 {
     VM *c = &w->vm;
     free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack);
-    free(w->cur); free(w->firsts);
+    free(w->cur); free(w->pend.a);
 }
 
 /* The machine a worker reads in a chunk: the store, graph and memos as
@@ -1832,17 +1836,35 @@ static void worker_sync(Worker *w, const VM *vm)
     memset(w->count, 0, sizeof w->count);
 }
 
+/* The offsets of the block's candidates to insert (w->pend) into own,
+ * stripe by stripe, each in the order found; -1 out of memory */
+static int sort_pending(Worker *w, Vec *own, int32_t *at)
+{
+    size_t n = w->pend.n / 2;
+    memset(at, 0, (NSTRIPES + 1) * sizeof *at);
+    for (size_t k = 0; k < n; k++)
+        at[w->pend.a[2 * k + 1] + 1]++;
+    for (int st = 0; st < NSTRIPES; st++)
+        at[st + 1] += at[st];
+    own->n = 0;
+    if (n && !vec_take(own, n))
+        return -1;
+    int32_t fill[NSTRIPES];
+    memcpy(fill, at, sizeof fill);
+    for (size_t k = 0; k < n; k++)
+        own->a[fill[w->pend.a[2 * k + 1]]++] = w->pend.a[2 * k];
+    return 0;
+}
+
 /* Phase 1 on states lo..hi-1, into out; the offsets there of the
- * candidates to insert, in own[] by the worker whose stripe they fall in;
- * -1 out of memory */
-static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own)
+ * candidates to insert into own by stripe (at); -1 out of memory */
+static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, int32_t *at)
 {
     VM *vm = &w->vm;
     int32_t *cur = w->cur;
     size_t rec = SC(REC), rw = (rec + 3) / 4;
     out->n = 0;
-    for (int k = 0; k < w->pool->n; k++)
-        own[k].n = 0;
+    w->pend.n = 0;
     for (size_t i = lo; i < hi; i++) {
         size_t at = out->n;
         if (!vec_take(out, HDR))
@@ -1906,7 +1928,7 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own)
                     int st = stripe_of(vm, h);
                     int32_t off = (int32_t)(c - out->a);
                     w->count[st]++;
-                    if (vec_push(&own[st % w->pool->n], off) < 0)
+                    if (vec_push(&w->pend, off) < 0 || vec_push(&w->pend, st) < 0)
                         return -1;
                 }
             }
@@ -1924,11 +1946,11 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own)
         if (stop)
             break;
     }
-    return 0;
+    return sort_pending(w, own, at);
 }
 
-/* Phase 2 for candidate c, of one of this worker's stripes; -1 out of memory */
-static int insert_one(Worker *w, VM *vm, int32_t *c)
+/* Phase 2 for candidate c, in stripe fs's entries; -1 out of memory */
+static int insert_one(VM *vm, Firsts *fs, int32_t *c)
 {
     size_t rec = SC(REC);
     uint32_t h = (uint32_t)c[CHASH];
@@ -1936,15 +1958,15 @@ static int insert_one(Worker *w, VM *vm, int32_t *c)
     for (size_t k = slot_of(vm, h);; k = next_slot(vm, k)) {
         uint64_t e = vm->table[k];
         if (e == EMPTY) {
-            if (w->nfirsts == w->firsts_cap) {
-                size_t cap = 2 * w->firsts_cap + 1024;
-                First *f = realloc(w->firsts, cap * sizeof *f);
+            if (fs->n == fs->cap) {
+                size_t cap = 2 * fs->cap + 1024;
+                First *f = realloc(fs->f, cap * sizeof *f);
                 if (!f)
                     return -1;
-                w->firsts = f, w->firsts_cap = cap;
+                fs->f = f, fs->cap = cap;
             }
-            vm->table[k] = (uint64_t)h << 32 | PROVISIONAL | w->nfirsts;
-            w->firsts[w->nfirsts++] = (First){k, c};
+            vm->table[k] = (uint64_t)h << 32 | PROVISIONAL | fs->n;
+            fs->f[fs->n++] = (First){k, c};
             vm->segused[stripe_of(vm, h)]++;
             memcpy(c + CREF, &c, sizeof c);
             return 0;
@@ -1953,7 +1975,7 @@ static int insert_one(Worker *w, VM *vm, int32_t *c)
             continue;
         uint32_t x = (uint32_t)e;
         if (x & PROVISIONAL) {
-            int32_t *f = w->firsts[x & ~PROVISIONAL].c;
+            int32_t *f = fs->f[x & ~PROVISIONAL].c;
             if (!memcmp(CAND_REC(f), r, rec)) {
                 memcpy(c + CREF, &f, sizeof f);
                 return 0;
@@ -1965,55 +1987,57 @@ static int insert_one(Worker *w, VM *vm, int32_t *c)
     }
 }
 
-/* Phase 2: the chunk's candidates not found in this worker's stripes,
- * in merge order (the table as the calling thread left it) */
-static int insert(Worker *w)
+/* Phase 2 on stripe st: the chunk's candidates not found there, in merge
+ * order (the table as the calling thread left it); -1 out of memory */
+static int insert(Pool *p, int st)
 {
-    Pool *p = w->pool;
     VM *vm = p->vm;
-    w->nfirsts = 0;
+    Firsts *fs = &p->firsts[st];
+    fs->n = 0;
     for (size_t b = 0; b < p->nb && !p->failed[b]; b++) {
-        const Vec *own = &p->own[b * p->n + w->id];
+        const int32_t *own = p->own[b].a + p->at[b][st], *end = p->own[b].a + p->at[b][st + 1];
         int32_t *out = p->out[b].a;
-        for (size_t k = 0; k < own->n; k++) {
+        for (; own < end; own++) {
             /* the table is probed at random: ask for the slot some
              * candidates ahead, so that the misses overlap */
-            if (k + PREFETCH < own->n)
-                __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)out[own->a[k + PREFETCH] + CHASH])]);
-            if (insert_one(w, vm, out + own->a[k]))
+            if (own + PREFETCH < end)
+                __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)out[own[PREFETCH] + CHASH])]);
+            if (insert_one(vm, fs, out + *own))
                 return -1;
         }
     }
     return 0;
 }
 
-/* Phase 4: the numbers the merge gave, in this worker's provisional entries */
-static void fix(Worker *w)
+/* Phase 4 on stripe st: the numbers the merge gave, in its provisional entries */
+static void fix(Pool *p, int st)
 {
-    uint64_t *table = w->pool->vm->table;
-    for (size_t k = 0; k < w->nfirsts; k++) {
-        First *f = &w->firsts[k];
+    uint64_t *table = p->vm->table;
+    const Firsts *fs = &p->firsts[st];
+    for (size_t k = 0; k < fs->n; k++) {
+        const First *f = &fs->f[k];
         table[f->slot] = (table[f->slot] & ~(uint64_t)0xffffffff) | (uint32_t)f->c[CJ];
     }
 }
 
+/* Blocks (expand) or stripes (insert, fix) taken in turn until none is
+ * left: a thread that the system holds up delays the phase by one at most */
 static void work(Worker *w)
 {
     Pool *p = w->pool;
-    if (p->phase == INSERT) {
-        w->failed = insert(w);
-        return;
-    }
-    if (p->phase == FIX) {
-        fix(w);
-        return;
-    }
-    for (;;) {                          /* expand: blocks taken in turn */
+    size_t n = p->phase == EXPAND ? p->nb : NSTRIPES;
+    for (;;) {
         int b = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-        if ((size_t)b >= p->nb)
+        if ((size_t)b >= n)
             break;
-        size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
-        p->failed[b] = expand(w, lo, hi, p->red, &p->out[b], p->own + (size_t)b * p->n);
+        if (p->phase == INSERT)
+            w->failed |= insert(p, b);
+        else if (p->phase == FIX)
+            fix(p, b);
+        else {
+            size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
+            p->failed[b] = expand(w, lo, hi, p->red, &p->out[b], &p->own[b], p->at[b]);
+        }
     }
 }
 
@@ -2042,7 +2066,7 @@ static void *worker_main(void *arg)
 /* One phase on every thread, the GIL released */
 static void run(Pool *p, int phase)
 {
-    p->phase = phase;
+    p->phase = phase, p->next = 0;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&p->mu);
     p->gen++;
@@ -2192,11 +2216,10 @@ static int search_parallel(VM *vm, int workers)
     int stop = STOP_NONE, started = 1;
     p->vm = vm, p->n = workers;
     p->w = calloc(workers, sizeof *p->w);
-    p->own = calloc((size_t)NBLOCKS * workers, sizeof *p->own);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
-    if (!p->w || !p->own) {
+    if (!p->w) {
         stop = STOP_OOM;
         goto out;
     }
@@ -2268,9 +2291,10 @@ out:
     }
     for (int b = 0; b < NBLOCKS; b++)
         free(p->out[b].a);
-    for (size_t k = 0; p->own && k < (size_t)NBLOCKS * workers; k++)
-        free(p->own[k].a);
-    free(p->own);
+    for (int b = 0; b < NBLOCKS; b++)
+        free(p->own[b].a);
+    for (int st = 0; st < NSTRIPES; st++)
+        free(p->firsts[st].f);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);
     pthread_cond_destroy(&p->done);

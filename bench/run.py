@@ -404,12 +404,12 @@ def main(argv=None) -> int:
                      help="time of the exhaustive search that does not finish (default 600)")
     ray.add_argument("--dist-n", type=int, default=6, metavar="N",
                      help="pipeline_fixed size for distributed against one process (default 6)")
-    ray.add_argument("--mem-cap", type=int, default=400, metavar="MB",
-                     help="--max-memory of one process and of each distributed worker (default 400)")
-    ray.add_argument("--mem-single-n", type=int, default=24, metavar="N",
-                     help="pipeline_fixed size one process cannot finish under the cap (default 24)")
-    ray.add_argument("--mem-dist-n", type=int, default=25, metavar="N",
-                     help="pipeline_fixed size 4 capped workers finish (default 25)")
+    ray.add_argument("--mem-cap", type=int, default=420, metavar="MB",
+                     help="--max-memory of one process and of each distributed worker (default 420)")
+    ray.add_argument("--mem-single-n", type=int, default=26, metavar="N",
+                     help="pipeline_fixed size one process cannot finish under the cap (default 26)")
+    ray.add_argument("--mem-dist-n", type=int, default=26, metavar="N",
+                     help="pipeline_fixed size 4 capped workers finish (default 26)")
     ray.add_argument("--only-memory", action="store_true", help="only the 4x-memory table")
     ray.add_argument("--swarm-deep", action="store_true",
                      help="instead: swarm against exhaustive search on a deep bug (bench/swarm_deep.py; "

@@ -79,3 +79,16 @@ def test_the_memory_cap_is_per_worker_on_native_partitions(ray_cluster):
 def test_native_partitions_say_what_they_hold_a_state(ray_cluster):
     r = api.check_file(str(REPO / "specs/ttm_evict_wait_busy.fspec"), limits=over(gather=False))
     assert "bytes exchanged" in r.stats.core and "bytes a state" in r.stats.core
+
+
+def test_one_partition_and_python_partitions_on_request(ray_cluster):
+    path = str(REPO / "specs/ttm_evict_wait_busy.fspec")
+    a = api.check_file(path, limits=Limits(reduction=False, symmetry=False))
+    for parts, core in ((1, "auto"), (2, "python")):
+        for gather in (True, False):
+            b = api.check_file(path, limits=over(parts, gather=gather, symmetry=False, core=core))
+            assert (NATIVE in b.stats.core) == (core == "auto"), b.stats.core
+            assert (b.stats.states, b.stats.transitions, b.stats.depth) == \
+                (a.stats.states, a.stats.transitions, a.stats.depth)
+            if gather:
+                assert summary(a) == summary(b)

@@ -1,8 +1,11 @@
 """`modelcheck check --distributed`: the exhaustive breadth-first search with
 its states hash-partitioned over Ray actors.
 
-Every state belongs to one partition (crc32 of its wire record, mod P), which
-stores it.  The search is level-synchronous, and it numbers states exactly as
+Every state belongs to one partition, which stores it.  Partitions are
+native where the native core can run the spec (native.py: the core's step
+and a collapsed store of its records, which are the wire format; the owner
+is read off a record's hash), else Python ones (this class: the semantics
+of `semantics/`, crc32 of a canonical wire record mod P).  The search is level-synchronous, and it numbers states exactly as
 the single-process search does (explorer.explore_python, without partial-order
 reduction), so the usual analyses, traces and reports run on the result:
 
@@ -14,7 +17,8 @@ reduction), so the usual analyses, traces and reports run on the result:
 3. the coordinator merges the positions: the k-th new state in position order
    gets the k-th next id (this is the single-process order: states expanded
    in id order, their steps in actor then outcome order); it also keeps
-   parents, actors, depths and context switches, 13 bytes a state;
+   parents, actors, depths and context switches, 10 bytes a state (13 with
+   128 actors or more);
 4. `assign`: owners store their new states under their ids, check invariants
    and `reachable`s on them, and answer the senders with the id of every
    step's target; `resolve`: senders complete their edges.
@@ -23,9 +27,10 @@ The parent of a new state is the first one found among those with the
 fewest context switches, as in one process.  At the end the graph is
 gathered on the coordinator (states re-packed with the coordinator's codec,
 successor lists in id order), and every finding kind is decided there as in
-`check`.  Records travel as a canonical "wire" form (the flat fields packed,
-the nested ones spelt out) since each process's codec numbers nested fields
-its own way.
+`check`.  Python partitions send records in a canonical "wire" form (the
+flat fields packed, the nested ones spelt out) since each process's codec
+numbers nested fields its own way.  `--max-memory` is per worker: each
+reports its memory after every level and every fixpoint round.
 
 Partial-order reduction is off here: its cycle proviso asks whether a step
 goes back to a state found earlier in the same level, which only the

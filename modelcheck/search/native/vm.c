@@ -1746,7 +1746,7 @@ enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
 #define CAND_REC(c) ((uint8_t *)((c) + CHDR + 3 * (c)[CNF]))
 #define CAND_NEXT(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw))
 #define BLOCK 64                /* states per block */
-#define NBLOCKS 256             /* blocks per chunk */
+#define NBLOCKS 1024            /* blocks per chunk: few barriers, each a wait for the slowest thread */
 #define SBITS 6                 /* stripes of the table: 64 */
 #define NSTRIPES (1 << SBITS)
 #define PROVISIONAL 0x80000000u

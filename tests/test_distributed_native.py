@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import glob
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 import generate
 from helpers import REPO
 from modelcheck import api
 from modelcheck.cluster import distributed
+from modelcheck.search import native
 from modelcheck.search.explorer import Limits
 
 NATIVE = "native partitions"
+# without the C extension every partition is a Python one: the rest of the
+# suite (test_distributed.py) covers those
+needs_core = pytest.mark.skipif(not native.available(), reason="the C extension is not built")
 
 
 def over(parts=2, gather=True, **kw):
@@ -26,6 +31,7 @@ def summary(r):
             r.stopped, r.lock_order.status if r.lock_order else None)
 
 
+@needs_core
 def test_every_spec_on_native_partitions_agrees_with_one_native_process(ray_cluster):
     for path in sorted(glob.glob(str(REPO / "specs/*.fspec"))):
         a = api.check_file(path, limits=Limits(reduction=False, symmetry=False))
@@ -35,6 +41,7 @@ def test_every_spec_on_native_partitions_agrees_with_one_native_process(ray_clus
         assert summary(a) == summary(b), path
 
 
+@needs_core
 def test_native_and_python_partitions_agree_without_gathering(ray_cluster):
     for path in sorted(glob.glob(str(REPO / "specs/*.fspec"))):
         a = api.check_file(path, limits=over(gather=False, core="python"))
@@ -53,12 +60,14 @@ def test_generated_specs_on_native_partitions_agree(ray_cluster, text):
     assert summary(a) == summary(b)
 
 
+@needs_core
 def test_symmetry_keeps_python_partitions_and_says_so(ray_cluster):
     path = str(REPO / "specs/pagefault_dedicated_engines.fspec")
     r = api.check_file(path, limits=over())
     assert "python partitions (symmetry on)" in r.stats.core
 
 
+@needs_core
 def test_the_state_limit_cuts_native_partitions_where_one_process_cuts(ray_cluster):
     path = str(REPO / "specs/xe_preempt_fence_vm_lock_fixed.fspec")
     for cap in (1, 40, 117):
@@ -67,6 +76,7 @@ def test_the_state_limit_cuts_native_partitions_where_one_process_cuts(ray_clust
         assert NATIVE in b.stats.core and summary(a) == summary(b) and not b.complete
 
 
+@needs_core
 def test_the_memory_cap_is_per_worker_on_native_partitions(ray_cluster):
     path = str(REPO / "specs/ttm_evict_wait_busy.fspec")
     for gather in (True, False):
@@ -76,11 +86,13 @@ def test_the_memory_cap_is_per_worker_on_native_partitions(ray_cluster):
         assert "found safe" not in r.verdict()
 
 
+@needs_core
 def test_native_partitions_say_what_they_hold_a_state(ray_cluster):
     r = api.check_file(str(REPO / "specs/ttm_evict_wait_busy.fspec"), limits=over(gather=False))
     assert "bytes exchanged" in r.stats.core and "bytes a state" in r.stats.core
 
 
+@needs_core
 def test_one_partition_and_python_partitions_on_request(ray_cluster):
     path = str(REPO / "specs/ttm_evict_wait_busy.fspec")
     a = api.check_file(path, limits=Limits(reduction=False, symmetry=False))

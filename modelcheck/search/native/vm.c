@@ -1568,19 +1568,29 @@ static int worth_it(VM *vm)
     return vm->saved * 20 >= vm->nstates;
 }
 
-static int note_left_out(VM *vm, Out *outs, int n)
+/* Reduction.note_left_out's sample: room for n more records; 1 when it is
+ * full (they are only counted), -1 out of memory */
+static int sample_room(VM *vm, int n)
 {
-    size_t rec = SC(REC);
     vm->skipped += n;
     if (vm->nsample >= (size_t)SC(SAMPLE))
-        return 0;
+        return 1;
     if (vm->nsample + n > vm->sample_cap) {
         size_t cap = 2 * (vm->nsample + n) + 64;
-        uint8_t *p = realloc(vm->sample, cap * rec + 8);
+        uint8_t *p = realloc(vm->sample, cap * SC(REC) + 8);
         if (!p)
             return -1;
         vm->sample = p, vm->sample_cap = cap;
     }
+    return 0;
+}
+
+static int note_left_out(VM *vm, Out *outs, int n)
+{
+    size_t rec = SC(REC);
+    int room = sample_room(vm, n);
+    if (room)
+        return room < 0 ? -1 : 0;
     for (int k = 0; k < n; k++) {
         const int32_t *t = outs[k].t;
         if (vm->sym && sym_canon(vm->sym, t, &t) < 0)
@@ -2100,17 +2110,9 @@ static int make_room(Pool *p)
 static int note_left_out_packed(VM *vm, const int32_t *g)
 {
     size_t rec = SC(REC), rw = (rec + 3) / 4;
-    int n = g[3];
-    vm->skipped += n;
-    if (vm->nsample >= (size_t)SC(SAMPLE))
-        return 0;
-    if (vm->nsample + n > vm->sample_cap) {
-        size_t cap = 2 * (vm->nsample + n) + 64;
-        uint8_t *p = realloc(vm->sample, cap * rec + 8);
-        if (!p)
-            return -1;
-        vm->sample = p, vm->sample_cap = cap;
-    }
+    int n = g[3], room = sample_room(vm, n);
+    if (room)
+        return room < 0 ? -1 : 0;
     const int32_t *c = g + 4;
     for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw))
         memcpy(vm->sample + vm->nsample++ * rec, CAND_REC(c), rec);

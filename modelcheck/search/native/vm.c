@@ -1585,6 +1585,17 @@ static int sample_room(VM *vm, int n)
     return 0;
 }
 
+/* The reduction's cycle proviso: does an edge from `from` on go back to a
+ * state known before this one's expansion (below `first`)?  Then the
+ * left-out steps are expanded too. */
+static int steps_back(const VM *vm, size_t from, size_t first)
+{
+    for (size_t e = from; e < vm->edges.n; e++)
+        if ((size_t)vm->edges.a[e] < first)
+            return 1;
+    return 0;
+}
+
 static int note_left_out(VM *vm, Out *outs, int n)
 {
     size_t rec = SC(REC);
@@ -1684,10 +1695,7 @@ static int search(VM *vm)
         for (int pass = 0; pass < 2; pass++) {
             uint64_t these = pass ? enabled & ~keep : keep;
             if (pass && these) {
-                int back = 0;            /* cycle proviso: a step back, expand fully */
-                for (size_t e = from; e < vm->edges.n && !back; e++)
-                    back = (size_t)vm->edges.a[e] < first;
-                if (!back) {
+                if (!steps_back(vm, from, first)) {
                     vm->pruned++;
                     for (int a = 0; a < SC(A); a++)
                         if ((these >> a & 1)
@@ -2186,10 +2194,7 @@ static int merge(VM *vm, size_t i, int32_t *h, int inserted)
     for (int pass = 0; pass < 2; pass++) {
         uint64_t these = pass ? enabled & ~keep : keep;
         if (pass && these) {
-            int back = 0;            /* cycle proviso: a step back, expand fully */
-            for (size_t e = from; e < vm->edges.n && !back; e++)
-                back = (size_t)vm->edges.a[e] < first;
-            if (!back) {
+            if (!steps_back(vm, from, first)) {
                 vm->pruned++;
                 for (uint64_t m = these; m; m &= m - 1)
                     if (note_left_out_packed(vm, g[__builtin_ctzll(m)]))

@@ -1985,7 +1985,6 @@ static int insert_one(VM *vm, Firsts *fs, int32_t *c)
             }
             vm->table[k] = (uint64_t)h << 32 | PROVISIONAL | fs->n;
             fs->f[fs->n++] = (First){k, c};
-            vm->segused[stripe_of(vm, h)]++;
             memcpy(c + CREF, &c, sizeof c);
             return 0;
         }
@@ -2010,9 +2009,12 @@ static int insert_one(VM *vm, Firsts *fs, int32_t *c)
 static int insert(Pool *p, int st)
 {
     VM *vm = p->vm;
-    Firsts *fs = &p->firsts[st];
-    fs->n = 0;
-    for (size_t b = 0; b < p->nb && !p->failed[b]; b++) {
+    /* the stripe's list and count in this thread's memory while it fills
+     * them (side by side in the pool they share cache lines) */
+    Firsts fs = p->firsts[st];
+    int failed = 0;
+    fs.n = 0;
+    for (size_t b = 0; b < p->nb && !p->failed[b] && !failed; b++) {
         const int32_t *own = p->own[b].a + p->at[b][st], *end = p->own[b].a + p->at[b][st + 1];
         int32_t *out = p->out[b].a;
         for (; own < end; own++) {
@@ -2020,11 +2022,15 @@ static int insert(Pool *p, int st)
              * candidates ahead, so that the misses overlap */
             if (own + PREFETCH < end)
                 __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)out[own[PREFETCH] + CHASH])]);
-            if (insert_one(vm, fs, out + *own))
-                return -1;
+            if (insert_one(vm, &fs, out + *own)) {
+                failed = -1;
+                break;
+            }
         }
     }
-    return 0;
+    vm->segused[st] += fs.n;
+    p->firsts[st] = fs;
+    return failed;
 }
 
 /* Phase 4 on stripe st: the numbers the merge gave, in its provisional entries */
@@ -2054,7 +2060,12 @@ static void work(Worker *w)
             fix(p, b);
         else {
             size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
-            p->failed[b] = expand(w, lo, hi, p->red, &p->out[b], &p->own[b], p->at[b]);
+            /* the block's vectors in this thread's own memory while it
+             * fills them: side by side in the pool, the blocks' counts
+             * share cache lines, and two threads writing them take turns */
+            Vec out = p->out[b], own = p->own[b];
+            p->failed[b] = expand(w, lo, hi, p->red, &out, &own, p->at[b]);
+            p->out[b] = out, p->own[b] = own;
         }
     }
 }

@@ -44,10 +44,19 @@ def same(one, many) -> None:
 
 
 def agree(text: str, params=None, workers=(2, 3), **limits):
+    """One thread against 2 and 3, with blocks of 64 states and of 1 (a
+    chunk of a few states: a small spec runs many, each expanded beside the
+    last one's merge)."""
     sys = System(api.load(textwrap.dedent(text), "<test>", params or {}))
     one = graph(sys, 1, **limits)
     for n in workers:
         same(one, graph(sys, n, **limits))
+    real = native.BLOCK
+    try:
+        native.BLOCK = 1
+        same(one, graph(sys, 2, **limits))
+    finally:
+        native.BLOCK = real
     return one
 
 

@@ -64,6 +64,9 @@ STOPS = {1: "state limit reached ({} states)", 2: "time limit reached ({:g} s)",
          3: "memory limit reached ({} MB)", 4: "interrupted (Ctrl-C)", 5: "out of memory"}
 EVT_STEP, EVT_INV, EVT_REACH = 1, 2, 3
 STOP_CAPACITY, STOP_EARLY = 6, 8
+# states per block of a --workers search (0: the core's own, 64); the tests
+# make it small, so that a small spec runs many chunks, one beside another
+BLOCK = 0
 INT32 = (-(1 << 31), (1 << 31) - 1)
 
 
@@ -581,7 +584,7 @@ def explore(sys: System, limits, started: float, origin, progress=None) -> "Grap
     try:
         early = 2 if limits.early and g.found else int(limits.early)
         out = _vm.explore(prog.scalars(limits.max_states, early), tick, prog.frozen, bytes(targets),
-                          limits.workers)
+                          limits.workers, BLOCK)
     except ValueError as e:              # an extension built from other sources than this glue
         return f"the native core was built from other sources ({e}): rebuild it with make"
     if out["stop"] == STOP_CAPACITY:

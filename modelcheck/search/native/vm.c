@@ -204,6 +204,27 @@ static void keyset_free(KeySet *k)
     free(k->slots);
 }
 
+/* keyset_add, or with defer set, the same answer with k left as it is for
+ * its readers: a new key goes in later; -1 out of memory */
+static int keyset_add_or_defer(KeySet *k, KeySet *later, int defer, const int32_t *x, int n)
+{
+    if (!defer)
+        return keyset_add(k, x, n);
+    return keyset_has(k, x, n) ? 0 : keyset_add(later, x, n);
+}
+
+/* later's keys into k, later emptied; -1 out of memory */
+static int keyset_fold(KeySet *k, KeySet *later)
+{
+    for (size_t at = 0; at < later->data.n; at += 1 + (size_t)later->data.a[at])
+        if (keyset_add(k, later->data.a + at + 1, later->data.a[at]) < 0)
+            return -1;
+    later->data.n = 0, later->used = 0;
+    for (size_t i = 0; i <= later->mask; i++)
+        later->slots[i] = -1;
+    return 0;
+}
+
 /* ------------------------------------------------------------ the machine */
 
 typedef struct {      /* a stored slot of a record */
@@ -245,6 +266,10 @@ typedef struct {
     Vec parent, via, depth, switches, offsets, edges, edge_actor, timeouts, events, locksteps;
     uint8_t *ran, *entered;         /* by pc + 1 */
     KeySet memo, findings, invs;
+    /* while threads read memo and findings (search_parallel's expand runs
+     * beside the merge), the keys the merge adds wait here */
+    KeySet memo_later, findings_later;
+    int defer;
     int *targets;                   /* reachables not yet seen: 1 */
     /* scratch */
     Out *outs, *base;               /* outcomes: MAXOUT + 1 per actor; base: the actor's */
@@ -1304,21 +1329,32 @@ static int64_t store_find(VM *vm, const uint8_t *st, uint32_t h, size_t *slot)
 
 /* A new state's record and hash at the end of the store (not in the
  * table); its number, -1 out of memory */
+/* Room in the store for n states in all; -1 out of memory.  (Huge pages
+ * for it, as for the table, cost more in faults than they save.) */
+static int store_reserve(VM *vm, size_t n)
+{
+    size_t cap = vm->states_cap, w = SC(REC);
+    if (n <= cap)
+        return 0;
+    while (cap < n)
+        cap = cap ? cap + cap / 2 : 4096;
+    uint8_t *a = realloc(vm->states, cap * w + 8);
+    uint32_t *hs = realloc(vm->hashes, cap * sizeof *hs);
+    if (a)
+        vm->states = a;
+    if (hs)
+        vm->hashes = hs;
+    if (!a || !hs)
+        return -1;
+    vm->states_cap = cap;
+    return 0;
+}
+
 static int64_t store_append(VM *vm, const uint8_t *st, uint32_t h)
 {
     size_t w = SC(REC), j = vm->nstates;
-    if (j == vm->states_cap) {
-        size_t cap = vm->states_cap ? vm->states_cap + vm->states_cap / 2 : 4096;
-        uint8_t *a = realloc(vm->states, cap * w + 8);
-        uint32_t *hs = realloc(vm->hashes, cap * sizeof *hs);
-        if (a)
-            vm->states = a;
-        if (hs)
-            vm->hashes = hs;
-        if (!a || !hs)
-            return -1;
-        vm->states_cap = cap;
-    }
+    if (j == vm->states_cap && store_reserve(vm, j + 1) < 0)
+        return -1;
     memcpy(vm->states + j * w, st, w);
     vm->hashes[j] = h;
     vm->nstates++;
@@ -1422,7 +1458,8 @@ static inline __attribute__((always_inline)) int add_one(VM *vm, int i, int a, i
     } else if ((size_t)j >= vm->next_start && sw < vm->switches.a[j]) {
         /* j is on the level being built (depth d): the states from
          * next_start on are, so depth[j] is not read for older ones */
-        vm->parent.a[j] = i, vm->via.a[j] = a, vm->switches.a[j] = sw;
+        vm->parent.a[j] = i, vm->switches.a[j] = sw;
+        __atomic_store_n(&vm->via.a[j], a, __ATOMIC_RELAXED);      /* expand may read it */
     }
     if (timeout && vec_push(&vm->timeouts, (int32_t)vm->edges.n))
         return STOP_OOM;
@@ -1430,7 +1467,7 @@ static inline __attribute__((always_inline)) int add_one(VM *vm, int i, int a, i
         return STOP_OOM;
     int fresh = 0;
     for (int f = 0; f < nf; f++) {
-        int r = keyset_add(&vm->findings, fk + 3 * f, 3);
+        int r = keyset_add_or_defer(&vm->findings, &vm->findings_later, vm->defer, fk + 3 * f, 3);
         if (r < 0)
             return STOP_OOM;
         fresh |= r;
@@ -1727,16 +1764,17 @@ out:
 /* ------------------------------------------------------------ several workers
  *
  * search() on `workers` threads, with the same result to the byte.  The
- * states are taken in chunks; each chunk goes through three phases on
- * every thread, then a merge on the calling thread alone:
+ * states are taken in chunks; each chunk goes through these phases, on
+ * every thread but for the merge:
  *  1. expand: threads take blocks of the chunk's states and do what
- *     search() does before add(): every actor's step, each successor packed,
- *     hashed and looked up in the visited table (which nobody writes
- *     meanwhile), lock-step keys and finding keys the memos lack; into one
- *     buffer per block;
+ *     search() does before add(): every actor's step, each successor packed
+ *     and hashed (looked up in the visited table with the reduction on),
+ *     lock-step keys and finding keys the memos lack; into one buffer per
+ *     block.  A successor whose record an earlier one of the block has
+ *     points to it (same_in_block) and goes no further;
  *  2. insert: threads take the stripes of the table (stripe_of) in turn
- *     and walk the stripe's successors not found, in the order search()
- *     adds them: the first of each new record goes in the table (its entry
+ *     and walk the stripe's successors left, in the order search() adds
+ *     them: the first of each new record goes in the table (its entry
  *     PROVISIONAL, naming it), the next ones point to it;
  *  3. merge, in state order, what search() does after its steps (lock steps,
  *     the reduction and its proviso, add_one): a first record gets the next
@@ -1745,9 +1783,17 @@ out:
  *     (the tick, at the same states as search());
  *  4. fix: threads take the stripes in turn and write the numbers into
  *     their provisional entries.
+ * While the calling thread merges a chunk, the other threads expand the
+ * next one, the states stored and not expanded yet (the calling thread
+ * joins them when done): so the first chunk of a run takes half the
+ * states there are, and each merge has a next chunk beside it.  Nothing the
+ * expand reads moves meanwhile (reserve; the memos' new keys are held back,
+ * keyset_add_or_defer) but the via of a state of the next level, which the
+ * expand only uses to skip lock steps recorded already (see expand).
  * With the reduction on, a chunk skips 2 and 4: whether the left-out steps
  * are added is decided in the merge, which then looks up and adds them as
- * search() does.
+ * search() does; and no expand runs beside a merge, as it would read the
+ * table the merge writes.
  *
  * A block's buffer, per state: a header (HDR ints: its length, a stop code,
  * the enabled and the persistent actor masks), then in actor order the lock
@@ -1761,9 +1807,11 @@ enum { LOCKSTEP = 1, OUTCOMES };
 /* a candidate: its state's number (-1: not known yet), hash, timeout, the
  * actor's next pc, finding keys, the first candidate of its record (insert) */
 enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
+#define CJ_DUP (-3)             /* CJ: the record of the candidate c[CREF] ints back */
+#define LOCAL 1024              /* expand: a block's candidates looked up in the block first */
 #define CAND_REC(c) ((uint8_t *)((c) + CHDR + 3 * (c)[CNF]))
 #define CAND_NEXT(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw))
-#define BLOCK 64                /* states per block */
+#define BLOCK 64                /* states per block (the tests ask for fewer) */
 #define NBLOCKS 1024            /* blocks per chunk: few barriers, each a wait for the slowest thread */
 #define SBITS 6                 /* stripes of the table: 64 */
 #define NSTRIPES (1 << SBITS)
@@ -1781,9 +1829,23 @@ typedef struct {
     pthread_t thread;
     int32_t *cur;
     Vec pend;                   /* expand: (offset, stripe) of the candidates to insert */
-    size_t count[NSTRIPES];     /* expand: candidates not found, by stripe */
+    int32_t local[LOCAL];       /* expand: the block's candidates to insert, by hash */
+    uint8_t *last;              /* expand: one of the last stored records, copied (REC + 8 bytes) */
+    int32_t **cands;            /* insert: a stripe's candidates */
+    size_t ncands;
+    size_t count[2][NSTRIPES];  /* expand: candidates not found, by chunk and stripe */
     int failed;
 } Worker;
+
+typedef struct {                /* a chunk of states and its blocks' buffers */
+    int id;                     /* 0 or 1: two chunks are in hand at once */
+    size_t lo, hi, nb;          /* states lo..hi-1; nb blocks */
+    int red;                    /* the reduction was on when it was expanded */
+    Vec out[NBLOCKS];
+    Vec own[NBLOCKS];           /* a block's candidates to insert, by stripe, */
+    int32_t at[NBLOCKS][NSTRIPES + 1];      /* stripe s from own[b].a[at[b][s]] on */
+    int failed[NBLOCKS];
+} Chunk;
 
 struct Pool {
     VM *vm;
@@ -1792,14 +1854,11 @@ struct Pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     int gen, busy, quit, phase;
-    size_t lo, hi, nb;          /* the chunk; its blocks */
-    int red;
     int next;                   /* the next block or stripe to take (atomic) */
-    Vec out[NBLOCKS];
-    Vec own[NBLOCKS];           /* a block's candidates to insert, by stripe, */
-    int32_t at[NBLOCKS][NSTRIPES + 1];      /* stripe s from own[b].a[at[b][s]] on */
+    size_t block;               /* states per block */
+    Chunk *chunk;               /* the one the phase works on */
+    Chunk chunks[2];
     Firsts firsts[NSTRIPES];    /* insert: the first candidates of new records */
-    int failed[NBLOCKS];
 };
 
 /* n ints at the end of v, uninitialised; NULL out of memory */
@@ -1822,7 +1881,8 @@ static int worker_scratch(Worker *w, const VM *vm)
     c->key = calloc(wd + SC(NLOCKS) + 8, sizeof *c->key);
     c->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *c->stack);
     w->cur = malloc(wd * sizeof *w->cur);
-    if (!c->outs || !c->outbuf || !c->fkbuf || !c->key || !c->stack || !w->cur)
+    w->last = calloc(SC(REC) + 8, 1);
+    if (!w->last || !c->outs || !c->outbuf || !c->fkbuf || !c->key || !c->stack || !w->cur)
         return -1;
     for (size_t k = 0; k < maxout; k++) {
         c->outs[k].t = c->outbuf + k * wd;
@@ -1837,12 +1897,12 @@ static void worker_free(Worker *w)
 {
     VM *c = &w->vm;
     free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack);
-    free(w->cur); free(w->pend.a);
+    free(w->cur); free(w->pend.a); free(w->cands); free(w->last);
 }
 
 /* The machine a worker reads in a chunk: the store, graph and memos as
  * they are now, its own scratch. */
-static void worker_sync(Worker *w, const VM *vm)
+static void worker_sync(Worker *w, const VM *vm, int chunk)
 {
     VM *c = &w->vm;
     Out *outs = c->outs;
@@ -1851,7 +1911,7 @@ static void worker_sync(Worker *w, const VM *vm)
     *c = *vm;
     c->outs = outs, c->outbuf = outbuf, c->fkbuf = fkbuf, c->key = key, c->stack = stack;
     c->overflow = 0;
-    memset(w->count, 0, sizeof w->count);
+    memset(w->count[chunk], 0, sizeof w->count[chunk]);
 }
 
 /* The offsets of the block's candidates to insert (w->pend) into own,
@@ -1874,23 +1934,63 @@ static int sort_pending(Worker *w, Vec *own, int32_t *at)
     return 0;
 }
 
+/* -1, candidate c at the end of out having been put in the block's
+ * local set (w->local) if there is room, or CJ_DUP, c[CREF] set, when
+ * an earlier candidate of the block has its record.  A step's successors
+ * meet again a few states on (a then b, b then a) and, numbered side by
+ * side, most often in the same block: phase 2 sees them once. */
+static int64_t same_in_block(Worker *w, const Vec *out, int32_t *c, uint32_t h, int *nlocal)
+{
+    size_t rec = (size_t)w->vm.sc[REC];
+    const uint8_t *r = CAND_REC(c);
+    for (uint32_t q = h & (LOCAL - 1);; q = (q + 1) & (LOCAL - 1)) {
+        int32_t off = w->local[q];
+        if (off < 0) {
+            if (2 * *nlocal < LOCAL) {          /* at most half full */
+                w->local[q] = (int32_t)(c - out->a);
+                ++*nlocal;
+            }
+            return -1;
+        }
+        const int32_t *x = out->a + off;
+        if ((uint32_t)x[CHASH] == h && !memcmp(CAND_REC(x), r, rec)) {
+            c[CREF] = (int32_t)(c - x);
+            return CJ_DUP;
+        }
+    }
+}
+
 /* Phase 1 on states lo..hi-1, into out; the offsets there of the
  * candidates to insert into own by stripe (at); -1 out of memory */
-static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, int32_t *at)
+static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, int32_t *at,
+                  size_t *count)
 {
     VM *vm = &w->vm;
     int32_t *cur = w->cur;
     size_t rec = SC(REC), rw = (rec + 3) / 4;
+    int nlocal = 0;
     out->n = 0;
     w->pend.n = 0;
+    memset(w->local, 0xff, sizeof w->local);
     for (size_t i = lo; i < hi; i++) {
         size_t at = out->n;
         if (!vec_take(out, HDR))
             return -1;
         vm->curp = vm->states + i * rec;        /* read only while the workers run */
+        if ((vm->nstates - i - 1) * rec < 8) {
+            /* unpack reads 8 bytes at a time, past the last records into
+             * the one the merge beside may be writing: a copy is read */
+            memcpy(w->last, vm->curp, rec);
+            vm->curp = w->last;
+        }
         unpack(vm, vm->curp, cur);
         vm->cur = cur, vm->hcur = vm->hashes[i];
-        int mover = i ? vm->via.a[i] : -1, stop = STOP_NONE;
+        /* The merge beside may set the via of a state of the next level
+         * (add_one: a parent with fewer switches).  Either parent serves:
+         * an actor that did not make the step into i stands as it stood in
+         * that parent, an earlier state, whose lock steps the merge records
+         * before i's; so the same keys are new at the same states. */
+        int mover = i ? __atomic_load_n(&vm->via.a[i], __ATOMIC_RELAXED) : -1, stop = STOP_NONE;
         uint64_t enabled = 0, keep;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
@@ -1942,10 +2042,12 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
                 int64_t j = !vm->changed ? (int64_t)i : red ? store_find(vm, r, h, &slot) : -1;
                 c[CJ] = (int32_t)j, c[CHASH] = (int32_t)h, c[CTIME] = o->timeout;
                 c[CNEXT] = S(o->t, SC(C_PC) + a);
-                if (j < 0 && !red) {
+                if (j < 0 && !red && (j = same_in_block(w, out, c, h, &nlocal)) == CJ_DUP)
+                    c[CJ] = CJ_DUP;
+                else if (j < 0 && !red) {
                     int st = stripe_of(vm, h);
                     int32_t off = (int32_t)(c - out->a);
-                    w->count[st]++;
+                    count[st]++;
                     if (vec_push(&w->pend, off) < 0 || vec_push(&w->pend, st) < 0)
                         return -1;
                 }
@@ -2006,26 +2108,65 @@ static int insert_one(VM *vm, Firsts *fs, int32_t *c)
 
 /* Phase 2 on stripe st: the chunk's candidates not found there, in merge
  * order (the table as the calling thread left it); -1 out of memory */
-static int insert(Pool *p, int st)
+static int insert(Worker *w, int st)
 {
+    Pool *p = w->pool;
     VM *vm = p->vm;
+    Chunk *ch = p->chunk;
+    /* the stripe's candidates, from every block, in one list: a block has
+     * a few in each stripe, too few to look ahead within */
+    size_t n = 0;
+    for (size_t b = 0; b < ch->nb && !ch->failed[b]; b++)
+        n += (size_t)(ch->at[b][st + 1] - ch->at[b][st]);
+    if (n > w->ncands) {
+        int32_t **c = realloc(w->cands, n * sizeof *c);
+        if (!c)
+            return -1;
+        w->cands = c, w->ncands = n;
+    }
+    int32_t **cands = w->cands;
+    n = 0;
+    for (size_t b = 0; b < ch->nb && !ch->failed[b]; b++) {
+        int32_t *out = ch->out[b].a;
+        for (int32_t k = ch->at[b][st]; k < ch->at[b][st + 1]; k++)
+            cands[n++] = out + ch->own[b].a[k];
+    }
     /* the stripe's list and count in this thread's memory while it fills
      * them (side by side in the pool they share cache lines) */
     Firsts fs = p->firsts[st];
     int failed = 0;
     fs.n = 0;
-    for (size_t b = 0; b < p->nb && !p->failed[b] && !failed; b++) {
-        const int32_t *own = p->own[b].a + p->at[b][st], *end = p->own[b].a + p->at[b][st + 1];
-        int32_t *out = p->out[b].a;
-        for (; own < end; own++) {
-            /* the table is probed at random: ask for the slot some
-             * candidates ahead, so that the misses overlap */
-            if (own + PREFETCH < end)
-                __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)out[own[PREFETCH] + CHASH])]);
-            if (insert_one(vm, &fs, out + *own)) {
-                failed = -1;
-                break;
+    for (size_t k = 0; k < n; k++) {
+        /* the candidates, the table and the stored records are read at
+         * random: each asked for some candidates ahead, so that the misses
+         * overlap (the candidate, then its slot, then the record there) */
+        if (k + 3 * PREFETCH < n) {
+            __builtin_prefetch(cands[k + 3 * PREFETCH]);
+            __builtin_prefetch((const char *)cands[k + 3 * PREFETCH] + 64);
+        }
+        if (k + 2 * PREFETCH < n)
+            __builtin_prefetch(&vm->table[slot_of(vm, (uint32_t)cands[k + 2 * PREFETCH][CHASH])]);
+        if (k + PREFETCH < n) {
+            uint32_t h = (uint32_t)cands[k + PREFETCH][CHASH];
+            uint64_t e = vm->table[slot_of(vm, h)];
+            uint32_t x = (uint32_t)e;
+            const char *r = NULL;
+            if (e == EMPTY || (uint32_t)(e >> 32) != h)
+                ;
+            else if (x & PROVISIONAL) {             /* a record of this chunk */
+                if ((x & ~PROVISIONAL) < fs.n)      /* (not one of the next few) */
+                    r = (const char *)fs.f[x & ~PROVISIONAL].c;
+            } else
+                r = (const char *)vm->states + (size_t)x * SC(REC);
+            if (r) {
+                __builtin_prefetch(r);
+                __builtin_prefetch(r + 64);
+                __builtin_prefetch(r + 127);
             }
+        }
+        if (insert_one(vm, &fs, cands[k])) {
+            failed = -1;
+            break;
         }
     }
     vm->segused[st] += fs.n;
@@ -2049,23 +2190,24 @@ static void fix(Pool *p, int st)
 static void work(Worker *w)
 {
     Pool *p = w->pool;
-    size_t n = p->phase == EXPAND ? p->nb : NSTRIPES;
+    Chunk *ch = p->chunk;
+    size_t n = p->phase == EXPAND ? ch->nb : NSTRIPES;
     for (;;) {
         int b = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
         if ((size_t)b >= n)
             break;
         if (p->phase == INSERT)
-            w->failed |= insert(p, b);
+            w->failed |= insert(w, b);
         else if (p->phase == FIX)
             fix(p, b);
         else {
-            size_t lo = p->lo + (size_t)b * BLOCK, hi = lo + BLOCK < p->hi ? lo + BLOCK : p->hi;
+            size_t lo = ch->lo + (size_t)b * p->block, hi = lo + p->block < ch->hi ? lo + p->block : ch->hi;
             /* the block's vectors in this thread's own memory while it
              * fills them: side by side in the pool, the blocks' counts
              * share cache lines, and two threads writing them take turns */
-            Vec out = p->out[b], own = p->own[b];
-            p->failed[b] = expand(w, lo, hi, p->red, &out, &own, p->at[b]);
-            p->out[b] = out, p->own[b] = own;
+            Vec out = ch->out[b], own = ch->own[b];
+            ch->failed[b] = expand(w, lo, hi, ch->red, &out, &own, ch->at[b], w->count[ch->id]);
+            ch->out[b] = out, ch->own[b] = own;
         }
     }
 }
@@ -2092,16 +2234,22 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* One phase on every thread, the GIL released */
-static void run(Pool *p, int phase)
+/* A phase on chunk ch begun on the other threads */
+static void start(Pool *p, int phase, Chunk *ch)
 {
-    p->phase = phase, p->next = 0;
-    Py_BEGIN_ALLOW_THREADS
+    p->phase = phase, p->chunk = ch, p->next = 0;
     pthread_mutex_lock(&p->mu);
     p->gen++;
     p->busy = p->n - 1;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* The phase begun finished, the calling thread doing what is left, the GIL
+ * released */
+static void finish(Pool *p)
+{
+    Py_BEGIN_ALLOW_THREADS
     work(&p->w[0]);
     pthread_mutex_lock(&p->mu);
     while (p->busy)
@@ -2110,14 +2258,21 @@ static void run(Pool *p, int phase)
     Py_END_ALLOW_THREADS
 }
 
+/* One phase on every thread */
+static void run(Pool *p, int phase, Chunk *ch)
+{
+    start(p, phase, ch);
+    finish(p);
+}
+
 /* Room in every stripe for the chunk's candidates not found; -1 out of memory */
-static int make_room(Pool *p)
+static int make_room(Pool *p, const Chunk *ch)
 {
     VM *vm = p->vm;
     for (int s = 0; s < 1 << SBITS; s++) {
         size_t n = vm->segused[s];
         for (int k = 0; k < p->n; k++)
-            n += p->w[k].count[s];
+            n += p->w[k].count[ch->id][s];
         while (4 * n > 3 * (vm->segmask + 1))
             if (table_grow(vm) < 0)
                 return -1;
@@ -2148,8 +2303,10 @@ static int add_packed(VM *vm, int i, int32_t *g, int inserted)
     for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw)) {
         vm->entered[c[CNEXT] + 1] = 1;
         int64_t j = c[CJ];
-        int32_t *first = NULL;
-        if (j < 0 && inserted) {
+        if (j == CJ_DUP)                /* merged before it: its number is known */
+            j = (c - c[CREF])[CJ];
+        else if (j < 0 && inserted) {
+            int32_t *first;
             memcpy(&first, c + CREF, sizeof first);
             j = first == c ? -2 : first[CJ];
         }
@@ -2157,8 +2314,7 @@ static int add_packed(VM *vm, int i, int32_t *g, int inserted)
                            c[CTIME], c[CNF], c + CHDR);
         if (stop)
             return stop;
-        if (first == c)
-            c[CJ] = (int32_t)j;
+        c[CJ] = (int32_t)j;             /* for the next ones with its record */
     }
     return STOP_NONE;
 }
@@ -2173,7 +2329,7 @@ static int merge(VM *vm, size_t i, int32_t *h, int inserted)
     memcpy(&keep, h + H_KEEP, 8);
     while (p < end) {
         if (p[0] == LOCKSTEP) {
-            int r = keyset_add(&vm->memo, p + 3, p[2]);
+            int r = keyset_add_or_defer(&vm->memo, &vm->memo_later, vm->defer, p + 3, p[2]);
             if (r < 0 || (r > 0 && (vec_push(&vm->locksteps, (int32_t)i) < 0
                                     || vec_push(&vm->locksteps, p[1]) < 0)))
                 return STOP_OOM;
@@ -2226,13 +2382,44 @@ static int merge(VM *vm, size_t i, int32_t *h, int inserted)
     return STOP_NONE;
 }
 
-static int search_parallel(VM *vm, int workers)
+/* Room for n more states in the store and the per-state vectors; -1 out
+ * of memory */
+static int reserve(VM *vm, size_t n)
+{
+    size_t need = vm->nstates + n;
+    if (store_reserve(vm, need) < 0)
+        return -1;
+    Vec *vs[] = {&vm->parent, &vm->via, &vm->depth, &vm->switches};
+    for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
+        while (vs[k]->cap < need)
+            if (vec_grow(vs[k]) < 0)
+                return -1;
+    return 0;
+}
+
+/* Chunk ch: the states from lo on that are stored, as many as fit, or
+ * with half set the first half of them; every thread's machine as it is now */
+static void chunk_begin(Pool *p, Chunk *ch, size_t lo, int half)
+{
+    VM *vm = p->vm;
+    size_t n = vm->nstates - lo;
+    size_t block = p->block;
+    if (half && n >= 2 * block)
+        n = (n / 2 + block - 1) / block * block;
+    size_t hi = n < block * NBLOCKS ? lo + n : lo + block * NBLOCKS;
+    ch->lo = lo, ch->hi = hi, ch->nb = (hi - lo + block - 1) / block;
+    ch->red = vm->red;
+    for (int k = 0; k < p->n; k++)
+        worker_sync(&p->w[k], vm, ch->id);
+}
+
+static int search_parallel(VM *vm, int workers, int block)
 {
     Pool *p = calloc(1, sizeof *p);
     if (!p)
         return STOP_OOM;
     int stop = STOP_NONE, started = 1;
-    p->vm = vm, p->n = workers;
+    p->vm = vm, p->n = workers, p->block = block > 0 ? (size_t)block : BLOCK;
     p->w = calloc(workers, sizeof *p->w);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
@@ -2252,31 +2439,51 @@ static int search_parallel(VM *vm, int workers)
         if (pthread_create(&p->w[started].thread, NULL, worker_main, &p->w[started]))
             break;
     p->n = started;                     /* fewer threads if the system gives no more */
+    p->chunks[1].id = 1;
+    Chunk *a = &p->chunks[0], *b = &p->chunks[1];
+    int ahead = 0;                      /* a was expanded beside the last merge */
     for (size_t lo = 0; lo < vm->nstates && !stop;) {
-        size_t hi = vm->nstates < lo + BLOCK * NBLOCKS ? vm->nstates : lo + BLOCK * NBLOCKS;
-        for (int k = 0; k < p->n; k++)
-            worker_sync(&p->w[k], vm);
-        p->lo = lo, p->hi = hi, p->nb = (hi - lo + BLOCK - 1) / BLOCK;
-        p->red = vm->red, p->next = 0;
-        run(p, EXPAND);
-        int inserted = !p->red;
+        if (!ahead) {
+            chunk_begin(p, a, lo, !vm->red);    /* half: the rest can go beside its merge */
+            run(p, EXPAND, a);
+        }
+        int inserted = !a->red;
+        size_t fresh = 0;               /* the chunk's new states */
         if (inserted) {
-            if (make_room(p) < 0) {
+            if (make_room(p, a) < 0) {
                 stop = STOP_OOM;
                 break;
             }
-            run(p, INSERT);
+            run(p, INSERT, a);
             for (int k = 0; k < p->n; k++)
                 if (p->w[k].failed)
                     stop = STOP_OOM;
+            for (int st = 0; st < NSTRIPES; st++)
+                fresh += p->firsts[st].n;
         }
-        for (size_t b = 0; lo < hi && !stop; b++) {
-            if (p->failed[b]) {
+        /* The states stored but not expanded yet are expanded by the other
+         * threads while this one merges (the calling thread joins them
+         * after): the store and per-state vectors made big enough first,
+         * so that the merge moves none of them, and the memos' new keys
+         * held back till then.  Not with the reduction on, whose
+         * expand looks in the table the merge writes. */
+        int beside = inserted && !stop && a->hi < vm->nstates;
+        if (beside) {
+            if (reserve(vm, fresh) < 0) {
                 stop = STOP_OOM;
                 break;
             }
-            int32_t *h = p->out[b].a;
-            for (size_t k = 0; k < BLOCK && lo < hi; k++, lo++, h += h[H_LEN]) {
+            chunk_begin(p, b, a->hi, 0);
+            start(p, EXPAND, b);
+            vm->defer = 1;
+        }
+        for (size_t k = 0; lo < a->hi && !stop; k++) {
+            if (a->failed[k]) {
+                stop = STOP_OOM;
+                break;
+            }
+            int32_t *h = a->out[k].a;
+            for (size_t q = 0; q < p->block && lo < a->hi; q++, lo++, h += h[H_LEN]) {
                 if (SC(EARLY) && vm->hit) {
                     stop = STOP_EARLY;
                     break;
@@ -2287,14 +2494,26 @@ static int search_parallel(VM *vm, int workers)
                     vm->next_start = vm->nstates;
                 /* the buffers were written on other cores: ask for the
                  * lines a few states ahead (past a block's end is harmless) */
-                for (int q = 0; q < 1024; q += 64)
-                    __builtin_prefetch((const char *)h + 1024 + q);
+                for (int r = 0; r < 1024; r += 64)
+                    __builtin_prefetch((const char *)h + 1024 + r);
                 if ((stop = merge(vm, lo, h, inserted)))
                     break;
             }
         }
+        if (beside) {
+            finish(p);
+            vm->defer = 0;
+            if (keyset_fold(&vm->memo, &vm->memo_later) < 0
+                || keyset_fold(&vm->findings, &vm->findings_later) < 0)
+                stop = STOP_OOM;
+        }
         if (inserted && !stop)
-            run(p, FIX);
+            run(p, FIX, a);
+        ahead = beside;
+        if (ahead) {
+            Chunk *t = a;
+            a = b, b = t;
+        }
     }
 out:
     if (p->w) {
@@ -2307,10 +2526,11 @@ out:
         for (int k = 0; k < workers; k++)
             worker_free(&p->w[k]);
     }
-    for (int b = 0; b < NBLOCKS; b++)
-        free(p->out[b].a);
-    for (int b = 0; b < NBLOCKS; b++)
-        free(p->own[b].a);
+    for (int c = 0; c < 2; c++)
+        for (int b = 0; b < NBLOCKS; b++) {
+            free(p->chunks[c].out[b].a);
+            free(p->chunks[c].own[b].a);
+        }
     for (int st = 0; st < NSTRIPES; st++)
         free(p->firsts[st].f);
     pthread_mutex_destroy(&p->mu);
@@ -2396,6 +2616,7 @@ static void vm_free(VM *vm)
     free(vm->ran); free(vm->entered);
     sym_free(vm->sym);
     keyset_free(&vm->memo); keyset_free(&vm->findings); keyset_free(&vm->invs);
+    keyset_free(&vm->memo_later); keyset_free(&vm->findings_later);
     free(vm->targets);
     free(vm->sample);
     free(vm->outs); free(vm->outbuf); free(vm->fkbuf); free(vm->key); free(vm->stack);
@@ -2449,7 +2670,8 @@ static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int
     table_new(vm, 10 - vm->sbits);         /* vm->sbits: the caller's (0 unless set) */
     if (!vm->outs || !vm->packed || !vm->curp || !vm->boff || !vm->scratch || !vm->fmask || !vm->slots || !vm->outbuf || !vm->fkbuf || !vm->key || !vm->stack || !vm->ran
         || !vm->entered || !vm->targets || !vm->table || keyset_init(&vm->memo)
-        || keyset_init(&vm->findings) || keyset_init(&vm->invs)) {
+        || keyset_init(&vm->findings) || keyset_init(&vm->invs) || keyset_init(&vm->memo_later)
+        || keyset_init(&vm->findings_later)) {
         PyErr_NoMemory();
         return -1;
     }
@@ -2472,13 +2694,15 @@ static int vm_init(VM *vm, Py_buffer *sc, PyObject *arrays, Py_buffer *bufs, int
 }
 
 /* explore(scalars: bytes, tick: callable, arrays: tuple of bytes, targets: bytes,
- *         workers: int = 1) -> dict */
+ *         workers: int = 1, block: int = 0) -> dict; block: states per block
+ *         of a parallel search (0: BLOCK) */
 static PyObject *py_explore(PyObject *self, PyObject *args)
 {
     Py_buffer sc, tg, bufs[NARRAYS];
     PyObject *arrays, *tick;
-    int workers = 1;
-    if (!PyArg_ParseTuple(args, "y*OO!y*|i", &sc, &tick, &PyTuple_Type, &arrays, &tg, &workers))
+    int workers = 1, block = 0;
+    if (!PyArg_ParseTuple(args, "y*OO!y*|ii", &sc, &tick, &PyTuple_Type, &arrays, &tg, &workers,
+                          &block))
         return NULL;
     VM *vm = calloc(1, sizeof *vm);
     PyObject *res = NULL;
@@ -2502,7 +2726,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
         || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
         stop = STOP_OOM;
     else if (workers > 1 && !vm->sym)     /* symmetry: canonicalisation on one thread */
-        stop = search_parallel(vm, workers);
+        stop = search_parallel(vm, workers, block);
     else
         stop = search(vm);
     if (stop == STOP_ERROR)           /* the tick raised: its exception goes up */

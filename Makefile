@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test test-asan matrix bench fuzz clean
+.PHONY: check test test-asan test-tsan matrix bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ test-asan: $(STAMP)
 	LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_native.py tests/test_native_symmetry.py \
 		tests/test_graph_native.py tests/test_workers.py; \
+		status=$$?; $(BIN)/python setup.py -q build_ext --inplace --force; exit $$status
+
+# The threads of `--workers N` under ThreadSanitizer: the native search built
+# with it, the agreement tests of several threads run (the extension rebuilt
+# normally after).  Python itself is not instrumented; the threads run C only.
+TSAN_LIB = $(shell gcc -print-file-name=libtsan.so)
+test-tsan: $(STAMP)
+	CFLAGS="-fsanitize=thread -O1 -g" LDFLAGS="-fsanitize=thread" \
+		$(BIN)/python setup.py -q build_ext --inplace --force
+	LD_PRELOAD=$(TSAN_LIB) TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_workers.py; \
 		status=$$?; $(BIN)/python setup.py -q build_ext --inplace --force; exit $$status
 
 # The bench families against SPIN (bench/README.md); BENCH_ARGS=--quick or --full.

@@ -154,9 +154,9 @@ def test_ctrl_c_with_workers_gives_a_partial_graph():
 
 
 @needs_core
-def test_symmetry_on_runs_on_one_thread_alike():
-    """Symmetry's canonicalisation is not shared out: with it on, --workers
-    runs the sequential search (same graph, renamings and all)."""
+def test_symmetry_on_gives_the_same_graph():
+    """With symmetry on, the threads canonicalise and the merge numbers the
+    renamings (same graph, renamings and all; more in test_workers_symmetry.py)."""
     text = "lock m\nthread t[i in 1..3] { lock m; unlock m }\n"
     sys = System(api.load(text, "<test>", {}))
     one, two = (explorer.explore(sys, explorer.Limits(workers=n)) for n in (1, 2))

@@ -53,6 +53,7 @@ struct Sym {
     IntVec perms, edge;
     int64_t *ptab;
     size_t pmask;
+    int clone;                 /* sym_clone's: the tables are the original's */
 };
 
 static int iv_push(IntVec *v, int32_t x)
@@ -77,12 +78,15 @@ void sym_free(Sym *y)
 {
     if (!y)
         return;
-    if (y->groups)
+    if (y->groups && !y->clone)
         for (int g = 0; g < HD(H_NGROUPS); g++) {
             free(y->groups[g].items);
             free(y->groups[g].nitems);
         }
-    free(y->groups); free(y->wa); free(y->wa_at); free(y->keys); free(y->klen);
+    if (!y->clone) {
+        free(y->groups); free(y->wa); free(y->wa_at);
+    }
+    free(y->keys); free(y->klen);
     free(y->order); free(y->ords); free(y->amap); free(y->pcm); free(y->stamp); free(y->t2); free(y->tmp);
     for (int k = 0; k < NKINDS; k++)
         free(y->omap[k]);
@@ -91,6 +95,7 @@ void sym_free(Sym *y)
 }
 
 static int perm_id(Sym *y, const int *amap);
+static int scratch_alloc(Sym *y);
 
 Sym *sym_new(const int32_t *tab, Py_ssize_t ntab, const int32_t *off, const int32_t *cap, int w)
 {
@@ -150,8 +155,28 @@ Sym *sym_new(const int32_t *tab, Py_ssize_t ntab, const int32_t *off, const int3
         if (y->wa[k].pc >= 0 && y->wa[k].pc < n)
             y->wa_at[y->wa[k].pc] = k;
     }
-    if (p - tab != ntab)
+    if (p - tab != ntab || scratch_alloc(y))
         goto fail;
+    y->pmask = 1023;
+    y->ptab = malloc((y->pmask + 1) * sizeof *y->ptab);
+    if (!y->ptab)
+        goto fail;
+    for (size_t k = 0; k <= y->pmask; k++)
+        y->ptab[k] = -1;
+    for (int a = 0; a < A; a++)           /* id 0: no renaming */
+        y->amap[a] = a;
+    if (perm_id(y, y->amap) != 0)
+        goto fail;
+    return y;
+fail:
+    sym_free(y);
+    return NULL;
+}
+
+/* The scratch of sym_canon; -1 out of memory */
+static int scratch_alloc(Sym *y)
+{
+    int A = y->A, n = y->ncode, w = y->w;
     y->keys = malloc(((size_t)y->maxu * y->keylen + 1) * sizeof *y->keys);
     y->klen = malloc((y->maxu + 1) * sizeof *y->klen);
     y->order = malloc((y->maxu + 1) * sizeof *y->order);
@@ -166,23 +191,33 @@ Sym *sym_new(const int32_t *tab, Py_ssize_t ntab, const int32_t *off, const int3
     y->nobj[O_VAR] = HD(H_NVARS);
     for (int k = 0; k < NKINDS; k++)
         if (!(y->omap[k] = malloc((y->nobj[k] + 1) * sizeof **y->omap)))
-            goto fail;
-    y->pmask = 1023;
-    y->ptab = malloc((y->pmask + 1) * sizeof *y->ptab);
-    if (!y->keys || !y->klen || !y->order || !y->ords || !y->amap || !y->pcm || !y->stamp || !y->t2
-        || !y->tmp || !y->ptab)
-        goto fail;
-    for (size_t k = 0; k <= y->pmask; k++)
-        y->ptab[k] = -1;
+            return -1;
     y->gen = 1;
-    for (int a = 0; a < A; a++)           /* id 0: no renaming */
-        y->amap[a] = a;
-    if (perm_id(y, y->amap) != 0)
-        goto fail;
-    return y;
-fail:
-    sym_free(y);
-    return NULL;
+    if (!y->keys || !y->klen || !y->order || !y->ords || !y->amap || !y->pcm || !y->stamp || !y->t2
+        || !y->tmp)
+        return -1;
+    return 0;
+}
+
+Sym *sym_clone(const Sym *y)
+{
+    Sym *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *y;
+    c->clone = 1;
+    c->keys = NULL, c->klen = NULL, c->order = c->ords = c->amap = NULL;
+    c->pcm = NULL, c->stamp = NULL, c->t2 = c->tmp = NULL;
+    for (int k = 0; k < NKINDS; k++)
+        c->omap[k] = NULL;
+    memset(&c->perms, 0, sizeof c->perms);
+    memset(&c->edge, 0, sizeof c->edge);
+    c->ptab = NULL;
+    if (scratch_alloc(c)) {
+        sym_free(c);
+        return NULL;
+    }
+    return c;
 }
 
 /* ------------------------------------------------------------ renaming ids */
@@ -475,7 +510,7 @@ static void reset_maps(Sym *y)
     }
 }
 
-int sym_canon(Sym *y, const int32_t *t, const int32_t **out)
+int sym_canon_map(Sym *y, const int32_t *t, const int32_t **out)
 {
     int ng = HD(H_NGROUPS), moved = 0;
     int *ords = y->ords, at = 0;      /* per group: slot k gets copy ords[at + k] */
@@ -545,7 +580,26 @@ int sym_canon(Sym *y, const int32_t *t, const int32_t **out)
     if (r)
         return r;
     *out = y->t2;
-    return perm_id(y, y->amap);
+    return 1;
+}
+
+int sym_canon(Sym *y, const int32_t *t, const int32_t **out)
+{
+    int r = sym_canon_map(y, t, out);
+    return r <= 0 ? r : perm_id(y, y->amap);
+}
+
+const int *sym_map(const Sym *y)
+{
+    return y->amap;
+}
+
+int sym_perm(Sym *y, const int32_t *amap)
+{
+    int m[64];
+    for (int a = 0; a < y->A; a++)
+        m[a] = amap[a];
+    return perm_id(y, m);
 }
 
 int sym_edge(Sym *y, int perm)

@@ -20,6 +20,20 @@ Sym *sym_new(const int32_t *tab, Py_ssize_t ntab, const int32_t *off, const int3
  * -2: a nested component beyond its slots */
 int sym_canon(Sym *y, const int32_t *t, const int32_t **out);
 
+/* sym_canon without numbering the renaming, for a thread of the parallel
+ * search: 1 when t was renamed (the actor map in sym_map(y), A ints), 0
+ * when not (*out = t); -1 out of memory, -2 as sym_canon */
+int sym_canon_map(Sym *y, const int32_t *t, const int32_t **out);
+const int *sym_map(const Sym *y);
+
+/* the id of an actor map, numbered in first-use order as sym_canon numbers
+ * them; -1 out of memory */
+int sym_perm(Sym *y, const int32_t *amap);
+
+/* A copy of y with its own scratch and the same tables, for another thread:
+ * sym_canon_map only; freed by sym_free before y */
+Sym *sym_clone(const Sym *y);
+
 /* the renaming id of the next edge */
 int sym_edge(Sym *y, int perm);
 

@@ -1793,7 +1793,10 @@ out:
  * With the reduction on, a chunk skips 2 and 4: whether the left-out steps
  * are added is decided in the merge, which then looks up and adds them as
  * search() does; and no expand runs beside a merge, as it would read the
- * table the merge writes.
+ * table the merge writes.  With symmetry on, a thread canonicalises what it
+ * expands with its own copy of sym.c's scratch (sym_canon_map) and keeps
+ * the actor map beside a renamed record; the merge numbers the maps
+ * (sym_perm) where search() would, so the edges' renaming ids agree.
  *
  * A block's buffer, per state: a header (HDR ints: its length, a stop code,
  * the enabled and the persistent actor masks), then in actor order the lock
@@ -1805,12 +1808,15 @@ out:
 enum { H_LEN, H_STOP, H_EN, H_KEEP = H_EN + 2, HDR = H_KEEP + 2 };
 enum { LOCKSTEP = 1, OUTCOMES };
 /* a candidate: its state's number (-1: not known yet), hash, timeout, the
- * actor's next pc, finding keys, the first candidate of its record (insert) */
-enum { CJ, CHASH, CTIME, CNEXT, CNF, CREF, CHDR = CREF + 2 };
+ * actor's next pc, finding keys, with symmetry on the length of the actor
+ * map that renamed it (0: none, else A ints after the record), the first
+ * candidate of its record (insert) */
+enum { CJ, CHASH, CTIME, CNEXT, CNF, CSYM, CREF, CHDR = CREF + 2 };
 #define CJ_DUP (-3)             /* CJ: the record of the candidate c[CREF] ints back */
 #define LOCAL 1024              /* expand: a block's candidates looked up in the block first */
 #define CAND_REC(c) ((uint8_t *)((c) + CHDR + 3 * (c)[CNF]))
-#define CAND_NEXT(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw))
+#define CAND_MAP(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw))     /* CSYM ints: the renaming */
+#define CAND_NEXT(c, rw) ((c) + CHDR + 3 * (c)[CNF] + (rw) + (c)[CSYM])
 #define BLOCK 64                /* states per block (the tests ask for fewer) */
 #define NBLOCKS 1024            /* blocks per chunk: few barriers, each a wait for the slowest thread */
 #define SBITS 6                 /* stripes of the table: 64 */
@@ -1824,6 +1830,7 @@ typedef struct { First *f; size_t n, cap; } Firsts;
 typedef struct Pool Pool;
 typedef struct {
     VM vm;                      /* a copy of the machine, with its own scratch */
+    Sym *sym;                   /* its own copy of the canonicalisation's scratch, or NULL */
     Pool *pool;
     int id;
     pthread_t thread;
@@ -1882,6 +1889,8 @@ static int worker_scratch(Worker *w, const VM *vm)
     c->stack = calloc(vm->arn[AR_POOL] + 4, sizeof *c->stack);
     w->cur = malloc(wd * sizeof *w->cur);
     w->last = calloc(SC(REC) + 8, 1);
+    if (vm->sym && !(w->sym = sym_clone(vm->sym)))
+        return -1;
     if (!w->last || !c->outs || !c->outbuf || !c->fkbuf || !c->key || !c->stack || !w->cur)
         return -1;
     for (size_t k = 0; k < maxout; k++) {
@@ -1898,6 +1907,7 @@ static void worker_free(Worker *w)
     VM *c = &w->vm;
     free(c->outs); free(c->outbuf); free(c->fkbuf); free(c->key); free(c->stack);
     free(w->cur); free(w->pend.a); free(w->cands); free(w->last);
+    sym_free(w->sym);
 }
 
 /* The machine a worker reads in a chunk: the store, graph and memos as
@@ -1910,6 +1920,7 @@ static void worker_sync(Worker *w, const VM *vm, int chunk)
     int64_t *stack = c->stack;
     *c = *vm;
     c->outs = outs, c->outbuf = outbuf, c->fkbuf = fkbuf, c->key = key, c->stack = stack;
+    c->sym = w->sym;
     c->overflow = 0;
     memset(w->count[chunk], 0, sizeof w->count[chunk]);
 }
@@ -1990,7 +2001,8 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
          * an actor that did not make the step into i stands as it stood in
          * that parent, an earlier state, whose lock steps the merge records
          * before i's; so the same keys are new at the same states. */
-        int mover = i ? __atomic_load_n(&vm->via.a[i], __ATOMIC_RELAXED) : -1, stop = STOP_NONE;
+        int mover = i && !vm->sym ? __atomic_load_n(&vm->via.a[i], __ATOMIC_RELAXED) : -1;
+        int stop = STOP_NONE;
         uint64_t enabled = 0, keep;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
@@ -2021,22 +2033,44 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
             if (!p)
                 return -1;
             p[0] = OUTCOMES, p[1] = a, p[2] = pc, p[3] = n;
+            size_t pat = (size_t)(p - out->a);
             for (int k = 0; k < n; k++) {
                 Out *o = &vm->outs[k];
                 /* the record is packed in place, with the 8 bytes of slack
-                 * put_slot needs (taken back after) */
-                int32_t *c = vec_take(out, CHDR + 3 * (size_t)o->nf + rw + 2);
+                 * put_slot needs (taken back after), and room for a renaming */
+                size_t room = vm->sym ? (size_t)SC(A) : 0;
+                int32_t *c = vec_take(out, CHDR + 3 * (size_t)o->nf + rw + 2 + room);
                 if (!c)
                     return -1;
-                out->n -= 2;
+                out->n -= 2 + room;
                 int nf = 0;             /* the finding keys already known: no news */
                 for (int f = 0; f < o->nf; f++)
                     if (!keyset_has(&vm->findings, o->fk + 3 * f, 3))
                         memcpy(c + CHDR + 3 * nf++, o->fk + 3 * f, 3 * sizeof *c);
                 out->n -= 3 * (size_t)(o->nf - nf);
-                c[CNF] = nf;
+                c[CNF] = nf, c[CSYM] = 0;
                 uint8_t *r = CAND_REC(c);
-                uint32_t h = pack_successor(vm, o->t, r);
+                uint32_t h;
+                if (vm->sym) {          /* as sym_successor, the renaming numbered in the merge */
+                    const int32_t *t;
+                    int moved = sym_canon_map(vm->sym, o->t, &t);
+                    if (moved < 0) {    /* the stop, the record as far as it got */
+                        stop = moved == -1 ? STOP_OOM : STOP_CAPACITY;
+                        out->n = (size_t)(c - out->a), out->a[pat + 3] = k;
+                        break;
+                    }
+                    if (moved) {
+                        pack(vm, t, r);
+                        h = hash_state(vm, t);
+                        vm->changed = 1;
+                        c[CSYM] = SC(A);
+                        for (int b = 0; b < SC(A); b++)
+                            CAND_MAP(c, rw)[b] = sym_map(vm->sym)[b];
+                        out->n += SC(A);
+                    } else
+                        h = pack_successor(vm, o->t, r);
+                } else
+                    h = pack_successor(vm, o->t, r);
                 size_t slot;
                 /* looked up here for a serial merge, in phase 2 else */
                 int64_t j = !vm->changed ? (int64_t)i : red ? store_find(vm, r, h, &slot) : -1;
@@ -2052,6 +2086,8 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
                         return -1;
                 }
             }
+            if (stop)
+                break;
         }
         keep = enabled;
         if (!stop && red && __builtin_popcountll(enabled) >= 2) {
@@ -2288,8 +2324,11 @@ static int note_left_out_packed(VM *vm, const int32_t *g)
     if (room)
         return room < 0 ? -1 : 0;
     const int32_t *c = g + 4;
-    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw))
+    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw)) {
+        if (c[CSYM] && sym_perm(vm->sym, CAND_MAP(c, rw)) < 0)    /* numbered, as note_left_out */
+            return -1;
         memcpy(vm->sample + vm->nsample++ * rec, CAND_REC(c), rec);
+    }
     return 0;
 }
 
@@ -2302,6 +2341,11 @@ static int add_packed(VM *vm, int i, int32_t *g, int inserted)
     int32_t *c = g + 4;
     for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw)) {
         vm->entered[c[CNEXT] + 1] = 1;
+        if (vm->sym) {                  /* the edge's renaming, numbered as sym_successor does */
+            int perm = c[CSYM] ? sym_perm(vm->sym, CAND_MAP(c, rw)) : 0;
+            if (perm < 0 || sym_edge(vm->sym, perm))
+                return STOP_OOM;
+        }
         int64_t j = c[CJ];
         if (j == CJ_DUP)                /* merged before it: its number is known */
             j = (c - c[CREF])[CJ];
@@ -2725,7 +2769,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
         || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
         stop = STOP_OOM;
-    else if (workers > 1 && !vm->sym)     /* symmetry: canonicalisation on one thread */
+    else if (workers > 1)
         stop = search_parallel(vm, workers, block);
     else
         stop = search(vm);

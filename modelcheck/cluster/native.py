@@ -128,7 +128,6 @@ class NativePart:
         self.mask_type = np.dtype(masks)
         self.fix_type = np.dtype(np.uint32 if self.A <= 32 else np.uint64)     # fix_sweep's masks
         self.enabled = array(masks)               # --no-gather: actors that can move, per row
-        self.finished = array(masks)              # ... actors at rest
         self.towner = array("B" if parts < 256 else "H")    # ... each step's target's partition
         self.stuck: list = []
         self.found: list = []
@@ -238,7 +237,6 @@ class NativePart:
             if tot:
                 en[has] = np.bitwise_or.reduceat(bit, starts[has])
             self.enabled.frombytes(en.astype(self.mask_type).tobytes())
-            self.finished.frombytes(fin.astype(self.mask_type).tobytes())
             self.towner.frombytes(owners.astype(np.dtype(self.towner.typecode)).tobytes())
         # the successors, to their owners
         order = np.argsort(owners, kind="stable")
@@ -358,12 +356,18 @@ class NativePart:
     # distributed.Partition, with each state's value sent only to the
     # partitions that have a step to it, as an index into what they asked for
     def fix_start(self) -> list:
-        """The search is over (its results taken): the visited table goes; the
+        """The search is over (its results taken): the visited table goes and
+        the records are put in row order (by global id), so that `gids`,
+        sorted, is the global id of each row and of each record; the
         targets become, in place, rows here or -1 - an index of `remote`
         (the targets elsewhere, by owner then id); [0, what each partition is
         asked for]."""
-        _vm.part_seal(self.h)
-        self.row_gids = rows = self.rows()
+        g = _view(self.gids, np.int32)
+        if len(g) != len(self.counts) or (len(g) and g.min() < 0):
+            raise ValueError("the fixpoint needs every state stored expanded (a finished search)")
+        _vm.part_seal(self.h, np.argsort(g, kind="stable").astype(np.int32).tobytes())
+        g.sort()
+        self.row_gids = rows = g
         T, O = _view(self.targets, np.int32), _view(self.towner, np.dtype(self.towner.typecode))
         # per owner, the ids asked for, sorted; remote index = asked_at[q] + place there
         asks = []
@@ -392,11 +396,16 @@ class NativePart:
     def fix_subscribe(self, *asks) -> list:
         """asks[q]: the ids partition q wants the values of."""
         self.subs = [np.searchsorted(self.row_gids, ids).astype(np.int32) for ids in asks]
-        self.R = _view(self.enabled, self.mask_type).astype(self.fix_type)
+        R = _view(self.enabled, self.mask_type)
+        self.R = R if R.dtype == self.fix_type else R.astype(self.fix_type)   # in place when it can
         self.enabled = None
-        self.exported = np.zeros(len(self.R), self.fix_type)
-        _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8)
+        self.dirty = (self.R != 0).view(np.uint8)    # changed since sent (all sent were 0)
+        self._sweep()
         return self._export()
+
+    def _sweep(self) -> None:
+        _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8,
+                      self.dirty)
 
     def fix_round(self, *deltas) -> list:
         changed = False
@@ -416,7 +425,7 @@ class NativePart:
                 self.remote_vals[at] = new
                 changed = True
         if changed:
-            _vm.fix_sweep(self.counts, self.targets, self.remote_vals, self.R, self.fix_type.itemsize == 8)
+            self._sweep()
         return self._export()
 
     def _export(self) -> list:
@@ -425,10 +434,10 @@ class NativePart:
         for sub in self.subs:
             ks, vs = [], []
             for at in range(0, len(sub), CHUNK):  # no temporaries the size of the ask
-                vals = self.R[sub[at:at + CHUNK]]
-                k = np.flatnonzero(vals != self.exported[sub[at:at + CHUNK]])
+                rows = sub[at:at + CHUNK]
+                k = np.flatnonzero(self.dirty[rows])
                 ks.append((k + at).astype(np.int32))
-                vs.append(vals[k])
+                vs.append(self.R[rows[k]])
             k = np.concatenate(ks) if ks else np.zeros(0, np.int32)
             total += len(k)
             if 2 * len(k) > len(sub):             # most of them: all, without indices
@@ -436,14 +445,27 @@ class NativePart:
             else:
                 out.append((k, np.concatenate(vs) if vs else self.R[:0]))
             del ks, vs, k
-        np.copyto(self.exported, self.R)
+        self.dirty[:] = 0
         return [(total, private_mb())] + out
 
     def dead(self, limit: int) -> list:
+        """The first rows where some actor not at rest never moves again;
+        the actors at rest are read off the records (row order since
+        fix_start), a chunk at a time, rather than kept per state."""
         every = np.uint64((1 << self.A) - 1)
-        d = every & ~self.R.astype(np.uint64) & ~_view(self.finished, self.mask_type).astype(np.uint64)
-        nz = np.nonzero(d)[0][:limit]
-        return [(int(self.row_gids[i]), int(d[i])) for i in nz]
+        out: list = []
+        for at in range(0, len(self.R), CHUNK // 16):
+            if len(out) >= limit:
+                break
+            never = every & ~self.R[at:at + CHUNK // 16].astype(np.uint64)
+            maybe = np.flatnonzero(never)
+            if not len(maybe):
+                continue
+            fin = self._finished(_vm.part_records(self.h, (maybe + at).astype(np.int32).tobytes()))
+            d = never[maybe] & ~fin
+            for i in np.flatnonzero(d)[:limit - len(out)]:
+                out.append((int(self.row_gids[at + maybe[i]]), int(d[i])))
+        return out
 
     def results(self) -> dict:
         t = _view(self.targets, np.int32)
@@ -467,8 +489,6 @@ class NativePart:
 
     def bytes_held(self, store: int) -> int:
         """What this partition holds: the native store, and its arrays."""
-        arrays = (self.gids, self.counts, self.targets, self.actors, self.timeouts,
-                  self.enabled, self.finished)
-        return store + sum(a.buffer_info()[1] * a.itemsize for a in arrays) + sum(
-            getattr(self, x).nbytes for x in ("R", "exported", "remote_vals")
-            if hasattr(self, x))
+        arrays = (self.gids, self.counts, self.targets, self.actors, self.timeouts, self.enabled)
+        return store + sum(a.buffer_info()[1] * a.itemsize for a in arrays if a is not None) + sum(
+            getattr(self, x).nbytes for x in ("remote_vals", "dirty") if hasattr(self, x))

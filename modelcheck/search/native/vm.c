@@ -3037,6 +3037,29 @@ static PyObject *py_part_pack(PyObject *self, PyObject *args)
     return res;
 }
 
+/* p->key, new, at the end of the partition's store and in its table at
+ * slot (store_find's); its number, -1 out of memory.  store_add without
+ * the array of hashes: the table's entries hold them, and nothing else of
+ * a partition reads them (4 bytes a state less). */
+static int64_t part_store(Part *p, uint32_t h, size_t slot)
+{
+    VM *cs = &p->cs;
+    size_t w = cs->sc[REC], j = cs->nstates;
+    if (j == cs->states_cap) {
+        size_t cap = j ? j + j / 2 : 4096;
+        uint8_t *a = realloc(cs->states, cap * w + 8);
+        if (!a)
+            return -1;
+        cs->states = a, cs->states_cap = cap;
+    }
+    memcpy(cs->states + j * w, p->key, w);
+    cs->nstates++;
+    cs->table[slot] = (uint64_t)h << 32 | (uint64_t)j;
+    if (8 * ++cs->segused[stripe_of(cs, h)] > (size_t)cs->load8 * (cs->segmask + 1) && table_grow(cs) < 0)
+        return -1;
+    return (int64_t)j;
+}
+
 /* part_add(part, records) -> (local ids: int32 bytes, first new id): each
  * record looked up in the store, added when new */
 static PyObject *py_part_add(PyObject *self, PyObject *args)
@@ -3065,7 +3088,7 @@ static PyObject *py_part_add(PyObject *self, PyObject *args)
         }
         size_t slot;
         int64_t j = h < 0 ? -1 : store_find(&p->cs, p->key, (uint32_t)h, &slot);
-        if (h < 0 || (j < 0 && (j = store_add(&p->cs, p->key, (uint32_t)h, slot)) < 0)) {
+        if (h < 0 || (j < 0 && (j = part_store(p, (uint32_t)h, slot)) < 0)) {
             PyErr_NoMemory();
             goto done;
         }
@@ -3273,11 +3296,16 @@ static PyObject *py_part_info(PyObject *self, PyObject *args)
                          (const char *)vm->entered, (Py_ssize_t)(SC(NCODE) + 1));
 }
 
-/* part_seal(part): the search is over: the visited table goes (the records stay) */
+/* part_seal(part, order: int32 bytes, or None): the search is over: the
+ * visited table goes; with an order (a permutation of the local ids), the
+ * records are moved in place so that record j is the one that was
+ * order[j] (the partition's rows by global id: then a local id is a row,
+ * and no map between them is kept).  In place, following each cycle of
+ * the permutation, with one bit a record to mark those moved. */
 static PyObject *py_part_seal(PyObject *self, PyObject *args)
 {
-    PyObject *cap;
-    if (!PyArg_ParseTuple(args, "O", &cap))
+    PyObject *cap, *order;
+    if (!PyArg_ParseTuple(args, "OO", &cap, &order))
         return NULL;
     Part *p = part_of(cap);
     if (!p)
@@ -3285,14 +3313,57 @@ static PyObject *py_part_seal(PyObject *self, PyObject *args)
     free(p->cs.table), p->cs.table = NULL;
     free(p->cs.hashes), p->cs.hashes = NULL;
     p->cs.mask = 0;
+    if (order == Py_None)
+        Py_RETURN_NONE;
+    Py_buffer o;
+    if (PyObject_GetBuffer(order, &o, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const int32_t *to = o.buf;
+    size_t n = p->cs.nstates, w = p->cs.sc[REC];
+    uint8_t *done = calloc(n / 8 + 1, 1), *tmp = malloc(w);
+    int oom = !done || !tmp, bad = oom || (size_t)o.len != n * 4;
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = to[i] < 0 || (size_t)to[i] >= n;
+    uint8_t *st = p->cs.states;
+    for (size_t i = 0; !bad && i < n; i++) {
+        if (done[i >> 3] >> (i & 7) & 1)
+            continue;
+        memcpy(tmp, st + i * w, w);
+        size_t j = i;
+        for (;;) {
+            done[j >> 3] |= (uint8_t)(1 << (j & 7));
+            size_t k = (size_t)to[j];
+            if (k == i) {
+                memcpy(st + j * w, tmp, w);
+                break;
+            }
+            if (done[k >> 3] >> (k & 7) & 1) {     /* not a permutation */
+                bad = 1;
+                break;
+            }
+            memcpy(st + j * w, st + k * w, w);
+            j = k;
+        }
+    }
+    free(done);
+    free(tmp);
+    PyBuffer_Release(&o);
+    if (oom)
+        return PyErr_NoMemory();
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "part_seal: the order is not a permutation of the stored records");
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
 /* fix_sweep(steps per row: int16, targets: int32 (a row, or -1 - an index
- * of remote), remote, R (writable): masks of 4 or 8 bytes, both alike) -> rows
- * changed: the least fixpoint of R(s) |= R(t) for every edge s -> t,
- * Gauss-Seidel from the last row back (a breadth-first graph's forward
- * steps settle in one sweep) */
+ * of remote), remote, R (writable): masks of 4 or 8 bytes, both alike,
+ * wide, dirty (writable, a byte a row)) -> rows changed: the least
+ * fixpoint of R(s) |= R(t) for every edge s -> t, Gauss-Seidel from the
+ * last row back (a breadth-first graph's forward steps settle in one
+ * sweep); each row changed gets dirty = 1 (what is to be sent: a byte a
+ * row rather than a copy of R as sent) */
 #define SWEEP(T)                                                         \
     do {                                                                 \
         const T *x = rem.buf;                                            \
@@ -3306,6 +3377,7 @@ static PyObject *py_part_seal(PyObject *self, PyObject *args)
                     m |= t[e] >= 0 ? R[t[e]] : x[-1 - t[e]];             \
                 if (m != R[s]) {                                         \
                     R[s] = m;                                            \
+                    dirty[s] = 1;                                        \
                     changed++;                                           \
                     again = 1;                                           \
                 }                                                        \
@@ -3315,15 +3387,18 @@ static PyObject *py_part_seal(PyObject *self, PyObject *args)
 
 static PyObject *py_fix_sweep(PyObject *self, PyObject *args)
 {
-    Py_buffer off, tg, rem, r;
+    Py_buffer off, tg, rem, r, dt;
     int wide;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*p", &off, &tg, &rem, &r, &wide))
+    if (!PyArg_ParseTuple(args, "y*y*y*w*pw*", &off, &tg, &rem, &r, &wide, &dt))
         return NULL;
     const int16_t *c = off.buf;
     const int32_t *t = tg.buf;
+    uint8_t *dirty = dt.buf;
     Py_ssize_t rows = r.len / (wide ? 8 : 4), changed = 0, again = 1, edges = 0;
     if (off.len / 2 < rows)
         rows = off.len / 2;
+    if (dt.len < rows)
+        rows = dt.len;
     for (Py_ssize_t s = 0; s < rows; s++)
         edges += c[s];
     if (edges > tg.len / 4)
@@ -3333,6 +3408,7 @@ static PyObject *py_fix_sweep(PyObject *self, PyObject *args)
     else
         SWEEP(uint32_t);
     PyBuffer_Release(&off); PyBuffer_Release(&tg); PyBuffer_Release(&rem); PyBuffer_Release(&r);
+    PyBuffer_Release(&dt);
     return PyLong_FromSsize_t(changed);
 }
 

@@ -16,6 +16,7 @@ first state of each key only, as `native.explore` does.
 """
 from __future__ import annotations
 
+import ctypes
 import pickle
 from array import array
 
@@ -32,10 +33,37 @@ CHUNK = 1 << 20         # edges turned into rows at a time
 _PEAK = [0.0]
 
 
+def _libc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:                           # not glibc
+        return None
+
+
+_LIBC = _libc()
+
+
+def return_freed() -> None:
+    """Make what this worker frees go back to the system.  glibc's malloc
+    raises its mmap threshold to the size of each big block freed, so the
+    level's numpy temporaries end up on the heap, whose free pages it keeps:
+    a worker's resident memory grew some 25 bytes a state over what it held.
+    A fixed threshold (mallopt) keeps big blocks mmapped, unmapped when
+    freed; malloc_trim gives back the heap's free pages."""
+    if _LIBC is not None:
+        _LIBC.mallopt(-3, 256 << 10)          # M_MMAP_THRESHOLD: fixed from now on
+        _LIBC.mallopt(-1, 1 << 20)            # M_TRIM_THRESHOLD
+
+
 def private_mb() -> float:
     """This worker's resident memory without the pages of Ray's object store
     it has mapped (shared memory: every worker on a node maps the same store,
-    whose size Ray caps on its own, object_store_memory); the peak is kept."""
+    whose size Ray caps on its own, object_store_memory); the peak is kept.
+    The heap's free pages are given back first (malloc_trim): what is
+    measured is what the worker holds."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
     try:
         with open("/proc/self/status") as f:
             kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f)
@@ -84,6 +112,7 @@ class NativePart:
     def __init__(self, sys: System, index: int, parts: int, edges: bool):
         self.sys, self.index, self.parts, self.edges = sys, index, parts, edges
         self.prog = prog = Program(sys)           # raises Unsupported
+        return_freed()
         self.h = _vm.part(prog.scalars(None), prog.frozen, parts)
         self.W = prog.REC
         self.A = sys.L.A

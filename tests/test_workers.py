@@ -88,8 +88,9 @@ def test_a_pipeline_of_many_chunks_gives_the_same_graph(reduction):
 
 @needs_core
 def test_the_reduction_trial_is_judged_alike():
-    """Past REDUCTION_TRIAL states the saving is judged from the same sample
-    in the merge, in the middle of a chunk the workers expanded reduced."""
+    """The reduction's search runs on one thread up to REDUCTION_TRIAL states,
+    where it judges the saving and turns itself off; the threads take over
+    from the next state, with the same graph."""
     path = REPO / "bench/probes/stages_reclaim_once.fspec"
     g = agree(path.read_text(), {"N": 8}, reduction=True)
     assert g.reduction.startswith("on for the first") and g.pruned

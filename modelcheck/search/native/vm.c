@@ -1667,7 +1667,10 @@ static int tick(VM *vm)
     return stop;
 }
 
-static int search(VM *vm)
+/* The search, from the initial state; with `upto` set, only while the
+ * reduction is on: *upto is the first state it did not expand (the number
+ * of states when it finished), for search_parallel to go on from. */
+static int search(VM *vm, size_t *upto)
 {
     size_t w = SC(W);
     int32_t *cur = malloc(w * sizeof *cur);
@@ -1676,7 +1679,10 @@ static int search(VM *vm)
     for (size_t k = 0; k < w; k++)      /* what unpack() does not write */
         cur[k] = vm->lo[k];
     int stop = STOP_NONE;
-    for (size_t i = 0; i < vm->nstates; i++) {
+    size_t i = 0;
+    for (; i < vm->nstates; i++) {
+        if (upto && !vm->red)
+            break;
         if (SC(EARLY) && vm->hit) {     /* early-bug mode: a step showed a finding */
             stop = STOP_EARLY;
             break;
@@ -1757,27 +1763,31 @@ static int search(VM *vm)
         }
     }
 out:
+    if (upto)
+        *upto = i;
     free(cur);
     return stop;
 }
 
 /* ------------------------------------------------------------ several workers
  *
- * search() on `workers` threads, with the same result to the byte.  The
+ * search() on `workers` threads, with the same result to the byte, from
+ * state `from` on, the reduction off.  (While it is on, whether a state's
+ * left-out steps are added hangs on what the table holds after the state
+ * before it: search() runs on one thread till its trial turns it off.)  The
  * states are taken in chunks; each chunk goes through these phases, on
  * every thread but for the merge:
  *  1. expand: threads take blocks of the chunk's states and do what
  *     search() does before add(): every actor's step, each successor packed
- *     and hashed (looked up in the visited table with the reduction on),
- *     lock-step keys and finding keys the memos lack; into one buffer per
- *     block.  A successor whose record an earlier one of the block has
+ *     and hashed, lock-step keys and finding keys the memos lack; into one
+ *     buffer per block.  A successor whose record an earlier one of the block has
  *     points to it (same_in_block) and goes no further;
  *  2. insert: threads take the stripes of the table (stripe_of) in turn
  *     and walk the stripe's successors left, in the order search() adds
  *     them: the first of each new record goes in the table (its entry
  *     PROVISIONAL, naming it), the next ones point to it;
  *  3. merge, in state order, what search() does after its steps (lock steps,
- *     the reduction and its proviso, add_one): a first record gets the next
+ *     add_one): a first record gets the next
  *     number, the others that number, so states get search()'s numbers,
  *     parents and edges; only here is the store written or Python called
  *     (the tick, at the same states as search());
@@ -1790,22 +1800,19 @@ out:
  * expand reads moves meanwhile (reserve; the memos' new keys are held back,
  * keyset_add_or_defer) but the via of a state of the next level, which the
  * expand only uses to skip lock steps recorded already (see expand).
- * With the reduction on, a chunk skips 2 and 4: whether the left-out steps
- * are added is decided in the merge, which then looks up and adds them as
- * search() does; and no expand runs beside a merge, as it would read the
- * table the merge writes.  With symmetry on, a thread canonicalises what it
+ * With symmetry on, a thread canonicalises what it
  * expands with its own copy of sym.c's scratch (sym_canon_map) and keeps
  * the actor map beside a renamed record; the merge numbers the maps
  * (sym_perm) where search() would, so the edges' renaming ids agree.
  *
  * A block's buffer, per state: a header (HDR ints: its length, a stop code,
- * the enabled and the persistent actor masks), then in actor order the lock
+ * the enabled actors' mask), then in actor order the lock
  * steps to record (LOCKSTEP, a, n, key[n]) and the outcomes of each enabled
  * actor (OUTCOMES, a, pc, n, then n candidates: CHDR ints, the finding keys,
  * the packed record in RW ints). */
 #include <pthread.h>
 
-enum { H_LEN, H_STOP, H_EN, H_KEEP = H_EN + 2, HDR = H_KEEP + 2 };
+enum { H_LEN, H_STOP, H_EN, HDR = H_EN + 2 };
 enum { LOCKSTEP = 1, OUTCOMES };
 /* a candidate: its state's number (-1: not known yet), hash, timeout, the
  * actor's next pc, finding keys, with symmetry on the length of the actor
@@ -1847,7 +1854,6 @@ typedef struct {
 typedef struct {                /* a chunk of states and its blocks' buffers */
     int id;                     /* 0 or 1: two chunks are in hand at once */
     size_t lo, hi, nb;          /* states lo..hi-1; nb blocks */
-    int red;                    /* the reduction was on when it was expanded */
     Vec out[NBLOCKS];
     Vec own[NBLOCKS];           /* a block's candidates to insert, by stripe, */
     int32_t at[NBLOCKS][NSTRIPES + 1];      /* stripe s from own[b].a[at[b][s]] on */
@@ -1973,8 +1979,7 @@ static int64_t same_in_block(Worker *w, const Vec *out, int32_t *c, uint32_t h, 
 
 /* Phase 1 on states lo..hi-1, into out; the offsets there of the
  * candidates to insert into own by stripe (at); -1 out of memory */
-static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, int32_t *at,
-                  size_t *count)
+static int expand(Worker *w, size_t lo, size_t hi, Vec *out, Vec *own, int32_t *at, size_t *count)
 {
     VM *vm = &w->vm;
     int32_t *cur = w->cur;
@@ -2003,7 +2008,7 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
          * before i's; so the same keys are new at the same states. */
         int mover = i && !vm->sym ? __atomic_load_n(&vm->via.a[i], __ATOMIC_RELAXED) : -1;
         int stop = STOP_NONE;
-        uint64_t enabled = 0, keep;
+        uint64_t enabled = 0;
         for (int a = 0; a < SC(A); a++) {
             int pc = S(cur, SC(C_PC) + a);
             if (pc < 0)
@@ -2071,14 +2076,12 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
                         h = pack_successor(vm, o->t, r);
                 } else
                     h = pack_successor(vm, o->t, r);
-                size_t slot;
-                /* looked up here for a serial merge, in phase 2 else */
-                int64_t j = !vm->changed ? (int64_t)i : red ? store_find(vm, r, h, &slot) : -1;
+                int64_t j = !vm->changed ? (int64_t)i : -1;       /* looked up in phase 2 */
                 c[CJ] = (int32_t)j, c[CHASH] = (int32_t)h, c[CTIME] = o->timeout;
                 c[CNEXT] = S(o->t, SC(C_PC) + a);
-                if (j < 0 && !red && (j = same_in_block(w, out, c, h, &nlocal)) == CJ_DUP)
+                if (j < 0 && (j = same_in_block(w, out, c, h, &nlocal)) == CJ_DUP)
                     c[CJ] = CJ_DUP;
-                else if (j < 0 && !red) {
+                else if (j < 0) {
                     int st = stripe_of(vm, h);
                     int32_t off = (int32_t)(c - out->a);
                     count[st]++;
@@ -2089,16 +2092,9 @@ static int expand(Worker *w, size_t lo, size_t hi, int red, Vec *out, Vec *own, 
             if (stop)
                 break;
         }
-        keep = enabled;
-        if (!stop && red && __builtin_popcountll(enabled) >= 2) {
-            keep = persistent(vm, cur, enabled);
-            if (vm->overflow)
-                stop = STOP_CAPACITY;
-        }
         int32_t *h = out->a + at;
         h[H_LEN] = (int32_t)(out->n - at), h[H_STOP] = stop;
         memcpy(h + H_EN, &enabled, 8);
-        memcpy(h + H_KEEP, &keep, 8);
         if (stop)
             break;
     }
@@ -2242,7 +2238,7 @@ static void work(Worker *w)
              * fills them: side by side in the pool, the blocks' counts
              * share cache lines, and two threads writing them take turns */
             Vec out = ch->out[b], own = ch->own[b];
-            ch->failed[b] = expand(w, lo, hi, ch->red, &out, &own, ch->at[b], w->count[ch->id]);
+            ch->failed[b] = expand(w, lo, hi, &out, &own, ch->at[b], w->count[ch->id]);
             ch->out[b] = out, ch->own[b] = own;
         }
     }
@@ -2316,24 +2312,8 @@ static int make_room(Pool *p, const Chunk *ch)
     return 0;
 }
 
-/* note_left_out, from a block's records */
-static int note_left_out_packed(VM *vm, const int32_t *g)
-{
-    size_t rec = SC(REC), rw = (rec + 3) / 4;
-    int n = g[3], room = sample_room(vm, n);
-    if (room)
-        return room < 0 ? -1 : 0;
-    const int32_t *c = g + 4;
-    for (int k = 0; k < n; k++, c = CAND_NEXT(c, rw)) {
-        if (c[CSYM] && sym_perm(vm->sym, CAND_MAP(c, rw)) < 0)    /* numbered, as note_left_out */
-            return -1;
-        memcpy(vm->sample + vm->nsample++ * rec, CAND_REC(c), rec);
-    }
-    return 0;
-}
-
-/* add(), from a block's records; inserted: phase 2 ran */
-static int add_packed(VM *vm, int i, int32_t *g, int inserted)
+/* add(), from a block's records */
+static int add_packed(VM *vm, int i, int32_t *g)
 {
     size_t rw = (SC(REC) + 3) / 4;
     int a = g[1], n = g[3], d = vm->depth.a[i] + 1, last = vm->via.a[i];
@@ -2349,7 +2329,7 @@ static int add_packed(VM *vm, int i, int32_t *g, int inserted)
         int64_t j = c[CJ];
         if (j == CJ_DUP)                /* merged before it: its number is known */
             j = (c - c[CREF])[CJ];
-        else if (j < 0 && inserted) {
+        else if (j < 0) {
             int32_t *first;
             memcpy(&first, c + CREF, sizeof first);
             j = first == c ? -2 : first[CJ];
@@ -2363,14 +2343,14 @@ static int add_packed(VM *vm, int i, int32_t *g, int inserted)
     return STOP_NONE;
 }
 
-/* search()'s work on state i after its steps, from its records h */
-static int merge(VM *vm, size_t i, int32_t *h, int inserted)
+/* search()'s work on state i after its steps (the reduction off), from
+ * its records h */
+static int merge(VM *vm, size_t i, int32_t *h)
 {
     size_t rw = (SC(REC) + 3) / 4;
     int32_t *g[64], *p = h + HDR, *end = h + h[H_LEN];
-    uint64_t enabled, keep;
+    uint64_t enabled;
     memcpy(&enabled, h + H_EN, 8);
-    memcpy(&keep, h + H_KEEP, 8);
     while (p < end) {
         if (p[0] == LOCKSTEP) {
             int r = keyset_add_or_defer(&vm->memo, &vm->memo_later, vm->defer, p + 3, p[2]);
@@ -2388,10 +2368,6 @@ static int merge(VM *vm, size_t i, int32_t *h, int inserted)
     }
     if (h[H_STOP])
         return h[H_STOP];
-    if (vm->red && i == (size_t)SC(TRIAL) && !worth_it(vm)) {
-        vm->red = 0;
-        vm->trial_at = i;
-    }
     if (SC(EARLY) && !enabled) {
         unpack(vm, vm->states + i * SC(REC), vm->scratch);
         if (!all_at_rest(vm, vm->scratch)) {
@@ -2399,27 +2375,12 @@ static int merge(VM *vm, size_t i, int32_t *h, int inserted)
             return vec_push(&vm->offsets, (int32_t)vm->edges.n) ? STOP_OOM : STOP_EARLY;
         }
     }
-    if (!vm->red || __builtin_popcountll(enabled) < 2)
-        keep = enabled;
-    size_t first = vm->nstates, from = vm->offsets.a[vm->offsets.n - 1];
-    for (int pass = 0; pass < 2; pass++) {
-        uint64_t these = pass ? enabled & ~keep : keep;
-        if (pass && these) {
-            if (!steps_back(vm, from, first)) {
-                vm->pruned++;
-                for (uint64_t m = these; m; m &= m - 1)
-                    if (note_left_out_packed(vm, g[__builtin_ctzll(m)]))
-                        return STOP_OOM;
-                break;
-            }
-        }
-        for (uint64_t m = these; m; m &= m - 1) {      /* the actors in order */
-            int a = __builtin_ctzll(m);
-            vm->ran[g[a][2] + 1] = 1;
-            int stop = add_packed(vm, (int)i, g[a], inserted);
-            if (stop)
-                return stop;
-        }
+    for (uint64_t m = enabled; m; m &= m - 1) {        /* the actors in order */
+        int a = __builtin_ctzll(m);
+        vm->ran[g[a][2] + 1] = 1;
+        int stop = add_packed(vm, (int)i, g[a]);
+        if (stop)
+            return stop;
     }
     if (vec_push(&vm->offsets, (int32_t)vm->edges.n))
         return STOP_OOM;
@@ -2452,12 +2413,11 @@ static void chunk_begin(Pool *p, Chunk *ch, size_t lo, int half)
         n = (n / 2 + block - 1) / block * block;
     size_t hi = n < block * NBLOCKS ? lo + n : lo + block * NBLOCKS;
     ch->lo = lo, ch->hi = hi, ch->nb = (hi - lo + block - 1) / block;
-    ch->red = vm->red;
     for (int k = 0; k < p->n; k++)
         worker_sync(&p->w[k], vm, ch->id);
 }
 
-static int search_parallel(VM *vm, int workers, int block)
+static int search_parallel(VM *vm, int workers, int block, size_t from)
 {
     Pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -2486,32 +2446,28 @@ static int search_parallel(VM *vm, int workers, int block)
     p->chunks[1].id = 1;
     Chunk *a = &p->chunks[0], *b = &p->chunks[1];
     int ahead = 0;                      /* a was expanded beside the last merge */
-    for (size_t lo = 0; lo < vm->nstates && !stop;) {
+    for (size_t lo = from; lo < vm->nstates && !stop;) {
         if (!ahead) {
-            chunk_begin(p, a, lo, !vm->red);    /* half: the rest can go beside its merge */
+            chunk_begin(p, a, lo, 1);   /* half: the rest can go beside its merge */
             run(p, EXPAND, a);
         }
-        int inserted = !a->red;
-        size_t fresh = 0;               /* the chunk's new states */
-        if (inserted) {
-            if (make_room(p, a) < 0) {
-                stop = STOP_OOM;
-                break;
-            }
-            run(p, INSERT, a);
-            for (int k = 0; k < p->n; k++)
-                if (p->w[k].failed)
-                    stop = STOP_OOM;
-            for (int st = 0; st < NSTRIPES; st++)
-                fresh += p->firsts[st].n;
+        if (make_room(p, a) < 0) {
+            stop = STOP_OOM;
+            break;
         }
+        run(p, INSERT, a);
+        for (int k = 0; k < p->n; k++)
+            if (p->w[k].failed)
+                stop = STOP_OOM;
+        size_t fresh = 0;               /* the chunk's new states */
+        for (int st = 0; st < NSTRIPES; st++)
+            fresh += p->firsts[st].n;
         /* The states stored but not expanded yet are expanded by the other
          * threads while this one merges (the calling thread joins them
          * after): the store and per-state vectors made big enough first,
          * so that the merge moves none of them, and the memos' new keys
-         * held back till then.  Not with the reduction on, whose
-         * expand looks in the table the merge writes. */
-        int beside = inserted && !stop && a->hi < vm->nstates;
+         * held back till then. */
+        int beside = !stop && a->hi < vm->nstates;
         if (beside) {
             if (reserve(vm, fresh) < 0) {
                 stop = STOP_OOM;
@@ -2540,7 +2496,7 @@ static int search_parallel(VM *vm, int workers, int block)
                  * lines a few states ahead (past a block's end is harmless) */
                 for (int r = 0; r < 1024; r += 64)
                     __builtin_prefetch((const char *)h + 1024 + r);
-                if ((stop = merge(vm, lo, h, inserted)))
+                if ((stop = merge(vm, lo, h)))
                     break;
             }
         }
@@ -2551,7 +2507,7 @@ static int search_parallel(VM *vm, int workers, int block)
                 || keyset_fold(&vm->findings, &vm->findings_later) < 0)
                 stop = STOP_OOM;
         }
-        if (inserted && !stop)
+        if (!stop)
             run(p, FIX, a);
         ahead = beside;
         if (ahead) {
@@ -2769,10 +2725,18 @@ static PyObject *py_explore(PyObject *self, PyObject *args)
     if (store_add(vm, vm->packed, h, slot) < 0 || vec_push(&vm->parent, -1) || vec_push(&vm->via, -1)
         || vec_push(&vm->depth, 0) || vec_push(&vm->switches, 0) || vec_push(&vm->offsets, 0))
         stop = STOP_OOM;
-    else if (workers > 1)
-        stop = search_parallel(vm, workers, block);
-    else
-        stop = search(vm);
+    else if (workers > 1) {
+        /* While the reduction is on, whether a state's left-out steps are
+         * added is decided state by state, on what the table holds: its
+         * search stays on one thread; the threads take over if its trial
+         * turns it off. */
+        size_t from = 0;
+        if (vm->red)
+            stop = search(vm, &from);
+        if (!stop && from < vm->nstates)
+            stop = search_parallel(vm, workers, block, from);
+    } else
+        stop = search(vm, NULL);
     if (stop == STOP_ERROR)           /* the tick raised: its exception goes up */
         goto done;
     if (stop == STOP_OOM) {           /* as the Python explorer: a cut search, not an error */

@@ -41,7 +41,8 @@ test-asan: $(STAMP)
 		$(BIN)/python setup.py -q build_ext --inplace --force
 	LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_native.py tests/test_native_symmetry.py \
-		tests/test_graph_native.py tests/test_workers.py tests/test_workers_symmetry.py; \
+		tests/test_graph_native.py tests/test_quotient_verdict.py tests/test_workers.py \
+		tests/test_workers_symmetry.py; \
 		status=$$?; $(BIN)/python setup.py -q build_ext --inplace --force; exit $$status
 
 # The threads of `--workers N` under ThreadSanitizer: the native search built

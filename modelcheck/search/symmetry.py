@@ -411,21 +411,44 @@ class Symmetry:
                     todo.append(key)
         return out
 
-    def verdict(self, g) -> set:
+    def verdict(self, g, how: str = "auto") -> set:
         """The finding kinds the quotient graph shows, as analysis would find
         them on the full graph.  "Actor a never moves again from v" follows a
-        across each edge through its renaming, to a fixpoint around cycles."""
-        from ..verdicts.analysis import sccs                   # (analysis imports the explorer)
-        sys, L = self.sys, self.sys.L
-        A, every = L.A, (1 << L.A) - 1
-        kinds = {f.kind for f in g.found.values()}
-        n, expanded = len(g.states), g.expanded
-        back = []                                     # renaming id -> mask map (w's actors -> v's)
+        across each edge through its renaming, to a fixpoint around cycles:
+        in C (`verdicts.native.QuotientAnalysis`) where it applies and the
+        graph is large ("auto"), or where asked ("native"), else, or when
+        asked ("reference"), in `_kinds` below."""
+        from ..verdicts.analysis import NATIVE_FROM            # (analysis imports the explorer)
+        back, fast = self.back(), None
+        if how == "native" or (how == "auto" and len(g.states) >= NATIVE_FROM):
+            from ..verdicts import native
+            if native.applies(self.sys, g):
+                fast = native.QuotientAnalysis(self.sys, g, back)
+        kinds, live = fast.kinds() if fast is not None else self._kinds(g, back)
+        if self._fair_cycle(g, live, back):
+            kinds.add("indefinite-fence")
+        return kinds | {f.kind for f in g.found.values()}
+
+    def back(self) -> list[list[int]]:
+        """Per renaming id, the map that carries an edge target's actor b to
+        its source's actor back[id][b]."""
+        out = []
         for amap in self.perm_list:
-            inv = [0] * A
+            inv = [0] * self.sys.L.A
             for a, b in enumerate(amap):
                 inv[b] = a
-            back.append(inv)
+            out.append(inv)
+        return out
+
+    def _kinds(self, g, back: list) -> tuple[set, list]:
+        """The reference: the kinds decided by "never moves again" and the
+        final states, and the live states (expanded, none dead) where a fair
+        cycle may lie."""
+        from ..verdicts.analysis import sccs
+        sys, L = self.sys, self.sys.L
+        A, every = L.A, (1 << L.A) - 1
+        kinds = set()
+        n, expanded = len(g.states), g.expanded
 
         def carry(mask: int, p: int) -> int:
             if p == 0:
@@ -482,13 +505,12 @@ class Symmetry:
                 if all(sys.at_rest(s, a) for a in range(A)) and \
                         any(s[L.FN + f] & 7 == PUBLISHED for f in range(len(sys.m.fences))):
                     kinds.add("indefinite-fence")
-        if self._fair_cycle(g, [v for v in range(min(n, expanded)) if not dead[v]], back):
-            kinds.add("indefinite-fence")
-        return kinds
+        return kinds, [v for v in range(min(n, expanded)) if not dead[v]]
 
     def _fair_cycle(self, g, live: list, back: list) -> bool:
         """A fair cycle of live states keeping a published fence unsignalled,
-        as analysis looks for it, on the quotient.  A quotient cycle stands
+        as analysis looks for it, on the quotient, among `live` (or among
+        those of them on a cycle of live states: the same answer).  A quotient cycle stands
         for full cycles through the renamings met around it (the holonomy
         group H): an actor enabled somewhere stands for its whole H-orbit,
         and so does an actor that moves; the cycle is fair when every orbit

@@ -150,6 +150,47 @@ class NativeAnalysis(Analysis):
         return {f: i for f, i in enumerate(best) if i >= 0}
 
 
+class QuotientAnalysis(NativeAnalysis):
+    """`symmetry.Symmetry._kinds` in C, on a quotient graph: "never moves
+    again" carries each target's mask across its edge's renaming (`back`:
+    per renaming id, w's actor b is v's actor back[id][b])."""
+
+    def __init__(self, sys: System, g: Graph, back: list):
+        super().__init__(sys, g)
+        self.renamings = (g.edge_perm, array("i", [b for inv in back for b in inv]), sys.L.A)
+
+    def never_moves(self, enabled, skip_timeouts=False) -> array:
+        out = self.masks()
+        _graph.never_moves(out, self.g.offsets, self.g.edges, enabled, self.all,
+                           self.timeouts if skip_timeouts else None, *self.renamings)
+        return out
+
+    def kinds(self) -> tuple[set, list]:
+        """The kinds `_kinds` decides, and the live states on a cycle of
+        live states (the only ones a fair cycle can hold)."""
+        sys, g, L = self.sys, self.g, self.sys.L
+        kinds = set()
+        _dead, where = self.dead_states()
+        if where:
+            kinds.add("deadlock")
+        if g.timeout_edges:
+            stuck = self.never_moves(self.no_timeout_enabled(), skip_timeouts=True)
+            for v, a in self.timeout_candidates(stuck):
+                s = g.states[v]
+                if not sys.at_rest(s, a) and sys.code[s[L.PC + a]].pending(s):
+                    kinds.add("timeout-hang")
+                    break
+        x, off, fin = min(self.n, self.expanded), g.offsets, self.finished
+        ends = array("i", [v for v in range(x) if off[v] == off[v + 1] and fin[v] == self.all])
+        if ends and self.first_published(ends):       # everyone at rest, a fence unsignalled
+            kinds.add("indefinite-fence")
+        active = bytearray(x) + bytes(self.n - x)
+        active[:x] = b"\1" * x
+        for v in where:
+            active[v] = 0
+        return kinds, list(_ints(_graph.on_cycles(g.offsets, g.edges, active)))
+
+
 def _ints(data: bytes) -> array:
     out = array("i")
     out.frombytes(data)

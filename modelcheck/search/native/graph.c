@@ -13,7 +13,12 @@
  * - never_moves: the actors enabled in no state reachable from each state,
  *   as ONE iterative Tarjan whose components come out sinks first, each
  *   component's reach mask the OR of its members' enabled masks and of the
- *   reach masks of the components its edges leave to (already final).
+ *   reach masks of the components its edges leave to (already final).  On
+ *   a symmetry quotient (modelcheck/search/symmetry.py), each edge renames
+ *   the actors of its target, so a mask is carried across it renamed, and
+ *   within a component the masks are taken to their least fixpoint.
+ * - on_cycles: the states of a subgraph that lie on one of its cycles, where
+ *   alone the quotient's fair-cycle search (in Python) needs to look.
  * - unsignalled: the states that may show a fence published and never
  *   signalled: the final states where every actor finished, and the least
  *   state of every fair cycle among the live states, found by the refinement
@@ -197,6 +202,9 @@ struct Tarjan {
     uint8_t *cs_root;
     mask_t *acc;                 /* if set: OR-ed into acc[v], acc[w] of each finished w that v
                                   * reaches by a counted edge outside its component */
+    const int32_t *perm;         /* a symmetry quotient's renaming id per edge (NULL: none) */
+    const int32_t *back;         /* per renaming id, A ints: w's actor b is v's actor back[b] */
+    int A;
     on_comp emit;
     void *ctx;
 };
@@ -216,6 +224,20 @@ static int tarjan_alloc(Tarjan *t, const Graph *g)
 static void tarjan_free(Tarjan *t)
 {
     free(t->rindex); free(t->stack); free(t->cs_v); free(t->cs_e); free(t->cs_root);
+}
+
+/* Actor mask m of an edge's target, in the names of its source: across a
+ * quotient edge whose target was renamed (`symmetry.verdict`'s carry). */
+static inline mask_t carry(const Tarjan *t, mask_t m, int64_t e)
+{
+    if (!t->perm || t->perm[e] == 0)
+        return m;
+    const int32_t *inv = t->back + (int64_t)t->perm[e] * t->A;
+    mask_t out = 0;
+    for (int b = 0; m; b++, m >>= 1)
+        if (m & 1)
+            out |= (mask_t)1 << inv[b];
+    return out;
 }
 
 static inline int counts(const Tarjan *t, int32_t v, int64_t e, int32_t w)
@@ -261,7 +283,7 @@ static void tarjan_run(Tarjan *t)
                 if (ri[w] < ri[v])            /* on the stack, visited before v */
                     ri[v] = ri[w], t->cs_root[csp - 1] = 0;
                 else if (t->acc && ri[w] > n)   /* in a finished component */
-                    t->acc[v] |= t->acc[w];
+                    t->acc[v] |= carry(t, t->acc[w], e);
             }
             if (advanced)
                 continue;
@@ -284,7 +306,7 @@ static void tarjan_run(Tarjan *t)
                 if (ri[v] < ri[u])
                     ri[u] = ri[v], t->cs_root[csp - 1] = 0;
                 else if (t->acc && ri[v] > n)
-                    t->acc[u] |= t->acc[v];
+                    t->acc[u] |= carry(t, t->acc[v], t->cs_e[csp - 1] - 1);
             }
         }
     }
@@ -308,6 +330,70 @@ static void reach_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t
         m |= r->enabled[members[k]] | r->reach[members[k]];
     for (int64_t k = 0; k < count; k++)
         r->reach[members[k]] = m;
+}
+
+/* The same on a symmetry quotient: a member's reach is its enabled mask,
+ * what its edges leaving the component carry, and what its edges inside it
+ * carry from the other members, renamed edge by edge; the least fixpoint,
+ * around the component's cycles of renamings. */
+static void reach_comp_renamed(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
+{
+    Reach *r = t->ctx;
+    const Graph *g = t->g;
+    for (int64_t k = 0; k < count; k++)
+        r->reach[members[k]] |= r->enabled[members[k]];
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int64_t k = 0; k < count; k++) {
+            int32_t v = members[k];
+            if (v >= g->x)
+                continue;
+            mask_t m = r->reach[v];
+            for (int32_t e = g->o[v]; e < g->o[v + 1]; e++)
+                if (t->rindex[g->e[e]] == c && counts(t, v, e, g->e[e]))
+                    m |= carry(t, r->reach[g->e[e]], e);
+            if (m != r->reach[v])
+                r->reach[v] = m, changed = 1;
+        }
+    }
+}
+
+/* A quotient's renamings: `perm` (an int32 id per edge) and `back` (A int32
+ * actors per id, each below A <= 64), checked whole; none when perm is None. */
+static int renamings_get(Tarjan *t, const Graph *g, PyObject *perm_o, PyObject *back_o,
+                         int A, Py_buffer *perm, Py_buffer *back)
+{
+    if (perm_o == Py_None)
+        return 0;
+    if (A < 1 || A > 64) {
+        PyErr_SetString(PyExc_ValueError, "renamings: 1 to 64 actors");
+        return -1;
+    }
+    if (get_buf(perm_o, perm, 0, "il", "edge_perm") < 0)
+        return -1;
+    if (get_buf(back_o, back, 0, "il", "back") < 0) {
+        PyBuffer_Release(perm);
+        return -1;
+    }
+    const int32_t *p = perm->buf, *b = back->buf;
+    int64_t ids = back->len / 4 / A;
+    const char *bad = perm->itemsize != 4 || back->itemsize != 4 ? "32-bit ints"
+        : perm->len / 4 < g->o[g->x] ? "fewer renaming ids than edges"
+        : back->len / 4 != ids * A || ids < 1 ? "back: A actors per renaming" : NULL;
+    for (int64_t k = 0; !bad && k < ids * A; k++)
+        if (b[k] < 0 || b[k] >= A)
+            bad = "back: an actor out of range";
+    for (int64_t e = 0; !bad && e < g->o[g->x]; e++)
+        if (p[e] < 0 || p[e] >= ids)
+            bad = "edge_perm: a renaming id out of range";
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, bad);
+        PyBuffer_Release(perm);
+        PyBuffer_Release(back);
+        return -1;
+    }
+    t->perm = p, t->back = b, t->A = A;
+    return 1;
 }
 
 /* One 64-bit mask per state: `out` (writable) or an input. */
@@ -360,15 +446,19 @@ done:
     return res;
 }
 
-/* never_moves(out, offsets, edges, enabled, all, timeouts): per state, the
- * actors enabled in no state reachable from it (by the edges that are not
- * timeouts, unless timeouts is None). */
+/* never_moves(out, offsets, edges, enabled, all, timeouts[, edge_perm, back,
+ * A]): per state, the actors enabled in no state reachable from it (by the
+ * edges that are not timeouts, unless timeouts is None); on a symmetry
+ * quotient, with each edge's renaming (see renamings_get). */
 static PyObject *py_never_moves(PyObject *self, PyObject *args)
 {
-    PyObject *out_o, *off_o, *edges_o, *en_o, *to_o;
+    PyObject *out_o, *off_o, *edges_o, *en_o, *to_o, *perm_o = Py_None, *back_o = Py_None;
     unsigned long long all;
+    int A = 0, renamed = 0;
+    Py_buffer perm, back;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOKO", &out_o, &off_o, &edges_o, &en_o, &all, &to_o))
+    if (!PyArg_ParseTuple(args, "OOOOKO|OOi", &out_o, &off_o, &edges_o, &en_o, &all, &to_o,
+                          &perm_o, &back_o, &A))
         return NULL;
     Py_buffer out, en;
     if (get_masks(out_o, &out, 1, -1, "out") < 0)
@@ -387,9 +477,11 @@ static PyObject *py_never_moves(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
+    if ((renamed = renamings_get(&t, &g, perm_o, back_o, A, &perm, &back)) < 0)
+        goto done;
     Reach r = {en.buf, out.buf};
     memset(r.reach, 0, (size_t)g.n * 8);
-    t.emit = reach_comp, t.ctx = &r, t.acc = r.reach;
+    t.emit = renamed ? reach_comp_renamed : reach_comp, t.ctx = &r, t.acc = r.reach;
     Py_BEGIN_ALLOW_THREADS
     tarjan_run(&t);
     for (int64_t v = 0; v < g.n; v++)
@@ -397,6 +489,10 @@ static PyObject *py_never_moves(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     res = Py_NewRef(Py_None);
 done:
+    if (renamed > 0) {
+        PyBuffer_Release(&perm);
+        PyBuffer_Release(&back);
+    }
     tarjan_free(&t);
     graph_release(&g);
     PyBuffer_Release(&en);
@@ -546,6 +642,67 @@ done:
     if (have > 2) PyBuffer_Release(&fin);
     if (have > 1) PyBuffer_Release(&dead);
     if (have > 0) PyBuffer_Release(&en);
+    return res;
+}
+
+/* -- cycles */
+
+typedef struct {
+    uint8_t *on;
+} Cyclic;
+
+/* A component with a cycle in it: more than one state, or a loop. */
+static void cyclic_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
+{
+    Cyclic *y = t->ctx;
+    const Graph *g = t->g;
+    int cyc = count > 1;
+    for (int32_t v = members[0], e = v < g->x ? g->o[v] : 0; !cyc && v < g->x && e < g->o[v + 1]; e++)
+        cyc = g->e[e] == v && counts(t, v, e, v);
+    (void)c;
+    for (int64_t k = 0; cyc && k < count; k++)
+        y->on[members[k]] = 1;
+}
+
+/* on_cycles(offsets, edges, active) -> bytes of int32: the active states
+ * (active: one byte per state) that lie on a cycle of active states, in
+ * order.  The fair-cycle search needs look nowhere else. */
+static PyObject *py_on_cycles(PyObject *self, PyObject *args)
+{
+    PyObject *off_o, *edges_o, *act_o;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO", &off_o, &edges_o, &act_o))
+        return NULL;
+    Py_buffer act;
+    if (get_buf(act_o, &act, 0, "bBc", "active") < 0)
+        return NULL;
+    Graph g;
+    Tarjan t;
+    memset(&t, 0, sizeof t);
+    Vec out = {0};
+    uint8_t *on = NULL;
+    PyObject *res = NULL;
+    if (graph_get(&g, act.len, off_o, edges_o, Py_None) < 0)
+        goto done;
+    if (tarjan_alloc(&t, &g) < 0 || !(on = calloc((size_t)g.n + 1, 1))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Cyclic y = {on};
+    t.active = act.buf, t.emit = cyclic_comp, t.ctx = &y;
+    Py_BEGIN_ALLOW_THREADS
+    tarjan_run(&t);
+    for (int64_t v = 0; v < g.n; v++)
+        if (on[v])
+            vec_push(&out, (int32_t)v);
+    Py_END_ALLOW_THREADS
+    res = vec_bytes(&out);
+done:
+    free(out.a);
+    free(on);
+    tarjan_free(&t);
+    graph_release(&g);
+    PyBuffer_Release(&act);
     return res;
 }
 
@@ -1038,6 +1195,7 @@ static PyMethodDef methods[] = {
     {"enabled", py_enabled, METH_VARARGS, "Per state, the actors with an edge out of it."},
     {"never_moves", py_never_moves, METH_VARARGS,
      "Per state, the actors enabled in no state reachable from it."},
+    {"on_cycles", py_on_cycles, METH_VARARGS, "The active states on a cycle of active states."},
     {"without", py_without, METH_VARARGS, "masks &= ~minus; the states with a mask left."},
     {"unsignalled", py_unsignalled, METH_VARARGS,
      "Live final states and the least state of every fair cycle."},

@@ -1,0 +1,141 @@
+"""The verdict of a symmetry quotient in C (`verdicts.native.QuotientAnalysis`,
+graph.c's never_moves with renamings and on_cycles) agrees with the
+reference (`Symmetry._kinds`): the same kinds, the same dead states, and a
+fair-cycle search over the live states on a cycle that answers as the one
+over every live state; on every symmetric spec, on examples of each kind,
+on generated copies, on the native core's graphs and the Python explorer's."""
+from __future__ import annotations
+
+import textwrap
+from array import array
+
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
+
+import modelcheck
+from modelcheck import api
+from modelcheck.search import explorer
+from modelcheck.semantics import System
+from modelcheck.verdicts import native
+from modelcheck.verdicts.analysis import sccs
+from test_native_symmetry import SPECS, symmetric
+from test_native_symmetry import copy_specs as own_object_copies
+from test_symmetry import LOOPING, WORKERS
+from test_symmetry import copy_specs as shared_object_copies
+
+needs_c = pytest.mark.skipif(not native.available(), reason="the C extension is not built")
+
+
+def quotient(text: str, core: str = "native", params=None, **limits):
+    sys = System(api.load(textwrap.dedent(text), "<test>", params or {}))
+    g = explorer.explore(sys, explorer.Limits(core=core, symmetry=True, **limits))
+    return sys, g
+
+
+def agree(sys, g) -> set:
+    """Both readings of the quotient, compared piece by piece; the kinds."""
+    q = g.quotient
+    assert q is not None and g.symmetry == "on"
+    assert native.applies(sys, g)
+    back = q.back()
+    ref_kinds, live = q._kinds(g, back)
+    c = native.QuotientAnalysis(sys, g, back)
+    c_kinds, on_cycles = c.kinds()
+    assert c_kinds == ref_kinds
+    x = min(len(g.states), g.expanded)
+    _dead, where = c.dead_states()
+    assert list(where) == sorted(set(range(x)) - set(live))           # the same dead states
+    keep = set(live)
+    cyclic = {v for comp in sccs(live, lambda v: [g.edges[e] for e in g.successors(v)
+                                                  if g.edges[e] in keep])
+              for v in comp
+              if len(comp) > 1 or any(g.edges[e] == v for e in g.successors(v))}
+    assert list(on_cycles) == sorted(cyclic)
+    assert q._fair_cycle(g, list(on_cycles), back) == q._fair_cycle(g, live, back)
+    kinds = q.verdict(g, "native")
+    assert kinds == q.verdict(g, "reference")
+    return kinds
+
+
+@needs_c
+@pytest.mark.parametrize("reduction", [False, True], ids=["full", "reduced"])
+@pytest.mark.parametrize("path", [p for p in SPECS if symmetric(p)], ids=lambda p: p.name)
+def test_every_symmetric_spec(path, reduction):
+    agree(*quotient(path.read_text(), reduction=reduction))
+
+
+@needs_c
+@pytest.mark.parametrize("core", ["native", "python"])
+@pytest.mark.parametrize("text, kinds", [
+    (WORKERS, set()),
+    (LOOPING, set()),
+    # a copy spins for ever after publishing: reclaim waits for its fence holding l
+    (LOOPING.replace("signal f[i] }", "while c < 9 { c = c }; signal f[i] }"),
+     {"deadlock", "indefinite-fence"}),
+    # nobody waits, nobody signals, a loop goes on: only a fair cycle shows it
+    (LOOPING.replace("thread reclaim { while 1 { lock l; wait any; unlock l } }",
+                     "thread reclaim { while 1 { c = c } }").replace("signal f[i] }", "}"),
+     {"indefinite-fence"}),
+    # every copy publishes and stops: the last state leaves the fences unsignalled
+    (WORKERS.replace("signal f[i] }", "}").replace("thread reclaim { lock l; wait any; unlock l }",
+                                                   ""), {"indefinite-fence"}),
+    # the copies wait with a timeout for a fence no one signals
+    ("""
+     param N = 3
+     fence f[1..N]
+     fence g
+     thread w[i in 1..N] { publish f[i]; wait g timeout; signal f[i] }
+     thread o { publish g }
+     """, {"timeout-hang", "indefinite-fence"}),
+])
+def test_each_kind_on_copies(text, kinds, core):
+    assert agree(*quotient(text, core, reduction=False)) == kinds
+
+
+@needs_c
+def test_a_larger_quotient_goes_through_c_by_itself():
+    sys, g = quotient(WORKERS, params={"N": 9}, reduction=False)
+    assert len(g.states) >= 512 and any(g.edge_perm)
+    assert agree(sys, g) == set()
+    assert modelcheck.check_source(textwrap.dedent(WORKERS), params={"N": 9}).kinds == set()
+
+
+@needs_c
+def test_renamings_that_do_not_fit_the_graph_are_refused():
+    from modelcheck.search import _graph
+    sys, g = quotient(WORKERS, reduction=False)
+    back = array("i", [b for inv in g.quotient.back() for b in inv])
+    out, en = array("Q", [0]) * len(g.states), array("Q", [0]) * len(g.states)
+    A = sys.L.A
+    bad_perm = array("i", [len(g.quotient.perm_list)]) * len(g.edges)
+    with pytest.raises(ValueError, match="renaming id"):
+        _graph.never_moves(out, g.offsets, g.edges, en, 1, None, bad_perm, back, A)
+    with pytest.raises(ValueError, match="actor out of range"):
+        _graph.never_moves(out, g.offsets, g.edges, en, 1, None, g.edge_perm,
+                           array("i", [A]) * len(back), A)
+    with pytest.raises(ValueError, match="fewer renaming ids"):
+        _graph.never_moves(out, g.offsets, g.edges, en, 1, None, array("i"), back, A)
+
+
+def generated(text: str, core: str) -> None:
+    note(text)
+    try:
+        sys, g = quotient(text, core, reduction=False, max_states=20000)
+    except modelcheck.SpecError:
+        return
+    if g.symmetry == "on":
+        event(f"symmetric, {len(g.states) // 100 * 100}+ states, {' '.join(sorted(agree(sys, g)))}")
+
+
+@needs_c
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shared_object_copies())
+def test_generated_copies_of_shared_objects(text):
+    generated(text, "native")
+
+
+@needs_c
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(own_object_copies())
+def test_generated_copies_with_their_own_objects(text):
+    generated(text, "python")

@@ -104,3 +104,22 @@ def test_one_partition_and_python_partitions_on_request(ray_cluster):
                 (a.stats.states, a.stats.transitions, a.stats.depth)
             if gather:
                 assert summary(a) == summary(b)
+
+
+@needs_core
+def test_past_127_actors_the_steps_name_the_right_actor(ray_cluster):
+    """Native partitions hold up to 62 actors (their masks); past that the
+    Python partitions run, and past 127 the driver keeps a step's actor in
+    two bytes."""
+    text = """
+        var x = 0 in 0..130
+        thread t[i in 0..129] { await x == i; x = x + 1 }
+        thread last { await x == 130; assert x < 130 }
+    """
+    a = api.check_source(text, limits=Limits(reduction=False, symmetry=False))
+    b = api.check_source(text, limits=over(symmetry=False))
+    assert "python partitions (over 62 actors)" in b.stats.core, b.stats.core
+    assert summary(a) == summary(b)
+    (fa,), (fb,) = a.findings, b.findings
+    assert fa.kind == "assert" and fa.trace[-3].actor == "t[129]" and fa.trace[-1].actor == "last"
+    assert [step.actor for step in fa.trace] == [step.actor for step in fb.trace]

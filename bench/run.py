@@ -402,8 +402,8 @@ def main(argv=None) -> int:
     ray.add_argument("--swarm-runs", type=int, default=4, metavar="K", help="swarm runs (default 4)")
     ray.add_argument("--exhaustive-timeout", type=float, default=600, metavar="S",
                      help="time of the exhaustive search that does not finish (default 600)")
-    ray.add_argument("--dist-n", type=int, default=6, metavar="N",
-                     help="pipeline_fixed size for distributed against one process (default 6)")
+    ray.add_argument("--dist-n", type=int, default=16, metavar="N",
+                     help="pipeline_fixed size for distributed against one process (default 16)")
     ray.add_argument("--mem-cap", type=int, default=420, metavar="MB",
                      help="--max-memory of one process and of each distributed worker (default 420)")
     ray.add_argument("--mem-single-n", type=int, default=26, metavar="N",
@@ -412,6 +412,8 @@ def main(argv=None) -> int:
                      help="pipeline_fixed size 4 capped workers finish (default 28: 13.1 M states, "
                           "about 3 minutes on a quiet 2-core machine)")
     ray.add_argument("--only-memory", action="store_true", help="only the 4x-memory table")
+    ray.add_argument("--only-distributed", action="store_true",
+                     help="only the table of distributed against one process (--dist-n)")
     ray.add_argument("--swarm-deep", action="store_true",
                      help="instead: swarm against exhaustive search on a deep bug (bench/swarm_deep.py; "
                           "two exhaustive runs of --exhaustive-timeout each, then the swarm)")

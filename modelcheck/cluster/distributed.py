@@ -544,7 +544,8 @@ def _explore(sys: System, limits: explorer.Limits, progress, core: str) -> Graph
     except Exception as e:
         return _lost_graph(sys, ray, e, parts, started)
     g.seconds = time.monotonic() - started
-    g.core = g.core[:-1] + "; between levels " + ", ".join(f"{x:.0f}" for x in searching) + " MB)"
+    g.core = g.core[:-1] + "; between levels " + ", ".join(f"{x:.0f}" for x in searching) + \
+        f" MB; this process's peak {explorer.peak_memory_mb():.0f} MB, not capped)"
     ray.get([p.load.remote("", "", None, 0, 1, False) for p in ps])    # the states go
     return g
 

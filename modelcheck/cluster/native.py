@@ -254,12 +254,18 @@ class NativePart:
 
     # -- 2. the successors this partition owns: known, or new at a position
     def receive(self, *blobs) -> tuple:
-        batches = [pickle.loads(b) for b in blobs]
-        try:
-            ids, first = _vm.part_add(self.h, b"".join(b[0] for b in batches))
+        batches = [list(pickle.loads(b)) for b in blobs]
+        first, got = None, []
+        try:                                      # batch by batch: the records are not joined
+            for b in batches:                     # into one more copy, and go once stored
+                ids, at = _vm.part_add(self.h, b[0])
+                first = at if first is None else first
+                got.append(np.frombuffer(ids, np.int32))
+                b[0] = None
         except OverflowError as e:
             raise Capacity(str(e)) from None
-        ids = np.frombuffer(ids, np.int32)
+        ids = np.concatenate(got)
+        del got
         src = np.concatenate([b[1] for b in batches]).astype(np.int64)
         k = np.concatenate([b[2] for b in batches]).astype(np.int64)
         sw = np.concatenate([b[3] for b in batches]).astype(np.int64)

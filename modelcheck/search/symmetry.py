@@ -417,16 +417,19 @@ class Symmetry:
         across each edge through its renaming, to a fixpoint around cycles:
         in C (`verdicts.native.QuotientAnalysis`) where it applies and the
         graph is large ("auto"), or where asked ("native"), else, or when
-        asked ("reference"), in `_kinds` below."""
+        asked ("reference"), in `_kinds` and `_fair_cycle` below."""
         from ..verdicts.analysis import NATIVE_FROM            # (analysis imports the explorer)
         back, fast = self.back(), None
         if how == "native" or (how == "auto" and len(g.states) >= NATIVE_FROM):
             from ..verdicts import native
             if native.applies(self.sys, g):
                 fast = native.QuotientAnalysis(self.sys, g, back)
-        kinds, live = fast.kinds() if fast is not None else self._kinds(g, back)
-        if self._fair_cycle(g, live, back):
-            kinds.add("indefinite-fence")
+        if fast is not None:
+            kinds = fast.kinds()
+        else:
+            kinds, live = self._kinds(g, back)
+            if self._fair_cycle(g, live, back):
+                kinds.add("indefinite-fence")
         return kinds | {f.kind for f in g.found.values()}
 
     def back(self) -> list[list[int]]:
@@ -508,16 +511,22 @@ class Symmetry:
         return kinds, [v for v in range(min(n, expanded)) if not dead[v]]
 
     def _fair_cycle(self, g, live: list, back: list) -> bool:
-        """A fair cycle of live states keeping a published fence unsignalled,
-        as analysis looks for it, on the quotient, among `live` (or among
-        those of them on a cycle of live states: the same answer).  A quotient cycle stands
+        """A fair cycle of live states keeping a published fence unsignalled.
+        The fences of a state only ever gain bits, so every state of a cycle
+        shows the same ones: its least state is looked at."""
+        L, nf = self.sys.L, len(self.sys.m.fences)
+        return any(any(g.states[v][L.FN + f] & 7 == PUBLISHED for f in range(nf))
+                   for v in self._fair_cycles(g, live, back))
+
+    def _fair_cycles(self, g, live: list, back: list):
+        """The least state of each fair cycle of live states, as analysis
+        looks for them, on the quotient.  A quotient cycle stands
         for full cycles through the renamings met around it (the holonomy
         group H): an actor enabled somewhere stands for its whole H-orbit,
         and so does an actor that moves; the cycle is fair when every orbit
         that is enabled somewhere also moves."""
         from ..verdicts.analysis import sccs
-        L, A = self.sys.L, self.sys.L.A
-        nf = len(self.sys.m.fences)
+        A = self.sys.L.A
         enabled = {}
         for v in live:
             m = 0
@@ -565,11 +574,8 @@ class Symmetry:
             moved = reduce(or_, (close(v, 1 << g.edge_actor[e]) for v, e in edges), 0)
             unfair = enabled_any & ~moved
             if not unfair:
-                s = g.states[comp[0]]
-                if any(s[L.FN + f] & 7 == PUBLISHED for f in range(nf)):
-                    return True
+                yield min(comp)
                 continue
             keep = {v for v in comp if not close(v, enabled[v]) & unfair}
             work.extend(sccs(sorted(keep), inside(keep)))
-        return False
 

@@ -165,9 +165,8 @@ class QuotientAnalysis(NativeAnalysis):
                            self.timeouts if skip_timeouts else None, *self.renamings)
         return out
 
-    def kinds(self) -> tuple[set, list]:
-        """The kinds `_kinds` decides, and the live states on a cycle of
-        live states (the only ones a fair cycle can hold)."""
+    def kinds(self) -> set:
+        """The kinds `Symmetry._kinds` and `Symmetry._fair_cycle` decide."""
         sys, g, L = self.sys, self.g, self.sys.L
         kinds = set()
         _dead, where = self.dead_states()
@@ -182,13 +181,26 @@ class QuotientAnalysis(NativeAnalysis):
                     break
         x, off, fin = min(self.n, self.expanded), g.offsets, self.finished
         ends = array("i", [v for v in range(x) if off[v] == off[v + 1] and fin[v] == self.all])
-        if ends and self.first_published(ends):       # everyone at rest, a fence unsignalled
-            kinds.add("indefinite-fence")
-        active = bytearray(x) + bytes(self.n - x)
-        active[:x] = b"\1" * x
-        for v in where:
-            active[v] = 0
-        return kinds, list(_ints(_graph.on_cycles(g.offsets, g.edges, active)))
+        if ends and self.first_published(ends) or self.fair_cycle(where):
+            kinds.add("indefinite-fence")          # everyone at rest, or a fair cycle, a fence unsignalled
+        return kinds
+
+    def fair_cycles(self, dead_states) -> array:
+        """The least state of every fair cycle of live states (expanded, not
+        among `dead_states`)."""
+        x = min(self.n, self.expanded)
+        live = bytearray(b"\1") * x + bytes(self.n - x)
+        for v in dead_states:
+            live[v] = 0
+        g = self.g
+        return _ints(_graph.quotient_fair(g.offsets, g.edges, g.edge_actor, self.enabled, live,
+                                          *self.renamings))
+
+    def fair_cycle(self, dead_states) -> bool:
+        """A fair cycle of live states that keeps a published fence unsignalled
+        (the fences of a state only ever gain bits, so every state of a
+        cycle shows the same ones: its least one is looked at)."""
+        return bool(self.first_published(self.fair_cycles(dead_states)))
 
 
 def _ints(data: bytes) -> array:

@@ -17,8 +17,8 @@
  *   a symmetry quotient (modelcheck/search/symmetry.py), each edge renames
  *   the actors of its target, so a mask is carried across it renamed, and
  *   within a component the masks are taken to their least fixpoint.
- * - on_cycles: the states of a subgraph that lie on one of its cycles, where
- *   alone the quotient's fair-cycle search (in Python) needs to look.
+ * - quotient_fair: the same refinement on a quotient, fairness judged on
+ *   the orbits of the actors under the renamings met around a cycle.
  * - unsignalled: the states that may show a fence published and never
  *   signalled: the final states where every actor finished, and the least
  *   state of every fair cycle among the live states, found by the refinement
@@ -529,11 +529,39 @@ static PyObject *vec_bytes(const Vec *v)
         : PyBytes_FromStringAndSize((const char *)v->a, (Py_ssize_t)v->n * 4);
 }
 
+/* What a round of a refinement leaves for the next: the first member of
+ * each refinement's context. */
 typedef struct {
-    const mask_t *enabled;
     uint8_t *next;               /* in play in the next round */
-    Vec *out;
     int more;                    /* some state is in play in the next round */
+} Round;
+
+/* The rounds of a refinement: one restricted Tarjan per round over the
+ * states still in play (*active), an edge counting only inside the
+ * component of the round before (*group); the emit marks the states of the
+ * next round in r->next.  The arrays are swapped round by round: the caller
+ * frees what the pointers hold at the end. */
+static void refine(Tarjan *t, Round *r, uint8_t **active, uint8_t **next, int32_t **group,
+                   int64_t n, const Vec *out)
+{
+    memset(*group, 0, (size_t)(n + 1) * 4);
+    t->active = *active, t->group = *group, r->next = *next;
+    while (r->more && !out->oom) {
+        r->more = 0;
+        memset(*next, 0, (size_t)n + 1);
+        tarjan_run(t);
+        int32_t *labels = t->rindex;             /* this round's components group the next */
+        t->rindex = *group, *group = labels, t->group = labels;
+        uint8_t *swap = *active;
+        *active = *next, *next = swap;
+        t->active = *active, r->next = *next;
+    }
+}
+
+typedef struct {
+    Round r;
+    const mask_t *enabled;
+    Vec *out;
 } Fair;
 
 /* As `Analysis._fair_cycles` judges one component: a fair cycle gives its
@@ -568,8 +596,8 @@ static void fair_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t 
     }
     for (int64_t k = 0; k < count; k++)
         if (!(f->enabled[members[k]] & unfair)) {
-            f->next[members[k]] = 1;
-            f->more = 1;
+            f->r.next[members[k]] = 1;
+            f->r.more = 1;
         }
 }
 
@@ -612,26 +640,16 @@ static PyObject *py_unsignalled(PyObject *self, PyObject *args)
         goto done;
     }
     const mask_t *dm = dead.buf, *fm = fin.buf;
-    Fair f = {en.buf, next, &out, 0};
+    Fair f = {{next, 0}, en.buf, &out};
     Py_BEGIN_ALLOW_THREADS
     for (int64_t v = 0; v < g.x; v++) {
         active[v] = dm[v] == 0;
         if (active[v] && g.o[v] == g.o[v + 1] && fm[v] == all)
             vec_push(&out, (int32_t)v);
-        f.more |= active[v];
+        f.r.more |= active[v];
     }
-    memset(group, 0, (n + 1) * 4);
-    t.active = active, t.group = group, t.emit = fair_comp, t.ctx = &f;
-    while (f.more && !out.oom) {
-        f.more = 0;
-        memset(next, 0, n + 1);
-        tarjan_run(&t);
-        int32_t *labels = t.rindex;             /* this round's components group the next */
-        t.rindex = group, group = labels, t.group = group;
-        uint8_t *swap = active;
-        active = next, next = swap;
-        t.active = active, f.next = next;
-    }
+    t.emit = fair_comp, t.ctx = &f;
+    refine(&t, &f.r, &active, &next, &group, n, &out);
     Py_END_ALLOW_THREADS
     res = vec_bytes(&out);
 done:
@@ -645,64 +663,182 @@ done:
     return res;
 }
 
-/* -- cycles */
+/* -- fair cycles of a symmetry quotient */
 
 typedef struct {
-    uint8_t *on;
-} Cyclic;
+    Round r;
+    const mask_t *enabled;
+    uint8_t *tau;                /* A per state: a member's actors in its root's names */
+    int64_t *seen, stamp;        /* seen[v] == stamp: tau[v] set for this component */
+    int32_t *queue;
+    Vec *out;
+} QFair;
 
-/* A component with a cycle in it: more than one state, or a loop. */
-static void cyclic_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
+static int orbit_find(int8_t *orbit, int x)
 {
-    Cyclic *y = t->ctx;
-    const Graph *g = t->g;
-    int cyc = count > 1;
-    for (int32_t v = members[0], e = v < g->x ? g->o[v] : 0; !cyc && v < g->x && e < g->o[v + 1]; e++)
-        cyc = g->e[e] == v && counts(t, v, e, v);
-    (void)c;
-    for (int64_t k = 0; cyc && k < count; k++)
-        y->on[members[k]] = 1;
+    while (orbit[x] != x)
+        x = orbit[x] = orbit[orbit[x]];
+    return x;
 }
 
-/* on_cycles(offsets, edges, active) -> bytes of int32: the active states
- * (active: one byte per state) that lie on a cycle of active states, in
- * order.  The fair-cycle search needs look nowhere else. */
-static PyObject *py_on_cycles(PyObject *self, PyObject *args)
+/* As `Symmetry._fair_cycle` judges one component: a quotient cycle stands
+ * for full cycles through the renamings met around it, so fairness is
+ * judged on the orbits of the root's actors under them (the holonomy of
+ * each edge, in the root's names through a spanning tree); a fair
+ * component gives its least state, an unfair one keeps, for the next
+ * round, its states where no unfair orbit is enabled. */
+static void quotient_fair_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
 {
-    PyObject *off_o, *edges_o, *act_o;
+    QFair *f = t->ctx;
+    const Graph *g = t->g;
+    const int A = t->A;
+    int cyclic = count > 1;
+    int32_t least = members[0];
+    for (int64_t k = 0; k < count; k++) {
+        int32_t v = members[k];
+        least = v < least ? v : least;
+        for (int32_t e = g->o[v]; !cyclic && e < g->o[v + 1]; e++)      /* live states are expanded */
+            cyclic = g->e[e] == v;
+    }
+    if (!cyclic)
+        return;
+    int64_t stamp = ++f->stamp, head = 0, tail = 0;
+    int32_t root = members[0];
+    for (int x = 0; x < A; x++)
+        f->tau[(int64_t)root * A + x] = (uint8_t)x;
+    f->seen[root] = stamp;
+    f->queue[tail++] = root;
+    while (head < tail) {                     /* a spanning tree of the component */
+        int32_t v = f->queue[head++];
+        for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {
+            int32_t w = g->e[e];
+            if (t->rindex[w] != c || f->seen[w] == stamp)
+                continue;
+            f->seen[w] = stamp;
+            const int32_t *inv = t->back + (int64_t)t->perm[e] * A;
+            for (int x = 0; x < A; x++)
+                f->tau[(int64_t)w * A + x] = f->tau[(int64_t)v * A + inv[x]];
+            f->queue[tail++] = w;
+        }
+    }
+    int8_t orbit[64];
+    for (int x = 0; x < A; x++)
+        orbit[x] = (int8_t)x;
+    for (int64_t k = 0; k < count; k++) {     /* each inner edge's holonomy joins orbits */
+        int32_t v = members[k];
+        for (int32_t e = g->o[v]; e < g->o[v + 1]; e++) {
+            int32_t w = g->e[e];
+            if (t->rindex[w] != c)
+                continue;
+            const int32_t *inv = t->back + (int64_t)t->perm[e] * A;
+            for (int x = 0; x < A; x++)
+                orbit[orbit_find(orbit, f->tau[(int64_t)w * A + x])] =
+                    (int8_t)orbit_find(orbit, f->tau[(int64_t)v * A + inv[x]]);
+        }
+    }
+    mask_t closure[64] = {0}, of[64];
+    for (int x = 0; x < A; x++)
+        closure[orbit_find(orbit, x)] |= (mask_t)1 << x;
+    for (int x = 0; x < A; x++)
+        of[x] = closure[orbit_find(orbit, x)];
+#define CLOSE(v, mask, out) do { mask_t m_ = (mask); (out) = 0; \
+        for (int x = 0; m_; x++, m_ >>= 1) if (m_ & 1) (out) |= of[f->tau[(int64_t)(v) * A + x]]; } while (0)
+    mask_t enabled_any = 0, moved = 0, m;
+    for (int64_t k = 0; k < count; k++) {
+        int32_t v = members[k];
+        CLOSE(v, f->enabled[v], m);
+        enabled_any |= m;
+        for (int32_t e = g->o[v]; e < g->o[v + 1]; e++)
+            if (t->rindex[g->e[e]] == c) {
+                CLOSE(v, bit_of(g, e), m);
+                moved |= m;
+            }
+    }
+    mask_t unfair = enabled_any & ~moved;
+    if (!unfair) {
+        vec_push(f->out, least);
+        return;
+    }
+    for (int64_t k = 0; k < count; k++) {
+        CLOSE(members[k], f->enabled[members[k]], m);
+        if (!(m & unfair))
+            f->r.next[members[k]] = 1, f->r.more = 1;
+    }
+#undef CLOSE
+}
+
+/* quotient_fair(offsets, edges, edge_actor, enabled, active, edge_perm,
+ * back, A) -> bytes of int32: the least state of every fair cycle among the
+ * active states (one byte per state: live, so expanded) of a symmetry
+ * quotient, by the refinement of `unsignalled` with fairness judged on
+ * orbits (`Symmetry._fair_cycle`). */
+static PyObject *py_quotient_fair(PyObject *self, PyObject *args)
+{
+    PyObject *off_o, *edges_o, *act_o, *en_o, *live_o, *perm_o, *back_o;
+    int A;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOO", &off_o, &edges_o, &act_o))
+    if (!PyArg_ParseTuple(args, "OOOOOOOi", &off_o, &edges_o, &act_o, &en_o, &live_o, &perm_o,
+                          &back_o, &A))
         return NULL;
-    Py_buffer act;
-    if (get_buf(act_o, &act, 0, "bBc", "active") < 0)
-        return NULL;
+    Py_buffer en, live, perm, back;
+    int have = 0, renamed = 0;
     Graph g;
     Tarjan t;
+    memset(&g, 0, sizeof g);
     memset(&t, 0, sizeof t);
     Vec out = {0};
-    uint8_t *on = NULL;
+    uint8_t *active = NULL, *next = NULL, *tau = NULL;
+    int32_t *group = NULL, *queue = NULL;
+    int64_t *seen = NULL;
     PyObject *res = NULL;
-    if (graph_get(&g, act.len, off_o, edges_o, Py_None) < 0)
+    if (get_masks(en_o, &en, 0, -1, "enabled") < 0)
         goto done;
-    if (tarjan_alloc(&t, &g) < 0 || !(on = calloc((size_t)g.n + 1, 1))) {
+    have = 1;
+    int64_t n = en.len / 8;
+    if (get_buf(live_o, &live, 0, "bBc", "active") < 0)
+        goto done;
+    have = 2;
+    if (live.len != n) {
+        PyErr_SetString(PyExc_ValueError, "active: one byte per state");
+        goto done;
+    }
+    if (graph_get(&g, n, off_o, edges_o, act_o) < 0 || !g.have_actor)
+        goto done;
+    if (tarjan_alloc(&t, &g) < 0) {
         PyErr_NoMemory();
         goto done;
     }
-    Cyclic y = {on};
-    t.active = act.buf, t.emit = cyclic_comp, t.ctx = &y;
+    if ((renamed = renamings_get(&t, &g, perm_o, back_o, A, &perm, &back)) <= 0) {
+        if (!renamed)
+            PyErr_SetString(PyExc_ValueError, "quotient_fair: the renamings are needed");
+        goto done;
+    }
+    if (!(active = calloc(n + 1, 1)) || !(next = calloc(n + 1, 1)) || !(group = malloc((n + 1) * 4))
+        || !(tau = malloc((size_t)(n + 1) * A)) || !(seen = calloc(n + 1, 8))
+        || !(queue = malloc((n + 1) * 4))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    QFair f = {{next, 0}, en.buf, tau, seen, 0, queue, &out};
+    const uint8_t *lb = live.buf;
     Py_BEGIN_ALLOW_THREADS
-    tarjan_run(&t);
-    for (int64_t v = 0; v < g.n; v++)
-        if (on[v])
-            vec_push(&out, (int32_t)v);
+    for (int64_t v = 0; v < g.x; v++)
+        f.r.more |= active[v] = lb[v] != 0;
+    t.emit = quotient_fair_comp, t.ctx = &f;
+    refine(&t, &f.r, &active, &next, &group, n, &out);
     Py_END_ALLOW_THREADS
     res = vec_bytes(&out);
 done:
     free(out.a);
-    free(on);
+    free(active); free(next); free(group); free(tau); free(seen); free(queue);
+    if (renamed > 0) {
+        PyBuffer_Release(&perm);
+        PyBuffer_Release(&back);
+    }
     tarjan_free(&t);
     graph_release(&g);
-    PyBuffer_Release(&act);
+    if (have > 1) PyBuffer_Release(&live);
+    if (have > 0) PyBuffer_Release(&en);
     return res;
 }
 
@@ -1195,7 +1331,8 @@ static PyMethodDef methods[] = {
     {"enabled", py_enabled, METH_VARARGS, "Per state, the actors with an edge out of it."},
     {"never_moves", py_never_moves, METH_VARARGS,
      "Per state, the actors enabled in no state reachable from it."},
-    {"on_cycles", py_on_cycles, METH_VARARGS, "The active states on a cycle of active states."},
+    {"quotient_fair", py_quotient_fair, METH_VARARGS,
+     "The least state of every fair cycle of a symmetry quotient's live states."},
     {"without", py_without, METH_VARARGS, "masks &= ~minus; the states with a mask left."},
     {"unsignalled", py_unsignalled, METH_VARARGS,
      "Live final states and the least state of every fair cycle."},

@@ -21,6 +21,7 @@ from test_native_symmetry import SPECS, symmetric
 from test_native_symmetry import copy_specs as own_object_copies
 from test_symmetry import LOOPING, WORKERS
 from test_symmetry import copy_specs as shared_object_copies
+from test_workers_symmetry import WORKERS as OWN_WORKERS
 
 needs_c = pytest.mark.skipif(not native.available(), reason="the C extension is not built")
 
@@ -118,19 +119,9 @@ def test_renamings_that_do_not_fit_the_graph_are_refused():
 
 # copies with their own lock, fence and counter beside a reclaim loop: many
 # cycles, each through renamed states
-RECLAIM_LOOP = """
-    param N = 5
-    lock l
-    lock k[1..N]
-    fence f[1..N]
-    var v[1..N] = 0 in 0..3
-    thread w[i in 1..N] {
-        lock k[i]; v[i] = v[i] + 1
-        lock l; v[i] = v[i] + 1; publish f[i]; unlock l
-        unlock k[i]; v[i] = v[i] + 1; signal f[i]
-    }
-    thread reclaim { while 1 { lock l; wait any; unlock l } }
-"""
+RECLAIM_LOOP = OWN_WORKERS.replace("param N = 4", "param N = 5").replace(
+    "thread reclaim { lock l; wait any; unlock l }",
+    "thread reclaim { while 1 { lock l; wait any; unlock l } }")
 
 
 @needs_c

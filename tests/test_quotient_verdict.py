@@ -115,6 +115,21 @@ def test_renamings_that_do_not_fit_the_graph_are_refused():
         _graph.quotient_fair(g.offsets, g.edges, g.edge_actor, en, live, None, None, A)
     with pytest.raises(ValueError, match="one byte per state"):
         _graph.quotient_fair(g.offsets, g.edges, g.edge_actor, en, live[1:], g.edge_perm, back, A)
+    with pytest.raises(ValueError, match="edge_actor is needed"):
+        _graph.quotient_fair(g.offsets, g.edges, None, en, live, g.edge_perm, back, A)
+
+
+@needs_c
+def test_actor_bits_past_the_actors_are_not_looked_up():
+    """Masks are 64 bits wide; the renamings name only the A actors."""
+    from modelcheck.search import _graph
+    out = array("Q", [0, 0])
+    _graph.never_moves(out, array("i", [0, 1]), array("i", [1]), array("Q", [0, 0b10]), 1, None,
+                       array("i", [1]), array("i", [0, 0]), 1)
+    assert list(out) == [1, 1]
+    fair = _graph.quotient_fair(array("i", [0, 1]), array("i", [0]), array("b", [5]),
+                                array("Q", [1 << 5]), b"\1", array("i", [0]), array("i", [0]), 1)
+    assert len(fair) == 4                       # one fair cycle: state 0 looping
 
 
 # copies with their own lock, fence and counter beside a reclaim loop: many

@@ -205,6 +205,7 @@ struct Tarjan {
     const int32_t *perm;         /* a symmetry quotient's renaming id per edge (NULL: none) */
     const int32_t *back;         /* per renaming id, A ints: w's actor b is v's actor back[b] */
     int A;
+    mask_t amask;                /* the A actors' bits: no other is looked up in back or tau */
     on_comp emit;
     void *ctx;
 };
@@ -234,6 +235,7 @@ static inline mask_t carry(const Tarjan *t, mask_t m, int64_t e)
         return m;
     const int32_t *inv = t->back + (int64_t)t->perm[e] * t->A;
     mask_t out = 0;
+    m &= t->amask;
     for (int b = 0; m; b++, m >>= 1)
         if (m & 1)
             out |= (mask_t)1 << inv[b];
@@ -335,7 +337,10 @@ static void reach_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t
 /* The same on a symmetry quotient: a member's reach is its enabled mask,
  * what its edges leaving the component carry, and what its edges inside it
  * carry from the other members, renamed edge by edge; the least fixpoint,
- * around the component's cycles of renamings. */
+ * around the component's cycles of renamings.  Passes over the component
+ * until nothing changes, as the Python reading does: each trip of a bit
+ * around a cycle of renamings may cost one (a worklist would bound that
+ * by the bits that change, if huge cyclic components ever need it). */
 static void reach_comp_renamed(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
 {
     Reach *r = t->ctx;
@@ -393,6 +398,7 @@ static int renamings_get(Tarjan *t, const Graph *g, PyObject *perm_o, PyObject *
         return -1;
     }
     t->perm = p, t->back = b, t->A = A;
+    t->amask = A == 64 ? ~(mask_t)0 : ((mask_t)1 << A) - 1;
     return 1;
 }
 
@@ -741,7 +747,7 @@ static void quotient_fair_comp(Tarjan *t, const int32_t *members, int64_t count,
         closure[orbit_find(orbit, x)] |= (mask_t)1 << x;
     for (int x = 0; x < A; x++)
         of[x] = closure[orbit_find(orbit, x)];
-#define CLOSE(v, mask, out) do { mask_t m_ = (mask); (out) = 0; \
+#define CLOSE(v, mask, out) do { mask_t m_ = (mask) & t->amask; (out) = 0; \
         for (int x = 0; m_; x++, m_ >>= 1) if (m_ & 1) (out) |= of[f->tau[(int64_t)(v) * A + x]]; } while (0)
     mask_t enabled_any = 0, moved = 0, m;
     for (int64_t k = 0; k < count; k++) {
@@ -802,8 +808,12 @@ static PyObject *py_quotient_fair(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "active: one byte per state");
         goto done;
     }
-    if (graph_get(&g, n, off_o, edges_o, act_o) < 0 || !g.have_actor)
+    if (graph_get(&g, n, off_o, edges_o, act_o) < 0)
         goto done;
+    if (!g.have_actor) {
+        PyErr_SetString(PyExc_ValueError, "quotient_fair: edge_actor is needed");
+        goto done;
+    }
     if (tarjan_alloc(&t, &g) < 0) {
         PyErr_NoMemory();
         goto done;

@@ -1,5 +1,5 @@
 """The verdict of a symmetry quotient in C (`verdicts.native.QuotientAnalysis`,
-graph.c's never_moves with renamings and quotient_fair) agrees with the
+graph.c's never_moves and unsignalled with renamings) agrees with the
 reference (`Symmetry._kinds` and `_fair_cycles`): the same kinds, the same
 dead states, the same fair cycles (by their least states); on every
 symmetric spec, on examples of each kind, on generated copies, on the
@@ -41,12 +41,14 @@ def agree(sys, g) -> set:
     ref_kinds, live = q._kinds(g, back)
     c = native.QuotientAnalysis(sys, g, back)
     x = min(len(g.states), g.expanded)
-    _dead, where = c.dead_states()
+    dead, where = c.dead_states()
     assert list(where) == sorted(set(range(x)) - set(live))           # the same dead states
-    assert sorted(c.fair_cycles(where)) == sorted(q._fair_cycles(g, live, back))
-    fair = q._fair_cycle(g, live, back)
-    assert c.fair_cycle(where) == fair
-    assert c.kinds() == ref_kinds | ({"indefinite-fence"} if fair else set())
+    ends = [v for v in live if g.offsets[v] == g.offsets[v + 1]
+            and all(sys.at_rest(g.states[v], a) for a in range(sys.L.A))]
+    fair = list(q._fair_cycles(g, live, back))
+    assert sorted(c.unsignalled_candidates(dead)) == sorted(ends + fair)   # the same fair cycles
+    fair_kind = {"indefinite-fence"} if q._fair_cycle(g, live, back) else set()
+    assert c.kinds() == ref_kinds | fair_kind
     kinds = q.verdict(g, "native")
     assert kinds == q.verdict(g, "reference")
     return kinds
@@ -110,13 +112,10 @@ def test_renamings_that_do_not_fit_the_graph_are_refused():
                            array("i", [A]) * len(back), A)
     with pytest.raises(ValueError, match="fewer renaming ids"):
         _graph.never_moves(out, g.offsets, g.edges, en, 1, None, array("i"), back, A)
-    live = bytes(len(g.states))
-    with pytest.raises(ValueError, match="renamings are needed"):
-        _graph.quotient_fair(g.offsets, g.edges, g.edge_actor, en, live, None, None, A)
-    with pytest.raises(ValueError, match="one byte per state"):
-        _graph.quotient_fair(g.offsets, g.edges, g.edge_actor, en, live[1:], g.edge_perm, back, A)
+    with pytest.raises(ValueError, match="renaming id"):
+        _graph.unsignalled(g.offsets, g.edges, g.edge_actor, en, out, out, 1, bad_perm, back, A)
     with pytest.raises(ValueError, match="edge_actor is needed"):
-        _graph.quotient_fair(g.offsets, g.edges, None, en, live, g.edge_perm, back, A)
+        _graph.unsignalled(g.offsets, g.edges, None, en, out, out, 1, g.edge_perm, back, A)
 
 
 @needs_c
@@ -127,8 +126,9 @@ def test_actor_bits_past_the_actors_are_not_looked_up():
     _graph.never_moves(out, array("i", [0, 1]), array("i", [1]), array("Q", [0, 0b10]), 1, None,
                        array("i", [1]), array("i", [0, 0]), 1)
     assert list(out) == [1, 1]
-    fair = _graph.quotient_fair(array("i", [0, 1]), array("i", [0]), array("b", [5]),
-                                array("Q", [1 << 5]), b"\1", array("i", [0]), array("i", [0]), 1)
+    none = array("Q", [0])
+    fair = _graph.unsignalled(array("i", [0, 1]), array("i", [0]), array("b", [5]),
+                              array("Q", [1 << 5]), none, none, 1, array("i", [0]), array("i", [0]), 1)
     assert len(fair) == 4                       # one fair cycle: state 0 looping
 
 
@@ -151,7 +151,9 @@ def test_fair_cycles_of_a_reclaim_loop_beside_copies(text, kinds):
     assert len(g.states) >= 512 and any(g.edge_perm)
     assert agree(sys, g) == kinds
     c = native.QuotientAnalysis(sys, g, g.quotient.back())
-    assert len(c.fair_cycles(c.dead_states()[1])) > 0
+    dead = set(c.dead_states()[1])
+    live = [v for v in range(min(len(g.states), g.expanded)) if v not in dead]
+    assert list(g.quotient._fair_cycles(g, live, g.quotient.back()))      # cycles were judged
 
 
 def generated(text: str, core: str) -> None:

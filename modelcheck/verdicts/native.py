@@ -151,9 +151,11 @@ class NativeAnalysis(Analysis):
 
 
 class QuotientAnalysis(NativeAnalysis):
-    """`symmetry.Symmetry._kinds` in C, on a quotient graph: "never moves
-    again" carries each target's mask across its edge's renaming (`back`:
-    per renaming id, w's actor b is v's actor back[id][b])."""
+    """`symmetry.Symmetry._kinds` and `_fair_cycle` in C, on a quotient
+    graph: "never moves again" carries each target's mask across its edge's
+    renaming, and a cycle's fairness is judged on the orbits of its actors
+    under the renamings met around it (`back`: per renaming id, w's actor b
+    is v's actor back[id][b])."""
 
     def __init__(self, sys: System, g: Graph, back: list):
         super().__init__(sys, g)
@@ -165,11 +167,16 @@ class QuotientAnalysis(NativeAnalysis):
                            self.timeouts if skip_timeouts else None, *self.renamings)
         return out
 
+    def unsignalled_candidates(self, dead) -> array:
+        g = self.g
+        return _ints(_graph.unsignalled(g.offsets, g.edges, g.edge_actor, self.enabled, dead,
+                                        self.finished, self.all, *self.renamings))
+
     def kinds(self) -> set:
-        """The kinds `Symmetry._kinds` and `Symmetry._fair_cycle` decide."""
+        """The kinds `Symmetry._kinds` and `_fair_cycle` decide."""
         sys, g, L = self.sys, self.g, self.sys.L
         kinds = set()
-        _dead, where = self.dead_states()
+        dead, where = self.dead_states()
         if where:
             kinds.add("deadlock")
         if g.timeout_edges:
@@ -179,28 +186,11 @@ class QuotientAnalysis(NativeAnalysis):
                 if not sys.at_rest(s, a) and sys.code[s[L.PC + a]].pending(s):
                     kinds.add("timeout-hang")
                     break
-        x, off, fin = min(self.n, self.expanded), g.offsets, self.finished
-        ends = array("i", [v for v in range(x) if off[v] == off[v + 1] and fin[v] == self.all])
-        if ends and self.first_published(ends) or self.fair_cycle(where):
-            kinds.add("indefinite-fence")          # everyone at rest, or a fair cycle, a fence unsignalled
+        # everyone at rest, or a fair cycle (the fences of a state only ever
+        # gain bits, so each state of a cycle shows the same ones), a fence unsignalled
+        if self.first_published(self.unsignalled_candidates(dead)):
+            kinds.add("indefinite-fence")
         return kinds
-
-    def fair_cycles(self, dead_states) -> array:
-        """The least state of every fair cycle of live states (expanded, not
-        among `dead_states`)."""
-        x = min(self.n, self.expanded)
-        live = bytearray(b"\1") * x + bytes(self.n - x)
-        for v in dead_states:
-            live[v] = 0
-        g = self.g
-        return _ints(_graph.quotient_fair(g.offsets, g.edges, g.edge_actor, self.enabled, live,
-                                          *self.renamings))
-
-    def fair_cycle(self, dead_states) -> bool:
-        """A fair cycle of live states that keeps a published fence unsignalled
-        (the fences of a state only ever gain bits, so every state of a
-        cycle shows the same ones: its least one is looked at)."""
-        return bool(self.first_published(self.fair_cycles(dead_states)))
 
 
 def _ints(data: bytes) -> array:

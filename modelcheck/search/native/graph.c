@@ -17,14 +17,14 @@
  *   a symmetry quotient (modelcheck/search/symmetry.py), each edge renames
  *   the actors of its target, so a mask is carried across it renamed, and
  *   within a component the masks are taken to their least fixpoint.
- * - quotient_fair: the same refinement on a quotient, fairness judged on
- *   the orbits of the actors under the renamings met around a cycle.
  * - unsignalled: the states that may show a fence published and never
  *   signalled: the final states where every actor finished, and the least
  *   state of every fair cycle among the live states, found by the refinement
  *   of `Analysis._fair_cycles` done in rounds: one restricted Tarjan per
  *   round over the states still in play, an edge counting only inside the
- *   component of the round before.
+ *   component of the round before.  On a symmetry quotient, fairness is
+ *   judged on the orbits of the actors under the renamings met around a
+ *   cycle.
  * - finished / timed_waits / first_published: per-state facts read straight
  *   from the packed records, through field descriptors (byte offset, kind,
  *   bias) that the Python side builds from either store's layout.
@@ -402,6 +402,18 @@ static int renamings_get(Tarjan *t, const Graph *g, PyObject *perm_o, PyObject *
     return 1;
 }
 
+/* A Tarjan walk over g, with a quotient's renamings when perm_o is not
+ * None: -1 (an exception set), else whether it has them. */
+static int tarjan_renamed(Tarjan *t, const Graph *g, PyObject *perm_o, PyObject *back_o, int A,
+                          Py_buffer *perm, Py_buffer *back)
+{
+    if (tarjan_alloc(t, g) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return renamings_get(t, g, perm_o, back_o, A, perm, back);
+}
+
 /* One 64-bit mask per state: `out` (writable) or an input. */
 static int get_masks(PyObject *o, Py_buffer *b, int writable, int64_t n, const char *what)
 {
@@ -479,11 +491,7 @@ static PyObject *py_never_moves(PyObject *self, PyObject *args)
     PyObject *res = NULL;
     if (graph_get(&g, out.len / 8, off_o, edges_o, Py_None) < 0 || graph_skip(&g, to_o) < 0)
         goto done;
-    if (tarjan_alloc(&t, &g) < 0) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if ((renamed = renamings_get(&t, &g, perm_o, back_o, A, &perm, &back)) < 0)
+    if ((renamed = tarjan_renamed(&t, &g, perm_o, back_o, A, &perm, &back)) < 0)
         goto done;
     Reach r = {en.buf, out.buf};
     memset(r.reach, 0, (size_t)g.n * 8);
@@ -568,6 +576,10 @@ typedef struct {
     Round r;
     const mask_t *enabled;
     Vec *out;
+    /* on a symmetry quotient (t->perm set), for quotient_fair_comp: */
+    uint8_t *tau;                /* A per state: a member's actors in its root's names */
+    int64_t *seen, stamp;        /* seen[v] == stamp: tau[v] set for this component */
+    int32_t *queue;
 } Fair;
 
 /* As `Analysis._fair_cycles` judges one component: a fair cycle gives its
@@ -607,79 +619,6 @@ static void fair_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t 
         }
 }
 
-/* unsignalled(offsets, edges, edge_actor, enabled, dead, finished, all) ->
- * bytes of int32 states: the live final states where every actor finished,
- * then the least state of every fair cycle among the live states (live: expanded,
- * no actor dead). */
-static PyObject *py_unsignalled(PyObject *self, PyObject *args)
-{
-    PyObject *off_o, *edges_o, *act_o, *en_o, *dead_o, *fin_o;
-    unsigned long long all;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOK", &off_o, &edges_o, &act_o, &en_o, &dead_o, &fin_o, &all))
-        return NULL;
-    Py_buffer en, dead, fin;
-    int have = 0;
-    Graph g;
-    Tarjan t;
-    memset(&g, 0, sizeof g);
-    memset(&t, 0, sizeof t);
-    Vec out = {0};
-    uint8_t *active = NULL, *next = NULL;
-    int32_t *group = NULL;
-    PyObject *res = NULL;
-    if (get_masks(en_o, &en, 0, -1, "enabled") < 0)
-        goto done;
-    have = 1;
-    int64_t n = en.len / 8;
-    if (get_masks(dead_o, &dead, 0, n, "dead") < 0)
-        goto done;
-    have = 2;
-    if (get_masks(fin_o, &fin, 0, n, "finished") < 0)
-        goto done;
-    have = 3;
-    if (graph_get(&g, n, off_o, edges_o, act_o) < 0)
-        goto done;
-    if (tarjan_alloc(&t, &g) < 0 || !(active = calloc(n + 1, 1)) || !(next = calloc(n + 1, 1))
-        || !(group = malloc((n + 1) * 4))) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    const mask_t *dm = dead.buf, *fm = fin.buf;
-    Fair f = {{next, 0}, en.buf, &out};
-    Py_BEGIN_ALLOW_THREADS
-    for (int64_t v = 0; v < g.x; v++) {
-        active[v] = dm[v] == 0;
-        if (active[v] && g.o[v] == g.o[v + 1] && fm[v] == all)
-            vec_push(&out, (int32_t)v);
-        f.r.more |= active[v];
-    }
-    t.emit = fair_comp, t.ctx = &f;
-    refine(&t, &f.r, &active, &next, &group, n, &out);
-    Py_END_ALLOW_THREADS
-    res = vec_bytes(&out);
-done:
-    free(out.a);
-    free(active); free(next); free(group);
-    tarjan_free(&t);
-    graph_release(&g);
-    if (have > 2) PyBuffer_Release(&fin);
-    if (have > 1) PyBuffer_Release(&dead);
-    if (have > 0) PyBuffer_Release(&en);
-    return res;
-}
-
-/* -- fair cycles of a symmetry quotient */
-
-typedef struct {
-    Round r;
-    const mask_t *enabled;
-    uint8_t *tau;                /* A per state: a member's actors in its root's names */
-    int64_t *seen, stamp;        /* seen[v] == stamp: tau[v] set for this component */
-    int32_t *queue;
-    Vec *out;
-} QFair;
-
 static int orbit_find(int8_t *orbit, int x)
 {
     while (orbit[x] != x)
@@ -687,7 +626,7 @@ static int orbit_find(int8_t *orbit, int x)
     return x;
 }
 
-/* As `Symmetry._fair_cycle` judges one component: a quotient cycle stands
+/* As `Symmetry._fair_cycles` judges one component: a quotient cycle stands
  * for full cycles through the renamings met around it, so fairness is
  * judged on the orbits of the root's actors under them (the holonomy of
  * each edge, in the root's names through a spanning tree); a fair
@@ -695,7 +634,7 @@ static int orbit_find(int8_t *orbit, int x)
  * round, its states where no unfair orbit is enabled. */
 static void quotient_fair_comp(Tarjan *t, const int32_t *members, int64_t count, int32_t c)
 {
-    QFair *f = t->ctx;
+    Fair *f = t->ctx;
     const Graph *g = t->g;
     const int A = t->A;
     int cyclic = count > 1;
@@ -773,81 +712,79 @@ static void quotient_fair_comp(Tarjan *t, const int32_t *members, int64_t count,
 #undef CLOSE
 }
 
-/* quotient_fair(offsets, edges, edge_actor, enabled, active, edge_perm,
- * back, A) -> bytes of int32: the least state of every fair cycle among the
- * active states (one byte per state: live, so expanded) of a symmetry
- * quotient, by the refinement of `unsignalled` with fairness judged on
- * orbits (`Symmetry._fair_cycle`). */
-static PyObject *py_quotient_fair(PyObject *self, PyObject *args)
+/* unsignalled(offsets, edges, edge_actor, enabled, dead, finished, all[,
+ * edge_perm, back, A]) -> bytes of int32 states: the live final states where
+ * every actor finished, then the least state of every fair cycle among the
+ * live states (live: expanded, no actor dead); on a symmetry quotient, with
+ * each edge's renaming (see renamings_get), fairness judged on orbits. */
+static PyObject *py_unsignalled(PyObject *self, PyObject *args)
 {
-    PyObject *off_o, *edges_o, *act_o, *en_o, *live_o, *perm_o, *back_o;
-    int A;
+    PyObject *off_o, *edges_o, *act_o, *en_o, *dead_o, *fin_o, *perm_o = Py_None, *back_o = Py_None;
+    unsigned long long all;
+    int A = 0, renamed = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOOi", &off_o, &edges_o, &act_o, &en_o, &live_o, &perm_o,
-                          &back_o, &A))
+    if (!PyArg_ParseTuple(args, "OOOOOOK|OOi", &off_o, &edges_o, &act_o, &en_o, &dead_o, &fin_o,
+                          &all, &perm_o, &back_o, &A))
         return NULL;
-    Py_buffer en, live, perm, back;
-    int have = 0, renamed = 0;
+    Py_buffer en, dead, fin, perm, back;
+    int have = 0;
     Graph g;
     Tarjan t;
     memset(&g, 0, sizeof g);
     memset(&t, 0, sizeof t);
     Vec out = {0};
-    uint8_t *active = NULL, *next = NULL, *tau = NULL;
-    int32_t *group = NULL, *queue = NULL;
-    int64_t *seen = NULL;
+    Fair f = {{NULL, 0}, NULL, &out, NULL, NULL, 0, NULL};
+    uint8_t *active = NULL, *next = NULL;
+    int32_t *group = NULL;
     PyObject *res = NULL;
     if (get_masks(en_o, &en, 0, -1, "enabled") < 0)
         goto done;
     have = 1;
     int64_t n = en.len / 8;
-    if (get_buf(live_o, &live, 0, "bBc", "active") < 0)
+    if (get_masks(dead_o, &dead, 0, n, "dead") < 0)
         goto done;
     have = 2;
-    if (live.len != n) {
-        PyErr_SetString(PyExc_ValueError, "active: one byte per state");
+    if (get_masks(fin_o, &fin, 0, n, "finished") < 0)
         goto done;
-    }
+    have = 3;
     if (graph_get(&g, n, off_o, edges_o, act_o) < 0)
         goto done;
     if (!g.have_actor) {
-        PyErr_SetString(PyExc_ValueError, "quotient_fair: edge_actor is needed");
+        PyErr_SetString(PyExc_ValueError, "unsignalled: edge_actor is needed");
         goto done;
     }
-    if (tarjan_alloc(&t, &g) < 0) {
-        PyErr_NoMemory();
+    if ((renamed = tarjan_renamed(&t, &g, perm_o, back_o, A, &perm, &back)) < 0)
         goto done;
-    }
-    if ((renamed = renamings_get(&t, &g, perm_o, back_o, A, &perm, &back)) <= 0) {
-        if (!renamed)
-            PyErr_SetString(PyExc_ValueError, "quotient_fair: the renamings are needed");
-        goto done;
-    }
     if (!(active = calloc(n + 1, 1)) || !(next = calloc(n + 1, 1)) || !(group = malloc((n + 1) * 4))
-        || !(tau = malloc((size_t)(n + 1) * A)) || !(seen = calloc(n + 1, 8))
-        || !(queue = malloc((n + 1) * 4))) {
+        || (renamed && (!(f.tau = malloc((size_t)(n + 1) * A)) || !(f.seen = calloc(n + 1, 8))
+                        || !(f.queue = malloc((n + 1) * 4))))) {
         PyErr_NoMemory();
         goto done;
     }
-    QFair f = {{next, 0}, en.buf, tau, seen, 0, queue, &out};
-    const uint8_t *lb = live.buf;
+    const mask_t *dm = dead.buf, *fm = fin.buf;
+    f.r.next = next, f.enabled = en.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (int64_t v = 0; v < g.x; v++)
-        f.r.more |= active[v] = lb[v] != 0;
-    t.emit = quotient_fair_comp, t.ctx = &f;
+    for (int64_t v = 0; v < g.x; v++) {
+        active[v] = dm[v] == 0;
+        if (active[v] && g.o[v] == g.o[v + 1] && fm[v] == all)
+            vec_push(&out, (int32_t)v);
+        f.r.more |= active[v];
+    }
+    t.emit = renamed ? quotient_fair_comp : fair_comp, t.ctx = &f;
     refine(&t, &f.r, &active, &next, &group, n, &out);
     Py_END_ALLOW_THREADS
     res = vec_bytes(&out);
 done:
     free(out.a);
-    free(active); free(next); free(group); free(tau); free(seen); free(queue);
+    free(active); free(next); free(group); free(f.tau); free(f.seen); free(f.queue);
     if (renamed > 0) {
         PyBuffer_Release(&perm);
         PyBuffer_Release(&back);
     }
     tarjan_free(&t);
     graph_release(&g);
-    if (have > 1) PyBuffer_Release(&live);
+    if (have > 2) PyBuffer_Release(&fin);
+    if (have > 1) PyBuffer_Release(&dead);
     if (have > 0) PyBuffer_Release(&en);
     return res;
 }
@@ -1341,8 +1278,6 @@ static PyMethodDef methods[] = {
     {"enabled", py_enabled, METH_VARARGS, "Per state, the actors with an edge out of it."},
     {"never_moves", py_never_moves, METH_VARARGS,
      "Per state, the actors enabled in no state reachable from it."},
-    {"quotient_fair", py_quotient_fair, METH_VARARGS,
-     "The least state of every fair cycle of a symmetry quotient's live states."},
     {"without", py_without, METH_VARARGS, "masks &= ~minus; the states with a mask left."},
     {"unsignalled", py_unsignalled, METH_VARARGS,
      "Live final states and the least state of every fair cycle."},
